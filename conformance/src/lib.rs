@@ -1,0 +1,1 @@
+//! Behaviour suite for operator-runtime ObjectStore backends, generic over the store.

@@ -1,0 +1,237 @@
+//! [`StoreError`]: the one error type of the [`crate::store::ObjectStore`] boundary.
+//!
+//! Variants mirror the API server's `Status` reasons, so a caller can act on them (retry on
+//! Conflict, relist on Expired, back off on TooManyRequests) and tests can match them.
+
+use std::time::Duration;
+
+/// One field-level cause of an Invalid or Conflict error (`Status.details.causes[]`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct StatusCause {
+    /// Machine-readable cause type (`FieldValueInvalid`, `FieldValueForbidden`, `FieldManagerConflict`, ...).
+    pub reason: String,
+    /// The field path (`metadata.name`, `spec.replicas`, ...).
+    pub field: String,
+    /// Human-readable text.
+    pub message: String,
+}
+
+impl StatusCause {
+    /// A cause with a reason, field and message.
+    pub fn new(reason: impl Into<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Errors returned by an [`crate::store::ObjectStore`].
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// 404: the object, namespace or kind does not exist.
+    #[error("not found: {message}")]
+    NotFound {
+        /// Server message.
+        message: String,
+    },
+    /// 409 reason AlreadyExists: create of an existing name.
+    #[error("already exists: {message}")]
+    AlreadyExists {
+        /// Server message.
+        message: String,
+    },
+    /// 409 reason Conflict: stale resourceVersion, uid mismatch, failed precondition, or a
+    /// server-side apply field-manager conflict (see `causes`).
+    #[error("conflict: {message}")]
+    Conflict {
+        /// Server message.
+        message: String,
+        /// Field causes (for apply conflicts).
+        causes: Vec<StatusCause>,
+    },
+    /// 422: the object failed validation.
+    #[error("invalid: {message}")]
+    Invalid {
+        /// Server message.
+        message: String,
+        /// Field causes.
+        causes: Vec<StatusCause>,
+    },
+    /// 400: the request itself is malformed (bad selector, namespace mismatch, bad patch).
+    #[error("bad request: {message}")]
+    BadRequest {
+        /// Server message.
+        message: String,
+    },
+    /// 403: not allowed (RBAC, or a terminating namespace).
+    #[error("forbidden: {message}")]
+    Forbidden {
+        /// Server message.
+        message: String,
+    },
+    /// 405: the operation is not supported for this resource.
+    #[error("method not allowed: {message}")]
+    MethodNotAllowed {
+        /// Server message.
+        message: String,
+    },
+    /// 410: the resourceVersion or continue token is too old; relist.
+    #[error("expired: {message}")]
+    Expired {
+        /// Server message.
+        message: String,
+    },
+    /// 413: the request or object is too large.
+    #[error("request entity too large: {message}")]
+    TooLarge {
+        /// Server message.
+        message: String,
+    },
+    /// 415: the patch type is not supported for this resource.
+    #[error("unsupported media type: {message}")]
+    UnsupportedMediaType {
+        /// Server message.
+        message: String,
+    },
+    /// 429: throttled; retry after the given delay.
+    #[error("too many requests: {message}")]
+    TooManyRequests {
+        /// Server message.
+        message: String,
+        /// Server-suggested delay.
+        retry_after: Option<Duration>,
+    },
+    /// 503 (or a connection failure): retry later.
+    #[error("unavailable: {message}")]
+    Unavailable {
+        /// Server message.
+        message: String,
+        /// Server-suggested delay.
+        retry_after: Option<Duration>,
+    },
+    /// 504 or a client timeout: the outcome of the request is unknown.
+    #[error("timeout (outcome unknown): {message}")]
+    Timeout {
+        /// Server message.
+        message: String,
+    },
+    /// 500: the server failed (e.g. create with a resourceVersion set).
+    #[error("internal error: {message}")]
+    Internal {
+        /// Server message.
+        message: String,
+    },
+    /// Anything else (transport, decoding, an unexpected status code).
+    #[error("backend error: {message}")]
+    Backend {
+        /// Description.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// NotFound with a message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound {
+            message: message.into(),
+        }
+    }
+    /// AlreadyExists with a message.
+    pub fn already_exists(message: impl Into<String>) -> Self {
+        Self::AlreadyExists {
+            message: message.into(),
+        }
+    }
+    /// Conflict with a message and no causes.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict {
+            message: message.into(),
+            causes: Vec::new(),
+        }
+    }
+    /// Invalid with one field cause.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let field = field.into();
+        Self::Invalid {
+            message: format!("{field}: {message}"),
+            causes: vec![StatusCause::new("FieldValueInvalid", field, message)],
+        }
+    }
+    /// BadRequest with a message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+        }
+    }
+    /// Forbidden with a message.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            message: message.into(),
+        }
+    }
+    /// Expired (410) with a message.
+    pub fn expired(message: impl Into<String>) -> Self {
+        Self::Expired {
+            message: message.into(),
+        }
+    }
+    /// Backend error with a message.
+    pub fn backend(message: impl Into<String>) -> Self {
+        Self::Backend {
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status code the API server uses for this error (0 for [`StoreError::Backend`]).
+    pub fn code(&self) -> u16 {
+        match self {
+            Self::NotFound { .. } => 404,
+            Self::AlreadyExists { .. } | Self::Conflict { .. } => 409,
+            Self::Invalid { .. } => 422,
+            Self::BadRequest { .. } => 400,
+            Self::Forbidden { .. } => 403,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::Expired { .. } => 410,
+            Self::TooLarge { .. } => 413,
+            Self::UnsupportedMediaType { .. } => 415,
+            Self::TooManyRequests { .. } => 429,
+            Self::Internal { .. } => 500,
+            Self::Unavailable { .. } => 503,
+            Self::Timeout { .. } => 504,
+            Self::Backend { .. } => 0,
+        }
+    }
+
+    /// True when retrying the same request later may succeed (throttling, unavailability,
+    /// timeouts); Conflict is not included: it needs a re-read first.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::TooManyRequests { .. }
+                | Self::Unavailable { .. }
+                | Self::Timeout { .. }
+                | Self::Internal { .. }
+                | Self::Backend { .. }
+        )
+    }
+
+    /// The server-suggested delay before retrying, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::TooManyRequests { retry_after, .. } | Self::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The field causes carried by Invalid and Conflict errors.
+    pub fn causes(&self) -> &[StatusCause] {
+        match self {
+            Self::Invalid { causes, .. } | Self::Conflict { causes, .. } => causes,
+            _ => &[],
+        }
+    }
+}

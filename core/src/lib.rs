@@ -1,0 +1,19 @@
+//! # operator-runtime-core
+//!
+//! The pure core of operator-runtime: the object model, the [`store::ObjectStore`] contract
+//! every backend implements, canonical hashing, and (as they land) builders, the planner, the
+//! internal cache and the reconcile driver.
+//!
+//! Core performs no IO of its own and never reads the wall clock or OS randomness: time comes in
+//! through [`clock::Clock`], and every request to the API server goes through an
+//! [`store::ObjectStore`] implementation supplied by a backend crate.
+
+pub mod clock;
+pub mod error;
+pub mod hash;
+pub mod model;
+pub mod store;
+
+pub use error::{StatusCause, StoreError};
+pub use model::{Object, ObjectList, ObjectRef, TypeRef};
+pub use store::{Capabilities, ObjectStore, ObjectStoreExt};

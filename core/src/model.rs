@@ -1,0 +1,333 @@
+//! The object model: type and object references, and a dynamic [`Object`] that converts
+//! losslessly to and from typed k8s-openapi objects and `#[derive(CustomResource)]` types.
+//!
+//! Core never depends on a client library: an object is `apiVersion` + `kind` + a k8s-openapi
+//! [`ObjectMeta`] + the rest of the body as a JSON map.
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A kind: `apiVersion` (`v1`, `apps/v1`, `example.com/v1alpha1`) and `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TypeRef {
+    /// `group/version`, or just `version` for the core group.
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    /// CamelCase kind name.
+    pub kind: String,
+}
+
+impl TypeRef {
+    /// A type reference from an `apiVersion` and a `kind`.
+    pub fn new(api_version: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        }
+    }
+
+    /// The type reference of a typed k8s-openapi resource.
+    pub fn of<K: k8s_openapi::Resource>() -> Self {
+        Self::new(K::API_VERSION, K::KIND)
+    }
+
+    /// The API group (empty for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(group, _)| group)
+    }
+
+    /// The API version without its group.
+    pub fn version(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or(self.api_version.as_str(), |(_, v)| v)
+    }
+}
+
+impl fmt::Display for TypeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.api_version, self.kind)
+    }
+}
+
+/// One object's identity: its type, namespace (None for cluster-scoped kinds) and name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectRef {
+    /// The object's kind.
+    pub type_ref: TypeRef,
+    /// The namespace, None for cluster-scoped objects.
+    pub namespace: Option<String>,
+    /// The object's name.
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// A reference to a namespaced object.
+    pub fn namespaced(type_ref: TypeRef, namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            type_ref,
+            namespace: Some(namespace.into()),
+            name: name.into(),
+        }
+    }
+
+    /// A reference to a cluster-scoped object.
+    pub fn cluster(type_ref: TypeRef, name: impl Into<String>) -> Self {
+        Self {
+            type_ref,
+            namespace: None,
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.type_ref.kind, ns, self.name),
+            None => write!(f, "{} {}", self.type_ref.kind, self.name),
+        }
+    }
+}
+
+/// Error converting between typed and dynamic objects.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The value did not serialize or deserialize.
+    #[error("object conversion failed: {0}")]
+    Serde(#[from] serde_json::Error),
+    /// The serialized value was not a JSON object carrying `apiVersion` and `kind`.
+    #[error("not a Kubernetes object: {0}")]
+    NotAnObject(String),
+}
+
+/// A Kubernetes object of any kind.
+///
+/// The body (everything but `apiVersion`, `kind` and `metadata`) is kept as a JSON map, so an
+/// `Object` round-trips any kind, custom resources included, without loss.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Object {
+    /// `apiVersion` of the object.
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    /// `kind` of the object.
+    pub kind: String,
+    /// Standard object metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Every other top-level field (`spec`, `status`, `data`, ...).
+    #[serde(flatten)]
+    pub body: Map<String, Value>,
+}
+
+impl Object {
+    /// An empty object of the given type with the given name and optional namespace.
+    pub fn new(type_ref: &TypeRef, namespace: Option<&str>, name: &str) -> Self {
+        Self {
+            api_version: type_ref.api_version.clone(),
+            kind: type_ref.kind.clone(),
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                namespace: namespace.map(str::to_owned),
+                ..ObjectMeta::default()
+            },
+            body: Map::new(),
+        }
+    }
+
+    /// Sets a top-level body field (builder style).
+    pub fn with(mut self, field: &str, value: Value) -> Self {
+        self.body.insert(field.to_owned(), value);
+        self
+    }
+
+    /// Converts any serializable Kubernetes object (k8s-openapi types, `#[derive(CustomResource)]`
+    /// types, or a `serde_json::Value`) into a dynamic object.
+    pub fn from_typed<T: Serialize>(typed: &T) -> Result<Self, ModelError> {
+        let value = serde_json::to_value(typed)?;
+        Self::from_value(value)
+    }
+
+    /// Converts a JSON value into a dynamic object; it must carry `apiVersion` and `kind`.
+    pub fn from_value(value: Value) -> Result<Self, ModelError> {
+        match &value {
+            Value::Object(map)
+                if map.get("apiVersion").is_some_and(Value::is_string)
+                    && map.get("kind").is_some_and(Value::is_string) => {}
+            _ => return Err(ModelError::NotAnObject("apiVersion and kind must be strings".into())),
+        }
+        Ok(serde_json::from_value(value)?)
+    }
+
+    /// Converts into a typed object (k8s-openapi or a custom resource type).
+    pub fn to_typed<T: DeserializeOwned>(&self) -> Result<T, ModelError> {
+        Ok(serde_json::from_value(self.to_value()?)?)
+    }
+
+    /// The object as a JSON value.
+    pub fn to_value(&self) -> Result<Value, ModelError> {
+        Ok(serde_json::to_value(self)?)
+    }
+
+    /// The object's type.
+    pub fn type_ref(&self) -> TypeRef {
+        TypeRef::new(self.api_version.clone(), self.kind.clone())
+    }
+
+    /// The object's name, or "" when unset.
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or("")
+    }
+
+    /// The object's namespace, if any.
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata.namespace.as_deref()
+    }
+
+    /// The object's uid, if the server assigned one.
+    pub fn uid(&self) -> Option<&str> {
+        self.metadata.uid.as_deref()
+    }
+
+    /// The object's resourceVersion, if any.
+    pub fn resource_version(&self) -> Option<&str> {
+        self.metadata.resource_version.as_deref()
+    }
+
+    /// A reference to this object.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            type_ref: self.type_ref(),
+            namespace: self.metadata.namespace.clone(),
+            name: self.name().to_owned(),
+        }
+    }
+
+    /// The `spec` field, if present.
+    pub fn spec(&self) -> Option<&Value> {
+        self.body.get("spec")
+    }
+
+    /// The `status` field, if present.
+    pub fn status(&self) -> Option<&Value> {
+        self.body.get("status")
+    }
+
+    /// True once deletion has started (deletionTimestamp set).
+    pub fn is_terminating(&self) -> bool {
+        self.metadata.deletion_timestamp.is_some()
+    }
+
+    /// The label value for `key`, if set.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .map(String::as_str)
+    }
+
+    /// The annotation value for `key`, if set.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .map(String::as_str)
+    }
+
+    /// The ownerReference marked `controller: true`, if any.
+    pub fn controller_owner(&self) -> Option<&OwnerReference> {
+        self.metadata
+            .owner_references
+            .as_ref()?
+            .iter()
+            .find(|r| r.controller == Some(true))
+    }
+
+    /// True if a controller ownerReference points to an owner with this uid.
+    pub fn is_controlled_by(&self, owner_uid: &str) -> bool {
+        self.controller_owner().is_some_and(|r| r.uid == owner_uid)
+    }
+
+    /// True if this object carries `finalizer`.
+    pub fn has_finalizer(&self, finalizer: &str) -> bool {
+        self.metadata
+            .finalizers
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|x| x == finalizer))
+    }
+
+    /// Builds a controller ownerReference (with `blockOwnerDeletion`) pointing at this object,
+    /// or None when the object has no uid yet.
+    pub fn controller_owner_ref(&self) -> Option<OwnerReference> {
+        Some(OwnerReference {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            name: self.name().to_owned(),
+            uid: self.metadata.uid.clone()?,
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        })
+    }
+}
+
+/// A page of a list: items, the revision the list was built at, and a continue token.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObjectList {
+    /// The objects, in (namespace, name) order.
+    pub items: Vec<Arc<Object>>,
+    /// The resourceVersion at which the list was built.
+    pub resource_version: String,
+    /// Token for the next page, when `limit` cut the list.
+    pub continue_token: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::StatefulSet;
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    #[test]
+    fn typed_round_trip_is_lossless() {
+        let cm = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some("a".into()),
+                namespace: Some("ns".into()),
+                ..Default::default()
+            },
+            data: Some([("k".to_string(), "v".to_string())].into()),
+            ..Default::default()
+        };
+        let obj = Object::from_typed(&cm).unwrap();
+        assert_eq!(obj.type_ref(), TypeRef::of::<ConfigMap>());
+        assert_eq!(obj.body["data"]["k"], "v");
+        let back: ConfigMap = obj.to_typed().unwrap();
+        assert_eq!(back, cm);
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_round_trip() {
+        let v = serde_json::json!({"apiVersion": "x.io/v1", "kind": "Foo", "metadata": {"name": "f"},
+            "spec": {"a": [1, 2, {"b": null}]}, "extra": true});
+        let obj = Object::from_value(v.clone()).unwrap();
+        assert_eq!(obj.to_value().unwrap(), v);
+        assert_eq!(obj.type_ref().group(), "x.io");
+        assert_eq!(obj.type_ref().version(), "v1");
+    }
+
+    #[test]
+    fn non_objects_are_rejected() {
+        assert!(Object::from_value(serde_json::json!({"kind": "Foo"})).is_err());
+        assert!(Object::from_value(serde_json::json!([1])).is_err());
+        let sts = StatefulSet::default();
+        // k8s-openapi serializes apiVersion/kind even for a default object.
+        assert_eq!(Object::from_typed(&sts).unwrap().kind, "StatefulSet");
+    }
+}
