@@ -8,10 +8,13 @@
 //! through [`clock::Clock`], and every request to the API server goes through an
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
+pub mod cache;
 pub mod clock;
+pub mod counting;
 pub mod error;
 pub mod hash;
 pub mod model;
+pub mod selector;
 pub mod store;
 
 pub use error::{StatusCause, StoreError};
