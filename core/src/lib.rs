@@ -10,8 +10,10 @@
 
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod hash;
 pub mod model;
+pub mod status;
 pub mod store;
 
 pub use error::{StatusCause, StoreError};
