@@ -8,6 +8,7 @@
 //! through [`clock::Clock`], and every request to the API server goes through an
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
+pub mod action;
 pub mod clock;
 pub mod error;
 pub mod events;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod status;
 pub mod store;
 
+pub use action::Action;
 pub use error::{StatusCause, StoreError};
 pub use model::{Object, ObjectList, ObjectRef, TypeRef};
 pub use store::{Capabilities, ObjectStore, ObjectStoreExt};
