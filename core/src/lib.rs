@@ -8,11 +8,13 @@
 //! through [`clock::Clock`], and every request to the API server goes through an
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
+pub mod builder;
 pub mod clock;
 pub mod error;
 pub mod events;
 pub mod hash;
 pub mod model;
+pub mod plan;
 pub mod status;
 pub mod store;
 
