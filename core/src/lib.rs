@@ -9,11 +9,14 @@
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
 pub mod action;
+pub mod builder;
 pub mod clock;
 pub mod error;
 pub mod events;
 pub mod hash;
 pub mod model;
+pub mod plan;
+pub mod reconcile;
 pub mod status;
 pub mod store;
 
