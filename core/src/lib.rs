@@ -10,13 +10,16 @@
 
 pub mod action;
 pub mod builder;
+pub mod cache;
 pub mod clock;
+pub mod counting;
 pub mod error;
 pub mod events;
 pub mod hash;
 pub mod model;
 pub mod plan;
 pub mod reconcile;
+pub mod selector;
 pub mod status;
 pub mod store;
 
