@@ -19,6 +19,7 @@ pub mod hash;
 pub mod model;
 pub mod plan;
 pub mod reconcile;
+pub mod rollout;
 pub mod selector;
 pub mod status;
 pub mod store;

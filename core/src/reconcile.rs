@@ -67,7 +67,10 @@ pub struct SpecError {
 impl SpecError {
     /// A spec error for `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -180,7 +183,14 @@ impl<O: Operator> Reconciler<O> {
         operator: Arc<O>,
         config: ReconcilerConfig,
     ) -> Self {
-        Self { store, cache, recorder, clock, operator, config }
+        Self {
+            store,
+            cache,
+            recorder,
+            clock,
+            operator,
+            config,
+        }
     }
 
     /// Tracks the parent kind and every owned kind in the cache (idempotent).
@@ -196,7 +206,13 @@ impl<O: Operator> Reconciler<O> {
     /// The parent kind followed by every owned kind.
     pub fn watched_types(&self) -> Vec<TypeRef> {
         let mut types = vec![self.operator.parent_type()];
-        types.extend(self.operator.ownership().owned_kinds().iter().map(|k| k.type_ref.clone()));
+        types.extend(
+            self.operator
+                .ownership()
+                .owned_kinds()
+                .iter()
+                .map(|k| k.type_ref.clone()),
+        );
         types
     }
 
@@ -225,7 +241,10 @@ impl<O: Operator> Reconciler<O> {
             return Err(ReconcileError::NotSynced(parent_type));
         }
         let Some(parent) = self.cache.get(key) else {
-            return Ok(ReconcileReport { action: Some(Action::await_change()), ..Default::default() });
+            return Ok(ReconcileReport {
+                action: Some(Action::await_change()),
+                ..Default::default()
+            });
         };
         let mut report = ReconcileReport::default();
         if parent.is_terminating() {
@@ -237,7 +256,11 @@ impl<O: Operator> Reconciler<O> {
 
         let mut desired = match DesiredSet::new(&parent, self.operator.ownership()) {
             Ok(d) => d,
-            Err(e) => return self.invalid_spec(&parent, SpecError::new("metadata", e.to_string()), report).await,
+            Err(e) => {
+                return self
+                    .invalid_spec(&parent, SpecError::new("metadata", e.to_string()), report)
+                    .await;
+            }
         };
         if let Err(e) = self.operator.desired(&parent, &mut desired) {
             return self.invalid_spec(&parent, e, report).await;
@@ -254,22 +277,32 @@ impl<O: Operator> Reconciler<O> {
         report.child_writes = outcome.writes;
         for kind in &plan.skipped_kinds {
             let note = format!("cannot list {kind}: orphans of this kind are not cleaned up");
-            self.emit(Event::warning(reason::LIST_FORBIDDEN, "Reconcile", note, parent.object_ref())).await;
+            self.emit(Event::warning(
+                reason::LIST_FORBIDDEN,
+                "Reconcile",
+                note,
+                parent.object_ref(),
+            ))
+            .await;
         }
 
         let children = self.cache.owned_by(parent.uid().unwrap_or_default());
         let computed = conditions::compute(&desired, &plan, &observed, &outcome, paused);
         report.conditions = computed.summary();
         let extra = self.operator.status(&parent, &children);
-        report.status_written = self.write_status(&parent, computed.to_status(&parent, extra, self.clock.now())).await?;
-        report.action = Some(if plan.is_converged() && outcome.failures.is_empty() && computed.all_ready {
-            Action::await_change()
-        } else if !outcome.failures.is_empty() && outcome.failures.iter().all(|f| !f.retryable) {
-            // Permanent failures wait for a change of the spec or the children.
-            Action::await_change()
-        } else {
-            Action::requeue(self.config.progress_requeue)
-        });
+        report.status_written = self
+            .write_status(&parent, computed.to_status(&parent, extra, self.clock.now()))
+            .await?;
+        report.action = Some(
+            if plan.is_converged() && outcome.failures.is_empty() && computed.all_ready {
+                Action::await_change()
+            } else if !outcome.failures.is_empty() && outcome.failures.iter().all(|f| !f.retryable) {
+                // Permanent failures wait for a change of the spec or the children.
+                Action::await_change()
+            } else {
+                Action::requeue(self.config.progress_requeue)
+            },
+        );
         report.plan = Some(plan);
         if let Some(err) = outcome.failures.iter().find(|f| f.retryable) {
             return Err(ReconcileError::Retryable(err.error.clone()));
@@ -312,7 +345,13 @@ impl<O: Operator> Reconciler<O> {
         mut report: ReconcileReport,
     ) -> Result<ReconcileReport, ReconcileError> {
         let note = format!("invalid spec: {error}");
-        self.emit(Event::warning(reason::INVALID_SPEC, "Reconcile", note, parent.object_ref())).await;
+        self.emit(Event::warning(
+            reason::INVALID_SPEC,
+            "Reconcile",
+            note,
+            parent.object_ref(),
+        ))
+        .await;
         let computed = conditions::invalid_spec(&error);
         report.conditions = computed.summary();
         let status = computed.to_status(parent, Map::new(), self.clock.now());

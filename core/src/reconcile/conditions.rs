@@ -36,7 +36,10 @@ pub(super) struct Computed {
 
 impl Computed {
     pub fn summary(&self) -> Vec<(String, bool, String, String)> {
-        self.conditions.iter().map(|c| (c.type_.clone(), c.status, c.reason.clone(), c.message.clone())).collect()
+        self.conditions
+            .iter()
+            .map(|c| (c.type_.clone(), c.status, c.reason.clone(), c.message.clone()))
+            .collect()
     }
 
     /// The full status value: `extra` fields, then conditions (transition times kept from the
@@ -52,12 +55,18 @@ impl Computed {
             set_condition(&mut conditions, state, generation, now);
         }
         let mut status = extra;
-        status.insert("conditions".into(), serde_json::to_value(&conditions).unwrap_or(Value::Null));
+        status.insert(
+            "conditions".into(),
+            serde_json::to_value(&conditions).unwrap_or(Value::Null),
+        );
         if let Some(g) = generation {
             status.insert("observedGeneration".into(), Value::from(g));
         }
         if !self.groups.is_empty() {
-            status.insert("groups".into(), serde_json::to_value(&self.groups).unwrap_or(Value::Null));
+            status.insert(
+                "groups".into(),
+                serde_json::to_value(&self.groups).unwrap_or(Value::Null),
+            );
         }
         Value::Object(status)
     }
@@ -65,24 +74,35 @@ impl Computed {
 
 /// Readiness of each group: every desired workload of the group exists and is ready.
 pub(super) fn group_readiness(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<String, bool> {
-    group_states(desired, observed).into_iter().map(|(g, s)| (g, s.ready)).collect()
+    group_states(desired, observed)
+        .into_iter()
+        .map(|(g, s)| (g, s.ready))
+        .collect()
 }
 
 fn group_states(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<String, GroupStatus> {
     let mut groups = BTreeMap::new();
     for group in desired.groups() {
-        let mut status = GroupStatus { ready: true, message: String::new() };
+        let mut status = GroupStatus {
+            ready: true,
+            message: String::new(),
+        };
         for child in desired.children_of(&group.name) {
             let key = child.object.object_ref();
             let verdict = match observed.iter().find(|o| o.object_ref() == key) {
-                None => Readiness::Progressing { reason: "not created yet".into() },
+                None => Readiness::Progressing {
+                    reason: "not created yet".into(),
+                },
                 Some(live) => readiness(live),
             };
             match verdict {
                 Readiness::Ready => {}
                 Readiness::Progressing { reason } | Readiness::Failed { reason } => {
                     if status.ready {
-                        status = GroupStatus { ready: false, message: format!("{} {}: {reason}", key.type_ref.kind, key.name) };
+                        status = GroupStatus {
+                            ready: false,
+                            message: format!("{} {}: {reason}", key.type_ref.kind, key.name),
+                        };
                     }
                 }
             }
@@ -90,10 +110,6 @@ fn group_states(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<Stri
         groups.insert(group.name.clone(), status);
     }
     groups
-}
-
-fn failed_groups(desired_groups: &BTreeMap<String, GroupStatus>, desired: &[(String, String)]) -> Vec<String> {
-    desired.iter().filter(|(g, _)| desired_groups.get(g).is_some_and(|s| !s.ready)).map(|(_, m)| m.clone()).collect()
 }
 
 /// Conditions after a reconcile that planned (and maybe wrote).
@@ -113,38 +129,56 @@ pub(super) fn compute(
                 let key = c.object.object_ref();
                 let live = observed.iter().find(|o| o.object_ref() == key)?;
                 match readiness(live) {
-                    Readiness::Failed { reason } => Some((g.name.clone(), format!("group {}: {} {}: {reason}", g.name, key.type_ref.kind, key.name))),
+                    Readiness::Failed { reason } => Some((
+                        g.name.clone(),
+                        format!("group {}: {} {}: {reason}", g.name, key.type_ref.kind, key.name),
+                    )),
                     _ => None,
                 }
             })
         })
         .collect();
-    let failed = failed_groups(&groups, &failed);
 
     let mut degraded: Vec<String> = Vec::new();
     for item in plan.items.iter() {
         if let Action::Blocked { reason } = &item.action {
             degraded.push(match reason {
-                BlockReason::ImmutableChange { .. } => format!("{} {}: immutable field changed", item.key.type_ref.kind, item.key.name),
-                BlockReason::OwnedByOther { .. } | BlockReason::NotOwned => format!("{} {}: owned by someone else", item.key.type_ref.kind, item.key.name),
-                BlockReason::KindNotListed => format!("{} {}: kind cannot be listed", item.key.type_ref.kind, item.key.name),
+                BlockReason::ImmutableChange { .. } => {
+                    format!("{} {}: immutable field changed", item.key.type_ref.kind, item.key.name)
+                }
+                BlockReason::OwnedByOther { .. } | BlockReason::NotOwned => {
+                    format!("{} {}: owned by someone else", item.key.type_ref.kind, item.key.name)
+                }
+                BlockReason::KindNotListed => {
+                    format!("{} {}: kind cannot be listed", item.key.type_ref.kind, item.key.name)
+                }
             });
         }
     }
     for f in &outcome.failures {
         degraded.push(format!("{} {}: {}", f.key.type_ref.kind, f.key.name, f.error));
     }
-    if let Some(waiting) = plan.waiting_on()
-        && let Some(msg) = failed.iter().find(|m| m.starts_with(&format!("group {waiting}:")))
-    {
-        degraded.push(format!("rollout halted: {msg}"));
+    let halted_at = plan.waiting_on();
+    for (group, msg) in &failed {
+        degraded.push(if halted_at == Some(group.as_str()) {
+            format!("rollout halted: {msg}")
+        } else {
+            msg.clone()
+        });
     }
-    degraded.extend(failed.iter().filter(|m| !degraded.iter().any(|d| d.ends_with(m.as_str()))).cloned());
 
-    let pending = plan.items.iter().any(|i| i.action.is_write() || matches!(i.action, Action::Wait { .. }));
+    let pending = plan
+        .items
+        .iter()
+        .any(|i| i.action.is_write() || matches!(i.action, Action::Wait { .. }));
     let all_ready = groups.values().all(|g| g.ready);
     let progressing = if paused && pending {
-        ConditionState::new(PROGRESSING, false, "Paused", "paused: changes are pending and not applied")
+        ConditionState::new(
+            PROGRESSING,
+            false,
+            "Paused",
+            "paused: changes are pending and not applied",
+        )
     } else if outcome.writes > 0 || pending {
         let msg = match plan.waiting_on() {
             Some(g) => format!("waiting for group {g} to become ready"),
@@ -152,7 +186,11 @@ pub(super) fn compute(
         };
         ConditionState::new(PROGRESSING, true, "Reconciling", msg)
     } else if !all_ready {
-        let msg = groups.iter().find(|(_, s)| !s.ready).map(|(g, s)| format!("group {g}: {}", s.message)).unwrap_or_default();
+        let msg = groups
+            .iter()
+            .find(|(_, s)| !s.ready)
+            .map(|(g, s)| format!("group {g}: {}", s.message))
+            .unwrap_or_default();
         ConditionState::new(PROGRESSING, true, "RollingOut", msg)
     } else {
         ConditionState::new(PROGRESSING, false, "Stable", "all children are up to date")
@@ -169,7 +207,11 @@ pub(super) fn compute(
     } else {
         ConditionState::new(READY, false, "Progressing", progressing.message.clone())
     };
-    Computed { conditions: vec![degraded_state, progressing, ready], groups, all_ready }
+    Computed {
+        conditions: vec![degraded_state, progressing, ready],
+        groups,
+        all_ready,
+    }
 }
 
 /// Conditions for an invalid spec: Degraded, not Ready, nothing progressing.
@@ -178,7 +220,12 @@ pub(super) fn invalid_spec(error: &SpecError) -> Computed {
     Computed {
         conditions: vec![
             ConditionState::new(DEGRADED, true, "InvalidSpec", msg.clone()),
-            ConditionState::new(PROGRESSING, false, "InvalidSpec", "no change is applied until the spec is fixed"),
+            ConditionState::new(
+                PROGRESSING,
+                false,
+                "InvalidSpec",
+                "no change is applied until the spec is fixed",
+            ),
             ConditionState::new(READY, false, "InvalidSpec", msg),
         ],
         groups: BTreeMap::new(),

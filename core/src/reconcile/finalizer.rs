@@ -20,7 +20,11 @@ impl<O: Operator> Reconciler<O> {
             return Ok(parent);
         }
         let mut updated = (*parent).clone();
-        updated.metadata.finalizers.get_or_insert_with(Vec::new).push(self.config.finalizer.clone());
+        updated
+            .metadata
+            .finalizers
+            .get_or_insert_with(Vec::new)
+            .push(self.config.finalizer.clone());
         let written = self.replace_parent(&updated).await?;
         report.finalizer_written = true;
         Ok(written)
@@ -33,7 +37,13 @@ impl<O: Operator> Reconciler<O> {
         }
         if let Err(e) = self.operator.cleanup(parent).await {
             let note = format!("cleanup failed: {e}");
-            self.emit(Event::warning(reason::WRITE_FAILED, "Cleanup", note, parent.object_ref())).await;
+            self.emit(Event::warning(
+                reason::WRITE_FAILED,
+                "Cleanup",
+                note,
+                parent.object_ref(),
+            ))
+            .await;
             return Err(ReconcileError::Cleanup(e));
         }
         let uid = parent.uid().unwrap_or_default();
@@ -42,7 +52,10 @@ impl<O: Operator> Reconciler<O> {
                 continue;
             }
             let params = DeleteParams {
-                preconditions: Some(Preconditions { uid: child.uid().map(str::to_owned), resource_version: None }),
+                preconditions: Some(Preconditions {
+                    uid: child.uid().map(str::to_owned),
+                    resource_version: None,
+                }),
                 ..DeleteParams::default()
             };
             match self.store.delete(&child.object_ref(), &params).await {
@@ -66,13 +79,17 @@ impl<O: Operator> Reconciler<O> {
         self.replace_parent(&updated).await?;
         report.finalizer_written = true;
         let note = format!("cleanup done, finalizer {} removed", self.config.finalizer);
-        self.emit(Event::normal(reason::CLEANED_UP, "Delete", note, parent.object_ref())).await;
+        self.emit(Event::normal(reason::CLEANED_UP, "Delete", note, parent.object_ref()))
+            .await;
         Ok(())
     }
 
     /// Replaces the parent's metadata with its resourceVersion as precondition. A Conflict
     /// means the parent changed: the runner requeues and the next reconcile sees the new one.
     async fn replace_parent(&self, updated: &Object) -> Result<Arc<Object>, ReconcileError> {
-        self.store.replace(updated, &WriteParams::default()).await.map_err(ReconcileError::Retryable)
+        self.store
+            .replace(updated, &WriteParams::default())
+            .await
+            .map_err(ReconcileError::Retryable)
     }
 }

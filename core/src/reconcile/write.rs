@@ -46,10 +46,19 @@ impl<O: Operator> Reconciler<O> {
                     Err(error) => {
                         let retryable = error.is_retryable() || matches!(error, StoreError::Conflict { .. });
                         let note = format!("{} {} failed: {error}", item.action.verb(), describe(&item.key));
-                        let event = Event::warning(reason::WRITE_FAILED, verb_action(&item.action), note, parent.object_ref())
-                            .related_to(item.key.clone());
+                        let event = Event::warning(
+                            reason::WRITE_FAILED,
+                            verb_action(&item.action),
+                            note,
+                            parent.object_ref(),
+                        )
+                        .related_to(item.key.clone());
                         self.emit(event).await;
-                        outcome.failures.push(WriteFailure { key: item.key.clone(), error, retryable });
+                        outcome.failures.push(WriteFailure {
+                            key: item.key.clone(),
+                            error,
+                            retryable,
+                        });
                     }
                 },
                 _ => {}
@@ -77,10 +86,21 @@ impl<O: Operator> Reconciler<O> {
     async fn upsert(&self, desired: &Object, live: Option<&Object>) -> Result<(), StoreError> {
         if self.store.capabilities().server_side_apply != ApplySupport::None {
             let body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
-            let params = PatchParams { field_manager: Some(self.config.field_manager.clone()), force: true, dry_run: false };
-            return self.store.patch(&desired.object_ref(), &Patch::Apply(body), &params).await.map(|_| ());
+            let params = PatchParams {
+                field_manager: Some(self.config.field_manager.clone()),
+                force: true,
+                dry_run: false,
+            };
+            return self
+                .store
+                .patch(&desired.object_ref(), &Patch::Apply(body), &params)
+                .await
+                .map(|_| ());
         }
-        let params = WriteParams { dry_run: false, field_manager: Some(self.config.field_manager.clone()) };
+        let params = WriteParams {
+            dry_run: false,
+            field_manager: Some(self.config.field_manager.clone()),
+        };
         let mut live: Option<Arc<Object>> = live.map(|l| Arc::new(l.clone()));
         for _ in 0..=self.config.conflict_retries {
             let result = match &live {
@@ -92,16 +112,30 @@ impl<O: Operator> Reconciler<O> {
             };
             match result {
                 Ok(_) => return Ok(()),
-                Err(StoreError::Conflict { .. }) => live = self.store.get(&desired.object_ref()).await.map(Some).or_else(not_found_none)?,
+                Err(StoreError::Conflict { .. }) => {
+                    live = self
+                        .store
+                        .get(&desired.object_ref())
+                        .await
+                        .map(Some)
+                        .or_else(not_found_none)?
+                }
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::conflict(format!("{}: still conflicting after {} retries", desired.object_ref(), self.config.conflict_retries)))
+        Err(StoreError::conflict(format!(
+            "{}: still conflicting after {} retries",
+            desired.object_ref(),
+            self.config.conflict_retries
+        )))
     }
 
     async fn delete_child(&self, live: &Object) -> Result<Option<DeleteOutcome>, StoreError> {
         let params = DeleteParams {
-            preconditions: Some(Preconditions { uid: live.uid().map(str::to_owned), resource_version: None }),
+            preconditions: Some(Preconditions {
+                uid: live.uid().map(str::to_owned),
+                resource_version: None,
+            }),
             ..DeleteParams::default()
         };
         match self.store.delete(&live.object_ref(), &params).await {
@@ -115,18 +149,32 @@ impl<O: Operator> Reconciler<O> {
         let (reason, note) = match why {
             BlockReason::ImmutableChange { changes } => (
                 reason::IMMUTABLE_FIELD_CHANGED,
-                format!("{}: immutable fields changed and recreate is not allowed: {}", describe(&item.key), join(changes)),
+                format!(
+                    "{}: immutable fields changed and recreate is not allowed: {}",
+                    describe(&item.key),
+                    join(changes)
+                ),
             ),
             BlockReason::OwnedByOther { owner } => (
                 reason::OWNED_BY_OTHER,
-                format!("{} is controlled by {} {}; not touching it", describe(&item.key), owner.kind, owner.name),
+                format!(
+                    "{} is controlled by {} {}; not touching it",
+                    describe(&item.key),
+                    owner.kind,
+                    owner.name
+                ),
             ),
-            BlockReason::NotOwned => {
-                (reason::OWNED_BY_OTHER, format!("{} exists without a controller; adoption is off", describe(&item.key)))
-            }
-            BlockReason::KindNotListed => (reason::LIST_FORBIDDEN, format!("{}: its kind cannot be listed", describe(&item.key))),
+            BlockReason::NotOwned => (
+                reason::OWNED_BY_OTHER,
+                format!("{} exists without a controller; adoption is off", describe(&item.key)),
+            ),
+            BlockReason::KindNotListed => (
+                reason::LIST_FORBIDDEN,
+                format!("{}: its kind cannot be listed", describe(&item.key)),
+            ),
         };
-        self.emit(Event::warning(reason, "Reconcile", note, parent.object_ref()).related_to(item.key.clone())).await;
+        self.emit(Event::warning(reason, "Reconcile", note, parent.object_ref()).related_to(item.key.clone()))
+            .await;
     }
 }
 
@@ -142,9 +190,13 @@ fn not_found_none(e: StoreError) -> Result<Option<Arc<Object>>, StoreError> {
 fn overlay(live: &Object, desired: &Object) -> Result<Object, StoreError> {
     let mut merged = live.clone();
     let meta = &desired.metadata;
-    for (src, dst) in [(&meta.labels, &mut merged.metadata.labels), (&meta.annotations, &mut merged.metadata.annotations)] {
+    for (src, dst) in [
+        (&meta.labels, &mut merged.metadata.labels),
+        (&meta.annotations, &mut merged.metadata.annotations),
+    ] {
         if let Some(src) = src {
-            dst.get_or_insert_with(Default::default).extend(src.iter().map(|(k, v)| (k.clone(), v.clone())));
+            dst.get_or_insert_with(Default::default)
+                .extend(src.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
     }
     if meta.owner_references.is_some() {
@@ -181,10 +233,17 @@ fn success_event(parent: &Object, item: &PlanItem) -> Event {
     let what = describe(&item.key);
     let (reason, note) = match &item.action {
         Action::Create => (reason::CREATED, format!("{what} created")),
-        Action::Update { reason: UpdateReason::Drift, changes } => {
-            (reason::DRIFT_REPAIRED, format!("{what}: repaired manual change: {}", join(changes)))
-        }
-        Action::Update { reason: UpdateReason::Adopt, .. } => (reason::UPDATED, format!("{what} adopted")),
+        Action::Update {
+            reason: UpdateReason::Drift,
+            changes,
+        } => (
+            reason::DRIFT_REPAIRED,
+            format!("{what}: repaired manual change: {}", join(changes)),
+        ),
+        Action::Update {
+            reason: UpdateReason::Adopt,
+            ..
+        } => (reason::UPDATED, format!("{what} adopted")),
         Action::Update { changes, .. } if changes.is_empty() => (reason::UPDATED, format!("{what} updated")),
         Action::Update { changes, .. } => (reason::UPDATED, format!("{what}: {}", join(changes))),
         Action::Recreate { immutable, .. } => (reason::RECREATED, format!("{what} recreated: {}", join(immutable))),
