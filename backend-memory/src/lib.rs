@@ -36,6 +36,7 @@ mod crd;
 mod create;
 mod delete;
 mod errors;
+pub mod faults;
 mod gc;
 mod kinds;
 mod meta;
