@@ -8,10 +8,15 @@
 //! through [`clock::Clock`], and every request to the API server goes through an
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
+pub mod backoff;
 pub mod clock;
+pub mod controller;
 pub mod error;
 pub mod hash;
+pub mod lease;
+pub mod metrics;
 pub mod model;
+pub mod queue;
 pub mod store;
 
 pub use error::{StatusCause, StoreError};
