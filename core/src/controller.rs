@@ -24,7 +24,6 @@
 //! Everything time-related runs on tokio's clock, so under a paused runtime the runner is
 //! deterministic and tests run in virtual time.
 
-mod action;
 mod config;
 mod mapping;
 mod reason;
@@ -35,8 +34,8 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-pub use action::Action;
-pub use config::{ControllerConfig, ControllerConfigError};
+pub use crate::action::Action;
+pub use config::{ControllerConfig, ControllerConfigError, ControllerError};
 pub use mapping::Mapper;
 pub use reason::ReconcileReason;
 pub use runner::RunSummary;

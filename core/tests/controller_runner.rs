@@ -8,7 +8,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use operator_runtime_core::backoff::BackoffConfig;
-use operator_runtime_core::controller::{Action, Change, Controller, ControllerConfig, ObjectSource, RunSummary};
+use operator_runtime_core::controller::{
+    Action, Change, Controller, ControllerConfig, ControllerError, ObjectSource, RunSummary,
+};
 use operator_runtime_core::metrics::{Metrics, ReconcileResult};
 use operator_runtime_core::model::OwnerReference;
 use operator_runtime_core::{Object, ObjectRef, TypeRef};
@@ -57,7 +59,7 @@ impl TestSource {
             .unwrap()
             .insert(object.object_ref(), Arc::clone(&object));
         if let Some(tx) = self.sender.lock().unwrap().as_ref() {
-            tx.send(Change::Applied(object)).unwrap();
+            tx.send(Change::applied(object)).unwrap();
         }
     }
 
@@ -74,10 +76,12 @@ impl TestSource {
 }
 
 impl ObjectSource for TestSource {
-    fn changes(&self, _kinds: &[TypeRef]) -> BoxStream<'static, Change> {
+    type Error = std::convert::Infallible;
+
+    fn changes(&self, _kinds: &[TypeRef]) -> Result<BoxStream<'static, Change>, Self::Error> {
         let (tx, rx) = mpsc::unbounded_channel();
         *self.sender.lock().unwrap() = Some(tx);
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) }).boxed()
+        Ok(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) }).boxed())
     }
 
     fn wait_synced(&self) -> impl Future<Output = ()> + Send {
@@ -175,13 +179,13 @@ impl Probe {
 
 struct Running {
     stop: oneshot::Sender<()>,
-    handle: JoinHandle<RunSummary>,
+    handle: JoinHandle<Result<RunSummary, ControllerError>>,
 }
 
 impl Running {
     async fn shutdown(self) -> RunSummary {
         self.stop.send(()).unwrap();
-        self.handle.await.unwrap()
+        self.handle.await.unwrap().unwrap()
     }
 }
 
@@ -537,4 +541,35 @@ async fn reconciles_only_while_leading() {
     );
     let summary = running.shutdown().await;
     assert_eq!(summary.aborted, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn metrics_encode_reconciles_durations_and_queue_depth() {
+    let source = TestSource::new();
+    source.apply(parent("a"));
+    source.apply(parent("b"));
+    source.mark_synced();
+    let probe = Probe::new(Duration::from_millis(300));
+    probe.script("b", [Err(())]);
+    let metrics = Metrics::new();
+    let controller = Controller::new(Arc::clone(&source), parent_type())
+        .with_config(config())
+        .with_metrics(metrics.clone());
+    let running = start(controller, &probe);
+    sleep(secs(10)).await;
+    running.shutdown().await;
+    metrics.record_write_skipped("ConfigMap");
+    let text = metrics.encode_text().unwrap();
+    for series in [
+        r#"operator_runtime_reconciles_total{controller="datacluster",result="success"} 2"#,
+        r#"operator_runtime_reconciles_total{controller="datacluster",result="error"} 1"#,
+        // Three reconciles of 300 ms (virtual): all above the 0.16 s bucket, all within 0.32 s.
+        r#"operator_runtime_reconcile_duration_seconds_bucket{le="0.16",controller="datacluster"} 0"#,
+        r#"operator_runtime_reconcile_duration_seconds_bucket{le="0.32",controller="datacluster"} 3"#,
+        r#"operator_runtime_reconcile_duration_seconds_count{controller="datacluster"} 3"#,
+        r#"operator_runtime_queue_depth{controller="datacluster"} 0"#,
+        r#"operator_runtime_writes_skipped_total{kind="ConfigMap"} 1"#,
+    ] {
+        assert!(text.contains(series), "missing {series} in\n{text}");
+    }
 }

@@ -20,6 +20,15 @@ pub enum ControllerConfigError {
     ZeroResync,
 }
 
+/// Why [`Controller::run`](super::Controller::run) could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControllerError {
+    /// The object source could not start watching the parent or a related kind.
+    #[error("the object source could not start watching: {0}")]
+    Source(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// Settings of a controller runner.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ControllerConfig {

@@ -72,13 +72,31 @@ impl Watches {
         kinds
     }
 
-    /// The parent keys a change affects, each with its reason.
+    /// The parent keys a change affects, each with its reason. For an object that changed, its
+    /// previous state is mapped too, so a child that moved to another owner wakes both. A lag
+    /// maps to nothing here: the runner requeues every parent.
     pub(crate) fn keys_for(&self, change: &Change) -> Vec<(ObjectRef, ReconcileReason)> {
-        let object = change.object();
-        let type_ref = object.type_ref();
         let mut keys = Vec::new();
+        match change {
+            Change::Applied { object, previous } => {
+                self.add_keys(object, &mut keys);
+                if let Some(previous) = previous {
+                    self.add_keys(previous, &mut keys);
+                }
+            }
+            Change::Deleted(object) => self.add_keys(object, &mut keys),
+            Change::Lagged => {}
+        }
+        keys
+    }
+
+    fn add_keys(&self, object: &Object, keys: &mut Vec<(ObjectRef, ReconcileReason)>) {
+        let type_ref = object.type_ref();
         if type_ref == self.parent {
-            keys.push((object.object_ref(), ReconcileReason::ObjectChanged));
+            let key = object.object_ref();
+            if !keys.iter().any(|(k, _)| *k == key) {
+                keys.push((key, ReconcileReason::ObjectChanged));
+            }
         }
         for (kind, relation) in &self.related {
             if *kind != type_ref {
@@ -94,7 +112,6 @@ impl Watches {
                 }
             }
         }
-        keys
     }
 
     /// The parent named by the object's controller ownerReference, if that reference points
@@ -146,12 +163,12 @@ mod tests {
         let mut watches = Watches::new(parent_type());
         watches.add_owned(TypeRef::new("v1", "ConfigMap"));
         let parent = ObjectRef::namespaced(parent_type(), "ns", "dc");
-        let keys = watches.keys_for(&Change::Applied(Arc::new(child("example.com/v2", true))));
+        let keys = watches.keys_for(&Change::applied(Arc::new(child("example.com/v2", true))));
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].0, parent, "any version of the parent's group maps");
         assert!(
             watches
-                .keys_for(&Change::Applied(Arc::new(child("example.com/v1", false))))
+                .keys_for(&Change::applied(Arc::new(child("example.com/v1", false))))
                 .is_empty(),
             "a non-controller owner does not map"
         );
@@ -163,6 +180,23 @@ mod tests {
     }
 
     #[test]
+    fn a_child_that_changes_owner_wakes_both_parents() {
+        let mut watches = Watches::new(parent_type());
+        watches.add_owned(TypeRef::new("v1", "ConfigMap"));
+        let before = child("example.com/v1", true);
+        let mut after = before.clone();
+        if let Some(refs) = after.metadata.owner_references.as_mut() {
+            refs[0].name = "other".into();
+        }
+        let keys = watches.keys_for(&Change::Applied {
+            object: Arc::new(after),
+            previous: Some(Arc::new(before)),
+        });
+        let names: Vec<_> = keys.iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(names, ["other", "dc"]);
+    }
+
+    #[test]
     fn custom_mappers_and_the_parent_itself() {
         let mut watches = Watches::new(parent_type());
         let secret = TypeRef::new("v1", "Secret");
@@ -170,9 +204,9 @@ mod tests {
             secret.clone(),
             Arc::new(|o: &Object| vec![ObjectRef::namespaced(parent_type(), "ns", o.name())]),
         );
-        let keys = watches.keys_for(&Change::Applied(Arc::new(Object::new(&secret, Some("ns"), "dc"))));
+        let keys = watches.keys_for(&Change::applied(Arc::new(Object::new(&secret, Some("ns"), "dc"))));
         assert_eq!(keys[0].0, ObjectRef::namespaced(parent_type(), "ns", "dc"));
-        let own = watches.keys_for(&Change::Applied(Arc::new(Object::new(&parent_type(), Some("ns"), "p"))));
+        let own = watches.keys_for(&Change::applied(Arc::new(Object::new(&parent_type(), Some("ns"), "p"))));
         assert_eq!(
             own,
             vec![(

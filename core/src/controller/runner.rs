@@ -12,10 +12,10 @@ use tokio::task::{Id, JoinError, JoinSet};
 use tokio::time::{Instant, sleep_until};
 use tracing::Instrument;
 
-use super::Controller;
-use super::action::Action;
 use super::reason::ReconcileReason;
 use super::source::{Change, ObjectSource};
+use super::{Controller, ControllerError};
+use crate::action::Action;
 use crate::backoff::Backoff;
 use crate::metrics::{Metrics, ReconcileResult};
 use crate::model::{Object, ObjectRef};
@@ -79,12 +79,15 @@ impl<Src: ObjectSource> Controller<Src> {
     /// `reconcile` is called with the parent as currently cached and the shared context, as
     /// in kube-runtime's `Controller::run`. A parent no longer in the cache (deleted) is
     /// skipped.
+    ///
+    /// # Errors
+    /// [`ControllerError::Source`] when the source cannot start watching; nothing ran then.
     pub async fn run<Ctx, F, Fut, E>(
         mut self,
         reconcile: F,
         ctx: Arc<Ctx>,
         shutdown: impl Future<Output = ()>,
-    ) -> RunSummary
+    ) -> Result<RunSummary, ControllerError>
     where
         Ctx: Send + Sync + 'static,
         F: Fn(Arc<Object>, Arc<Ctx>) -> Fut + Send + Sync,
@@ -106,8 +109,13 @@ impl<Src: ObjectSource> Controller<Src> {
             running: HashMap::new(),
             summary: RunSummary::default(),
         };
+        // Subscribe before waiting for the sync, so no change after the initial list is lost.
+        let changes = runner
+            .source
+            .changes(&runner.watches.kinds())
+            .map_err(|e| ControllerError::Source(Box::new(e)))?;
         let span = tracing::info_span!("controller", controller = %runner.name);
-        runner.run(leadership, shutdown).instrument(span).await
+        Ok(runner.run(changes, leadership, shutdown).instrument(span).await)
     }
 }
 
@@ -121,12 +129,12 @@ where
 {
     async fn run(
         mut self,
+        changes: BoxStream<'static, Change>,
         mut leadership: Option<watch::Receiver<bool>>,
         shutdown: impl Future<Output = ()>,
     ) -> RunSummary {
         let source = Arc::clone(&self.source);
-        // Subscribe before waiting for the sync, so no change after the initial list is lost.
-        let mut changes = Some(source.changes(&self.watches.kinds()));
+        let mut changes = Some(changes);
         let synced = source.wait_synced();
         tokio::pin!(synced, shutdown);
         let mut is_synced = false;
@@ -168,6 +176,11 @@ where
                     if now_leading != leading {
                         leading = now_leading;
                         self.on_leadership(leading, is_synced);
+                    }
+                }
+                Event::Change(Some(Change::Lagged)) => {
+                    if is_synced && leading {
+                        self.enqueue_all(&ReconcileReason::Resync);
                     }
                 }
                 Event::Change(Some(change)) => {

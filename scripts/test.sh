@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The project's test command (README "Test"): builds or reuses the test control plane
+# (etcd + kube-apiserver + kube-controller-manager from Go modules), then runs every test of
+# the workspace, including the conformance suite on the memory backend and on the real API
+# server, and prints both conformance reports by behaviour name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> building or reusing the test control plane"
+bash backend-kube/controlplane/build.sh
+
+echo "==> cargo test --workspace"
+cargo test --workspace
+
+echo "==> conformance reports (every behaviour by name, per backend)"
+cargo test -p operator-runtime-memory --test conformance conformance_report -- --nocapture
+cargo test -p operator-runtime-kube --test conformance conformance_report -- --nocapture
