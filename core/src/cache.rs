@@ -205,6 +205,13 @@ pub struct CacheConfig {
     /// operator that caches objects named by untrusted users can pass a secret seed (from its
     /// injected seed source) to make crafted hash collisions impractical.
     pub hash_seed: u64,
+    /// Drop `metadata.managedFields` from objects the cache is the only holder of (fresh from
+    /// a remote backend). managedFields is server bookkeeping that often outweighs the rest
+    /// of the object; readers of the cache plan and diff on the object's content, and a
+    /// replace (PUT) built from a cached object keeps the server's managedFields because it
+    /// omits the field. An object that is shared (an in-process backend hands out its own
+    /// `Arc`s) is kept as is: sharing it costs less than a stripped copy.
+    pub strip_managed_fields: bool,
 }
 
 /// The hash seed of [`CacheConfig::default`].
@@ -217,6 +224,7 @@ impl Default for CacheConfig {
             page_size: Some(500),
             event_capacity: 4096,
             hash_seed: DEFAULT_HASH_SEED,
+            strip_managed_fields: true,
         }
     }
 }

@@ -6,6 +6,7 @@ use futures::StreamExt;
 use tokio::sync::broadcast;
 
 use crate::error::StoreError;
+use crate::model::Object;
 use crate::store::{ListParams, ObjectStore, ObjectStoreExt, WatchEvent, WatchParams};
 
 use super::backoff::Attempts;
@@ -95,7 +96,12 @@ async fn watch(
         let mut failure = None;
         while let Some(item) = stream.next().await {
             match item {
-                Ok(event) => {
+                Ok(mut event) => {
+                    if config.strip_managed_fields
+                        && let WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) = &mut event
+                    {
+                        strip_managed_fields(o);
+                    }
                     if !received {
                         received = true;
                         attempts.reset();
@@ -144,6 +150,13 @@ fn notify_all(events: &broadcast::Sender<CacheEvent>, changes: Vec<CacheEvent>) 
     }
     for change in changes {
         let _ = events.send(change);
+    }
+}
+
+/// Drops managedFields in place when the cache holds the only reference (never copies).
+fn strip_managed_fields(object: &mut Arc<Object>) {
+    if let Some(o) = Arc::get_mut(object) {
+        o.metadata.managed_fields = None;
     }
 }
 
