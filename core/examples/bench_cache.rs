@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::runtime::reflector::store::Writer;
 use kube::ResourceExt;
+use kube::runtime::reflector::store::Writer;
 use kube::runtime::watcher;
 use operator_runtime_core::cache::{Cache, CacheConfig, KindState, TrackSpec};
 use operator_runtime_core::store::{
@@ -88,8 +88,9 @@ fn config_map(i: usize, generation: u64, served: bool) -> Value {
         "data": data,
     });
     if served {
-        let data_fields: serde_json::Map<String, Value> =
-            (0..8).map(|k| (format!("f:config-{k}.properties"), json!({}))).collect();
+        let data_fields: serde_json::Map<String, Value> = (0..8)
+            .map(|k| (format!("f:config-{k}.properties"), json!({})))
+            .collect();
         cm["metadata"]["managedFields"] = json!([{
             "manager": "operator-runtime",
             "operation": "Apply",
@@ -357,7 +358,13 @@ fn run_side(side: &str, count: usize, served: bool) {
 fn in_child(side: &str, count: usize, data: &str) -> Vec<f64> {
     let exe = std::env::current_exe().expect("own path");
     let out = std::process::Command::new(exe)
-        .args([count.to_string(), "--side".into(), side.into(), "--data".into(), data.into()])
+        .args([
+            count.to_string(),
+            "--side".into(),
+            side.into(),
+            "--data".into(),
+            data.into(),
+        ])
         .output()
         .expect("child ran");
     String::from_utf8_lossy(&out.stdout)
@@ -393,9 +400,16 @@ fn main() {
     for data in ["plain", "served"] {
         let served = data == "served";
         let sample = serde_json::to_vec(&config_map(count / 2, 0, served)).map_or(0, |v| v.len());
-        let what = if served { "with managedFields" } else { "no managedFields" };
+        let what = if served {
+            "with managedFields"
+        } else {
+            "no managedFields"
+        };
         println!("\n{data}: {sample} bytes of JSON each ({what})");
-        println!("  {:<44} {:>10} {:>11} {:>10}", "", "added/s", "modified/s", "bytes/obj");
+        println!(
+            "  {:<44} {:>10} {:>11} {:>10}",
+            "", "added/s", "modified/s", "bytes/obj"
+        );
         let reflector = best_of_three("reflector", count, data);
         print("kube-runtime reflector Store", &reflector);
         if served {
@@ -406,7 +420,10 @@ fn main() {
         }
         let cache = best_of_three("cache", count, data);
         print("operator-runtime Cache (watch loop task)", &cache);
-        print("operator-runtime KindState (apply only)", &best_of_three("state", count, data));
+        print(
+            "operator-runtime KindState (apply only)",
+            &best_of_three("state", count, data),
+        );
         let objects = in_child("objects", count, data);
         let typed = objects.first().copied().unwrap_or(f64::NAN);
         let dynamic = objects.get(1).copied().unwrap_or(f64::NAN);

@@ -154,7 +154,7 @@ impl TrackSpec {
 }
 
 /// What happened to a cached object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChangeKind {
     /// The object appeared in the cache.
     Added,

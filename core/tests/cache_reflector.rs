@@ -420,3 +420,40 @@ async fn waiting_on_an_untracked_kind_is_an_error() {
     );
     cache.wait_all_synced().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn managed_fields_are_dropped_only_from_objects_the_cache_alone_holds() {
+    use operator_runtime_core::model::ObjectMeta;
+    let with_managed_fields = |name: &str| {
+        let mut o = cm("ns", name);
+        o.metadata = ObjectMeta {
+            managed_fields: Some(vec![Default::default()]),
+            ..o.metadata
+        };
+        o
+    };
+    for (fresh, strip, expect_stripped) in [(true, true, true), (false, true, false), (true, false, false)] {
+        let store = ScriptedStore::new();
+        store.set_fresh_copies(fresh);
+        store.put(with_managed_fields("listed"));
+        let cache = Cache::new(
+            store.clone(),
+            CacheConfig {
+                strip_managed_fields: strip,
+                ..config()
+            },
+        );
+        cache.track(TrackSpec::new(cm_type())).unwrap();
+        cache.wait_synced(&cm_type()).await.unwrap();
+        settle().await;
+        store.put(with_managed_fields("watched"));
+        settle().await;
+        for name in ["listed", "watched"] {
+            let cached = cache.get(&key("ns", name)).unwrap();
+            let stripped = cached.metadata.managed_fields.is_none();
+            assert_eq!(stripped, expect_stripped, "fresh={fresh} strip={strip} {name}");
+            let shared = Arc::ptr_eq(&cached, &store.get_sync(&key("ns", name)));
+            assert_eq!(shared, !fresh, "fresh={fresh} {name}: never copied to strip");
+        }
+    }
+}

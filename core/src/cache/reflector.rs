@@ -40,11 +40,15 @@ pub(super) async fn run(
                 continue;
             }
         };
+        let mut items = list.items;
+        if config.strip_managed_fields {
+            items.iter_mut().for_each(strip_managed_fields);
+        }
         let changes = entry
             .state
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .replace(list.items);
+            .replace(items);
         {
             let mut status = entry.status();
             status.last_error = None;

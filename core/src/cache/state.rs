@@ -364,6 +364,33 @@ mod tests {
     }
 
     #[test]
+    fn the_index_holds_the_current_version_not_a_replaced_one() {
+        let mut s = KindState::new();
+        s.apply(WatchEvent::Added(cm("a", "x", "1", Some("u"))));
+        let newer = cm("a", "x", "2", Some("u"));
+        s.apply(WatchEvent::Modified(newer.clone()));
+        assert!(Arc::ptr_eq(s.owned_by("u")[0], &newer));
+        assert!(Arc::ptr_eq(s.get(Some("a"), "x").unwrap(), &newer));
+        assert_eq!(Arc::strong_count(&newer), 3, "held by the set, the index and this test");
+    }
+
+    #[test]
+    fn cluster_scoped_objects_live_apart_from_namespaced_ones() {
+        let mut s = KindState::new();
+        let mut node = Object::new(&TypeRef::new("v1", "Node"), None, "n1");
+        node.metadata.resource_version = Some("1".into());
+        s.apply(WatchEvent::Added(Arc::new(node)));
+        s.apply(WatchEvent::Added(cm("a", "n1", "2", None)));
+        assert_eq!(s.len(), 2);
+        assert!(s.get(None, "n1").unwrap().namespace().is_none());
+        assert_eq!(s.get(Some("a"), "n1").unwrap().namespace(), Some("a"));
+        assert_eq!(names(s.list(None)), ["n1", "n1"]);
+        s.apply(WatchEvent::Deleted(cm("a", "n1", "3", None)));
+        assert_eq!(s.len(), 1);
+        assert!(s.get(Some("a"), "n1").is_none());
+    }
+
+    #[test]
     fn replace_diffs_against_the_old_state() {
         let mut s = KindState::new();
         s.apply(WatchEvent::Added(cm("a", "keep", "1", Some("u"))));

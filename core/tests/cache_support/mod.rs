@@ -55,6 +55,13 @@ struct State {
     always_expire: bool,
     /// Every watch opened from now on ends at once without an event.
     always_close: bool,
+    /// Lists and watch events hand out fresh copies (as a remote backend does) instead of
+    /// the store's own `Arc`s.
+    fresh_copies: bool,
+}
+
+fn copy_if(fresh: bool, o: &Arc<Object>) -> Arc<Object> {
+    if fresh { Arc::new((**o).clone()) } else { o.clone() }
 }
 
 /// The scripted store. Cheap to clone; clones share state.
@@ -97,10 +104,11 @@ impl ScriptedStore {
                 let matched_before = old
                     .as_ref()
                     .is_some_and(|p| in_scope(p, params.namespace.as_deref(), params.label_selector.as_deref()));
+                let o = copy_if(st.fresh_copies, &o);
                 let event = match (matched_before, matches_now) {
-                    (false, true) => WatchEvent::Added(o.clone()),
-                    (true, true) => WatchEvent::Modified(o.clone()),
-                    (true, false) => WatchEvent::Deleted(o.clone()),
+                    (false, true) => WatchEvent::Added(o),
+                    (true, true) => WatchEvent::Modified(o),
+                    (true, false) => WatchEvent::Deleted(o),
                     (false, false) => continue,
                 };
                 let _ = tx.send(Ok(event));
@@ -175,6 +183,10 @@ impl ScriptedStore {
         self.state.lock().unwrap().always_close = on;
     }
 
+    pub fn set_fresh_copies(&self, on: bool) {
+        self.state.lock().unwrap().fresh_copies = on;
+    }
+
     pub fn list_calls(&self) -> Vec<ListParams> {
         self.state.lock().unwrap().list_calls.clone()
     }
@@ -244,7 +256,7 @@ impl ObjectStore for ScriptedStore {
             .values()
             .filter(|o| &o.type_ref() == type_ref)
             .filter(|o| in_scope(o, params.namespace.as_deref(), params.label_selector.as_deref()))
-            .cloned()
+            .map(|o| copy_if(st.fresh_copies, o))
             .collect();
         let start: usize = params.continue_token.as_deref().map_or(0, |t| t.parse().unwrap());
         let end = params.limit.map_or(all.len(), |l| (start + l as usize).min(all.len()));
