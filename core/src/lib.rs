@@ -8,16 +8,21 @@
 //! through [`clock::Clock`], and every request to the API server goes through an
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
+pub mod action;
 pub mod builder;
+pub mod cache;
 pub mod clock;
+pub mod counting;
 pub mod error;
 pub mod events;
 pub mod hash;
 pub mod model;
 pub mod plan;
+pub mod selector;
 pub mod status;
 pub mod store;
 
+pub use action::Action;
 pub use error::{StatusCause, StoreError};
 pub use model::{Object, ObjectList, ObjectRef, TypeRef};
 pub use store::{Capabilities, ObjectStore, ObjectStoreExt};

@@ -5,6 +5,11 @@ import (
 	"os"
 
 	"go.etcd.io/etcd/server/v3/etcdmain"
+
+	"operator-runtime.local/controlplane/internal/watchdog"
 )
 
-func main() { etcdmain.Main(os.Args) }
+func main() {
+	watchdog.Start()
+	etcdmain.Main(os.Args)
+}

@@ -10,6 +10,11 @@ import (
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"
 	_ "k8s.io/component-base/metrics/prometheus/version"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
+
+	"operator-runtime.local/controlplane/internal/watchdog"
 )
 
-func main() { os.Exit(cli.Run(app.NewAPIServerCommand())) }
+func main() {
+	watchdog.Start()
+	os.Exit(cli.Run(app.NewAPIServerCommand()))
+}

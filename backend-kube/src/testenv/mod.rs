@@ -1,0 +1,498 @@
+//! A real control plane for tests: etcd, kube-apiserver and kube-controller-manager started as
+//! local processes, like controller-runtime's envtest, plus the garbage-collector and namespace
+//! controllers so ownerReference cascades and namespace deletion work as in a cluster.
+//!
+//! The binaries are built from Go modules by `backend-kube/controlplane/build.sh` into
+//! `${OPERATOR_RUNTIME_CACHE:-~/.cache/operator-runtime}/k8s-v1.37.2/` (once per machine), or
+//! taken from `$OPERATOR_RUNTIME_K8S_BIN_DIR`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), operator_runtime_kube::testenv::TestEnvError> {
+//! use operator_runtime_kube::testenv::TestEnv;
+//! let env = TestEnv::shared()?;          // one control plane per test binary
+//! let client = env.client()?;            // a fresh client for this test's runtime
+//! let ns = env.create_namespace(&client, "my-test").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every process is killed when the [`TestEnv`] is dropped. A shared environment lives in a
+//! `static` and is never dropped; its processes exit on their own when the test binary exits
+//! (each Go main watches its parent pid and removes the temporary directory).
+
+mod binaries;
+mod certs;
+mod crds;
+mod error;
+mod kubeconfig;
+mod process;
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{ObjectMeta, PostParams};
+use kube::{Api, Client};
+
+pub use binaries::{BIN_DIR_ENV, KUBERNETES_VERSION};
+pub use error::TestEnvError;
+
+use binaries::Binaries;
+use certs::Pki;
+use kubeconfig::KubeconfigFiles;
+use process::ManagedProcess;
+
+/// Environment variable overriding how long each component may take to become healthy, in
+/// seconds (default 60).
+pub const START_TIMEOUT_ENV: &str = "OPERATOR_RUNTIME_TESTENV_START_TIMEOUT";
+
+const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Readiness poll interval (envtest uses 100 ms).
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Free ports are probed, not reserved, so a start can lose a race; retry like envtest does.
+const START_ATTEMPTS: usize = 3;
+
+/// A running control plane. Dropping it kills every process it started and removes its files.
+#[derive(Debug)]
+pub struct TestEnv {
+    // Field order matters: processes are killed before the directory they use is removed.
+    processes: Vec<ManagedProcess>,
+    config: kube::Config,
+    kubeconfig_path: PathBuf,
+    server_url: String,
+    dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    /// Starts a new control plane (builds the binaries first if they are missing or stale).
+    ///
+    /// # Errors
+    /// A [`TestEnvError`] saying which step failed and, for a process, the tail of its log.
+    pub async fn start() -> Result<Self, TestEnvError> {
+        let binaries = Binaries::locate()?;
+        let mut last_error = None;
+        for attempt in 1..=START_ATTEMPTS {
+            match Self::start_once(&binaries).await {
+                Ok(env) => return Ok(env),
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "test control plane failed to start");
+                    last_error = Some(e);
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| TestEnvError::Io {
+            context: "starting the control plane".into(),
+            message: "no attempt was made".into(),
+        }))
+    }
+
+    /// The process-wide control plane, started on first use (one per test binary).
+    ///
+    /// Blocks the calling thread while starting; safe to call from inside any tokio runtime,
+    /// since the start runs on a thread of its own. A failed start is remembered: every later
+    /// call returns the same error, so each test fails with the reason.
+    ///
+    /// # Errors
+    /// The [`TestEnvError`] of the (first) failed start.
+    pub fn shared() -> Result<&'static Self, TestEnvError> {
+        static SHARED: OnceLock<Result<TestEnv, TestEnvError>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                std::thread::spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| TestEnvError::Io {
+                            context: "building a runtime to start the control plane".into(),
+                            message: e.to_string(),
+                        })?;
+                    runtime.block_on(Self::start())
+                })
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(TestEnvError::Io {
+                        context: "starting the control plane".into(),
+                        message: "the start thread panicked".into(),
+                    })
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Path of the admin kubeconfig (for kubectl: `KUBECONFIG=<path> kubectl get ns`).
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig_path
+    }
+
+    /// The API server's URL (`https://127.0.0.1:<port>`).
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
+
+    /// The directory holding certificates, the etcd data and the process logs.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A client configuration for the admin user (group `system:masters`).
+    pub fn config(&self) -> kube::Config {
+        self.config.clone()
+    }
+
+    /// A new admin client. Create one per tokio runtime (per test): a client's pooled
+    /// connections belong to the runtime that opened them.
+    ///
+    /// # Errors
+    /// [`TestEnvError::Client`] if the client cannot be built.
+    pub fn client(&self) -> Result<Client, TestEnvError> {
+        Client::try_from(self.config()).map_err(|e| TestEnvError::Client(e.to_string()))
+    }
+
+    /// Creates a namespace named `<prefix>-<n>` (unique within this process) and returns its
+    /// name. Tests get one each, so they never see each other's objects.
+    ///
+    /// # Errors
+    /// [`TestEnvError::Client`] if the namespace cannot be created.
+    pub async fn create_namespace(&self, client: &Client, prefix: &str) -> Result<String, TestEnvError> {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let name = format!("{}-{}", sanitize(prefix), NEXT.fetch_add(1, Ordering::Relaxed));
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .map_err(|e| TestEnvError::Client(format!("creating namespace {name}: {e}")))?;
+        Ok(name)
+    }
+
+    /// Stops every process now (also done on drop).
+    pub fn stop(&mut self) {
+        // Reverse start order: the controller manager, then the API server, then etcd.
+        while let Some(mut process) = self.processes.pop() {
+            process.kill();
+        }
+    }
+
+    async fn start_once(binaries: &Binaries) -> Result<Self, TestEnvError> {
+        let io = |context: &str| {
+            let context = context.to_owned();
+            move |e: std::io::Error| TestEnvError::Io {
+                context,
+                message: e.to_string(),
+            }
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("operator-runtime-testenv-")
+            .tempdir()
+            .map_err(io("creating the temporary directory"))?;
+        let files = Files::write(
+            dir.path(),
+            &Pki::generate().map_err(|e| TestEnvError::Certificates(e.to_string()))?,
+        )?;
+        let timeout = start_timeout();
+
+        let etcd_port = free_port()?;
+        let etcd_peer_port = free_port()?;
+        let apiserver_port = free_port()?;
+        let kcm_port = free_port()?;
+        let mut processes = Vec::new();
+
+        let etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        let peer_url = format!("http://127.0.0.1:{etcd_peer_port}");
+        let etcd_args = vec![
+            "--name=testenv".to_owned(),
+            format!("--data-dir={}", dir.path().join("etcd").display()),
+            format!("--listen-client-urls={etcd_url}"),
+            format!("--advertise-client-urls={etcd_url}"),
+            format!("--listen-peer-urls={peer_url}"),
+            format!("--initial-advertise-peer-urls={peer_url}"),
+            format!("--initial-cluster=testenv={peer_url}"),
+            "--unsafe-no-fsync=true".to_owned(),
+            "--log-level=warn".to_owned(),
+        ];
+        let mut etcd = ManagedProcess::spawn("etcd", &binaries.etcd, &etcd_args, dir.path(), Some(dir.path()))?;
+        wait_for_port(&mut etcd, etcd_port, timeout).await?;
+        processes.push(etcd);
+
+        let server_url = format!("https://127.0.0.1:{apiserver_port}");
+        let apiserver_args = vec![
+            format!("--etcd-servers={etcd_url}"),
+            "--bind-address=127.0.0.1".to_owned(),
+            "--advertise-address=127.0.0.1".to_owned(),
+            // The endpoint reconciler rejects loopback advertise addresses (1.37), and nothing
+            // here routes to the `kubernetes` Service anyway.
+            "--endpoint-reconciler-type=none".to_owned(),
+            format!("--secure-port={apiserver_port}"),
+            format!("--cert-dir={}", dir.path().join("apiserver").display()),
+            format!("--tls-cert-file={}", files.serving_cert.display()),
+            format!("--tls-private-key-file={}", files.serving_key.display()),
+            format!("--client-ca-file={}", files.client_ca.display()),
+            "--authorization-mode=RBAC".to_owned(),
+            "--disable-admission-plugins=ServiceAccount".to_owned(),
+            "--service-cluster-ip-range=10.0.0.0/24".to_owned(),
+            "--allow-privileged=true".to_owned(),
+            format!("--service-account-issuer={server_url}/"),
+            format!("--service-account-key-file={}", files.service_account_public.display()),
+            format!(
+                "--service-account-signing-key-file={}",
+                files.service_account_key.display()
+            ),
+        ];
+        let apiserver = ManagedProcess::spawn(
+            "kube-apiserver",
+            &binaries.kube_apiserver,
+            &apiserver_args,
+            dir.path(),
+            None,
+        )?;
+        processes.push(apiserver);
+
+        let kubeconfig = kubeconfig::admin_kubeconfig(&KubeconfigFiles {
+            server: &server_url,
+            ca_cert: &files.serving_ca,
+            client_cert: &files.admin_cert,
+            client_key: &files.admin_key,
+        });
+        let kubeconfig_path = dir.path().join("admin.kubeconfig");
+        let kubeconfig_json = serde_json::to_vec_pretty(&kubeconfig).map_err(|e| TestEnvError::Io {
+            context: "serializing the kubeconfig".into(),
+            message: e.to_string(),
+        })?;
+        // JSON is YAML: kubectl reads this file as is.
+        std::fs::write(&kubeconfig_path, kubeconfig_json).map_err(io("writing the kubeconfig"))?;
+        let mut config = kubeconfig::client_config(kubeconfig)
+            .await
+            .map_err(|e| TestEnvError::Client(format!("loading the generated kubeconfig: {e}")))?;
+        // Tests want to see throttling and unavailability as errors, not have them retried.
+        config.default_retry = false;
+
+        let client = Client::try_from(config.clone()).map_err(|e| TestEnvError::Client(e.to_string()))?;
+        wait_for_http_ok(&mut processes[1], &client, "/readyz", timeout).await?;
+        wait_for_default_namespace(&mut processes[1], &client, timeout).await?;
+
+        let kcm_args = vec![
+            format!("--kubeconfig={}", kubeconfig_path.display()),
+            format!("--authentication-kubeconfig={}", kubeconfig_path.display()),
+            format!("--authorization-kubeconfig={}", kubeconfig_path.display()),
+            "--controllers=garbagecollector,namespace".to_owned(),
+            "--leader-elect=false".to_owned(),
+            "--bind-address=127.0.0.1".to_owned(),
+            format!("--secure-port={kcm_port}"),
+            format!("--cert-dir={}", dir.path().join("kube-controller-manager").display()),
+            format!("--root-ca-file={}", files.serving_ca.display()),
+            format!(
+                "--service-account-private-key-file={}",
+                files.service_account_key.display()
+            ),
+        ];
+        let kcm = ManagedProcess::spawn(
+            "kube-controller-manager",
+            &binaries.kube_controller_manager,
+            &kcm_args,
+            dir.path(),
+            None,
+        )?;
+        processes.push(kcm);
+        let kcm_client = insecure_client(&format!("https://127.0.0.1:{kcm_port}"))?;
+        wait_for_http_ok(&mut processes[2], &kcm_client, "/healthz", timeout).await?;
+
+        Ok(Self {
+            processes,
+            config,
+            kubeconfig_path,
+            server_url,
+            dir,
+        })
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Paths of the certificate and key files written for the processes.
+struct Files {
+    serving_ca: PathBuf,
+    serving_cert: PathBuf,
+    serving_key: PathBuf,
+    client_ca: PathBuf,
+    admin_cert: PathBuf,
+    admin_key: PathBuf,
+    service_account_key: PathBuf,
+    service_account_public: PathBuf,
+}
+
+impl Files {
+    fn write(dir: &Path, pki: &Pki) -> Result<Self, TestEnvError> {
+        let pki_dir = dir.join("pki");
+        let write = |name: &str, contents: &str| -> Result<PathBuf, TestEnvError> {
+            let path = pki_dir.join(name);
+            std::fs::write(&path, contents).map_err(|e| TestEnvError::Io {
+                context: format!("writing {}", path.display()),
+                message: e.to_string(),
+            })?;
+            Ok(path)
+        };
+        std::fs::create_dir_all(&pki_dir).map_err(|e| TestEnvError::Io {
+            context: format!("creating {}", pki_dir.display()),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            serving_ca: write("serving-ca.crt", &pki.serving_ca.cert_pem)?,
+            serving_cert: write("apiserver.crt", &pki.serving.cert_pem)?,
+            serving_key: write("apiserver.key", &pki.serving.key_pem)?,
+            client_ca: write("client-ca.crt", &pki.client_ca.cert_pem)?,
+            admin_cert: write("admin.crt", &pki.admin.cert_pem)?,
+            admin_key: write("admin.key", &pki.admin.key_pem)?,
+            service_account_key: write("sa.key", &pki.service_account_key_pem)?,
+            service_account_public: write("sa.pub", &pki.service_account_public_pem)?,
+        })
+    }
+}
+
+fn start_timeout() -> Duration {
+    std::env::var(START_TIMEOUT_ENV)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(DEFAULT_START_TIMEOUT, Duration::from_secs)
+}
+
+/// A loopback port that was free a moment ago (probed, not reserved).
+fn free_port() -> Result<u16, TestEnvError> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| TestEnvError::Io {
+            context: "finding a free loopback port".into(),
+            message: e.to_string(),
+        })
+}
+
+/// A client for a component's self-signed serving certificate (health checks only).
+fn insecure_client(url: &str) -> Result<Client, TestEnvError> {
+    let uri = url
+        .parse()
+        .map_err(|e| TestEnvError::Client(format!("invalid URL {url}: {e}")))?;
+    let mut config = kube::Config::new(uri);
+    config.accept_invalid_certs = true;
+    config.default_retry = false;
+    Client::try_from(config).map_err(|e| TestEnvError::Client(e.to_string()))
+}
+
+async fn wait_for_port(process: &mut ManagedProcess, port: u16, timeout: Duration) -> Result<(), TestEnvError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    poll_until(process, timeout, |_| async move {
+        TcpStream::connect_timeout(&addr, POLL_INTERVAL)
+            .map(|_| ())
+            .map_err(|e| format!("connecting to {addr}: {e}"))
+    })
+    .await
+}
+
+async fn wait_for_http_ok(
+    process: &mut ManagedProcess,
+    client: &Client,
+    path: &str,
+    timeout: Duration,
+) -> Result<(), TestEnvError> {
+    poll_until(process, timeout, |_| async move {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| format!("building GET {path}: {e}"))?;
+        match client.request_text(request).await {
+            Ok(body) if body.trim() == "ok" => Ok(()),
+            Ok(body) => Err(format!("GET {path} answered {body:?}")),
+            Err(e) => Err(format!("GET {path}: {e}")),
+        }
+    })
+    .await
+}
+
+async fn wait_for_default_namespace(
+    process: &mut ManagedProcess,
+    client: &Client,
+    timeout: Duration,
+) -> Result<(), TestEnvError> {
+    let namespaces = Api::<Namespace>::all(client.clone());
+    poll_until(process, timeout, |_| {
+        let namespaces = namespaces.clone();
+        async move {
+            match namespaces.get_opt("default").await {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err("namespace default does not exist yet".to_owned()),
+                Err(e) => Err(format!("getting namespace default: {e}")),
+            }
+        }
+    })
+    .await
+}
+
+/// Polls `check` every [`POLL_INTERVAL`] until it succeeds, the process exits, or `timeout`.
+async fn poll_until<F, Fut>(process: &mut ManagedProcess, timeout: Duration, check: F) -> Result<(), TestEnvError>
+where
+    F: Fn(()) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let start = Instant::now();
+    loop {
+        process.ensure_running()?;
+        let last_error = match check(()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        if start.elapsed() >= timeout {
+            return Err(TestEnvError::NotReady {
+                name: process.name(),
+                waited: timeout,
+                last_error,
+                log_path: process.log_path().to_owned(),
+                log_tail: process.log_tail(),
+            });
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// A namespace-name-safe version of a test name.
+fn sanitize(prefix: &str) -> String {
+    let mut s: String = prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.truncate(40);
+    let s = s.trim_matches('-');
+    if s.is_empty() { "test".to_owned() } else { s.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_prefixes_are_dns_labels() {
+        assert_eq!(sanitize("store_suite::create_Then_get"), "store-suite--create-then-get");
+        assert_eq!(sanitize("__"), "test");
+        assert!(sanitize(&"x".repeat(100)).len() <= 40);
+    }
+
+    #[test]
+    fn free_ports_are_nonzero() {
+        assert_ne!(free_port().unwrap(), 0);
+    }
+}

@@ -1,0 +1,158 @@
+//! The watch loop of one tracked kind: list, watch, resume, relist on 410, back off on errors.
+
+use std::sync::{Arc, PoisonError};
+
+use futures::StreamExt;
+use tokio::sync::broadcast;
+
+use crate::error::StoreError;
+use crate::store::{ListParams, ObjectStore, ObjectStoreExt, WatchEvent, WatchParams};
+
+use super::backoff::Attempts;
+use super::{CacheConfig, CacheEvent, KindEntry};
+
+/// Runs until aborted: list, then watch until a 410, then relist, forever.
+pub(super) async fn run(
+    store: Arc<dyn ObjectStore>,
+    entry: Arc<KindEntry>,
+    events: broadcast::Sender<CacheEvent>,
+    config: CacheConfig,
+) {
+    // Consecutive attempts that made no progress. Only a watch that delivers something resets
+    // it: a backend that answers every list and then 410s every watch must not make us spin.
+    let mut attempts = Attempts::default();
+    let mut first_list = true;
+    loop {
+        let list_params = ListParams {
+            namespace: entry.spec.namespace.clone(),
+            label_selector: selector_param(&entry),
+            field_selector: None,
+            limit: config.page_size,
+            continue_token: None,
+        };
+        let list = match store.list_all(&entry.spec.type_ref, &list_params).await {
+            Ok(list) => list,
+            Err(error) => {
+                let delay = attempts.next_delay(&config.backoff, error.retry_after());
+                record_error(&entry, error);
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+        };
+        let changes = entry
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(list.items);
+        {
+            let mut status = entry.status();
+            status.last_error = None;
+            if !first_list {
+                status.relists += 1;
+            }
+        }
+        first_list = false;
+        entry.synced.send_replace(true);
+        notify_all(&events, changes);
+
+        watch(&*store, &entry, &events, &config, list.resource_version, &mut attempts).await;
+        if let Some(delay) = attempts.expired_delay(&config.backoff) {
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// Watches from `resource_version`, resuming after every stream end; returns on a 410.
+async fn watch(
+    store: &dyn ObjectStore,
+    entry: &KindEntry,
+    events: &broadcast::Sender<CacheEvent>,
+    config: &CacheConfig,
+    mut resource_version: String,
+    attempts: &mut Attempts,
+) {
+    loop {
+        let params = WatchParams {
+            namespace: entry.spec.namespace.clone(),
+            label_selector: selector_param(entry),
+            field_selector: None,
+            resource_version: Some(resource_version.clone()),
+            bookmarks: true,
+            timeout: None,
+        };
+        let mut stream = match store.watch(&entry.spec.type_ref, &params).await {
+            Ok(stream) => stream,
+            Err(StoreError::Expired { .. }) => return,
+            Err(error) => {
+                let delay = attempts.next_delay(&config.backoff, error.retry_after());
+                record_error(entry, error);
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+        };
+        entry.status().watches += 1;
+        let mut received = false;
+        let mut failure = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(event) => {
+                    if !received {
+                        received = true;
+                        attempts.reset();
+                        entry.status().last_error = None;
+                    }
+                    if let Some(rv) = event.resource_version() {
+                        rv.clone_into(&mut resource_version);
+                    }
+                    apply(entry, events, event);
+                }
+                Err(StoreError::Expired { .. }) => return,
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        // The stream ended (or failed): resume from the last resourceVersion. Only a stream
+        // that delivered nothing, or failed, is followed by a delay.
+        match failure {
+            Some(error) => {
+                let delay = attempts.next_delay(&config.backoff, error.retry_after());
+                record_error(entry, error);
+                tokio::time::sleep(delay).await;
+            }
+            None if !received => tokio::time::sleep(attempts.next_delay(&config.backoff, None)).await,
+            None => {}
+        }
+    }
+}
+
+/// Applies one event to the state, then announces the change (if any).
+fn apply(entry: &KindEntry, events: &broadcast::Sender<CacheEvent>, event: WatchEvent) {
+    let change = entry.state.write().unwrap_or_else(PoisonError::into_inner).apply(event);
+    if let Some((kind, object, previous)) = change
+        && events.receiver_count() > 0
+    {
+        // A send error only means nobody is subscribed any more.
+        let _ = events.send(CacheEvent::new(kind, object, previous));
+    }
+}
+
+fn notify_all(events: &broadcast::Sender<CacheEvent>, changes: Vec<CacheEvent>) {
+    if events.receiver_count() == 0 {
+        return;
+    }
+    for change in changes {
+        let _ = events.send(change);
+    }
+}
+
+fn selector_param(entry: &KindEntry) -> Option<String> {
+    let selector = &entry.spec.selector;
+    (!selector.matches_everything()).then(|| selector.to_string())
+}
+
+fn record_error(entry: &KindEntry, error: StoreError) {
+    tracing::warn!(kind = %entry.spec.type_ref, %error, "cache list/watch failed; retrying after backoff");
+    entry.status().last_error = Some(error);
+}
