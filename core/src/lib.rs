@@ -9,15 +9,20 @@
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
 pub mod action;
+pub mod backoff;
 pub mod builder;
 pub mod cache;
 pub mod clock;
+pub mod controller;
 pub mod counting;
 pub mod error;
 pub mod events;
 pub mod hash;
+pub mod lease;
+pub mod metrics;
 pub mod model;
 pub mod plan;
+pub mod queue;
 pub mod selector;
 pub mod status;
 pub mod store;
