@@ -23,6 +23,8 @@ pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod queue;
+pub mod reconcile;
+pub mod rollout;
 pub mod selector;
 pub mod status;
 pub mod store;

@@ -8,11 +8,11 @@
 //!    internal cache with the set's [`selector`](DesiredSet::selector) in the parent's namespace,
 //!    and computes the readiness of each rollout group.
 //! 3. `plan_with(&desired, &observed, &policy, &inputs)` (or [`plan`] without readiness).
-//! 4. The driver applies [`Plan::items`] in order: [`ChildAction::Create`] / [`ChildAction::Update`] write
+//! 4. The driver applies [`Plan::items`] in order: [`Action::Create`] / [`Action::Update`] write
 //!    [`PlanItem::desired`] (server-side apply or replace with the live resourceVersion);
-//!    [`ChildAction::Recreate`] deletes the live object (uid precondition) and creates it once gone;
-//!    [`ChildAction::Delete`] deletes the orphan with a uid precondition; [`ChildAction::Blocked`] becomes a
-//!    Warning event and a Degraded condition; [`ChildAction::Wait`] and [`ChildAction::Unchanged`] write
+//!    [`Action::Recreate`] deletes the live object (uid precondition) and creates it once gone;
+//!    [`Action::Delete`] deletes the orphan with a uid precondition; [`Action::Blocked`] becomes a
+//!    Warning event and a Degraded condition; [`Action::Wait`] and [`Action::Unchanged`] write
 //!    nothing. A plan with [`Plan::is_converged`] needs no write at all.
 //!
 //! # Guarantees
@@ -31,7 +31,7 @@
 //! - **Rollout order**: on first install (no observed child controlled by the parent) every
 //!   group is planned at once. Otherwise groups proceed in declared order: once a group has a
 //!   pending action (anything but Unchanged) or is not ready, the actions of every later group
-//!   become [`ChildAction::Wait`]; deletes of orphans are never held back.
+//!   become [`Action::Wait`]; deletes of orphans are never held back.
 //! - **Determinism**: items are ordered by rollout group, then kind in dependency order
 //!   (ConfigMap before StatefulSet), then kind, namespace and name; orphans come last. The order
 //!   in which children were added to the set does not matter.
@@ -39,7 +39,7 @@
 //!   (one round per rollout group for upgrades).
 //!
 //! # Errors
-//! Planning cannot fail: every problem with a child is an [`ChildAction::Blocked`] item, so one bad
+//! Planning cannot fail: every problem with a child is an [`Action::Blocked`] item, so one bad
 //! child never prevents the rest of the plan.
 
 pub mod diff;
@@ -54,7 +54,7 @@ mod quantity;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use action::{BlockReason, ChildAction, PlanCounts, PlanItem, UpdateReason, WaitReason};
+pub use action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
 pub use diff::{FieldChange, FieldPath, PathSegment};
 pub use policy::{PlanInputs, PlanPolicy};
 
@@ -83,13 +83,13 @@ impl Plan {
         let mut c = PlanCounts::default();
         for item in &self.items {
             match item.action {
-                ChildAction::Create => c.creates += 1,
-                ChildAction::Update { .. } => c.updates += 1,
-                ChildAction::Recreate { .. } => c.recreates += 1,
-                ChildAction::Delete => c.deletes += 1,
-                ChildAction::Unchanged => c.unchanged += 1,
-                ChildAction::Wait { .. } => c.waiting += 1,
-                ChildAction::Blocked { .. } => c.blocked += 1,
+                Action::Create => c.creates += 1,
+                Action::Update { .. } => c.updates += 1,
+                Action::Recreate { .. } => c.recreates += 1,
+                Action::Delete => c.deletes += 1,
+                Action::Unchanged => c.unchanged += 1,
+                Action::Wait { .. } => c.waiting += 1,
+                Action::Blocked { .. } => c.blocked += 1,
             }
         }
         c
@@ -97,7 +97,7 @@ impl Plan {
 
     /// True when every item is Unchanged: nothing to write, nothing waiting or blocked.
     pub fn is_converged(&self) -> bool {
-        self.items.iter().all(|i| i.action == ChildAction::Unchanged)
+        self.items.iter().all(|i| i.action == Action::Unchanged)
     }
 
     /// The items that write now (create, update, recreate, delete), in apply order.
@@ -107,15 +107,13 @@ impl Plan {
 
     /// The blocked items.
     pub fn blocked(&self) -> impl Iterator<Item = &PlanItem> {
-        self.items
-            .iter()
-            .filter(|i| matches!(i.action, ChildAction::Blocked { .. }))
+        self.items.iter().filter(|i| matches!(i.action, Action::Blocked { .. }))
     }
 
     /// The first rollout group that holds later groups back, if any item waits on one.
     pub fn waiting_on(&self) -> Option<&str> {
         self.items.iter().find_map(|i| match &i.action {
-            ChildAction::Wait {
+            Action::Wait {
                 reason: WaitReason::GroupNotReady { group },
                 ..
             } => Some(group.as_str()),
@@ -186,7 +184,7 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
             group: None,
             desired: None,
             live: Some(Arc::clone(object)),
-            action: ChildAction::Delete,
+            action: Action::Delete,
         })
         .collect();
     orphans.sort_by(|a, b| sort_key(&a.key).cmp(&sort_key(&b.key)));
@@ -217,31 +215,31 @@ fn decide(
     live: Option<&Object>,
     policy: &PlanPolicy,
     inputs: &PlanInputs,
-) -> ChildAction {
+) -> Action {
     if inputs.is_unlisted(&desired.type_ref()) {
-        return ChildAction::Blocked {
+        return Action::Blocked {
             reason: BlockReason::KindNotListed,
         };
     }
     let Some(live) = live else {
-        return ChildAction::Create;
+        return Action::Create;
     };
     if live.is_terminating() {
-        return ChildAction::Wait {
+        return Action::Wait {
             reason: WaitReason::Terminating,
-            pending: Box::new(ChildAction::Create),
+            pending: Box::new(Action::Create),
         };
     }
     let adopt = match live.controller_owner() {
         Some(owner) if owner.uid == set.parent_uid() => false,
         Some(owner) => {
-            return ChildAction::Blocked {
+            return Action::Blocked {
                 reason: BlockReason::OwnedByOther { owner: owner.clone() },
             };
         }
         None if policy.adopts_unowned() => true,
         None => {
-            return ChildAction::Blocked {
+            return Action::Blocked {
                 reason: BlockReason::NotOwned,
             };
         }
@@ -249,14 +247,14 @@ fn decide(
     let changes = diff::drift(desired, live);
     let hash_changed = live.annotation(HASH_ANNOTATION) != desired.annotation(HASH_ANNOTATION);
     if changes.is_empty() && !hash_changed && !adopt {
-        return ChildAction::Unchanged;
+        return Action::Unchanged;
     }
     let immutable = immutable::immutable_changes(&desired.type_ref(), &changes);
     if !immutable.is_empty() {
         return if policy.recreate_allowed(&desired.type_ref()) {
-            ChildAction::Recreate { immutable, changes }
+            Action::Recreate { immutable, changes }
         } else {
-            ChildAction::Blocked {
+            Action::Blocked {
                 reason: BlockReason::ImmutableChange { changes: immutable },
             }
         };
@@ -268,7 +266,7 @@ fn decide(
     } else {
         UpdateReason::Drift
     };
-    ChildAction::Update { reason, changes }
+    Action::Update { reason, changes }
 }
 
 /// Upgrade ordering: the first group that is busy (has a pending action) or not ready holds
@@ -285,13 +283,13 @@ fn hold_back_later_groups(set: &DesiredSet, items: &mut [(usize, PlanItem)], inp
             has_children = true;
             if let Some(blocker) = &holding {
                 if item.action.is_write() {
-                    let pending = std::mem::replace(&mut item.action, ChildAction::Unchanged);
-                    item.action = ChildAction::Wait {
+                    let pending = std::mem::replace(&mut item.action, Action::Unchanged);
+                    item.action = Action::Wait {
                         reason: WaitReason::GroupNotReady { group: blocker.clone() },
                         pending: Box::new(pending),
                     };
                 }
-            } else if item.action != ChildAction::Unchanged {
+            } else if item.action != Action::Unchanged {
                 busy = true;
             }
         }

@@ -54,7 +54,7 @@ pub enum BlockReason {
 
 /// The decision for one child.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ChildAction {
+pub enum Action {
     /// The child does not exist: create it.
     Create,
     /// The child exists and differs: write the desired object.
@@ -81,7 +81,7 @@ pub enum ChildAction {
         /// What it waits for.
         reason: WaitReason,
         /// The action held back.
-        pending: Box<ChildAction>,
+        pending: Box<Action>,
     },
     /// The child cannot be converged; see [`BlockReason`].
     Blocked {
@@ -90,25 +90,25 @@ pub enum ChildAction {
     },
 }
 
-impl ChildAction {
+impl Action {
     /// True for actions that write to the API server (create, update, recreate, delete).
     pub fn is_write(&self) -> bool {
         matches!(
             self,
-            ChildAction::Create | ChildAction::Update { .. } | ChildAction::Recreate { .. } | ChildAction::Delete
+            Action::Create | Action::Update { .. } | Action::Recreate { .. } | Action::Delete
         )
     }
 
     /// Short verb for logs: `create`, `update`, `recreate`, `delete`, `unchanged`, `wait`, `blocked`.
     pub fn verb(&self) -> &'static str {
         match self {
-            ChildAction::Create => "create",
-            ChildAction::Update { .. } => "update",
-            ChildAction::Recreate { .. } => "recreate",
-            ChildAction::Delete => "delete",
-            ChildAction::Unchanged => "unchanged",
-            ChildAction::Wait { .. } => "wait",
-            ChildAction::Blocked { .. } => "blocked",
+            Action::Create => "create",
+            Action::Update { .. } => "update",
+            Action::Recreate { .. } => "recreate",
+            Action::Delete => "delete",
+            Action::Unchanged => "unchanged",
+            Action::Wait { .. } => "wait",
+            Action::Blocked { .. } => "blocked",
         }
     }
 }
@@ -126,7 +126,7 @@ pub struct PlanItem {
     /// for update and delete).
     pub live: Option<Arc<Object>>,
     /// The decision.
-    pub action: ChildAction,
+    pub action: Action,
 }
 
 /// How many children get each action.

@@ -12,7 +12,7 @@
 use std::fmt;
 
 use super::Plan;
-use super::action::{BlockReason, ChildAction, PlanCounts, PlanItem, UpdateReason, WaitReason};
+use super::action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
 use super::diff::FieldChange;
 
 impl fmt::Display for PlanCounts {
@@ -36,7 +36,7 @@ impl fmt::Display for Plan {
             write!(f, " (not listed: {})", kinds.join(", "))?;
         }
         for item in &self.items {
-            if f.alternate() || item.action != ChildAction::Unchanged {
+            if f.alternate() || item.action != Action::Unchanged {
                 write!(f, "\n  {item}")?;
             }
         }
@@ -51,9 +51,9 @@ impl fmt::Display for PlanItem {
         }
         write!(f, "{} {}", self.action.verb(), self.key)?;
         match &self.action {
-            ChildAction::Create | ChildAction::Unchanged => Ok(()),
-            ChildAction::Delete => write!(f, " (orphan)"),
-            ChildAction::Update { reason, changes } => {
+            Action::Create | Action::Unchanged => Ok(()),
+            Action::Delete => write!(f, " (orphan)"),
+            Action::Update { reason, changes } => {
                 let why = match reason {
                     UpdateReason::HashChanged => "spec changed",
                     UpdateReason::Drift => "drift",
@@ -62,18 +62,18 @@ impl fmt::Display for PlanItem {
                 write!(f, " ({why})")?;
                 write_changes(f, changes)
             }
-            ChildAction::Recreate { immutable, .. } => {
+            Action::Recreate { immutable, .. } => {
                 write!(f, " (immutable field changed)")?;
                 write_changes(f, immutable)
             }
-            ChildAction::Wait { reason, pending } => {
+            Action::Wait { reason, pending } => {
                 match reason {
                     WaitReason::GroupNotReady { group } => write!(f, ": group {group} is not ready")?,
                     WaitReason::Terminating => write!(f, ": still terminating")?,
                 }
                 write!(f, " (then {})", pending.verb())
             }
-            ChildAction::Blocked { reason } => match reason {
+            Action::Blocked { reason } => match reason {
                 BlockReason::ImmutableChange { changes } => {
                     write!(f, ": immutable field changed and recreate is not allowed")?;
                     write_changes(f, changes)

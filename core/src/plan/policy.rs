@@ -57,7 +57,7 @@ pub struct PlanInputs {
     /// counts as not ready, except groups without children.
     pub group_ready: Option<BTreeMap<String, bool>>,
     /// Owned kinds that could not be listed (typically Forbidden). Their desired children are
-    /// [`Blocked`](super::ChildAction::Blocked) with [`BlockReason::KindNotListed`](super::BlockReason),
+    /// [`Blocked`](super::Action::Blocked) with [`BlockReason::KindNotListed`](super::BlockReason),
     /// and they are not scanned for orphans.
     pub unlisted_kinds: BTreeSet<TypeRef>,
 }

@@ -69,7 +69,7 @@ fn apply(plan: &Plan, observed: &mut Vec<Arc<Object>>) {
     }
 }
 
-fn action_of<'a>(plan: &'a Plan, kind: &str, name: &str) -> &'a ChildAction {
+fn action_of<'a>(plan: &'a Plan, kind: &str, name: &str) -> &'a Action {
     &plan
         .items
         .iter()
@@ -82,7 +82,7 @@ fn action_of<'a>(plan: &'a Plan, kind: &str, name: &str) -> &'a ChildAction {
 fn missing_child_is_created_then_unchanged() {
     let desired = set(&[("config", cm("c", "v"))]);
     let p = plan(&desired, &[], &PlanPolicy::new());
-    assert_eq!(action_of(&p, "ConfigMap", "c"), &ChildAction::Create);
+    assert_eq!(action_of(&p, "ConfigMap", "c"), &Action::Create);
     assert!(p.first_install);
     let mut observed = Vec::new();
     apply(&p, &mut observed);
@@ -98,7 +98,7 @@ fn spec_change_is_an_update_naming_the_path() {
     let after = set(&[("config", cm("c", "w"))]);
     let p = plan(&after, &observed, &PlanPolicy::new());
     match action_of(&p, "ConfigMap", "c") {
-        ChildAction::Update { reason, changes } => {
+        Action::Update { reason, changes } => {
             assert_eq!(*reason, UpdateReason::HashChanged);
             let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
             assert_eq!(text, ["data.k: v -> w"]);
@@ -115,7 +115,7 @@ fn drift_on_a_field_we_set_is_detected() {
     edited.body["spec"]["replicas"] = json!(5);
     let p = plan(&desired, &[Arc::new(edited)], &PlanPolicy::new());
     match action_of(&p, "StatefulSet", "s") {
-        ChildAction::Update { reason, changes } => {
+        Action::Update { reason, changes } => {
             assert_eq!(*reason, UpdateReason::Drift);
             assert_eq!(changes.len(), 1);
             assert_eq!(changes[0].to_string(), "spec.replicas: 5 -> 3");
@@ -152,7 +152,7 @@ fn our_label_removed_by_someone_is_drift() {
     edited.metadata.labels.as_mut().unwrap().remove(COMPONENT_LABEL);
     let p = plan(&desired, &[Arc::new(edited)], &PlanPolicy::new());
     assert!(
-        matches!(action_of(&p, "ConfigMap", "c"), ChildAction::Update { reason: UpdateReason::Drift, changes }
+        matches!(action_of(&p, "ConfigMap", "c"), Action::Update { reason: UpdateReason::Drift, changes }
             if changes[0].to_string() == "metadata.labels[app.kubernetes.io/component]: <unset> -> config"),
         "{p:#}"
     );
@@ -206,7 +206,7 @@ fn orphan_with_labels_and_controller_owner_is_deleted() {
     let desired = set(&[("config", cm("c", "v"))]);
     let observed = vec![orphan.clone(), Arc::new(terminating)];
     let p = plan(&desired, &observed, &PlanPolicy::new());
-    assert_eq!(action_of(&p, "ConfigMap", "old"), &ChildAction::Delete);
+    assert_eq!(action_of(&p, "ConfigMap", "old"), &Action::Delete);
     assert_eq!(p.counts().deletes, 1);
     let last = p.items.last().unwrap();
     assert_eq!(last.live.as_ref().unwrap().uid(), Some("uid-old"));
@@ -220,7 +220,7 @@ fn immutable_change_is_blocked_unless_recreate_is_allowed() {
     let after = set(&[("data", sts("s", 4, "svc-b"))]);
     let blocked = plan(&after, &observed, &PlanPolicy::new());
     match action_of(&blocked, "StatefulSet", "s") {
-        ChildAction::Blocked {
+        Action::Blocked {
             reason: BlockReason::ImmutableChange { changes },
         } => assert_eq!(changes[0].to_string(), "spec.serviceName: svc-a -> svc-b"),
         other => panic!("expected blocked, got {other:?}"),
@@ -228,7 +228,7 @@ fn immutable_change_is_blocked_unless_recreate_is_allowed() {
     let policy = PlanPolicy::new().allow_recreate(TypeRef::new("apps/v1", "StatefulSet"));
     let recreate = plan(&after, &observed, &policy);
     assert!(
-        matches!(action_of(&recreate, "StatefulSet", "s"), ChildAction::Recreate { immutable, changes }
+        matches!(action_of(&recreate, "StatefulSet", "s"), Action::Recreate { immutable, changes }
             if immutable.len() == 1 && changes.len() == 2)
     );
 }
@@ -241,7 +241,7 @@ fn foreign_and_unowned_objects_are_never_written() {
     let p = plan(&desired, &[Arc::new(foreign.clone())], &PlanPolicy::new());
     assert!(matches!(
         action_of(&p, "ConfigMap", "c"),
-        ChildAction::Blocked {
+        Action::Blocked {
             reason: BlockReason::OwnedByOther { .. }
         }
     ));
@@ -252,14 +252,14 @@ fn foreign_and_unowned_objects_are_never_written() {
     let p = plan(&desired, &unowned, &PlanPolicy::new());
     assert!(matches!(
         action_of(&p, "ConfigMap", "c"),
-        ChildAction::Blocked {
+        Action::Blocked {
             reason: BlockReason::NotOwned
         }
     ));
     let p = plan(&desired, &unowned, &PlanPolicy::new().adopt_unowned(true));
     assert!(matches!(
         action_of(&p, "ConfigMap", "c"),
-        ChildAction::Update {
+        Action::Update {
             reason: UpdateReason::Adopt,
             ..
         }
@@ -304,11 +304,11 @@ fn upgrade_moves_group_by_group() {
 
     let p = plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready);
     assert!(!p.first_install);
-    assert!(matches!(action_of(&p, "ConfigMap", "a1"), ChildAction::Update { .. }));
+    assert!(matches!(action_of(&p, "ConfigMap", "a1"), Action::Update { .. }));
     for name in ["b1", "c1"] {
         assert!(
-            matches!(action_of(&p, "ConfigMap", name), ChildAction::Wait { reason: WaitReason::GroupNotReady { group }, pending }
-                if group == "a" && matches!(**pending, ChildAction::Update { .. })),
+            matches!(action_of(&p, "ConfigMap", name), Action::Wait { reason: WaitReason::GroupNotReady { group }, pending }
+                if group == "a" && matches!(**pending, Action::Update { .. })),
             "{p:#}"
         );
     }
@@ -322,11 +322,11 @@ fn upgrade_moves_group_by_group() {
     assert_eq!(p.counts().writes(), 0);
 
     let p = plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready);
-    assert!(matches!(action_of(&p, "ConfigMap", "b1"), ChildAction::Update { .. }));
-    assert!(matches!(action_of(&p, "ConfigMap", "c1"), ChildAction::Wait { .. }));
+    assert!(matches!(action_of(&p, "ConfigMap", "b1"), Action::Update { .. }));
+    assert!(matches!(action_of(&p, "ConfigMap", "c1"), Action::Wait { .. }));
     apply(&p, &mut observed);
     let p = plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready);
-    assert!(matches!(action_of(&p, "ConfigMap", "c1"), ChildAction::Update { .. }));
+    assert!(matches!(action_of(&p, "ConfigMap", "c1"), Action::Update { .. }));
     apply(&p, &mut observed);
     assert!(plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready).is_converged());
 }
@@ -341,7 +341,7 @@ fn terminating_child_waits_then_is_created() {
     let p = plan(&desired, &[Arc::new(live)], &PlanPolicy::new());
     assert!(matches!(
         action_of(&p, "ConfigMap", "c"),
-        ChildAction::Wait { reason: WaitReason::Terminating, pending } if **pending == ChildAction::Create
+        Action::Wait { reason: WaitReason::Terminating, pending } if **pending == Action::Create
     ));
 }
 
@@ -368,13 +368,13 @@ fn scanned_kinds_come_from_the_declaration_and_unlisted_kinds_are_skipped() {
     assert_eq!(p.skipped_kinds, [TypeRef::new("apps/v1", "StatefulSet")]);
     assert!(matches!(
         action_of(&p, "StatefulSet", "s"),
-        ChildAction::Blocked {
+        Action::Blocked {
             reason: BlockReason::KindNotListed
         }
     ));
     assert_eq!(p.counts().deletes, 0);
     let listed = plan(&desired, &[orphan_sts], &PlanPolicy::new());
-    assert_eq!(action_of(&listed, "StatefulSet", "old"), &ChildAction::Delete);
+    assert_eq!(action_of(&listed, "StatefulSet", "old"), &Action::Delete);
 }
 
 #[test]
