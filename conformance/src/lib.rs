@@ -71,8 +71,8 @@ pub use report::{Entry, Report};
 /// once per test. See the crate docs.
 #[macro_export]
 macro_rules! store_suite {
-    ($($factory:tt)+) => {
-        $crate::__with_behaviours!(@tests $($factory)+);
+    ($factory:path) => {
+        $crate::__with_behaviours!(@tests $factory);
     };
 }
 
@@ -88,16 +88,16 @@ macro_rules! __each_behaviour {
             },
         )*]
     };
-    ([@tests $($factory:tt)+] $($area:ident :: $name:ident,)*) => {
+    ([@tests $factory:path] $($area:ident :: $name:ident,)*) => {
         $(
             #[test]
             fn $name() {
-                $crate::__run_test(stringify!($name), $($factory)+);
+                $crate::__run_test(stringify!($name), $factory);
             }
         )*
         #[test]
         fn conformance_report() {
-            $crate::__run_report($($factory)+);
+            $crate::__run_report($factory);
         }
     };
 }

@@ -227,19 +227,20 @@ pub async fn watch_with_bookmarks_still_delivers_every_change<S: ObjectStore + ?
 /// A.3 #69: a watch from a resourceVersion older than the retained history fails with Expired
 /// (at once or as the stream's first item), and a relist plus a new watch recovers.
 ///
-/// Revision 1 is older than any kind's watch history on a real server: the watch cache of a
-/// kind starts at the revision of its initial list (`watch_cache.go`, `getAllEventsSinceLocked`:
-/// `resourceVersion < oldest-1` is `NewResourceExpired`), which is far above 1 by the time a
-/// client can watch.
+/// Revision 1 is older than the Widget kind's history on a real server: a kind's watch cache
+/// starts at the revision of its initial list (`watch_cache.go`, `getAllEventsSinceLocked`:
+/// `oldest = listResourceVersion + 1`, and `resourceVersion < oldest-1` is
+/// `NewResourceExpired`), and that list happens after the CRD was created, so above revision 1.
 pub async fn watch_from_too_old_rv_is_expired_and_relist_recovers<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
     let cx = Ctx::new(store, "watch_from_too_old_rv_is_expired_and_relist_recovers").await?;
-    cx.create(&cx.config_map("a")).await?;
+    cx.install_crds().await?;
+    cx.create(&cx.widget("a", json!({"size": 1}))).await?;
     let params = WatchParams {
         namespace: Some(cx.ns.clone()),
         resource_version: Some("1".into()),
         ..WatchParams::default()
     };
-    match store.watch(&config_map(), &params).await {
+    match store.watch(&widget(), &params).await {
         Err(StoreError::Expired { .. }) => {}
         Err(other) => return Err(format!("watch from revision 1: expected Expired, got {other:?}")),
         Ok(mut stream) => match tokio::time::timeout(EVENT_DEADLINE, stream.next()).await {
@@ -257,8 +258,8 @@ pub async fn watch_from_too_old_rv_is_expired_and_relist_recovers<S: ObjectStore
             }
         },
     }
-    let mut events = watch_from_now(&cx, &config_map()).await?;
-    cx.create(&cx.config_map("b")).await?;
+    let mut events = watch_from_now(&cx, &widget()).await?;
+    cx.create(&cx.widget("b", json!({"size": 1}))).await?;
     let event = events.next().await?;
     ensure!(
         matches!(&event, WatchEvent::Added(o) if o.name() == "b"),
