@@ -52,6 +52,7 @@ pub mod gc;
 pub mod list_selectors;
 pub mod namespaces;
 pub mod patch;
+pub mod runtime;
 pub mod status;
 pub mod update;
 pub mod watch;
