@@ -14,7 +14,9 @@ pub struct Action {
 impl Action {
     /// Reconcile again after `after`.
     pub fn requeue(after: Duration) -> Self {
-        Self { requeue_after: Some(after) }
+        Self {
+            requeue_after: Some(after),
+        }
     }
 
     /// Wait for the next change of the parent or one of its children.
