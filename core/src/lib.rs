@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod hash;
 pub mod model;
+pub mod rollout;
 pub mod selector;
 pub mod status;
 pub mod store;
