@@ -9,13 +9,18 @@
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
 pub mod action;
+pub mod backoff;
 pub mod cache;
 pub mod clock;
+pub mod controller;
 pub mod counting;
 pub mod error;
 pub mod events;
 pub mod hash;
+pub mod lease;
+pub mod metrics;
 pub mod model;
+pub mod queue;
 pub mod rollout;
 pub mod selector;
 pub mod status;

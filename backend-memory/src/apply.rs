@@ -1,0 +1,370 @@
+//! Server-side apply, the documented subset.
+//!
+//! What the in-memory server implements:
+//! - **Field ownership at leaf paths.** The fields of an applied configuration are its leaf
+//!   paths: nested maps are descended into, and every scalar, list or empty map is a leaf.
+//!   From `metadata`, only `labels`, `annotations` (per key), `finalizers` and
+//!   `ownerReferences` are owned; `apiVersion`, `kind`, names and server-set metadata are not.
+//!   For kinds with a status subresource, `status` in an apply to the main resource is ignored.
+//! - **Lists are atomic**: a list is one leaf, owned and replaced as a whole (no
+//!   `x-kubernetes-list-map-keys` merging).
+//! - **managedFields** gets one entry per applying manager, with `operation: Apply`,
+//!   `fieldsType: FieldsV1` and `fieldsV1` in the real `f:` format (`{"f:spec":{"f:replicas":{}}}`).
+//!   Writes other than apply do not record `Update` entries, but existing entries of any
+//!   operation are honoured as owners.
+//! - **Conflicts**: applying a value for a field that another manager owns (the same path, or a
+//!   path above or below it) with a different value is a 409 Conflict whose causes have reason
+//!   `FieldManagerConflict`, one per field; with `force` the applier takes the field over and
+//!   the other manager loses it. Applying the same value shares ownership.
+//! - **Removal**: a field this manager applied before and omits now is removed from the
+//!   object unless another manager still owns it; maps emptied by the removal go too.
+//! - **Create on apply** when the object does not exist; **no-op** applies keep the
+//!   resourceVersion and emit nothing.
+//! - A missing field manager is a 422 Invalid; `managedFields` in the body is a 400.
+//!
+//! Not implemented: schema-aware merge keys (associative lists), `x-kubernetes-map-type`,
+//! `Update` entries for non-apply writes, apply to subresources, and the managedFields
+//! `time` of shared ownership.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+use operator_runtime_core::store::{PatchParams, StoreResult};
+use operator_runtime_core::{Object, StatusCause, StoreError};
+use serde_json::{Map, Value};
+
+use crate::create::create_as;
+use crate::kinds::KindSpec;
+use crate::meta::now_seconds;
+use crate::patch::check_identity;
+use crate::state::State;
+use crate::update::{RvRule, update_main};
+use crate::validation::Causes;
+
+/// A leaf path: the map keys from the object root.
+type Path = Vec<String>;
+/// A set of owned leaf paths.
+type FieldSet = BTreeSet<Path>;
+
+const APPLY: &str = "Apply";
+const METADATA_OWNED: [&str; 4] = ["labels", "annotations", "finalizers", "ownerReferences"];
+
+fn leaves(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                prefix.push(k.clone());
+                leaves(v, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {
+            out.insert(prefix.clone());
+        }
+    }
+}
+
+/// The fields an applied configuration sets.
+fn applied_fields(body: &Map<String, Value>, skip_status: bool) -> FieldSet {
+    let mut out = FieldSet::new();
+    let mut prefix = Path::new();
+    for (k, v) in body {
+        match k.as_str() {
+            "apiVersion" | "kind" => {}
+            "status" if skip_status => {}
+            "metadata" => {
+                for owned in METADATA_OWNED {
+                    if let Some(v) = v.get(owned) {
+                        prefix.extend(["metadata".to_owned(), owned.to_owned()]);
+                        leaves(v, &mut prefix, &mut out);
+                        prefix.clear();
+                    }
+                }
+            }
+            _ => {
+                prefix.push(k.clone());
+                leaves(v, &mut prefix, &mut out);
+                prefix.clear();
+            }
+        }
+    }
+    out
+}
+
+/// Encodes a field set as `fieldsV1`.
+fn encode(fields: &FieldSet) -> Value {
+    let mut root = Map::new();
+    for path in fields {
+        let mut node = &mut root;
+        for segment in path {
+            let entry = node
+                .entry(format!("f:{segment}"))
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(next) = entry else { break };
+            node = next;
+        }
+    }
+    Value::Object(root)
+}
+
+/// Decodes `fieldsV1` into leaf paths (keys other than `f:` make their parent a leaf).
+fn decode(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
+    let children: Vec<(&str, &Value)> = value
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.as_str() != ".")
+                .map(|(k, v)| (k.as_str(), v))
+                .collect()
+        })
+        .unwrap_or_default();
+    if children.is_empty() || children.iter().any(|(k, _)| !k.starts_with("f:")) {
+        if !prefix.is_empty() {
+            out.insert(prefix.clone());
+        }
+        return;
+    }
+    for (k, v) in children {
+        prefix.push(k[2..].to_owned());
+        decode(v, prefix, out);
+        prefix.pop();
+    }
+}
+
+fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
+    let mut out = FieldSet::new();
+    if let Some(FieldsV1(v)) = &entry.fields_v1 {
+        decode(v, &mut Path::new(), &mut out);
+    }
+    out
+}
+
+fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let mut v = root.get(first)?;
+    for segment in rest {
+        v = v.as_object()?.get(segment)?;
+    }
+    Some(v)
+}
+
+fn set(root: &mut Map<String, Value>, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = root;
+    for segment in parents {
+        let entry = node.entry(segment.clone()).or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        let Value::Object(next) = entry else { return };
+        node = next;
+    }
+    if is_empty_map(&value) && node.get(last).is_some_and(Value::is_object) {
+        return;
+    }
+    node.insert(last.clone(), value);
+}
+
+fn is_empty_map(value: &Value) -> bool {
+    value.as_object().is_some_and(Map::is_empty)
+}
+
+/// Removes a leaf and any map it leaves empty.
+fn remove(root: &mut Map<String, Value>, path: &[String]) {
+    fn go(node: &mut Map<String, Value>, path: &[String]) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        if rest.is_empty() {
+            node.remove(first);
+            return;
+        }
+        if let Some(Value::Object(child)) = node.get_mut(first) {
+            go(child, rest);
+            if child.is_empty() {
+                node.remove(first);
+            }
+        }
+    }
+    go(root, path);
+}
+
+/// Whether two paths overlap (equal, or one is a prefix of the other).
+fn overlaps(a: &[String], b: &[String]) -> bool {
+    let n = a.len().min(b.len());
+    a[..n] == b[..n]
+}
+
+fn dotted(path: &[String]) -> String {
+    path.iter().map(|s| format!(".{s}")).collect()
+}
+
+/// PATCH with `application/apply-patch+yaml`.
+pub(crate) fn apply(
+    state: &mut State,
+    kind: &Arc<KindSpec>,
+    namespace: &str,
+    name: &str,
+    body: &Value,
+    params: &PatchParams,
+) -> StoreResult<Arc<Object>> {
+    let Some(manager) = params.field_manager.as_deref().filter(|m| !m.is_empty()) else {
+        let mut causes = Causes::default();
+        causes.required("fieldManager", "is required for apply patch");
+        return causes.fail("PatchOptions", "");
+    };
+    let applied = Object::from_value(body.clone())
+        .map_err(|e| StoreError::bad_request(format!("invalid apply configuration: {e}")))?;
+    if applied.metadata.managed_fields.as_ref().is_some_and(|m| !m.is_empty()) {
+        return Err(StoreError::bad_request("metadata.managedFields must be nil"));
+    }
+    let applied = check_identity(kind, namespace, name, applied)?;
+    let applied_map = match applied.to_value() {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(StoreError::bad_request("an apply configuration must be an object")),
+    };
+    let fields = applied_fields(&applied_map, kind.info.status_subresource);
+    let now = now_seconds(state.clock.as_ref());
+    let entry = |fields: &FieldSet| ManagedFieldsEntry {
+        api_version: Some(kind.info.type_ref.api_version.clone()),
+        fields_type: Some("FieldsV1".into()),
+        fields_v1: Some(FieldsV1(encode(fields))),
+        manager: Some(manager.to_owned()),
+        operation: Some(APPLY.into()),
+        subresource: None,
+        time: Some(now.clone()),
+    };
+
+    let Some(old) = state.lookup(kind.slot, namespace, name).cloned() else {
+        let mut new = applied;
+        new.metadata.managed_fields = Some(vec![entry(&fields)]);
+        return create_as(state, kind, new, params.dry_run);
+    };
+
+    let current = match old.to_value() {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(StoreError::backend("stored object does not serialize")),
+    };
+    let mut others: Vec<(ManagedFieldsEntry, FieldSet)> = Vec::new();
+    let mut previous = FieldSet::new();
+    let mut own_entry = None;
+    for e in old.metadata.managed_fields.iter().flatten() {
+        if e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some(APPLY) {
+            previous = entry_fields(e);
+            own_entry = Some(e.clone());
+        } else {
+            others.push((e.clone(), entry_fields(e)));
+        }
+    }
+
+    // Conflicts: another manager owns an overlapping field and the values differ.
+    let mut causes = Vec::new();
+    for path in &fields {
+        let value = lookup(&applied_map, path);
+        // An empty map merges into what is there: it changes no value.
+        if value == lookup(&current, path) || value.is_some_and(is_empty_map) {
+            continue;
+        }
+        for (e, owned) in others.iter_mut() {
+            let clashing: Vec<Path> = owned.iter().filter(|p| overlaps(p, path)).cloned().collect();
+            if clashing.is_empty() {
+                continue;
+            }
+            if params.force {
+                for p in clashing {
+                    owned.remove(&p);
+                }
+            } else {
+                let who = e.manager.clone().unwrap_or_default();
+                causes.push(StatusCause::new(
+                    "FieldManagerConflict",
+                    dotted(path),
+                    format!("conflict with \"{who}\": {}", dotted(path)),
+                ));
+            }
+        }
+    }
+    if !causes.is_empty() {
+        let list: Vec<&str> = causes.iter().map(|c| c.message.as_str()).collect();
+        return Err(StoreError::Conflict {
+            message: format!("Apply failed with {} conflict(s): {}", causes.len(), list.join(", ")),
+            causes,
+        });
+    }
+
+    // Merge: drop what this manager no longer applies (unless someone else owns it), then set
+    // every applied leaf.
+    let mut merged = current.clone();
+    for path in previous.difference(&fields) {
+        let owned_elsewhere = others.iter().any(|(_, owned)| owned.iter().any(|p| overlaps(p, path)));
+        if !owned_elsewhere {
+            remove(&mut merged, path);
+        }
+    }
+    for path in &fields {
+        if let Some(v) = lookup(&applied_map, path) {
+            set(&mut merged, path, v.clone());
+        }
+    }
+    let mut new = Object::from_value(Value::Object(merged))
+        .map_err(|e| StoreError::bad_request(format!("applied object is invalid: {e}")))?;
+    let own = match own_entry {
+        Some(e) if previous == fields => e,
+        _ => entry(&fields),
+    };
+    let mut managed = vec![own];
+    for (mut e, owned) in others {
+        if owned.is_empty() {
+            continue;
+        }
+        if e.fields_v1.as_ref().is_some_and(|f| {
+            let mut before = FieldSet::new();
+            decode(&f.0, &mut Path::new(), &mut before);
+            before != owned
+        }) {
+            e.fields_v1 = Some(FieldsV1(encode(&owned)));
+        }
+        managed.push(e);
+    }
+    // Keep the stored order of entries when nothing about ownership changed.
+    if let Some(stored) = old.metadata.managed_fields.as_ref()
+        && stored.len() == managed.len()
+        && stored.iter().all(|e| managed.contains(e))
+    {
+        managed.clone_from(stored);
+    }
+    new.metadata.managed_fields = Some(managed);
+    new.metadata.resource_version = applied.metadata.resource_version.clone();
+    update_main(state, kind, &old, new, RvRule::Unconditional, params.dry_run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_v1_round_trips_in_f_format() {
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "labels": {"x": "1"}}, "data": {"k": "v", "l": []}});
+        let fields = applied_fields(body.as_object().unwrap(), false);
+        let encoded = encode(&fields);
+        assert_eq!(
+            encoded,
+            json!({"f:metadata": {"f:labels": {"f:x": {}}}, "f:data": {"f:k": {}, "f:l": {}}})
+        );
+        let mut back = FieldSet::new();
+        decode(&encoded, &mut Path::new(), &mut back);
+        assert_eq!(back, fields);
+    }
+
+    #[test]
+    fn remove_prunes_emptied_maps() {
+        let mut m = json!({"spec": {"a": {"b": 1}}, "x": 1}).as_object().unwrap().clone();
+        remove(&mut m, &["spec".into(), "a".into(), "b".into()]);
+        assert_eq!(Value::Object(m), json!({"x": 1}));
+    }
+}

@@ -1,0 +1,271 @@
+//! The kind registry: which kinds the server serves and how each one behaves.
+//!
+//! The registry is the in-memory equivalent of the API server's REST storage strategies: per
+//! kind it records scope, the status subresource, whether `metadata.generation` is maintained,
+//! whether an update without a resourceVersion is allowed, and which name rule applies.
+//! Objects of a kind live in one table however many versions the kind is served at, like a CRD
+//! with several served versions sharing one etcd key space.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use operator_runtime_core::TypeRef;
+use operator_runtime_core::store::KindInfo;
+
+/// Which validation rule applies to `metadata.name`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameRule {
+    /// DNS-1123 subdomain (most kinds, custom resources).
+    Subdomain,
+    /// DNS-1123 label (Namespace).
+    Label,
+    /// DNS-1035 label (Service).
+    Dns1035Label,
+}
+
+/// Everything the server knows about one served kind.
+#[derive(Clone, Debug)]
+pub(crate) struct KindSpec {
+    /// Discovery information (the type as first registered).
+    pub info: KindInfo,
+    /// Index of the table holding this kind's objects.
+    pub slot: usize,
+    /// `metadata.generation` is set to 1 on create and bumped on non-metadata changes.
+    pub uses_generation: bool,
+    /// An update without a resourceVersion is accepted (false for custom resources).
+    pub unconditional_update: bool,
+    /// Name validation rule.
+    pub name_rule: NameRule,
+    /// Registered from a CustomResourceDefinition object (removed when the CRD goes).
+    pub from_crd: Option<String>,
+}
+
+/// Well-known type references.
+pub(crate) fn namespace_type() -> TypeRef {
+    TypeRef::new("v1", "Namespace")
+}
+
+/// The CustomResourceDefinition type.
+#[cfg(test)]
+pub(crate) fn crd_type() -> TypeRef {
+    TypeRef::new("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+}
+
+/// The table slot of namespaces (registered first).
+pub(crate) const NAMESPACE_SLOT: usize = 0;
+/// The table slot of CustomResourceDefinitions (registered second).
+pub(crate) const CRD_SLOT: usize = 1;
+
+/// Maps served `apiVersion`/`kind` pairs to their [`KindSpec`].
+#[derive(Debug, Default)]
+pub(crate) struct KindRegistry {
+    by_type: HashMap<TypeRef, Arc<KindSpec>>,
+    /// (group, kind) -> slot, so every served version of a kind shares one table.
+    slots: HashMap<(String, String), usize>,
+    next_slot: usize,
+}
+
+impl KindRegistry {
+    /// A registry holding the built-in kinds an operator typically uses.
+    pub fn with_builtins() -> Self {
+        let mut reg = Self::default();
+        // (apiVersion, kind, plural, namespaced, status, generation, name rule)
+        let builtins: [(&str, &str, &str, bool, bool, bool, NameRule); 15] = [
+            ("v1", "Namespace", "namespaces", false, true, false, NameRule::Label),
+            (
+                "apiextensions.k8s.io/v1",
+                "CustomResourceDefinition",
+                "customresourcedefinitions",
+                false,
+                true,
+                true,
+                NameRule::Subdomain,
+            ),
+            ("v1", "ConfigMap", "configmaps", true, false, false, NameRule::Subdomain),
+            ("v1", "Secret", "secrets", true, false, false, NameRule::Subdomain),
+            ("v1", "Service", "services", true, true, false, NameRule::Dns1035Label),
+            (
+                "v1",
+                "ServiceAccount",
+                "serviceaccounts",
+                true,
+                false,
+                false,
+                NameRule::Subdomain,
+            ),
+            (
+                "v1",
+                "PersistentVolumeClaim",
+                "persistentvolumeclaims",
+                true,
+                true,
+                false,
+                NameRule::Subdomain,
+            ),
+            ("v1", "Pod", "pods", true, true, true, NameRule::Subdomain),
+            (
+                "apps/v1",
+                "Deployment",
+                "deployments",
+                true,
+                true,
+                true,
+                NameRule::Subdomain,
+            ),
+            (
+                "apps/v1",
+                "StatefulSet",
+                "statefulsets",
+                true,
+                true,
+                true,
+                NameRule::Subdomain,
+            ),
+            (
+                "policy/v1",
+                "PodDisruptionBudget",
+                "poddisruptionbudgets",
+                true,
+                true,
+                true,
+                NameRule::Subdomain,
+            ),
+            (
+                "networking.k8s.io/v1",
+                "NetworkPolicy",
+                "networkpolicies",
+                true,
+                false,
+                true,
+                NameRule::Subdomain,
+            ),
+            (
+                "coordination.k8s.io/v1",
+                "Lease",
+                "leases",
+                true,
+                false,
+                false,
+                NameRule::Subdomain,
+            ),
+            (
+                "events.k8s.io/v1",
+                "Event",
+                "events",
+                true,
+                false,
+                false,
+                NameRule::Subdomain,
+            ),
+            ("v1", "Event", "events", true, false, false, NameRule::Subdomain),
+        ];
+        for (api_version, kind, plural, namespaced, status, generation, name_rule) in builtins {
+            // The CRD strategy rejects unconditional updates; built-in strategies allow them.
+            let unconditional = kind != "CustomResourceDefinition";
+            reg.insert(
+                KindInfo {
+                    type_ref: TypeRef::new(api_version, kind),
+                    plural: plural.to_owned(),
+                    namespaced,
+                    status_subresource: status,
+                },
+                generation,
+                unconditional,
+                name_rule,
+                None,
+            );
+        }
+        reg
+    }
+
+    /// Registers (or re-registers) a kind; returns its spec.
+    pub fn insert(
+        &mut self,
+        info: KindInfo,
+        uses_generation: bool,
+        unconditional_update: bool,
+        name_rule: NameRule,
+        from_crd: Option<String>,
+    ) -> Arc<KindSpec> {
+        let group_kind = (info.type_ref.group().to_owned(), info.type_ref.kind.clone());
+        let slot = match self.slots.get(&group_kind) {
+            Some(slot) => *slot,
+            None => {
+                let slot = self.next_slot;
+                self.next_slot += 1;
+                self.slots.insert(group_kind, slot);
+                slot
+            }
+        };
+        let spec = Arc::new(KindSpec {
+            info,
+            slot,
+            uses_generation,
+            unconditional_update,
+            name_rule,
+            from_crd,
+        });
+        self.by_type.insert(spec.info.type_ref.clone(), Arc::clone(&spec));
+        spec
+    }
+
+    /// Registers a kind the way a custom resource is served (generation on, conditional updates).
+    pub fn insert_custom(&mut self, info: KindInfo, from_crd: Option<String>) -> Arc<KindSpec> {
+        self.insert(info, true, false, NameRule::Subdomain, from_crd)
+    }
+
+    /// Removes every kind registered from the named CRD; returns the slots that are no longer served.
+    pub fn remove_crd(&mut self, crd_name: &str) -> Vec<usize> {
+        let mut slots: Vec<usize> = Vec::new();
+        self.by_type.retain(|_, spec| {
+            if spec.from_crd.as_deref() == Some(crd_name) {
+                slots.push(spec.slot);
+                false
+            } else {
+                true
+            }
+        });
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
+
+    /// Looks a served kind up.
+    pub fn get(&self, type_ref: &TypeRef) -> Option<&Arc<KindSpec>> {
+        self.by_type.get(type_ref)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_have_fixed_slots_and_strategies() {
+        let reg = KindRegistry::with_builtins();
+        assert_eq!(reg.get(&namespace_type()).unwrap().slot, NAMESPACE_SLOT);
+        assert_eq!(reg.get(&crd_type()).unwrap().slot, CRD_SLOT);
+        let cm = reg.get(&TypeRef::new("v1", "ConfigMap")).unwrap();
+        assert!(cm.unconditional_update && !cm.uses_generation && !cm.info.status_subresource);
+        let deploy = reg.get(&TypeRef::new("apps/v1", "Deployment")).unwrap();
+        assert!(deploy.uses_generation && deploy.info.status_subresource);
+        assert!(reg.get(&TypeRef::new("apps/v1beta1", "Deployment")).is_none());
+    }
+
+    #[test]
+    fn versions_of_one_kind_share_a_table_and_crd_removal_unregisters() {
+        let mut reg = KindRegistry::with_builtins();
+        let info = |v: &str| KindInfo {
+            type_ref: TypeRef::new(format!("x.io/{v}"), "Foo"),
+            plural: "foos".into(),
+            namespaced: true,
+            status_subresource: false,
+        };
+        let a = reg.insert_custom(info("v1"), Some("foos.x.io".into()));
+        let b = reg.insert_custom(info("v2"), Some("foos.x.io".into()));
+        assert_eq!(a.slot, b.slot);
+        assert!(!a.unconditional_update);
+        assert_eq!(reg.remove_crd("foos.x.io"), vec![a.slot]);
+        assert!(reg.get(&TypeRef::new("x.io/v1", "Foo")).is_none());
+    }
+}

@@ -1,0 +1,190 @@
+//! The server state behind the store's mutex: tables, the revision counter, indexes, the RNG
+//! and the watch hub, with the two primitive commits every write goes through.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use operator_runtime_core::Object;
+use operator_runtime_core::clock::Clock;
+use rand_chacha::ChaCha8Rng;
+
+use crate::kinds::KindRegistry;
+use crate::watch::{Change, ChangeType, WatchHub};
+
+/// Objects of one kind: namespace ("" for cluster-scoped) -> name -> object, in key order.
+pub(crate) type Table = BTreeMap<String, BTreeMap<String, Arc<Object>>>;
+
+/// The location of one stored object.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct ObjKey {
+    /// Table slot of the kind.
+    pub slot: usize,
+    /// Namespace, "" for cluster-scoped objects.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjKey {
+    /// The key of a stored object.
+    pub fn of(slot: usize, object: &Object) -> Self {
+        Self {
+            slot,
+            namespace: object.namespace().unwrap_or("").to_owned(),
+            name: object.name().to_owned(),
+        }
+    }
+}
+
+/// Everything the API server keeps.
+pub(crate) struct State {
+    /// The global revision: the resourceVersion of the last write.
+    pub revision: u64,
+    /// Seeded randomness for uids and generated names.
+    pub rng: ChaCha8Rng,
+    /// Injected time.
+    pub clock: Arc<dyn Clock>,
+    /// Served kinds.
+    pub kinds: KindRegistry,
+    /// One table per kind slot.
+    pub tables: Vec<Table>,
+    /// History and watchers.
+    pub hub: WatchHub,
+    /// uid -> where the object lives.
+    pub uids: HashMap<String, ObjKey>,
+    /// owner uid -> objects whose ownerReferences name it.
+    pub dependents: HashMap<String, BTreeSet<ObjKey>>,
+    /// Whether the garbage collector and namespace controller run after writes.
+    pub gc_enabled: bool,
+    /// uids whose dependents (or which as dependents) the garbage collector must look at.
+    pub gc_pending: BTreeSet<String>,
+}
+
+impl State {
+    /// The table of a slot, created on first use.
+    pub fn table_mut(&mut self, slot: usize) -> &mut Table {
+        if self.tables.len() <= slot {
+            self.tables.resize_with(slot + 1, Table::new);
+        }
+        &mut self.tables[slot]
+    }
+
+    /// The table of a slot, if any object was ever stored in it.
+    pub fn table(&self, slot: usize) -> Option<&Table> {
+        self.tables.get(slot)
+    }
+
+    /// Looks up a stored object.
+    pub fn lookup(&self, slot: usize, namespace: &str, name: &str) -> Option<&Arc<Object>> {
+        self.tables.get(slot)?.get(namespace)?.get(name)
+    }
+
+    /// Looks up a stored object by key.
+    pub fn lookup_key(&self, key: &ObjKey) -> Option<&Arc<Object>> {
+        self.lookup(key.slot, &key.namespace, &key.name)
+    }
+
+    /// Stores `object` at the next revision and publishes Added or Modified.
+    pub fn commit_put(&mut self, slot: usize, mut object: Object) -> Arc<Object> {
+        self.revision += 1;
+        let revision = self.revision;
+        object.metadata.resource_version = Some(revision.to_string());
+        let object = Arc::new(object);
+        let namespace = object.namespace().unwrap_or("");
+        let table = self.table_mut(slot);
+        let prev = match table.get_mut(namespace) {
+            Some(names) => names.insert(object.name().to_owned(), Arc::clone(&object)),
+            None => {
+                let mut names = BTreeMap::new();
+                names.insert(object.name().to_owned(), Arc::clone(&object));
+                table.insert(namespace.to_owned(), names);
+                None
+            }
+        };
+        self.index(slot, prev.as_deref(), Some(&object));
+        let change = if prev.is_some() {
+            ChangeType::Modified
+        } else {
+            ChangeType::Added
+        };
+        self.hub.publish(Change {
+            revision,
+            slot,
+            change,
+            object: Arc::clone(&object),
+            prev,
+        });
+        object
+    }
+
+    /// Removes an object at the next revision and publishes Deleted with its last state.
+    pub fn commit_remove(&mut self, slot: usize, namespace: &str, name: &str) -> Option<Arc<Object>> {
+        let table = self.tables.get_mut(slot)?;
+        let names = table.get_mut(namespace)?;
+        let prev = names.remove(name)?;
+        if names.is_empty() {
+            table.remove(namespace);
+        }
+        self.revision += 1;
+        let revision = self.revision;
+        let mut last = Object::clone(&prev);
+        last.metadata.resource_version = Some(revision.to_string());
+        let last = Arc::new(last);
+        self.index(slot, Some(&prev), None);
+        if let Some(uid) = prev.uid() {
+            self.gc_pending.insert(uid.to_owned());
+        }
+        self.hub.publish(Change {
+            revision,
+            slot,
+            change: ChangeType::Deleted,
+            object: Arc::clone(&last),
+            prev: Some(prev),
+        });
+        Some(last)
+    }
+
+    /// Keeps the uid and owner indexes in step with a write.
+    fn index(&mut self, slot: usize, old: Option<&Object>, new: Option<&Object>) {
+        let owners_changed = old.and_then(|o| o.metadata.owner_references.as_ref())
+            != new.and_then(|o| o.metadata.owner_references.as_ref());
+        if let Some(old) = old {
+            if new.is_none()
+                && let Some(uid) = old.uid()
+            {
+                self.uids.remove(uid);
+            }
+            if owners_changed {
+                let key = ObjKey::of(slot, old);
+                for owner in old.metadata.owner_references.iter().flatten() {
+                    // A foreground owner may be waiting for this dependent.
+                    self.gc_pending.insert(owner.uid.clone());
+                    if let Some(set) = self.dependents.get_mut(&owner.uid) {
+                        set.remove(&key);
+                        if set.is_empty() {
+                            self.dependents.remove(&owner.uid);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(new) = new {
+            if old.is_none()
+                && let Some(uid) = new.uid()
+            {
+                self.uids.insert(uid.to_owned(), ObjKey::of(slot, new));
+            }
+            if owners_changed {
+                let key = ObjKey::of(slot, new);
+                for owner in new.metadata.owner_references.iter().flatten() {
+                    self.dependents
+                        .entry(owner.uid.clone())
+                        .or_default()
+                        .insert(key.clone());
+                    // A dependent of a missing owner must be looked at by the collector.
+                    self.gc_pending.insert(owner.uid.clone());
+                }
+            }
+        }
+    }
+}

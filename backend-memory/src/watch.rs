@@ -1,0 +1,326 @@
+//! Watch: bounded change history, selector-aware fan-out, and the event stream handed to
+//! clients.
+//!
+//! Every committed write becomes one [`Change`] in a bounded history (the etcd compaction
+//! window) and is pushed, under the store lock, into each matching watcher's unbounded
+//! channel, so a write never waits for a slow reader and a watcher never misses an event that
+//! happened after it registered. Events share the stored `Arc<Object>`: fan-out copies no
+//! object unless a selector turns a Modified into a Deleted (which carries the previous content
+//! with the new resourceVersion, as the cacher does).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use futures::StreamExt;
+use operator_runtime_core::store::{StoreResult, WatchEvent, WatchStream};
+use operator_runtime_core::{Object, StoreError};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::time::Instant;
+
+use crate::selectors::Selector;
+use crate::state::State;
+
+/// How long a watch with bookmarks stays quiet before the server sends a Bookmark.
+pub(crate) const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What a committed write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One committed write, as kept in the history.
+#[derive(Clone, Debug)]
+pub(crate) struct Change {
+    /// The revision of the write.
+    pub revision: u64,
+    /// Table slot of the kind.
+    pub slot: usize,
+    /// Kind of change.
+    pub change: ChangeType,
+    /// The new state (for Deleted: the last state, carrying the deletion revision).
+    pub object: Arc<Object>,
+    /// The state before the write (None for Added).
+    pub prev: Option<Arc<Object>>,
+}
+
+/// A registered watcher.
+pub(crate) struct Watcher {
+    slot: usize,
+    api_version: String,
+    namespace: Option<String>,
+    selector: Selector,
+    tx: UnboundedSender<StoreResult<WatchEvent>>,
+}
+
+impl Watcher {
+    /// A watcher of one kind (served as `api_version`), optionally one namespace, with a selector.
+    pub fn new(
+        slot: usize,
+        api_version: String,
+        namespace: Option<String>,
+        selector: Selector,
+        tx: UnboundedSender<StoreResult<WatchEvent>>,
+    ) -> Self {
+        Self {
+            slot,
+            api_version,
+            namespace,
+            selector,
+            tx,
+        }
+    }
+
+    /// Whether an object of this watcher's kind is in scope (namespace and selector).
+    pub fn selects(&self, object: &Object) -> bool {
+        self.namespace
+            .as_deref()
+            .is_none_or(|ns| object.namespace().unwrap_or("") == ns)
+            && self.selector.matches(object)
+    }
+
+    /// Presents a stored object at the version this watcher asked for.
+    pub fn present(&self, object: &Arc<Object>) -> Arc<Object> {
+        served_as(object, &self.api_version)
+    }
+
+    /// Translates a change into the event this watcher sees, if any (`convertToWatchEvent`).
+    fn translate(&self, change: &Change) -> Option<WatchEvent> {
+        if change.slot != self.slot {
+            return None;
+        }
+        let now = self.selects(&change.object);
+        match change.change {
+            ChangeType::Added => now.then(|| WatchEvent::Added(self.present(&change.object))),
+            ChangeType::Deleted => now.then(|| WatchEvent::Deleted(self.present(&change.object))),
+            ChangeType::Modified => {
+                let before = change.prev.as_ref().is_some_and(|p| self.selects(p));
+                match (before, now) {
+                    (true, true) => Some(WatchEvent::Modified(self.present(&change.object))),
+                    (false, true) => Some(WatchEvent::Added(self.present(&change.object))),
+                    (true, false) => {
+                        let prev = change.prev.as_ref()?;
+                        let mut gone = Object::clone(prev);
+                        gone.metadata.resource_version = Some(change.revision.to_string());
+                        Some(WatchEvent::Deleted(self.present(&Arc::new(gone))))
+                    }
+                    (false, false) => None,
+                }
+            }
+        }
+    }
+
+    /// Sends an event; false when the receiver is gone.
+    pub fn send(&self, event: StoreResult<WatchEvent>) -> bool {
+        self.tx.send(event).is_ok()
+    }
+
+    /// Sends the event for a change, if this watcher sees it; false when the receiver is gone.
+    pub fn deliver(&self, change: &Change) -> bool {
+        match self.translate(change) {
+            Some(event) => self.send(Ok(event)),
+            None => !self.tx.is_closed(),
+        }
+    }
+}
+
+/// An object as served at `api_version` (a copy only when the stored version differs).
+pub(crate) fn served_as(object: &Arc<Object>, api_version: &str) -> Arc<Object> {
+    if object.api_version == api_version {
+        Arc::clone(object)
+    } else {
+        let mut copy = Object::clone(object);
+        copy.api_version = api_version.to_owned();
+        Arc::new(copy)
+    }
+}
+
+/// The change history and the registered watchers.
+pub(crate) struct WatchHub {
+    history: VecDeque<Change>,
+    limit: usize,
+    /// The highest revision no longer in the history (0 while nothing was evicted).
+    compacted: u64,
+    watchers: Vec<Watcher>,
+}
+
+impl WatchHub {
+    /// A hub keeping at most `limit` changes.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            history: VecDeque::new(),
+            limit: limit.max(1),
+            compacted: 0,
+            watchers: Vec::new(),
+        }
+    }
+
+    /// Records a change and fans it out to every watcher.
+    pub fn publish(&mut self, change: Change) {
+        if !self.watchers.is_empty() {
+            self.watchers.retain(|w| w.deliver(&change));
+        }
+        self.history.push_back(change);
+        while self.history.len() > self.limit {
+            if let Some(old) = self.history.pop_front() {
+                self.compacted = old.revision;
+            }
+        }
+    }
+
+    /// The highest revision that is no longer replayable.
+    pub fn compacted(&self) -> u64 {
+        self.compacted
+    }
+
+    /// Changes after `revision`, oldest first (the caller checked `compacted`).
+    pub fn since(&self, revision: u64) -> impl Iterator<Item = &Change> {
+        let start = self.history.partition_point(|c| c.revision <= revision);
+        self.history.range(start..)
+    }
+
+    /// Registers a watcher that has already received its initial events.
+    pub fn register(&mut self, watcher: Watcher) {
+        self.watchers.push(watcher);
+    }
+
+    /// Number of live watchers (for tests and diagnostics).
+    pub fn watcher_count(&self) -> usize {
+        self.watchers.iter().filter(|w| !w.tx.is_closed()).count()
+    }
+}
+
+/// Per-stream state of [`into_stream`].
+struct StreamState {
+    rx: UnboundedReceiver<StoreResult<WatchEvent>>,
+    deadline: Option<Instant>,
+    bookmarks: bool,
+    store: Weak<Mutex<State>>,
+}
+
+/// The current revision, read under the lock so that every event up to it is already queued.
+fn revision_now(store: &Weak<Mutex<State>>) -> Option<u64> {
+    let store = store.upgrade()?;
+    let state = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some(state.revision)
+}
+
+/// Turns a watcher's receiver into the client's stream: events in order, a Bookmark after each
+/// quiet [`BOOKMARK_INTERVAL`] when asked, and the end of the stream at the timeout.
+pub(crate) fn into_stream(
+    rx: UnboundedReceiver<StoreResult<WatchEvent>>,
+    timeout: Option<Duration>,
+    bookmarks: bool,
+    store: Weak<Mutex<State>>,
+) -> WatchStream {
+    let state = StreamState {
+        rx,
+        deadline: timeout.map(|t| Instant::now() + t),
+        bookmarks,
+        store,
+    };
+    futures::stream::unfold(state, |mut s| async move {
+        let wake = match (s.deadline, s.bookmarks) {
+            (Some(d), true) => Some(d.min(Instant::now() + BOOKMARK_INTERVAL)),
+            (Some(d), false) => Some(d),
+            (None, true) => Some(Instant::now() + BOOKMARK_INTERVAL),
+            (None, false) => None,
+        };
+        let next = match wake {
+            Some(at) => match tokio::time::timeout_at(at, s.rx.recv()).await {
+                Ok(item) => item,
+                Err(_elapsed) => {
+                    if s.deadline.is_some_and(|d| Instant::now() >= d) {
+                        return None;
+                    }
+                    // Quiet period: report progress, unless an event raced in.
+                    let revision = revision_now(&s.store)?;
+                    match s.rx.try_recv() {
+                        Ok(item) => Some(item),
+                        Err(_) => {
+                            let bookmark = WatchEvent::Bookmark {
+                                resource_version: revision.to_string(),
+                            };
+                            return Some((Ok(bookmark), s));
+                        }
+                    }
+                }
+            },
+            None => s.rx.recv().await,
+        };
+        match next {
+            Some(Err(e)) => {
+                // An error ends the watch after it is delivered.
+                s.rx.close();
+                Some((Err(e), s))
+            }
+            Some(item) => Some((item, s)),
+            None => None,
+        }
+    })
+    .boxed()
+}
+
+/// The 410 a too-old start revision gets.
+pub(crate) fn too_old(requested: u64, oldest: u64) -> StoreError {
+    StoreError::expired(format!("too old resource version: {requested} ({oldest})"))
+}
+
+/// Registers a watch: checks the start revision, queues the initial events (synthetic Added
+/// for every selected object, or the history after the start revision), then registers the
+/// watcher, all under the store lock so nothing falls between the initial events and live ones.
+pub(crate) fn start(
+    state: &mut State,
+    type_ref: &operator_runtime_core::TypeRef,
+    params: &operator_runtime_core::store::WatchParams,
+    tx: UnboundedSender<StoreResult<WatchEvent>>,
+) -> StoreResult<()> {
+    let kind = state
+        .kinds
+        .get(type_ref)
+        .cloned()
+        .ok_or_else(|| crate::errors::unknown_kind(type_ref))?;
+    let selector = Selector::parse(params.label_selector.as_deref(), params.field_selector.as_deref())?;
+    let namespace = params
+        .namespace
+        .clone()
+        .filter(|ns| kind.info.namespaced && !ns.is_empty());
+    let watcher = Watcher::new(kind.slot, type_ref.api_version.clone(), namespace, selector, tx);
+    let start = match params.resource_version.as_deref() {
+        None | Some("") | Some("0") => None,
+        Some(rv) => Some(
+            rv.parse::<u64>()
+                .map_err(|_| StoreError::bad_request(format!("invalid resource version: {rv:?}")))?,
+        ),
+    };
+    match start {
+        None => {
+            if let Some(table) = state.table(kind.slot) {
+                for names in table.values() {
+                    for object in names.values().filter(|o| watcher.selects(o)) {
+                        watcher.send(Ok(WatchEvent::Added(watcher.present(object))));
+                    }
+                }
+            }
+        }
+        Some(rv) => {
+            if rv < state.hub.compacted() {
+                watcher.send(Err(too_old(rv, state.hub.compacted() + 1)));
+                return Ok(());
+            }
+            for change in state.hub.since(rv) {
+                watcher.deliver(change);
+            }
+        }
+    }
+    if params.bookmarks {
+        watcher.send(Ok(WatchEvent::Bookmark {
+            resource_version: state.revision.to_string(),
+        }));
+    }
+    state.hub.register(watcher);
+    Ok(())
+}
