@@ -110,6 +110,6 @@ pub fn readiness(object: &Object) -> Readiness {
 pub fn readiness_of(child: &ObjectRef, observed: Option<&Object>) -> Readiness {
     match observed {
         Some(object) => readiness(object),
-        None => Readiness::progressing(format!("{child} does not exist yet")),
+        None => Readiness::progressing(format!("{child} not created yet")),
     }
 }

@@ -25,10 +25,7 @@ fn check(f: &Fields<'_>) -> Result<Readiness, Malformed> {
         && condition.get("reason").and_then(|r| r.as_str()) == Some(PROGRESS_DEADLINE_EXCEEDED)
     {
         let message = condition.get("message").and_then(|m| m.as_str()).unwrap_or("");
-        return Ok(Readiness::failed(format!(
-            "{}: exceeded its progress deadline: {message}",
-            f.who
-        )));
+        return Ok(Readiness::failed(format!("exceeded its progress deadline: {message}")));
     }
     let replicas = f.desired_replicas()?;
     let updated = f.int(&["status", "updatedReplicas"])?.unwrap_or(0);
@@ -41,8 +38,7 @@ fn check(f: &Fields<'_>) -> Result<Readiness, Malformed> {
     }
     if pods > updated {
         return Ok(Readiness::progressing(format!(
-            "{}: {} old replicas pending termination",
-            f.who,
+            "{} old replicas pending termination",
             pods - updated
         )));
     }

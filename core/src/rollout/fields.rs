@@ -14,18 +14,15 @@ impl From<Malformed> for Readiness {
     }
 }
 
-/// Reads fields of one object; `who` ("StatefulSet ns/name") prefixes every reason.
+/// Reads fields of one object. Reasons do not name the object: callers put them next to the
+/// child they are about ("StatefulSet data: 2 of 3 pods ready").
 pub(super) struct Fields<'a> {
     object: &'a Object,
-    pub(super) who: String,
 }
 
 impl<'a> Fields<'a> {
     pub(super) fn new(object: &'a Object) -> Self {
-        Self {
-            object,
-            who: object.object_ref().to_string(),
-        }
+        Self { object }
     }
 
     fn get(&self, path: &[&str]) -> Option<&'a Value> {
@@ -34,7 +31,7 @@ impl<'a> Fields<'a> {
     }
 
     fn malformed(&self, path: &[&str], expected: &str) -> Malformed {
-        Malformed(format!("{}: {} is not {expected}", self.who, path.join(".")))
+        Malformed(format!("{} is not {expected}", path.join(".")))
     }
 
     /// An integer field; absent or null is None.
@@ -75,13 +72,9 @@ impl<'a> Fields<'a> {
         let observed = self.int(&["status", "observedGeneration"])?;
         let generation = self.object.metadata.generation;
         Ok(match (generation, observed) {
-            (_, None) => Some(Readiness::progressing(format!(
-                "{}: waiting for the controller to observe it",
-                self.who
-            ))),
+            (_, None) => Some(Readiness::progressing("waiting for the controller to observe it")),
             (Some(generation), Some(observed)) if observed < generation => Some(Readiness::progressing(format!(
-                "{}: waiting for the controller to observe generation {generation} (observed {observed})",
-                self.who
+                "waiting for the controller to observe generation {generation} (observed {observed})"
             ))),
             _ => None,
         })
@@ -89,6 +82,6 @@ impl<'a> Fields<'a> {
 
     /// Progressing when `have < want`, with "`have` of `want` pods `what`".
     pub(super) fn at_least(&self, have: i64, want: i64, what: &str) -> Option<Readiness> {
-        (have < want).then(|| Readiness::progressing(format!("{}: {have} of {want} {what}", self.who)))
+        (have < want).then(|| Readiness::progressing(format!("{have} of {want} {what}")))
     }
 }

@@ -52,23 +52,18 @@ fn check(f: &Fields<'_>) -> Result<Readiness, Malformed> {
                     && current != update
                 {
                     return Ok(Readiness::progressing(format!(
-                        "{}: current revision {current} is not yet the update revision {update}",
-                        f.who
+                        "current revision {current} is not yet the update revision {update}"
                     )));
                 }
             }
         }
         other => {
-            return Ok(Readiness::failed(format!(
-                "{}: unknown update strategy type {other:?}",
-                f.who
-            )));
+            return Ok(Readiness::failed(format!("unknown update strategy type {other:?}")));
         }
     }
     if pods > replicas {
         return Ok(Readiness::progressing(format!(
-            "{}: scaling down, {pods} pods for {replicas} replicas",
-            f.who
+            "scaling down, {pods} pods for {replicas} replicas"
         )));
     }
     Ok(Readiness::Ready)
