@@ -9,6 +9,7 @@
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
 pub mod action;
+pub mod builder;
 pub mod backoff;
 pub mod cache;
 pub mod clock;
@@ -20,6 +21,9 @@ pub mod hash;
 pub mod lease;
 pub mod metrics;
 pub mod model;
+pub mod plan;
+pub mod reconcile;
+pub mod rollout;
 pub mod queue;
 pub mod rollout;
 pub mod selector;
