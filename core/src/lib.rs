@@ -23,7 +23,6 @@ pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod reconcile;
-pub mod rollout;
 pub mod queue;
 pub mod rollout;
 pub mod selector;
