@@ -9,8 +9,8 @@
 //! [`store::ObjectStore`] implementation supplied by a backend crate.
 
 pub mod action;
-pub mod builder;
 pub mod backoff;
+pub mod builder;
 pub mod cache;
 pub mod clock;
 pub mod controller;
@@ -22,8 +22,8 @@ pub mod lease;
 pub mod metrics;
 pub mod model;
 pub mod plan;
-pub mod reconcile;
 pub mod queue;
+pub mod reconcile;
 pub mod rollout;
 pub mod selector;
 pub mod status;
