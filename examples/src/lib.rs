@@ -11,3 +11,8 @@ pub mod crd;
 pub mod operator;
 pub mod simulator;
 pub mod story;
+
+/// The README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
