@@ -72,7 +72,7 @@ fn strip_owners(state: &mut State, key: &ObjKey, uids: &[String]) -> bool {
     let Some(current) = state.lookup_key(key).cloned() else {
         return false;
     };
-    let Some(kind) = state.kinds.get(&current.type_ref()).cloned() else {
+    let Some(kind) = state.kinds.get_by(&current.api_version, &current.kind).cloned() else {
         return false;
     };
     let mut new = Object::clone(&current);
@@ -126,7 +126,7 @@ fn remove_finalizer(state: &mut State, key: &ObjKey, finalizer: &str) -> bool {
     let Some(current) = state.lookup_key(key).cloned() else {
         return false;
     };
-    let Some(kind) = state.kinds.get(&current.type_ref()).cloned() else {
+    let Some(kind) = state.kinds.get_by(&current.api_version, &current.kind).cloned() else {
         return false;
     };
     let mut new = Object::clone(&current);
@@ -220,7 +220,7 @@ fn namespaces(state: &mut State) -> bool {
         let Some(current) = state.lookup(NAMESPACE_SLOT, "", &ns).cloned() else {
             continue;
         };
-        let Some(kind) = state.kinds.get(&current.type_ref()).cloned() else {
+        let Some(kind) = state.kinds.get_by(&current.api_version, &current.kind).cloned() else {
             continue;
         };
         let mut new = Object::clone(&current);

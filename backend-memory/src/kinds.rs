@@ -7,6 +7,7 @@
 //! with several served versions sharing one etcd key space.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use operator_runtime_core::TypeRef;
@@ -56,10 +57,32 @@ pub(crate) const NAMESPACE_SLOT: usize = 0;
 /// The table slot of CustomResourceDefinitions (registered second).
 pub(crate) const CRD_SLOT: usize = 1;
 
+/// FNV-1a: kind lookups hash two short strings on every request, where SipHash's DoS
+/// resistance buys nothing (the keys are the server's own kinds).
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
 /// Maps served `apiVersion`/`kind` pairs to their [`KindSpec`].
 #[derive(Debug, Default)]
 pub(crate) struct KindRegistry {
-    by_type: HashMap<TypeRef, Arc<KindSpec>>,
+    /// apiVersion -> kind -> spec (nested so that lookups borrow instead of allocating).
+    by_type: FnvMap<String, FnvMap<String, Arc<KindSpec>>>,
     /// (group, kind) -> slot, so every served version of a kind shares one table.
     slots: HashMap<(String, String), usize>,
     next_slot: usize,
@@ -205,7 +228,10 @@ impl KindRegistry {
             name_rule,
             from_crd,
         });
-        self.by_type.insert(spec.info.type_ref.clone(), Arc::clone(&spec));
+        self.by_type
+            .entry(spec.info.type_ref.api_version.clone())
+            .or_default()
+            .insert(spec.info.type_ref.kind.clone(), Arc::clone(&spec));
         spec
     }
 
@@ -217,14 +243,17 @@ impl KindRegistry {
     /// Removes every kind registered from the named CRD; returns the slots that are no longer served.
     pub fn remove_crd(&mut self, crd_name: &str) -> Vec<usize> {
         let mut slots: Vec<usize> = Vec::new();
-        self.by_type.retain(|_, spec| {
-            if spec.from_crd.as_deref() == Some(crd_name) {
-                slots.push(spec.slot);
-                false
-            } else {
-                true
-            }
-        });
+        for kinds in self.by_type.values_mut() {
+            kinds.retain(|_, spec| {
+                if spec.from_crd.as_deref() == Some(crd_name) {
+                    slots.push(spec.slot);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        self.by_type.retain(|_, kinds| !kinds.is_empty());
         slots.sort_unstable();
         slots.dedup();
         slots
@@ -232,7 +261,12 @@ impl KindRegistry {
 
     /// Looks a served kind up.
     pub fn get(&self, type_ref: &TypeRef) -> Option<&Arc<KindSpec>> {
-        self.by_type.get(type_ref)
+        self.get_by(&type_ref.api_version, &type_ref.kind)
+    }
+
+    /// Looks a served kind up by `apiVersion` and `kind`.
+    pub fn get_by(&self, api_version: &str, kind: &str) -> Option<&Arc<KindSpec>> {
+        self.by_type.get(api_version)?.get(kind)
     }
 }
 

@@ -29,7 +29,7 @@ pub(crate) enum RvRule {
 pub(crate) fn kind_of(state: &State, object: &Object) -> StoreResult<Arc<KindSpec>> {
     state
         .kinds
-        .get(&object.type_ref())
+        .get_by(&object.api_version, &object.kind)
         .cloned()
         .ok_or_else(|| unknown_kind(&object.type_ref()))
 }
