@@ -56,7 +56,10 @@ fn opt(s: Option<&String>) -> usize {
 fn object_bound(object: &Object) -> usize {
     let m = &object.metadata;
     let map = |x: Option<&std::collections::BTreeMap<String, String>>| {
-        x.into_iter().flatten().map(|(k, v)| str_bound(k) + str_bound(v) + 2).sum::<usize>()
+        x.into_iter()
+            .flatten()
+            .map(|(k, v)| str_bound(k) + str_bound(v) + 2)
+            .sum::<usize>()
     };
     // Fixed room for punctuation, field names, timestamps and numbers.
     512 + str_bound(&object.api_version)
@@ -87,7 +90,11 @@ fn object_bound(object: &Object) -> usize {
                     + e.fields_v1.as_ref().map_or(0, |f| value_bound(&f.0))
             })
             .sum::<usize>()
-        + object.body.iter().map(|(k, v)| str_bound(k) + value_bound(v) + 2).sum::<usize>()
+        + object
+            .body
+            .iter()
+            .map(|(k, v)| str_bound(k) + value_bound(v) + 2)
+            .sum::<usize>()
 }
 
 /// 413 when the object is over the limit. Serializes only when a cheap upper bound says the
@@ -114,18 +121,24 @@ mod tests {
     fn objects_over_one_and_a_half_mib_are_too_large() {
         let small = Object::new(&TypeRef::new("v1", "ConfigMap"), Some("ns"), "a");
         assert!(check_size(&small).is_ok());
-        let big = small.clone().with("data", serde_json::json!({"k": "x".repeat(MAX_OBJECT_BYTES)}));
+        let big = small
+            .clone()
+            .with("data", serde_json::json!({"k": "x".repeat(MAX_OBJECT_BYTES)}));
         assert!(matches!(check_size(&big), Err(StoreError::TooLarge { .. })));
         // Just under the limit in bytes but over the cheap bound: the exact size decides.
-        let near = small.clone().with("data", serde_json::json!({"k": "x".repeat(MAX_OBJECT_BYTES - 400)}));
+        let near = small
+            .clone()
+            .with("data", serde_json::json!({"k": "x".repeat(MAX_OBJECT_BYTES - 400)}));
         assert!(object_bound(&near) > MAX_OBJECT_BYTES);
         assert!(check_size(&near).is_ok());
     }
 
     #[test]
     fn bound_is_never_below_the_real_size() {
-        let mut o = Object::new(&TypeRef::new("v1", "ConfigMap"), Some("ns"), "a")
-            .with("data", serde_json::json!({"k": "\u{1}\"\\", "n": [1.5e300, null, true, {"x": {}}]}));
+        let mut o = Object::new(&TypeRef::new("v1", "ConfigMap"), Some("ns"), "a").with(
+            "data",
+            serde_json::json!({"k": "\u{1}\"\\", "n": [1.5e300, null, true, {"x": {}}]}),
+        );
         o.metadata.labels = Some([("a".to_string(), "b".to_string())].into());
         o.metadata.finalizers = Some(vec!["x/y".into()]);
         assert!(object_bound(&o) >= serialized_size(&o));
