@@ -86,7 +86,7 @@ where
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     // A test harness: failing to build a runtime is a broken environment, not a user error.
     #[allow(clippy::expect_used)]
     tokio::runtime::Builder::new_multi_thread()

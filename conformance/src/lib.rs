@@ -47,6 +47,7 @@ pub mod create;
 pub mod delete_finalizers;
 pub mod dry_run;
 pub mod patch;
+pub mod runtime;
 pub mod status;
 pub mod update;
 

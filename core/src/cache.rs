@@ -201,7 +201,14 @@ pub struct CacheConfig {
     /// Notifications buffered per subscriber; a subscriber that falls further behind gets
     /// `RecvError::Lagged` and should resynchronise from the cache's contents.
     pub event_capacity: usize,
+    /// Seed of the cache's hash tables. Listings are sorted, so it never changes a result; an
+    /// operator that caches objects named by untrusted users can pass a secret seed (from its
+    /// injected seed source) to make crafted hash collisions impractical.
+    pub hash_seed: u64,
 }
+
+/// The hash seed of [`CacheConfig::default`].
+pub const DEFAULT_HASH_SEED: u64 = 0x6f70_2d72_756e_7469;
 
 impl Default for CacheConfig {
     fn default() -> Self {
@@ -209,6 +216,7 @@ impl Default for CacheConfig {
             backoff: Backoff::default(),
             page_size: Some(500),
             event_capacity: 4096,
+            hash_seed: DEFAULT_HASH_SEED,
         }
     }
 }
@@ -236,10 +244,10 @@ struct KindEntry {
 }
 
 impl KindEntry {
-    fn new(spec: TrackSpec) -> Self {
+    fn new(spec: TrackSpec, hash_seed: u64) -> Self {
         Self {
             spec,
-            state: RwLock::new(KindState::new()),
+            state: RwLock::new(KindState::with_hash_seed(hash_seed)),
             synced: watch::Sender::new(false),
             status: Mutex::new(KindStatus::default()),
         }
@@ -331,7 +339,7 @@ impl Cache {
                 requested: spec.describe_scope(),
             });
         }
-        let entry = Arc::new(KindEntry::new(spec.clone()));
+        let entry = Arc::new(KindEntry::new(spec.clone(), self.inner.config.hash_seed));
         kinds.insert(spec.type_ref.clone(), entry.clone());
         let task = runtime.spawn(reflector::run(
             self.inner.store.clone(),
@@ -432,7 +440,7 @@ impl Cache {
             });
         }
         let state = entry.read();
-        let items = state.iter_namespace(namespace);
+        let items = state.list(namespace).into_iter();
         Ok(match selector.filter(|s| !s.matches_everything()) {
             Some(s) => items
                 .filter(|o| s.matches_labels(o.metadata.labels.as_ref()))
@@ -448,7 +456,7 @@ impl Cache {
         let kinds = self.kinds();
         let mut out = Vec::new();
         for entry in kinds.values() {
-            out.extend(entry.read().owned_by(owner_uid).cloned());
+            out.extend(entry.read().owned_by(owner_uid).into_iter().cloned());
         }
         out
     }
@@ -457,7 +465,7 @@ impl Cache {
     pub fn owned_by_kind(&self, type_ref: &TypeRef, owner_uid: &str) -> Result<Vec<Arc<Object>>, CacheError> {
         let entry = self.entry(type_ref)?;
         let state = entry.read();
-        Ok(state.owned_by(owner_uid).cloned().collect())
+        Ok(state.owned_by(owner_uid).into_iter().cloned().collect())
     }
 
     /// Number of cached objects of a kind (0 when not tracked).

@@ -48,6 +48,8 @@ pub mod reason {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     /// A kind could not be listed for orphan cleanup (forbidden).
     pub const LIST_FORBIDDEN: &str = "ListForbidden";
+    /// A desired child exists but another owner controls it (or nobody, and adoption is off).
+    pub const OWNED_BY_OTHER: &str = "OwnedByOther";
     /// The parent is paused: no child is written.
     pub const PAUSED: &str = "Paused";
     /// Cleanup ran and the finalizer was removed.

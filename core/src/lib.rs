@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod backoff;
+pub mod builder;
 pub mod cache;
 pub mod clock;
 pub mod controller;
@@ -20,7 +21,10 @@ pub mod hash;
 pub mod lease;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod queue;
+pub mod reconcile;
+pub mod rollout;
 pub mod selector;
 pub mod status;
 pub mod store;

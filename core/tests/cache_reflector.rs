@@ -26,6 +26,7 @@ fn config() -> CacheConfig {
         },
         page_size: Some(2),
         event_capacity: 64,
+        ..CacheConfig::default()
     }
 }
 

@@ -1,82 +1,184 @@
-//! The in-memory state of one tracked kind: objects by (namespace, name) plus an index from a
+//! The in-memory state of one tracked kind: objects grouped by namespace, plus an index from a
 //! controller owner's uid to the objects it controls.
 //!
 //! Everything here is synchronous and pure; the watch loop in [`super::reflector`] feeds it.
-//! Ordered maps keep every listing in (namespace, name) order, so simulations that read the
-//! cache are reproducible (a `HashMap` would also pull its seed from the OS).
+//!
+//! Lookups are hashed (one probe per event, which is what keeps applying a watch event cheap
+//! with tens of thousands of objects); every listing is sorted by (namespace, name) on the way
+//! out, so simulations that read the cache are reproducible. The hasher is seeded from
+//! [`super::CacheConfig::hash_seed`], never from the OS.
+//!
+//! No map stores a copy of an object's key: an object is hashed and compared by its own name
+//! (and namespace), and looked up with a borrowed `&str` or key view.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+use foldhash::fast::FixedState;
 
 use crate::model::Object;
 use crate::store::WatchEvent;
 
 use super::{CacheEvent, ChangeKind};
 
-/// An object's key within its kind: namespace (None when cluster-scoped), then name.
-pub(crate) type ObjKey = (Option<String>, String);
+/// A change made to the state: its kind, the object now (last state for Deleted), and what
+/// was held before.
+pub type Change = (ChangeKind, Arc<Object>, Option<Arc<Object>>);
 
-fn key_of(object: &Object) -> ObjKey {
-    (object.metadata.namespace.clone(), object.name().to_owned())
+/// An object in its namespace's set: hashed and compared by name.
+#[derive(Clone, Debug)]
+struct ByName(Arc<Object>);
+
+impl Borrow<str> for ByName {
+    fn borrow(&self) -> &str {
+        self.0.name()
+    }
 }
+impl Hash for ByName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.name().hash(state);
+    }
+}
+impl PartialEq for ByName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name() == other.0.name()
+    }
+}
+impl Eq for ByName {}
+
+/// Something with a full object key: namespace (None when cluster-scoped), then name.
+trait Keyed {
+    fn key(&self) -> (Option<&str>, &str);
+}
+
+impl Hash for dyn Keyed + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+impl PartialEq for dyn Keyed + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for dyn Keyed + '_ {}
+
+/// A full key to search with.
+struct Lookup<'a>(Option<&'a str>, &'a str);
+
+impl Keyed for Lookup<'_> {
+    fn key(&self) -> (Option<&str>, &str) {
+        (self.0, self.1)
+    }
+}
+
+/// An object in an owner's set: hashed and compared by (namespace, name).
+#[derive(Clone, Debug)]
+struct ByKey(Arc<Object>);
+
+impl Keyed for ByKey {
+    fn key(&self) -> (Option<&str>, &str) {
+        (self.0.namespace(), self.0.name())
+    }
+}
+impl<'a> Borrow<dyn Keyed + 'a> for ByKey {
+    fn borrow(&self) -> &(dyn Keyed + 'a) {
+        self
+    }
+}
+impl Hash for ByKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+impl PartialEq for ByKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for ByKey {}
 
 fn controller_uid(object: &Object) -> Option<&str> {
     object.controller_owner().map(|r| r.uid.as_str())
 }
 
-/// Objects of one kind, and the controller-owner index.
-#[derive(Debug, Default)]
+fn sort_by_key(objects: &mut [&Arc<Object>]) {
+    objects.sort_unstable_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
+}
+
+/// Objects of one kind by namespace, and the controller-owner index.
+///
+/// The index holds the same `Arc`s as the namespace sets (never an older version), so it costs
+/// one pointer per object and never keeps a replaced object alive.
+#[derive(Debug)]
 pub struct KindState {
-    objects: BTreeMap<ObjKey, Arc<Object>>,
-    by_owner: BTreeMap<String, BTreeSet<ObjKey>>,
+    hasher: FixedState,
+    namespaces: HashMap<Option<String>, HashSet<ByName, FixedState>, FixedState>,
+    by_owner: HashMap<String, HashSet<ByKey, FixedState>, FixedState>,
+    len: usize,
+}
+
+impl Default for KindState {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl KindState {
-    /// An empty state.
+    /// An empty state with the default hash seed.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_hash_seed(super::DEFAULT_HASH_SEED)
+    }
+
+    /// An empty state whose hash tables are seeded with `seed`.
+    pub fn with_hash_seed(seed: u64) -> Self {
+        let hasher = FixedState::with_seed(seed);
+        Self {
+            namespaces: HashMap::with_hasher(hasher.clone()),
+            by_owner: HashMap::with_hasher(hasher.clone()),
+            hasher,
+            len: 0,
+        }
     }
 
     /// Number of objects held.
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.len
     }
 
     /// True when no object is held.
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.len == 0
     }
 
     /// The object with this namespace and name.
     pub fn get(&self, namespace: Option<&str>, name: &str) -> Option<&Arc<Object>> {
-        // BTreeMap lookups need an owned key of the same type; the allocation is small.
-        self.objects.get(&(namespace.map(str::to_owned), name.to_owned()))
+        self.bucket(namespace)?.get(name).map(|h| &h.0)
     }
 
-    /// Every object, or those in one namespace, in (namespace, name) order.
-    pub fn iter_namespace<'a>(&'a self, namespace: Option<&'a str>) -> Box<dyn Iterator<Item = &'a Arc<Object>> + 'a> {
-        match namespace {
-            None => Box::new(self.objects.values()),
-            Some(ns) => {
-                let start = (Some(ns.to_owned()), String::new());
-                Box::new(
-                    self.objects
-                        .range((Bound::Included(start), Bound::Unbounded))
-                        .take_while(move |((n, _), _)| n.as_deref() == Some(ns))
-                        .map(|(_, o)| o),
-                )
-            }
-        }
+    /// Every object, or those in one namespace, sorted by (namespace, name).
+    pub fn list(&self, namespace: Option<&str>) -> Vec<&Arc<Object>> {
+        let mut out: Vec<&Arc<Object>> = match namespace {
+            Some(ns) => self.bucket(Some(ns)).into_iter().flatten().map(|h| &h.0).collect(),
+            None => self.namespaces.values().flatten().map(|h| &h.0).collect(),
+        };
+        sort_by_key(&mut out);
+        out
     }
 
-    /// Objects whose controller ownerReference has this uid, in (namespace, name) order.
-    pub fn owned_by(&self, owner_uid: &str) -> impl Iterator<Item = &Arc<Object>> {
-        self.by_owner
+    /// Objects whose controller ownerReference has this uid, sorted by (namespace, name).
+    pub fn owned_by(&self, owner_uid: &str) -> Vec<&Arc<Object>> {
+        let mut out: Vec<&Arc<Object>> = self
+            .by_owner
             .get(owner_uid)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.objects.get(k))
+            .map(|h| &h.0)
+            .collect();
+        sort_by_key(&mut out);
+        out
     }
 
     /// Applies one watch event. Returns the change it made, or None when it changed nothing (a
@@ -84,11 +186,11 @@ impl KindState {
     ///
     /// Added and Modified are both upserts: which one the change is depends on what was held,
     /// not on the event's label (a resumed watch may repeat an Added).
-    pub fn apply(&mut self, event: WatchEvent) -> Option<(ChangeKind, Arc<Object>, Option<Arc<Object>>)> {
+    pub fn apply(&mut self, event: WatchEvent) -> Option<Change> {
         match event {
             WatchEvent::Added(object) | WatchEvent::Modified(object) => self.upsert(object),
             WatchEvent::Deleted(object) => {
-                let old = self.remove(&key_of(&object))?;
+                let old = self.remove(object.namespace(), object.name())?;
                 // The event carries the last state with the deletion resourceVersion.
                 Some((ChangeKind::Deleted, object, Some(old)))
             }
@@ -97,76 +199,107 @@ impl KindState {
     }
 
     /// Replaces the whole state with a fresh list, and returns the changes that turn the old
-    /// state into the new one: Added and Modified for listed objects that are new or carry
-    /// another resourceVersion, Deleted (with the last state held) for objects that vanished.
+    /// state into the new one, sorted by (namespace, name) within each group: Added and
+    /// Modified for listed objects that are new or carry another resourceVersion, then Deleted
+    /// (with the last state held) for objects that vanished.
     pub fn replace(&mut self, items: Vec<Arc<Object>>) -> Vec<CacheEvent> {
-        let mut old = std::mem::take(&mut self.objects);
-        self.by_owner.clear();
+        let mut old = std::mem::replace(self, Self::with_hasher(self.hasher.clone()));
         let mut changes = Vec::new();
         for object in items {
-            let key = key_of(&object);
-            let previous = old.remove(&key);
-            self.index(&key, &object);
+            let previous = old.remove(object.namespace(), object.name());
             match &previous {
                 Some(p) if p.resource_version() == object.resource_version() => {}
                 Some(_) => changes.push(CacheEvent::new(ChangeKind::Modified, object.clone(), previous)),
                 None => changes.push(CacheEvent::new(ChangeKind::Added, object.clone(), None)),
             }
-            self.objects.insert(key, object);
+            self.upsert(object);
         }
-        for (_, gone) in old {
-            changes.push(CacheEvent::new(ChangeKind::Deleted, gone.clone(), Some(gone)));
+        changes.sort_by(|a, b| {
+            let key = |e: &CacheEvent| (e.object.namespace().map(str::to_owned), e.object.name().to_owned());
+            key(a).cmp(&key(b))
+        });
+        for gone in old.list(None) {
+            changes.push(CacheEvent::new(ChangeKind::Deleted, gone.clone(), Some(gone.clone())));
         }
         changes
     }
 
-    fn upsert(&mut self, object: Arc<Object>) -> Option<(ChangeKind, Arc<Object>, Option<Arc<Object>>)> {
-        let key = key_of(&object);
-        if let Some(current) = self.objects.get(&key)
-            && current.resource_version().is_some()
-            && current.resource_version() == object.resource_version()
-        {
-            return None;
+    fn with_hasher(hasher: FixedState) -> Self {
+        Self {
+            namespaces: HashMap::with_hasher(hasher.clone()),
+            by_owner: HashMap::with_hasher(hasher.clone()),
+            hasher,
+            len: 0,
         }
-        let old = self.objects.insert(key.clone(), object.clone());
-        if let Some(previous) = &old {
-            let (was, is) = (controller_uid(previous), controller_uid(&object));
-            if was != is {
-                self.unindex(&key, previous);
-                self.index(&key, &object);
-            }
-        } else {
-            self.index(&key, &object);
-        }
-        let kind = if old.is_some() {
-            ChangeKind::Modified
-        } else {
-            ChangeKind::Added
-        };
-        Some((kind, object, old))
     }
 
-    fn remove(&mut self, key: &ObjKey) -> Option<Arc<Object>> {
-        let old = self.objects.remove(key)?;
-        self.unindex(key, &old);
+    fn bucket(&self, namespace: Option<&str>) -> Option<&HashSet<ByName, FixedState>> {
+        // `Option<String>` cannot be borrowed as `Option<&str>`; namespaces are few and the
+        // cluster-scoped bucket needs no allocation, so a short probe key is fine.
+        match namespace {
+            None => self.namespaces.get(&None),
+            Some(ns) => self.namespaces.get(&Some(ns.to_owned())),
+        }
+    }
+
+    fn upsert(&mut self, object: Arc<Object>) -> Option<Change> {
+        let bucket = match self.namespaces.get_mut(&object.metadata.namespace) {
+            Some(bucket) => bucket,
+            None => self
+                .namespaces
+                .entry(object.metadata.namespace.clone())
+                .or_insert_with(|| HashSet::with_hasher(self.hasher.clone())),
+        };
+        // One probe: swap the new version in, then look at what it replaced.
+        let Some(ByName(previous)) = bucket.replace(ByName(object.clone())) else {
+            self.len += 1;
+            self.index(&object);
+            return Some((ChangeKind::Added, object, None));
+        };
+        if controller_uid(&previous) != controller_uid(&object) {
+            self.unindex(&previous);
+        }
+        // Also swaps the new version into the owner's set when the owner did not change.
+        self.index(&object);
+        if previous.resource_version().is_some() && previous.resource_version() == object.resource_version() {
+            return None;
+        }
+        Some((ChangeKind::Modified, object, Some(previous)))
+    }
+
+    fn remove(&mut self, namespace: Option<&str>, name: &str) -> Option<Arc<Object>> {
+        let key = namespace.map(str::to_owned);
+        let bucket = self.namespaces.get_mut(&key)?;
+        let ByName(old) = bucket.take(name)?;
+        if bucket.is_empty() {
+            self.namespaces.remove(&key);
+        }
+        self.len -= 1;
+        self.unindex(&old);
         Some(old)
     }
 
-    fn index(&mut self, key: &ObjKey, object: &Object) {
+    fn index(&mut self, object: &Arc<Object>) {
         if let Some(uid) = controller_uid(object) {
-            if let Some(set) = self.by_owner.get_mut(uid) {
-                set.insert(key.clone());
-            } else {
-                self.by_owner.insert(uid.to_owned(), BTreeSet::from([key.clone()]));
+            match self.by_owner.get_mut(uid) {
+                Some(set) => {
+                    set.replace(ByKey(object.clone()));
+                }
+                None => {
+                    let mut set = HashSet::with_hasher(self.hasher.clone());
+                    set.insert(ByKey(object.clone()));
+                    self.by_owner.insert(uid.to_owned(), set);
+                }
             }
         }
     }
 
-    fn unindex(&mut self, key: &ObjKey, object: &Object) {
+    fn unindex(&mut self, object: &Object) {
         if let Some(uid) = controller_uid(object)
             && let Some(set) = self.by_owner.get_mut(uid)
         {
-            set.remove(key);
+            let lookup: &dyn Keyed = &Lookup(object.namespace(), object.name());
+            set.remove(lookup);
             if set.is_empty() {
                 self.by_owner.remove(uid);
             }
@@ -195,8 +328,8 @@ mod tests {
         Arc::new(o)
     }
 
-    fn names<'a>(it: impl Iterator<Item = &'a Arc<Object>>) -> Vec<String> {
-        it.map(|o| o.name().to_owned()).collect()
+    fn names(objects: Vec<&Arc<Object>>) -> Vec<String> {
+        objects.iter().map(|o| o.name().to_owned()).collect()
     }
 
     #[test]
@@ -251,8 +384,8 @@ mod tests {
             ]
         );
         assert_eq!(names(s.owned_by("u")), ["keep"]);
-        assert_eq!(names(s.iter_namespace(Some("a"))), ["change", "keep"]);
-        assert_eq!(names(s.iter_namespace(Some("b"))), ["new"]);
-        assert_eq!(names(s.iter_namespace(None)), ["change", "keep", "new"]);
+        assert_eq!(names(s.list(Some("a"))), ["change", "keep"]);
+        assert_eq!(names(s.list(Some("b"))), ["new"]);
+        assert_eq!(names(s.list(None)), ["change", "keep", "new"]);
     }
 }

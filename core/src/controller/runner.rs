@@ -150,9 +150,11 @@ where
                 biased;
                 () = &mut shutdown => Event::Shutdown,
                 Some(joined) = self.tasks.join_next_with_id() => Event::Joined(joined),
+                // Changes before the sync flag: the initial list's notifications are queued
+                // (and de-duplicated) before the first reconciles start.
+                change = next_change(&mut changes) => Event::Change(change),
                 () = &mut synced, if !is_synced => Event::Synced,
                 value = leadership_change(&mut leadership) => Event::Leadership(value),
-                change = next_change(&mut changes) => Event::Change(change),
                 () = sleep_until_or_never(next_due) => Event::TimerDue,
                 () = sleep_until_or_never(next_resync) => Event::Resync,
             };

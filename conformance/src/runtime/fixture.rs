@@ -1,0 +1,270 @@
+//! The runtime scenarios' fixture: a small test operator over the suite's `Widget` custom
+//! resource, the driver wired to a [`CountingStore`] and a [`Cache`], and helpers that wait
+//! for the cache and play the workload controller.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership};
+use operator_runtime_core::cache::{Cache, CacheConfig};
+use operator_runtime_core::clock::ManualClock;
+use operator_runtime_core::counting::{CountingStore, RequestCounts};
+use operator_runtime_core::events::MemoryRecorder;
+use operator_runtime_core::reconcile::{Operator, ReconcileReport, Reconciler, ReconcilerConfig, SpecError};
+use operator_runtime_core::store::{ListParams, WriteParams};
+use operator_runtime_core::{Object, ObjectRef, ObjectStore, ObjectStoreExt, TypeRef};
+use serde_json::{Value, json};
+
+use crate::support::ctx::Ctx;
+use crate::support::kinds;
+use crate::support::poll::{CONTROLLER_DEADLINE, eventually};
+
+/// The test operator's manager name.
+pub const MANAGER: &str = "widget-operator";
+
+/// `v1 ConfigMap`.
+pub fn config_map() -> TypeRef {
+    TypeRef::new("v1", "ConfigMap")
+}
+
+/// `apps/v1 Deployment`.
+pub fn deployment() -> TypeRef {
+    TypeRef::new("apps/v1", "Deployment")
+}
+
+/// Widget spec -> per node a ConfigMap (the node's config) and a Deployment whose pod template
+/// carries the ConfigMap's hash; node types roll out in spec order.
+pub struct WidgetOperator {
+    ownership: Ownership,
+}
+
+impl Default for WidgetOperator {
+    fn default() -> Self {
+        let ownership = Ownership::new(MANAGER)
+            .owns(OwnedKind::namespaced(config_map()))
+            .owns(OwnedKind::namespaced(deployment()));
+        Self { ownership }
+    }
+}
+
+impl Operator for WidgetOperator {
+    fn parent_type(&self) -> TypeRef {
+        kinds::widget()
+    }
+
+    fn ownership(&self) -> &Ownership {
+        &self.ownership
+    }
+
+    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
+        let nodes = parent
+            .spec()
+            .and_then(|s| s.get("nodes"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (i, node) in nodes.iter().enumerate() {
+            let name = node
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| SpecError::new(format!("spec.nodes[{i}].name"), "required"))?;
+            set.declare_group(name)
+                .map_err(|e| SpecError::new(format!("spec.nodes[{i}].name"), e.to_string()))?;
+        }
+        for node in &nodes {
+            let name = node.get("name").and_then(Value::as_str).unwrap_or_default();
+            let child = format!("{}-{name}", parent.name());
+            let cm = Object::new(&config_map(), parent.namespace(), &child)
+                .with("data", node.get("config").cloned().unwrap_or(json!({})));
+            let config_hash = operator_runtime_core::builder::config_hash(&cm);
+            let mut spec = json!({
+                "selector": {"matchLabels": {"widget": child}},
+                "template": {
+                    "metadata": {"labels": {"widget": child}, "annotations": {"widget.io/config-hash": config_hash}},
+                    "spec": {"containers": [{"name": "main", "image": "registry.local/widget:1"}]}
+                }
+            });
+            if let Some(replicas) = node.get("replicas") {
+                spec["replicas"] = replicas.clone();
+            }
+            let deploy = Object::new(&deployment(), parent.namespace(), &child).with("spec", spec);
+            let field = format!("spec.nodes[{name}]");
+            set.add(name, cm)
+                .map_err(|e| SpecError::new(field.clone(), e.to_string()))?;
+            set.add(name, deploy)
+                .map_err(|e| SpecError::new(field, e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// One scenario's world: namespace, counting store, cache, recorder and driver.
+pub struct World {
+    /// The uncounted store (the test's own reads and the "other actors'" writes).
+    pub raw: Arc<dyn ObjectStore>,
+    /// The store the runtime uses, counting its requests.
+    pub counted: Arc<CountingStore<Arc<dyn ObjectStore>>>,
+    /// The runtime's cache.
+    pub cache: Cache,
+    /// Events recorded by the runtime.
+    pub events: MemoryRecorder,
+    /// The driver.
+    pub reconciler: Reconciler<WidgetOperator>,
+    /// The scenario's namespace.
+    pub ns: String,
+}
+
+impl World {
+    /// Creates the namespace, installs the CRDs, starts the cache and waits until it synced.
+    pub async fn new(store: Arc<dyn ObjectStore>, scenario: &str) -> Result<Self, String> {
+        let ns = {
+            let cx = Ctx::new(&*store, scenario).await?;
+            cx.install_crds().await?;
+            cx.ns.clone()
+        };
+        let counted = Arc::new(CountingStore::new(Arc::clone(&store)));
+        let cache = Cache::new(Arc::clone(&counted), CacheConfig::default());
+        let events = MemoryRecorder::new();
+        let reconciler = Reconciler::new(
+            counted.clone(),
+            cache.clone(),
+            Arc::new(events.clone()),
+            Arc::new(ManualClock::at_epoch()),
+            Arc::new(WidgetOperator::default()),
+            ReconcilerConfig::new(MANAGER),
+        );
+        reconciler.track().map_err(|e| format!("tracking kinds: {e}"))?;
+        tokio::time::timeout(CONTROLLER_DEADLINE, cache.wait_all_synced())
+            .await
+            .map_err(|_| "cache did not sync".to_owned())?
+            .map_err(|e| format!("cache: {e}"))?;
+        Ok(Self {
+            raw: store,
+            counted,
+            cache,
+            events,
+            reconciler,
+            ns,
+        })
+    }
+
+    /// A Widget with the given nodes.
+    pub fn widget(&self, name: &str, nodes: Value) -> Object {
+        Object::new(&kinds::widget(), Some(&self.ns), name).with("spec", json!({"nodes": nodes}))
+    }
+
+    /// A reference in the scenario's namespace.
+    pub fn key(&self, kind: &TypeRef, name: &str) -> ObjectRef {
+        ObjectRef::namespaced(kind.clone(), &self.ns, name)
+    }
+
+    /// Creates an object through the raw store.
+    pub async fn create(&self, object: &Object) -> Result<Arc<Object>, String> {
+        self.raw
+            .create(object, &WriteParams::default())
+            .await
+            .map_err(|e| format!("create {}: {e}", object.object_ref()))
+    }
+
+    /// Reads an object through the raw store (None when missing).
+    pub async fn get(&self, key: &ObjectRef) -> Result<Option<Arc<Object>>, String> {
+        self.raw.get_opt(key).await.map_err(|e| format!("get {key}: {e}"))
+    }
+
+    /// Waits until the cache holds exactly what the store holds for the watched kinds in the
+    /// scenario's namespace (same names, same resourceVersions).
+    pub async fn settle(&self) -> Result<(), String> {
+        eventually("cache to catch up with the store", CONTROLLER_DEADLINE, || async {
+            for kind in self.reconciler.watched_types() {
+                let live = self
+                    .raw
+                    .list_all(&kind, &ListParams::in_namespace(&self.ns))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let cached = self
+                    .cache
+                    .list(&kind, Some(&self.ns), None)
+                    .map_err(|e| e.to_string())?;
+                let a: Vec<_> = live
+                    .items
+                    .iter()
+                    .map(|o| (o.name().to_owned(), o.resource_version().map(str::to_owned)))
+                    .collect();
+                let b: Vec<_> = cached
+                    .iter()
+                    .map(|o| (o.name().to_owned(), o.resource_version().map(str::to_owned)))
+                    .collect();
+                if a != b {
+                    return Err(format!("{kind}: store {a:?} cache {b:?}"));
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// One reconcile of `name` after the cache caught up.
+    pub async fn reconcile(&self, name: &str) -> Result<ReconcileReport, String> {
+        self.settle().await?;
+        self.reconciler
+            .reconcile(&self.key(&kinds::widget(), name))
+            .await
+            .map_err(|e| format!("reconcile {name}: {e}"))
+    }
+
+    /// Reconciles until a reconcile writes nothing (at most `rounds`), marking workloads ready
+    /// in between like a workload controller would.
+    pub async fn converge(&self, name: &str) -> Result<(), String> {
+        for _ in 0..8 {
+            let report = self.reconcile(name).await?;
+            self.mark_workloads_ready().await?;
+            if report.child_writes == 0 && !report.status_written && !report.finalizer_written {
+                return Ok(());
+            }
+        }
+        Err(format!("{name} did not converge within 8 reconciles"))
+    }
+
+    /// Plays the Deployment controller: every Deployment in the namespace reports all replicas
+    /// updated, ready and available at its current generation.
+    pub async fn mark_workloads_ready(&self) -> Result<(), String> {
+        self.settle().await?;
+        let list = self
+            .raw
+            .list_all(&deployment(), &ListParams::in_namespace(&self.ns))
+            .await
+            .map_err(|e| e.to_string())?;
+        for d in list.items {
+            let replicas = d
+                .spec()
+                .and_then(|s| s.get("replicas"))
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            let status = json!({"observedGeneration": d.metadata.generation.unwrap_or(0), "replicas": replicas,
+                "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
+            if d.status() == Some(&status) {
+                continue;
+            }
+            let mut updated = (*d).clone();
+            updated.body.insert("status".into(), status);
+            self.raw
+                .replace_status(&updated, &WriteParams::default())
+                .await
+                .map_err(|e| format!("status of {}: {e}", d.name()))?;
+        }
+        Ok(())
+    }
+
+    /// Requests the runtime sent since `before`.
+    pub fn requests_since(&self, before: &RequestCounts) -> RequestCounts {
+        self.counted.snapshot().since(before)
+    }
+
+    /// Event reasons recorded so far, then cleared.
+    pub fn take_reasons(&self) -> Vec<String> {
+        self.events.take().into_iter().map(|e| e.event.reason).collect()
+    }
+}
+
+/// How long scenario polls may take.
+pub const SCENARIO_DEADLINE: Duration = CONTROLLER_DEADLINE;

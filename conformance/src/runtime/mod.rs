@@ -1,0 +1,104 @@
+//! Runtime scenarios: the reconcile driver end to end over a store (converge, zero requests in
+//! steady state, drift repair, other managers' fields, orphans, cleanup, minimal writes).
+//!
+//! Each scenario is a plain `pub async fn(Arc<dyn ObjectStore>) -> CaseResult` in
+//! [`scenarios`]; a backend runs them all with [`crate::runtime_suite!`], one named test each
+//! (`runtime_<scenario>`). Like the store behaviours, each works in its own namespace, so they
+//! can share one real API server.
+
+pub mod fixture;
+pub mod scenarios;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use operator_runtime_core::ObjectStore;
+
+use crate::outcome::{CaseResult, Outcome};
+
+/// A runtime scenario.
+pub type ScenarioFn = fn(Arc<dyn ObjectStore>) -> BoxFuture<'static, CaseResult>;
+
+/// Every runtime scenario, by name.
+pub fn scenarios() -> Vec<(&'static str, ScenarioFn)> {
+    crate::__with_scenarios!(@registry)
+}
+
+/// Runs the scenario `name` as one `#[test]` against a store from `store_factory`.
+#[doc(hidden)]
+pub fn __run_scenario<S, F, Fut>(name: &str, store_factory: F)
+where
+    S: ObjectStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let result = crate::harness::runtime().block_on(async {
+        let Some((_, run)) = scenarios().into_iter().find(|(n, _)| *n == name) else {
+            return Err(format!("no scenario named {name}"));
+        };
+        let store: Arc<dyn ObjectStore> = Arc::new(store_factory().await);
+        let timeout = std::time::Duration::from_secs(180);
+        tokio::time::timeout(timeout, run(store))
+            .await
+            .unwrap_or_else(|_| Err(format!("did not finish within {timeout:?}")))
+    });
+    match result {
+        Ok(Outcome::Passed) => eprintln!("runtime {name}: passed"),
+        Ok(Outcome::NotApplicable(reason)) => eprintln!("runtime {name}: N/A: {reason}"),
+        Err(why) => panic!("runtime {name} FAILED: {why}"),
+    }
+}
+
+/// Expands to one `#[test]` per runtime scenario, named `runtime_<scenario>`, each against a
+/// store from the given factory (an `async fn() -> impl ObjectStore`).
+#[macro_export]
+macro_rules! runtime_suite {
+    ($factory:path) => {
+        $crate::__with_scenarios!(@tests $factory);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __each_scenario {
+    ([@registry] $($name:ident => $test:ident,)*) => {
+        vec![$(
+            (stringify!($name), (|store| ::std::boxed::Box::pin($crate::runtime::scenarios::$name(store))) as $crate::runtime::ScenarioFn),
+        )*]
+    };
+    ([@tests $factory:path] $($name:ident => $test:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                $crate::runtime::__run_scenario(stringify!($name), $factory);
+            }
+        )*
+    };
+}
+
+/// The one list of runtime scenarios (name => test name).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_scenarios {
+    (@registry) => {
+        $crate::__with_scenarios!(@list [@registry])
+    };
+    (@tests $factory:path) => {
+        $crate::__with_scenarios! { @list [@tests $factory] }
+    };
+    (@list $mode:tt) => {
+        $crate::__each_scenario! {
+            $mode
+            converge_from_empty => runtime_converge_from_empty,
+            steady_state_reconcile_sends_no_request => runtime_steady_state_reconcile_sends_no_request,
+            manual_edit_of_owned_field_is_repaired => runtime_manual_edit_of_owned_field_is_repaired,
+            field_of_another_manager_is_preserved => runtime_field_of_another_manager_is_preserved,
+            deleted_child_is_recreated => runtime_deleted_child_is_recreated,
+            removing_node_type_deletes_exactly_its_children => runtime_removing_node_type_deletes_exactly_its_children,
+            object_with_our_labels_but_other_owner_is_kept => runtime_object_with_our_labels_but_other_owner_is_kept,
+            deleting_parent_cleans_up_then_parent_is_gone => runtime_deleting_parent_cleans_up_then_parent_is_gone,
+            spec_change_writes_changed_children_and_one_status => runtime_spec_change_writes_changed_children_and_one_status,
+        }
+    };
+}

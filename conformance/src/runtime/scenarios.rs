@@ -1,0 +1,265 @@
+//! Runtime scenarios (issue 3, item 7): the reconcile driver over a store, end to end.
+
+use std::sync::Arc;
+
+use operator_runtime_core::counting::Verb;
+use operator_runtime_core::hash::HASH_ANNOTATION;
+use operator_runtime_core::store::{DeleteParams, Patch, PatchParams, WriteParams};
+use operator_runtime_core::{Object, ObjectStore};
+use serde_json::{Value, json};
+
+use super::fixture::{World, config_map, deployment};
+use crate::outcome::{CaseResult, Outcome};
+use crate::support::kinds;
+
+fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(why()) }
+}
+
+fn two_nodes() -> Value {
+    json!([{"name": "broker", "replicas": 2, "config": {"heap": "1g"}}, {"name": "server", "replicas": 3, "config": {"heap": "4g"}}])
+}
+
+/// From nothing: every child is created with our ownership and hash, the finalizer is added,
+/// and the status carries Ready=True and observedGeneration.
+pub async fn converge_from_empty(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-converge-from-empty").await?;
+    let parent = w.create(&w.widget("wc", two_nodes())).await?;
+    w.converge("wc").await?;
+    for name in ["wc-broker", "wc-server"] {
+        for kind in [config_map(), deployment()] {
+            let child = w
+                .get(&w.key(&kind, name))
+                .await?
+                .ok_or_else(|| format!("{kind} {name} missing"))?;
+            ensure(child.is_controlled_by(parent.uid().unwrap_or("?")), || {
+                format!("{name}: no controller ref to the parent")
+            })?;
+            ensure(child.annotation(HASH_ANNOTATION).is_some(), || {
+                format!("{name}: no hash annotation")
+            })?;
+            ensure(
+                child.label("app.kubernetes.io/managed-by") == Some(super::fixture::MANAGER),
+                || format!("{name}: no managed-by label"),
+            )?;
+        }
+    }
+    let parent = w.get(&w.key(&kinds::widget(), "wc")).await?.ok_or("parent missing")?;
+    ensure(parent.has_finalizer("operator-runtime.io/widget-operator"), || {
+        "finalizer missing".into()
+    })?;
+    let status = parent.status().cloned().unwrap_or_default();
+    let ready = status["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True");
+    ensure(ready, || format!("Ready is not True: {status}"))?;
+    ensure(
+        status["observedGeneration"] == json!(parent.metadata.generation),
+        || format!("observedGeneration wrong: {status}"),
+    )?;
+    Ok(Outcome::Passed)
+}
+
+/// A second reconcile with nothing changed sends no request at all and writes nothing.
+pub async fn steady_state_reconcile_sends_no_request(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-steady-state").await?;
+    w.create(&w.widget("ws", two_nodes())).await?;
+    w.converge("ws").await?;
+    w.settle().await?;
+    let before = w.counted.snapshot();
+    w.take_reasons();
+    let report = w.reconcile("ws").await?;
+    let sent = w.requests_since(&before);
+    ensure(sent.total() == 0, || {
+        format!("steady-state reconcile sent requests: {sent}")
+    })?;
+    ensure(report.child_writes == 0 && !report.status_written, || {
+        "steady-state reconcile wrote".into()
+    })?;
+    ensure(w.take_reasons().is_empty(), || {
+        "steady-state reconcile recorded events".into()
+    })?;
+    Ok(Outcome::Passed)
+}
+
+/// Someone edits a field the operator sets: the next reconcile puts it back (DriftRepaired).
+pub async fn manual_edit_of_owned_field_is_repaired(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-drift-repaired").await?;
+    w.create(&w.widget("wd", two_nodes())).await?;
+    w.converge("wd").await?;
+    let key = w.key(&config_map(), "wd-broker");
+    let patch = Patch::Merge(json!({"data": {"heap": "64m"}}));
+    w.raw
+        .patch(&key, &patch, &PatchParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    w.take_reasons();
+    w.reconcile("wd").await?;
+    let cm = w.get(&key).await?.ok_or("configmap gone")?;
+    ensure(cm.body["data"]["heap"] == "1g", || {
+        format!("drift not repaired: {}", cm.body["data"])
+    })?;
+    let reasons = w.take_reasons();
+    ensure(reasons.iter().any(|r| r == "DriftRepaired"), || {
+        format!("no DriftRepaired event: {reasons:?}")
+    })?;
+    Ok(Outcome::Passed)
+}
+
+/// Fields another manager set (an annotation; replicas of an HPA-managed Deployment whose
+/// replicas the operator does not set) survive reconciles.
+pub async fn field_of_another_manager_is_preserved(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-other-manager").await?;
+    w.create(&w.widget("wo", json!([{"name": "minion", "config": {"a": "b"}}])))
+        .await?;
+    w.converge("wo").await?;
+    let key = w.key(&deployment(), "wo-minion");
+    let patch = Patch::Merge(json!({"metadata": {"annotations": {"other.io/note": "keep"}}, "spec": {"replicas": 7}}));
+    let params = PatchParams {
+        field_manager: Some("hpa".into()),
+        ..PatchParams::default()
+    };
+    w.raw.patch(&key, &patch, &params).await.map_err(|e| e.to_string())?;
+    w.converge("wo").await?;
+    let d = w.get(&key).await?.ok_or("deployment gone")?;
+    ensure(d.annotation("other.io/note") == Some("keep"), || {
+        "annotation of another manager removed".into()
+    })?;
+    ensure(d.body["spec"]["replicas"] == 7, || {
+        format!("replicas of another manager changed: {}", d.body["spec"]["replicas"])
+    })?;
+    Ok(Outcome::Passed)
+}
+
+/// A deleted child is created again.
+pub async fn deleted_child_is_recreated(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-child-recreated").await?;
+    w.create(&w.widget("wr", two_nodes())).await?;
+    w.converge("wr").await?;
+    let key = w.key(&config_map(), "wr-server");
+    let old = w.get(&key).await?.ok_or("configmap missing")?;
+    w.raw
+        .delete(&key, &DeleteParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    w.converge("wr").await?;
+    let new = w.get(&key).await?.ok_or("configmap not recreated")?;
+    ensure(new.uid() != old.uid(), || "same uid after recreate".into())?;
+    Ok(Outcome::Passed)
+}
+
+/// Removing a node type from the spec deletes exactly its children.
+pub async fn removing_node_type_deletes_exactly_its_children(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-node-type-removed").await?;
+    w.create(&w.widget("wn", two_nodes())).await?;
+    w.converge("wn").await?;
+    let pkey = w.key(&kinds::widget(), "wn");
+    let mut parent = (*w.get(&pkey).await?.ok_or("parent missing")?).clone();
+    parent
+        .body
+        .insert("spec".into(), json!({"nodes": [two_nodes()[1].clone()]}));
+    w.raw
+        .replace(&parent, &WriteParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    w.converge("wn").await?;
+    for kind in [config_map(), deployment()] {
+        ensure(
+            w.get(&w.key(&kind, "wn-broker"))
+                .await?
+                .is_none_or(|o| o.is_terminating()),
+            || format!("{kind} wn-broker not deleted"),
+        )?;
+        ensure(w.get(&w.key(&kind, "wn-server")).await?.is_some(), || {
+            format!("{kind} wn-server was deleted")
+        })?;
+    }
+    Ok(Outcome::Passed)
+}
+
+/// An object with our ownership labels but no controller reference to this parent is never
+/// deleted (the Go library deleted by labels alone).
+pub async fn object_with_our_labels_but_other_owner_is_kept(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-foreign-object-kept").await?;
+    w.create(&w.widget("wf", two_nodes())).await?;
+    w.converge("wf").await?;
+    let labels = json!({"app.kubernetes.io/managed-by": super::fixture::MANAGER, "app.kubernetes.io/instance": "wf"});
+    let mut foreign = Object::new(&config_map(), Some(&w.ns), "wf-impostor").with("data", json!({}));
+    foreign.metadata.labels = serde_json::from_value(labels).ok();
+    w.create(&foreign).await?;
+    w.converge("wf").await?;
+    ensure(w.get(&foreign.object_ref()).await?.is_some(), || {
+        "object with our labels but no owner was deleted".into()
+    })?;
+    Ok(Outcome::Passed)
+}
+
+/// Deleting the parent runs cleanup (children deleted), removes the finalizer, and the parent
+/// is gone.
+pub async fn deleting_parent_cleans_up_then_parent_is_gone(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-parent-deleted").await?;
+    w.create(&w.widget("wx", two_nodes())).await?;
+    w.converge("wx").await?;
+    let pkey = w.key(&kinds::widget(), "wx");
+    w.raw
+        .delete(&pkey, &DeleteParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let terminating = w
+        .get(&pkey)
+        .await?
+        .ok_or("parent vanished before cleanup: the finalizer did not hold it")?;
+    ensure(terminating.is_terminating(), || "parent not terminating".into())?;
+    w.reconcile("wx").await?;
+    ensure(w.get(&pkey).await?.is_none(), || {
+        "parent still exists after cleanup".into()
+    })?;
+    for kind in [config_map(), deployment()] {
+        for name in ["wx-broker", "wx-server"] {
+            ensure(
+                w.get(&w.key(&kind, name)).await?.is_none_or(|o| o.is_terminating()),
+                || format!("{kind} {name} left behind"),
+            )?;
+        }
+    }
+    Ok(Outcome::Passed)
+}
+
+/// A spec change writes exactly the changed child plus one status write.
+pub async fn spec_change_writes_changed_children_and_one_status(store: Arc<dyn ObjectStore>) -> CaseResult {
+    let w = World::new(store, "runtime-spec-change").await?;
+    w.create(&w.widget("wp", two_nodes())).await?;
+    w.converge("wp").await?;
+    let pkey = w.key(&kinds::widget(), "wp");
+    let mut parent = (*w.get(&pkey).await?.ok_or("parent missing")?).clone();
+    let mut nodes = two_nodes();
+    nodes[1]["replicas"] = json!(5);
+    parent.body.insert("spec".into(), json!({"nodes": nodes}));
+    w.raw
+        .replace(&parent, &WriteParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    w.settle().await?;
+    let before = w.counted.snapshot();
+    let report = w.reconcile("wp").await?;
+    let sent = w.requests_since(&before);
+    let child_writes = sent.writes() - sent.verb(Verb::ReplaceStatus);
+    ensure(child_writes == 1, || {
+        format!("expected 1 child write, got {child_writes}: {sent}")
+    })?;
+    ensure(sent.verb(Verb::ReplaceStatus) == 1, || {
+        format!("expected 1 status write: {sent}")
+    })?;
+    ensure(sent.reads() == 0, || format!("reads hit the backend: {sent}"))?;
+    let changed = report
+        .plan
+        .as_ref()
+        .and_then(|p| p.writes().next())
+        .map(|i| i.key.name.clone());
+    ensure(changed.as_deref() == Some("wp-server"), || {
+        format!("wrong child written: {changed:?}")
+    })?;
+    Ok(Outcome::Passed)
+}

@@ -1,0 +1,469 @@
+//! Builders: the desired children of one parent, ready for the planner.
+//!
+//! A [`DesiredSet`] collects what one parent (one custom resource) should own. Every child
+//! gets the same treatment, so an operator author only writes the interesting fields.
+//!
+//! # Expected flow
+//! ```
+//! use k8s_openapi::api::apps::v1::StatefulSet;
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use operator_runtime_core::builder::{config_hash, with_pod_template_annotation, DesiredSet, OwnedKind, Ownership};
+//! use operator_runtime_core::{Object, TypeRef};
+//! # use serde_json::json;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Once per operator: who we are and which kinds we own (scanned for orphans).
+//! let ownership = Ownership::new("my-operator")
+//!     .owns(OwnedKind::of::<ConfigMap>())
+//!     .owns(OwnedKind::of::<StatefulSet>());
+//! // Per reconcile: the parent as read from the API server (it must have a uid).
+//! # let parent = Object::from_value(json!({"apiVersion": "example.com/v1", "kind": "Db",
+//! #     "metadata": {"name": "db1", "namespace": "prod", "uid": "u-1"}}))?;
+//! let mut set = DesiredSet::new(&parent, &ownership)?;
+//! set.declare_group("config")?; // rollout order = declaration order
+//! set.declare_group("data")?;
+//! let cm = ConfigMap { metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+//!     name: Some("db1-config".into()), ..Default::default() }, ..Default::default() };
+//! let cm_ref = set.add_typed("config", &cm)?;
+//! let mut sts = Object::from_value(json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+//!     "metadata": {"name": "db1-data"}, "spec": {"template": {"spec": {}}}}))?;
+//! let hash = config_hash(set.get(&cm_ref).expect("just added"));
+//! with_pod_template_annotation(&mut sts, "example.com/config-hash", &hash)?;
+//! set.add("data", sts)?;
+//! assert_eq!(set.len(), 2);
+//! # Ok(()) }
+//! ```
+//! The set then goes to [`crate::plan::plan`] together with the observed children.
+//!
+//! # Guarantees
+//! Every child in the set:
+//! - is in the parent's namespace (namespaced kinds of a namespaced parent), or in the namespace
+//!   it names (namespaced kinds of a cluster-scoped parent), or in none (cluster-scoped kinds);
+//! - carries exactly one controller ownerReference, to the parent's uid, with
+//!   `blockOwnerDeletion: true` (any other controller reference the caller set is replaced,
+//!   non-controller references are kept);
+//! - carries the ownership labels [`MANAGED_BY_LABEL`] (the operator's name), [`INSTANCE_LABEL`]
+//!   (the parent's name) and [`COMPONENT_LABEL`] (the child's own value if it set one, otherwise
+//!   its group's component, by default the group name);
+//! - has no server-set metadata (uid, resourceVersion, generation, timestamps, managedFields)
+//!   and no `status`: these are never intent;
+//! - carries [`HASH_ANNOTATION`] = [`hash::desired_hash`] of the finished object, computed after
+//!   labels are set (it excludes ownerReferences and the annotation itself, so a recreated parent
+//!   with a new uid produces the same hashes).
+//!
+//! The builder never mutates what the caller passed in: typed children are serialized from a
+//! reference, and label and annotation maps are copied before they are changed.
+//! Children are kept in a sorted map, so the order of `add` calls does not matter; only the
+//! order in which groups are declared does.
+//!
+//! # Errors
+//! Every mistake is a [`BuildError`] variant: a parent without uid, a missing or invalid name,
+//! a duplicate child, a namespace other than the parent's, a kind not declared in
+//! [`Ownership::owns`], an ownership label with a contradicting value, an invalid label value.
+
+mod config;
+mod error;
+mod scope;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use config::{config_hash, with_pod_template_annotation};
+pub use error::BuildError;
+pub use scope::{OwnedKind, Scope};
+pub use validate::{MAX_LABEL_NAME_LEN, MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, check_label_value, check_name};
+
+use crate::hash::{self, HASH_ANNOTATION};
+use crate::model::{Object, ObjectRef, OwnerReference, TypeRef};
+pub(crate) use scope::same_kind;
+
+/// Label naming the operator that manages an object.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Label naming the parent (instance) an object belongs to.
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+/// Label naming the component (rollout group or the child's own) of an object.
+pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+
+/// Operator-wide ownership settings: the manager name written to [`MANAGED_BY_LABEL`] and the
+/// kinds the operator owns (the kinds scanned for orphans and watched by the controller).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ownership {
+    manager: String,
+    owned: Vec<OwnedKind>,
+}
+
+impl Ownership {
+    /// Ownership for the operator called `manager` (also a sensible field manager name).
+    pub fn new(manager: impl Into<String>) -> Self {
+        Self {
+            manager: manager.into(),
+            owned: Vec::new(),
+        }
+    }
+
+    /// Declares an owned kind (builder style). Declaring a kind twice keeps the first scope.
+    pub fn owns(mut self, kind: OwnedKind) -> Self {
+        if !self.owned.iter().any(|k| k.matches(&kind.type_ref)) {
+            self.owned.push(kind);
+        }
+        self
+    }
+
+    /// The operator's name, the value of [`MANAGED_BY_LABEL`].
+    pub fn manager(&self) -> &str {
+        &self.manager
+    }
+
+    /// The declared owned kinds, in declaration order.
+    pub fn owned_kinds(&self) -> &[OwnedKind] {
+        &self.owned
+    }
+
+    /// The declaration of `type_ref`, if owned (any version of the same group and kind).
+    pub fn owned_kind(&self, type_ref: &TypeRef) -> Option<&OwnedKind> {
+        self.owned.iter().find(|k| k.matches(type_ref))
+    }
+
+    /// Label selector matching every child of the parent named `parent_name`
+    /// (`app.kubernetes.io/managed-by=<manager>,app.kubernetes.io/instance=<parent>`).
+    /// Labels alone never prove ownership; the planner also checks the owner uid.
+    pub fn selector(&self, parent_name: &str) -> String {
+        format!("{MANAGED_BY_LABEL}={},{INSTANCE_LABEL}={parent_name}", self.manager)
+    }
+}
+
+/// One rollout group (node type): its name and the component label its children get.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// The group's name.
+    pub name: String,
+    /// Value of [`COMPONENT_LABEL`] for children that do not set their own.
+    pub component: String,
+}
+
+/// One desired child: its rollout group and the finished object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Child {
+    /// Name of the rollout group the child belongs to.
+    pub group: String,
+    /// The finished object (namespace, ownerReference, labels and hash set).
+    pub object: Arc<Object>,
+}
+
+/// Identity of a child for matching desired against observed: API group, kind, namespace and
+/// name. The version is left out so that `apps/v1` and a later version are the same object.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ChildKey {
+    group: String,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+}
+
+impl ChildKey {
+    pub(crate) fn of(object: &Object) -> Self {
+        Self::from_ref(&object.object_ref())
+    }
+
+    pub(crate) fn from_ref(r: &ObjectRef) -> Self {
+        Self {
+            group: r.type_ref.group().to_owned(),
+            kind: r.type_ref.kind.clone(),
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+        }
+    }
+}
+
+/// The desired children of one parent, grouped into ordered rollout groups.
+/// See the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct DesiredSet {
+    parent: ObjectRef,
+    owner_ref: OwnerReference,
+    ownership: Ownership,
+    groups: Vec<Group>,
+    children: BTreeMap<ChildKey, Child>,
+}
+
+impl DesiredSet {
+    /// An empty set for `parent`, which must have a name and a uid (read it from the server).
+    ///
+    /// # Errors
+    /// [`BuildError::ParentWithoutName`], [`BuildError::ParentWithoutUid`], or
+    /// [`BuildError::InvalidLabelValue`] when the parent's name or the manager name cannot be a
+    /// label value (longer than 63 characters, for instance).
+    pub fn new(parent: &Object, ownership: &Ownership) -> Result<Self, BuildError> {
+        if parent.name().is_empty() {
+            return Err(BuildError::ParentWithoutName {
+                kind: parent.type_ref(),
+            });
+        }
+        let Some(owner_ref) = parent.controller_owner_ref() else {
+            return Err(BuildError::ParentWithoutUid {
+                parent: parent.object_ref(),
+            });
+        };
+        check_label_value(MANAGED_BY_LABEL, ownership.manager())?;
+        check_label_value(INSTANCE_LABEL, parent.name())?;
+        Ok(Self {
+            parent: parent.object_ref(),
+            owner_ref,
+            ownership: ownership.clone(),
+            groups: Vec::new(),
+            children: BTreeMap::new(),
+        })
+    }
+
+    /// Declares a rollout group whose component label is its name. Groups roll out in the
+    /// order they are declared; declaring an existing group does nothing.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidLabelValue`] if the name cannot be a label value.
+    pub fn declare_group(&mut self, name: &str) -> Result<(), BuildError> {
+        self.declare_group_with_component(name, name)
+    }
+
+    /// Declares a rollout group whose children get `component` as their component label.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidLabelValue`] if `component` cannot be a label value.
+    pub fn declare_group_with_component(&mut self, name: &str, component: &str) -> Result<(), BuildError> {
+        if self.group_rank(name).is_some() {
+            return Ok(());
+        }
+        check_label_value(COMPONENT_LABEL, component)?;
+        self.groups.push(Group {
+            name: name.to_owned(),
+            component: component.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Adds a typed child (any k8s-openapi type, a `#[derive(CustomResource)]` type, or a
+    /// `serde_json::Value` with apiVersion and kind) to `group`. Returns the child's reference.
+    ///
+    /// # Errors
+    /// See [`DesiredSet::add`]; plus [`BuildError::Model`] if it does not serialize.
+    pub fn add_typed<T: Serialize>(&mut self, group: &str, child: &T) -> Result<ObjectRef, BuildError> {
+        self.add(group, Object::from_typed(child)?)
+    }
+
+    /// Adds a dynamic child to `group` (declaring the group at the end of the rollout order if
+    /// it is new). Returns the finished child's reference.
+    ///
+    /// # Errors
+    /// Any [`BuildError`] about the child: undeclared kind, missing/invalid name, namespace
+    /// problems, contradicting ownership labels, duplicates.
+    pub fn add(&mut self, group: &str, mut child: Object) -> Result<ObjectRef, BuildError> {
+        let type_ref = child.type_ref();
+        let Some(owned) = self.ownership.owned_kind(&type_ref) else {
+            return Err(BuildError::UndeclaredKind { kind: type_ref });
+        };
+        let scope = owned.scope;
+        if child.name().is_empty() {
+            return Err(BuildError::MissingName {
+                kind: type_ref,
+                group: group.to_owned(),
+            });
+        }
+        check_name(&type_ref, child.name())?;
+        child.metadata.namespace = self.child_namespace(&child, scope)?;
+        self.declare_group(group)?;
+        let component = self
+            .groups
+            .iter()
+            .find(|g| g.name == group)
+            .map(|g| g.component.clone())
+            .unwrap_or_else(|| group.to_owned());
+
+        strip_server_fields(&mut child);
+        self.set_labels(&mut child, &component)?;
+        let mut refs: Vec<OwnerReference> = child
+            .metadata
+            .owner_references
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.controller != Some(true) && r.uid != self.owner_ref.uid)
+            .collect();
+        refs.push(self.owner_ref.clone());
+        child.metadata.owner_references = Some(refs);
+
+        let mut annotations = child.metadata.annotations.take().unwrap_or_default();
+        annotations.remove(HASH_ANNOTATION);
+        child.metadata.annotations = Some(annotations);
+        let hash = hash::desired_hash(&child)?;
+        if let Some(a) = child.metadata.annotations.as_mut() {
+            a.insert(HASH_ANNOTATION.to_owned(), hash);
+        }
+
+        let key = ChildKey::of(&child);
+        let object_ref = child.object_ref();
+        if self.children.contains_key(&key) {
+            return Err(BuildError::DuplicateChild { key: object_ref });
+        }
+        self.children.insert(
+            key,
+            Child {
+                group: group.to_owned(),
+                object: Arc::new(child),
+            },
+        );
+        Ok(object_ref)
+    }
+
+    fn child_namespace(&self, child: &Object, scope: Scope) -> Result<Option<String>, BuildError> {
+        let asked = child.namespace().filter(|ns| !ns.is_empty());
+        match (scope, self.parent.namespace.as_deref()) {
+            (Scope::Cluster, Some(_)) => Err(BuildError::ClusterScopedChildOfNamespacedParent {
+                kind: child.type_ref(),
+                name: child.name().to_owned(),
+                parent: Box::new(self.parent.clone()),
+            }),
+            (Scope::Cluster, None) => match asked {
+                Some(ns) => Err(BuildError::NamespaceOnClusterScoped {
+                    kind: child.type_ref(),
+                    name: child.name().to_owned(),
+                    namespace: ns.to_owned(),
+                }),
+                None => Ok(None),
+            },
+            (Scope::Namespaced, Some(parent_ns)) => match asked {
+                Some(ns) if ns != parent_ns => Err(BuildError::ForeignNamespace {
+                    child: Box::new(child.object_ref()),
+                    namespace: ns.to_owned(),
+                    parent_namespace: parent_ns.to_owned(),
+                }),
+                _ => Ok(Some(parent_ns.to_owned())),
+            },
+            (Scope::Namespaced, None) => match asked {
+                Some(ns) => Ok(Some(ns.to_owned())),
+                None => Err(BuildError::MissingNamespace {
+                    kind: child.type_ref(),
+                    name: child.name().to_owned(),
+                }),
+            },
+        }
+    }
+
+    fn set_labels(&self, child: &mut Object, component: &str) -> Result<(), BuildError> {
+        let mut labels = child.metadata.labels.take().unwrap_or_default();
+        for (key, expected) in [
+            (MANAGED_BY_LABEL, self.ownership.manager()),
+            (INSTANCE_LABEL, self.parent.name.as_str()),
+        ] {
+            match labels.get(key) {
+                Some(found) if found != expected => {
+                    return Err(BuildError::ReservedLabel {
+                        child: Box::new(child.object_ref()),
+                        key: key.to_owned(),
+                        expected: expected.to_owned(),
+                        found: found.clone(),
+                    });
+                }
+                _ => {
+                    labels.insert(key.to_owned(), expected.to_owned());
+                }
+            }
+        }
+        match labels.get(COMPONENT_LABEL) {
+            Some(own) => check_label_value(COMPONENT_LABEL, own)?,
+            None => {
+                labels.insert(COMPONENT_LABEL.to_owned(), component.to_owned());
+            }
+        }
+        child.metadata.labels = Some(labels);
+        Ok(())
+    }
+
+    /// The parent's reference.
+    pub fn parent(&self) -> &ObjectRef {
+        &self.parent
+    }
+
+    /// The parent's uid (every child's controller ownerReference points to it).
+    pub fn parent_uid(&self) -> &str {
+        &self.owner_ref.uid
+    }
+
+    /// The controller ownerReference every child carries.
+    pub fn owner_reference(&self) -> &OwnerReference {
+        &self.owner_ref
+    }
+
+    /// The operator-wide ownership settings.
+    pub fn ownership(&self) -> &Ownership {
+        &self.ownership
+    }
+
+    /// Label selector for listing this parent's children (see [`Ownership::selector`]).
+    pub fn selector(&self) -> String {
+        self.ownership.selector(&self.parent.name)
+    }
+
+    /// The rollout groups in rollout order.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// Position of `group` in the rollout order.
+    pub fn group_rank(&self, group: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.name == group)
+    }
+
+    /// Every child, sorted by API group, kind, namespace and name.
+    pub fn children(&self) -> impl Iterator<Item = &Child> {
+        self.children.values()
+    }
+
+    /// The children of one rollout group.
+    pub fn children_of<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a Child> + 'a {
+        self.children.values().filter(move |c| c.group == group)
+    }
+
+    /// The finished child with this reference (any version of its kind), if present.
+    pub fn get(&self, key: &ObjectRef) -> Option<&Arc<Object>> {
+        self.child(key).map(|c| &c.object)
+    }
+
+    /// The child entry (group and object) with this reference, if present.
+    pub fn child(&self, key: &ObjectRef) -> Option<&Child> {
+        self.children.get(&ChildKey::from_ref(key))
+    }
+
+    pub(crate) fn child_by_key(&self, key: &ChildKey) -> Option<&Child> {
+        self.children.get(key)
+    }
+
+    /// Number of children.
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+
+    /// True when the set has no children.
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+}
+
+/// Removes what the server sets and what is never intent, so a child built from a copy of a
+/// live object does not carry a stale resourceVersion or status into the plan.
+fn strip_server_fields(child: &mut Object) {
+    let m = &mut child.metadata;
+    m.uid = None;
+    m.resource_version = None;
+    m.generation = None;
+    m.creation_timestamp = None;
+    m.deletion_timestamp = None;
+    m.deletion_grace_period_seconds = None;
+    m.managed_fields = None;
+    m.self_link = None;
+    m.generate_name = None;
+    child.body.remove("status");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,345 @@
+//! Drift detection: does the live object still carry every field the desired object sets?
+//!
+//! Desired is compared as a *subset* of live: only fields the desired object sets are looked
+//! at, so fields the server defaults (`imagePullPolicy`, `clusterIP`, `terminationMessagePath`)
+//! and fields other managers set (an HPA's `replicas`, someone's annotation) are never drift.
+//! Metadata is compared for the desired labels and annotations only (the hash annotation is
+//! reported as the update reason, not as a changed path).
+//!
+//! Server normalisations that would otherwise look like drift forever are accepted:
+//! - an empty desired object or list, `null`, `false`, `0` and `""` match a missing live field
+//!   (Go's `omitempty` drops them on the way back);
+//! - numbers compare by value (`1` = `1.0`);
+//! - strings under `requests`, `limits`, `capacity`, `hard` and `storage` compare as resource
+//!   quantities (`1000m` = `1`, `1Gi` = `1024Mi`), because the server rewrites quantities in
+//!   canonical form.
+//!
+//! Lists whose desired elements all carry a distinct `name` (containers, env, volumes, ports)
+//! are matched by name, as server-side apply merges them, so an element another manager added
+//! (an injected sidecar) is not drift. Other lists are compared position by position and must
+//! have the same length.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::hash::HASH_ANNOTATION;
+use crate::model::Object;
+
+/// One step in a field path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathSegment {
+    /// A map key or struct field.
+    Field(String),
+    /// A list position (lists compared by position).
+    Index(usize),
+    /// A list element found by its `name` (lists merged by name).
+    Named(String),
+}
+
+/// A path to a field, displayed as `spec.template.spec.containers[name=app].image`; keys
+/// containing `.` or `/` (labels, annotations) are bracketed: `metadata.labels[app.kubernetes.io/name]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldPath(pub Vec<PathSegment>);
+
+impl FieldPath {
+    /// A path of plain fields, e.g. `FieldPath::fields(&["spec", "replicas"])`.
+    pub fn fields(fields: &[&str]) -> Self {
+        Self(fields.iter().map(|f| PathSegment::Field((*f).to_owned())).collect())
+    }
+
+    /// True if this path starts with the plain fields in `prefix`.
+    pub fn starts_with(&self, prefix: &[&str]) -> bool {
+        prefix.len() <= self.0.len()
+            && prefix
+                .iter()
+                .zip(&self.0)
+                .all(|(p, s)| matches!(s, PathSegment::Field(f) if f == p))
+    }
+
+    fn child(&self, segment: PathSegment) -> Self {
+        let mut next = self.clone();
+        next.0.push(segment);
+        next
+    }
+
+    fn has_field(&self, names: &[&str]) -> bool {
+        self.0
+            .iter()
+            .any(|s| matches!(s, PathSegment::Field(f) if names.contains(&f.as_str())))
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                PathSegment::Field(name) if name.contains(['.', '/']) || name.is_empty() => write!(f, "[{name}]")?,
+                PathSegment::Field(name) if i == 0 => write!(f, "{name}")?,
+                PathSegment::Field(name) => write!(f, ".{name}")?,
+                PathSegment::Index(index) => write!(f, "[{index}]")?,
+                PathSegment::Named(name) => write!(f, "[name={name}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One field whose live value differs from the desired one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldChange {
+    /// Where the field is.
+    pub path: FieldPath,
+    /// The live value, rendered compactly (None when the field is missing on the live object).
+    pub from: Option<String>,
+    /// The desired value, rendered compactly.
+    pub to: String,
+}
+
+impl fmt::Display for FieldChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} -> {}",
+            self.path,
+            self.from.as_deref().unwrap_or("<unset>"),
+            self.to
+        )
+    }
+}
+
+/// Longest rendered value in a change; longer ones are cut with an ellipsis.
+const MAX_RENDERED: usize = 80;
+
+/// Renders a value for humans: strings without quotes, everything else as compact JSON.
+pub fn render(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() <= MAX_RENDERED {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_RENDERED - 1).collect();
+    format!("{cut}…")
+}
+
+/// Every field the desired object sets (labels, annotations but the hash, body but status)
+/// whose live value differs, in path order.
+pub fn drift(desired: &Object, live: &Object) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let meta = FieldPath::fields(&["metadata"]);
+    for (field, want, have) in [
+        ("labels", &desired.metadata.labels, &live.metadata.labels),
+        ("annotations", &desired.metadata.annotations, &live.metadata.annotations),
+    ] {
+        for (key, value) in want.iter().flatten() {
+            if key == HASH_ANNOTATION {
+                continue;
+            }
+            let current = have.as_ref().and_then(|m| m.get(key));
+            if current != Some(value) {
+                out.push(FieldChange {
+                    path: meta
+                        .child(PathSegment::Field(field.to_owned()))
+                        .child(PathSegment::Field(key.clone())),
+                    from: current.cloned(),
+                    to: value.clone(),
+                });
+            }
+        }
+    }
+    for (key, value) in &desired.body {
+        if key == "status" {
+            continue;
+        }
+        let path = FieldPath(vec![PathSegment::Field(key.clone())]);
+        compare(value, live.body.get(key), &path, &mut out);
+    }
+    out.sort();
+    out
+}
+
+fn compare(desired: &Value, live: Option<&Value>, path: &FieldPath, out: &mut Vec<FieldChange>) {
+    let live = live.filter(|v| !v.is_null());
+    match desired {
+        Value::Null => {}
+        Value::Object(want) => match live {
+            Some(Value::Object(have)) => compare_maps(want, Some(have), path, out),
+            None => compare_maps(want, None, path, out),
+            Some(other) => push(path, Some(other), desired, out),
+        },
+        Value::Array(want) if want.is_empty() => {}
+        Value::Array(want) => match live {
+            Some(Value::Array(have)) => compare_lists(want, have, path, out),
+            other => push(path, other, desired, out),
+        },
+        scalar => match live {
+            None if is_zero(scalar) => {}
+            Some(have) if scalar_eq(scalar, have, path) => {}
+            other => push(path, other, desired, out),
+        },
+    }
+}
+
+fn compare_maps(
+    want: &Map<String, Value>,
+    have: Option<&Map<String, Value>>,
+    path: &FieldPath,
+    out: &mut Vec<FieldChange>,
+) {
+    for (key, value) in want {
+        let child = path.child(PathSegment::Field(key.clone()));
+        compare(value, have.and_then(|h| h.get(key)), &child, out);
+    }
+}
+
+fn compare_lists(want: &[Value], have: &[Value], path: &FieldPath, out: &mut Vec<FieldChange>) {
+    if let Some(names) = distinct_names(want) {
+        for (name, value) in names.into_iter().zip(want) {
+            let current = have
+                .iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(name));
+            let child = path.child(PathSegment::Named(name.to_owned()));
+            match current {
+                Some(current) => compare(value, Some(current), &child, out),
+                None => push(&child, None, value, out),
+            }
+        }
+        return;
+    }
+    if want.len() != have.len() {
+        push(
+            path,
+            Some(&Value::Array(have.to_vec())),
+            &Value::Array(want.to_vec()),
+            out,
+        );
+        return;
+    }
+    for (index, (w, h)) in want.iter().zip(have).enumerate() {
+        compare(w, Some(h), &path.child(PathSegment::Index(index)), out);
+    }
+}
+
+/// The `name` of every element, when every element is an object with a distinct string name.
+fn distinct_names(list: &[Value]) -> Option<Vec<&str>> {
+    let names: Vec<&str> = list
+        .iter()
+        .map(|v| v.get("name").and_then(Value::as_str))
+        .collect::<Option<_>>()?;
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    (sorted.len() == names.len()).then_some(names)
+}
+
+fn push(path: &FieldPath, live: Option<&Value>, desired: &Value, out: &mut Vec<FieldChange>) {
+    out.push(FieldChange {
+        path: path.clone(),
+        from: live.map(render),
+        to: render(desired),
+    });
+}
+
+fn is_zero(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+fn scalar_eq(desired: &Value, live: &Value, path: &FieldPath) -> bool {
+    match (desired, live) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => a.as_f64() == b.as_f64(),
+        },
+        (Value::String(a), Value::String(b)) if a != b => {
+            path.has_field(&["requests", "limits", "capacity", "hard", "storage"])
+                && super::quantity::same_quantity(a, b)
+        }
+        _ => desired == live,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Object {
+        Object::from_value(v).unwrap()
+    }
+
+    fn paths(changes: &[FieldChange]) -> Vec<String> {
+        changes.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn server_defaults_are_not_drift() {
+        let desired = obj(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "app", "image": "a:1",
+                "resources": {"requests": {"cpu": "1000m"}}}], "hostNetwork": false}}}}),
+        );
+        let live = obj(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "uid": "x", "labels": {"other": "x"}},
+            "spec": {"replicas": 2, "revisionHistoryLimit": 10, "template": {"spec": {
+                "containers": [{"name": "sidecar", "image": "s"},
+                    {"name": "app", "image": "a:1", "imagePullPolicy": "IfNotPresent",
+                     "resources": {"requests": {"cpu": "1"}}}],
+                "restartPolicy": "Always"}}},
+            "status": {"replicas": 2}}));
+        assert_eq!(drift(&desired, &live), vec![]);
+    }
+
+    #[test]
+    fn a_field_we_set_is_drift_with_readable_values() {
+        let desired = obj(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "labels": {"app.kubernetes.io/name": "x"}},
+            "spec": {"replicas": 5, "template": {"spec": {"containers": [{"name": "app", "image": "a:2"}]}}}}));
+        let live = obj(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "app", "image": "a:1"}]}}}}),
+        );
+        assert_eq!(
+            paths(&drift(&desired, &live)),
+            [
+                "metadata.labels[app.kubernetes.io/name]: <unset> -> x",
+                "spec.replicas: 3 -> 5",
+                "spec.template.spec.containers[name=app].image: a:1 -> a:2",
+            ]
+        );
+    }
+
+    #[test]
+    fn positional_lists_and_type_changes() {
+        let desired = obj(json!({"apiVersion": "v1", "kind": "X", "metadata": {"name": "x"},
+            "spec": {"args": ["a", "b"], "ports": [{"port": 80}], "mode": {"a": 1}}}));
+        let live = obj(json!({"apiVersion": "v1", "kind": "X", "metadata": {"name": "x"},
+            "spec": {"args": ["a"], "ports": [{"port": 81, "protocol": "TCP"}], "mode": "flat"}}));
+        assert_eq!(
+            paths(&drift(&desired, &live)),
+            [
+                "spec.args: [\"a\"] -> [\"a\",\"b\"]",
+                "spec.mode: flat -> {\"a\":1}",
+                "spec.ports[0].port: 81 -> 80",
+            ]
+        );
+    }
+
+    #[test]
+    fn hash_annotation_is_not_a_path_and_long_values_are_cut() {
+        let desired = obj(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "annotations": {HASH_ANNOTATION: "new"}}, "data": {"k": "v".repeat(200)}}));
+        let live = obj(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "annotations": {HASH_ANNOTATION: "old"}}, "data": {"k": "v"}}));
+        let changes = drift(&desired, &live);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].to.chars().count(), MAX_RENDERED);
+        assert!(changes[0].to.ends_with('…'));
+    }
+}

@@ -1,0 +1,427 @@
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::builder::{COMPONENT_LABEL, OwnedKind, Ownership};
+
+const UID: &str = "parent-uid";
+
+fn parent() -> Object {
+    let mut p = Object::new(&TypeRef::new("example.com/v1", "Db"), Some("prod"), "db1");
+    p.metadata.uid = Some(UID.into());
+    p
+}
+
+fn ownership() -> Ownership {
+    Ownership::new("my-op")
+        .owns(OwnedKind::of::<ConfigMap>())
+        .owns(OwnedKind::of::<StatefulSet>())
+        .owns(OwnedKind::of::<Service>())
+}
+
+fn cm(name: &str, value: &str) -> Object {
+    Object::from_value(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+        "data": {"k": value}}),
+    )
+    .unwrap()
+}
+
+fn sts(name: &str, replicas: i64, service: &str) -> Object {
+    Object::from_value(
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
+        "spec": {"replicas": replicas, "serviceName": service, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": "db:1"}]}}}}),
+    )
+    .unwrap()
+}
+
+fn set(children: &[(&str, Object)]) -> DesiredSet {
+    let mut s = DesiredSet::new(&parent(), &ownership()).unwrap();
+    for (group, child) in children {
+        s.add(group, child.clone()).unwrap();
+    }
+    s
+}
+
+/// What the API server would return after creating or updating `desired`: server metadata and
+/// some defaulted fields the operator never set.
+fn served(desired: &Object, rv: u32) -> Arc<Object> {
+    let mut live = desired.clone();
+    live.metadata.uid = Some(format!("uid-{}", desired.name()));
+    live.metadata.resource_version = Some(rv.to_string());
+    if let Some(Value::Object(spec)) = live.body.get_mut("spec") {
+        spec.entry("revisionHistoryLimit").or_insert(json!(10));
+    }
+    Arc::new(live)
+}
+
+fn apply(plan: &Plan, observed: &mut Vec<Arc<Object>>) {
+    for item in plan.writes() {
+        observed.retain(|o| o.object_ref() != item.key);
+        if let Some(desired) = &item.desired {
+            observed.push(served(desired, 2));
+        }
+    }
+}
+
+fn action_of<'a>(plan: &'a Plan, kind: &str, name: &str) -> &'a Action {
+    &plan
+        .items
+        .iter()
+        .find(|i| i.key.type_ref.kind == kind && i.key.name == name)
+        .unwrap_or_else(|| panic!("no item for {kind} {name} in\n{plan:#}"))
+        .action
+}
+
+#[test]
+fn missing_child_is_created_then_unchanged() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let p = plan(&desired, &[], &PlanPolicy::new());
+    assert_eq!(action_of(&p, "ConfigMap", "c"), &Action::Create);
+    assert!(p.first_install);
+    let mut observed = Vec::new();
+    apply(&p, &mut observed);
+    let again = plan(&desired, &observed, &PlanPolicy::new());
+    assert!(again.is_converged(), "{again:#}");
+    assert_eq!(again.counts().unchanged, 1);
+}
+
+#[test]
+fn spec_change_is_an_update_naming_the_path() {
+    let before = set(&[("config", cm("c", "v"))]);
+    let observed = vec![served(before.children().next().unwrap().object.as_ref(), 1)];
+    let after = set(&[("config", cm("c", "w"))]);
+    let p = plan(&after, &observed, &PlanPolicy::new());
+    match action_of(&p, "ConfigMap", "c") {
+        Action::Update { reason, changes } => {
+            assert_eq!(*reason, UpdateReason::HashChanged);
+            let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            assert_eq!(text, ["data.k: v -> w"]);
+        }
+        other => panic!("expected update, got {other:?}"),
+    }
+    assert_eq!(p.counts().updates, 1);
+}
+
+#[test]
+fn drift_on_a_field_we_set_is_detected() {
+    let desired = set(&[("data", sts("s", 3, "svc"))]);
+    let mut edited = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
+    edited.body["spec"]["replicas"] = json!(5);
+    let p = plan(&desired, &[Arc::new(edited)], &PlanPolicy::new());
+    match action_of(&p, "StatefulSet", "s") {
+        Action::Update { reason, changes } => {
+            assert_eq!(*reason, UpdateReason::Drift);
+            assert_eq!(changes.len(), 1);
+            assert_eq!(changes[0].to_string(), "spec.replicas: 5 -> 3");
+        }
+        other => panic!("expected drift repair, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_field_another_manager_set_is_not_drift() {
+    let mut no_replicas = sts("s", 1, "svc");
+    no_replicas.body["spec"].as_object_mut().unwrap().remove("replicas");
+    let desired = set(&[("data", no_replicas)]);
+    let mut edited = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
+    edited.body["spec"]["replicas"] = json!(7); // an HPA scaled it
+    edited
+        .metadata
+        .annotations
+        .get_or_insert_default()
+        .insert("someone.else/note".into(), "hi".into());
+    edited
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("team".into(), "x".into());
+    let p = plan(&desired, &[Arc::new(edited)], &PlanPolicy::new());
+    assert!(p.is_converged(), "{p:#}");
+}
+
+#[test]
+fn our_label_removed_by_someone_is_drift() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let mut edited = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
+    edited.metadata.labels.as_mut().unwrap().remove(COMPONENT_LABEL);
+    let p = plan(&desired, &[Arc::new(edited)], &PlanPolicy::new());
+    assert!(
+        matches!(action_of(&p, "ConfigMap", "c"), Action::Update { reason: UpdateReason::Drift, changes }
+            if changes[0].to_string() == "metadata.labels[app.kubernetes.io/component]: <unset> -> config"),
+        "{p:#}"
+    );
+}
+
+fn labelled(name: &str, labels: &[(&str, &str)], owner_uid: Option<(&str, bool)>) -> Arc<Object> {
+    let mut o = cm(name, "x");
+    o.metadata.namespace = Some("prod".into());
+    o.metadata.uid = Some(format!("uid-{name}"));
+    o.metadata.labels = Some(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    if let Some((uid, controller)) = owner_uid {
+        o.metadata.owner_references = Some(vec![crate::model::OwnerReference {
+            api_version: "example.com/v1".into(),
+            kind: "Db".into(),
+            name: "db1".into(),
+            uid: uid.into(),
+            controller: Some(controller),
+            block_owner_deletion: Some(true),
+        }]);
+    }
+    Arc::new(o)
+}
+
+#[test]
+fn orphan_deletion_by_labels_alone_never_happens() {
+    let ours = [(MANAGED_BY_LABEL, "my-op"), (INSTANCE_LABEL, "db1")];
+    let observed = vec![
+        labelled("labels-only", &ours, None),
+        labelled("other-owner", &ours, Some(("someone-else", true))),
+        labelled("not-controller", &ours, Some((UID, false))),
+        labelled("owner-no-labels", &[], Some((UID, true))),
+        labelled(
+            "other-manager",
+            &[(MANAGED_BY_LABEL, "helm"), (INSTANCE_LABEL, "db1")],
+            Some((UID, true)),
+        ),
+    ];
+    let p = plan(&set(&[]), &observed, &PlanPolicy::new());
+    assert_eq!(p.counts().deletes, 0, "{p:#}");
+    assert!(p.items.is_empty());
+}
+
+#[test]
+fn orphan_with_labels_and_controller_owner_is_deleted() {
+    let ours = [(MANAGED_BY_LABEL, "my-op"), (INSTANCE_LABEL, "db1")];
+    let orphan = labelled("old", &ours, Some((UID, true)));
+    let mut terminating = (*labelled("going", &ours, Some((UID, true)))).clone();
+    terminating.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+    ));
+    let desired = set(&[("config", cm("c", "v"))]);
+    let observed = vec![orphan.clone(), Arc::new(terminating)];
+    let p = plan(&desired, &observed, &PlanPolicy::new());
+    assert_eq!(action_of(&p, "ConfigMap", "old"), &Action::Delete);
+    assert_eq!(p.counts().deletes, 1);
+    let last = p.items.last().unwrap();
+    assert_eq!(last.live.as_ref().unwrap().uid(), Some("uid-old"));
+    assert_eq!(last.group, None);
+}
+
+#[test]
+fn immutable_change_is_blocked_unless_recreate_is_allowed() {
+    let before = set(&[("data", sts("s", 3, "svc-a"))]);
+    let observed = vec![served(before.children().next().unwrap().object.as_ref(), 1)];
+    let after = set(&[("data", sts("s", 4, "svc-b"))]);
+    let blocked = plan(&after, &observed, &PlanPolicy::new());
+    match action_of(&blocked, "StatefulSet", "s") {
+        Action::Blocked {
+            reason: BlockReason::ImmutableChange { changes },
+        } => assert_eq!(changes[0].to_string(), "spec.serviceName: svc-a -> svc-b"),
+        other => panic!("expected blocked, got {other:?}"),
+    }
+    let policy = PlanPolicy::new().allow_recreate(TypeRef::new("apps/v1", "StatefulSet"));
+    let recreate = plan(&after, &observed, &policy);
+    assert!(
+        matches!(action_of(&recreate, "StatefulSet", "s"), Action::Recreate { immutable, changes }
+            if immutable.len() == 1 && changes.len() == 2)
+    );
+}
+
+#[test]
+fn foreign_and_unowned_objects_are_never_written() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let mut foreign = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
+    foreign.metadata.owner_references.as_mut().unwrap()[0].uid = "other".into();
+    let p = plan(&desired, &[Arc::new(foreign.clone())], &PlanPolicy::new());
+    assert!(matches!(
+        action_of(&p, "ConfigMap", "c"),
+        Action::Blocked {
+            reason: BlockReason::OwnedByOther { .. }
+        }
+    ));
+    assert_eq!(p.counts().writes(), 0);
+
+    foreign.metadata.owner_references = None;
+    let unowned = vec![Arc::new(foreign)];
+    let p = plan(&desired, &unowned, &PlanPolicy::new());
+    assert!(matches!(
+        action_of(&p, "ConfigMap", "c"),
+        Action::Blocked {
+            reason: BlockReason::NotOwned
+        }
+    ));
+    let p = plan(&desired, &unowned, &PlanPolicy::new().adopt_unowned(true));
+    assert!(matches!(
+        action_of(&p, "ConfigMap", "c"),
+        Action::Update {
+            reason: UpdateReason::Adopt,
+            ..
+        }
+    ));
+}
+
+fn three_groups(value: &str) -> DesiredSet {
+    let mut s = DesiredSet::new(&parent(), &ownership()).unwrap();
+    for g in ["a", "b", "c"] {
+        s.declare_group(g).unwrap();
+    }
+    s.add("c", cm("c1", value)).unwrap();
+    s.add("b", cm("b1", value)).unwrap();
+    s.add("a", cm("a1", value)).unwrap();
+    s
+}
+
+#[test]
+fn first_install_creates_every_group_at_once() {
+    let p = plan_with(
+        &three_groups("v"),
+        &[],
+        &PlanPolicy::new(),
+        &PlanInputs::with_readiness(BTreeMap::new()),
+    );
+    assert!(p.first_install);
+    assert_eq!(p.counts().creates, 3);
+    let groups: Vec<_> = p.items.iter().map(|i| i.group.clone().unwrap()).collect();
+    assert_eq!(groups, ["a", "b", "c"]);
+}
+
+#[test]
+fn upgrade_moves_group_by_group() {
+    let v1 = three_groups("v1");
+    let mut observed: Vec<Arc<Object>> = v1.children().map(|c| served(&c.object, 1)).collect();
+    let v2 = three_groups("v2");
+    let all_ready = PlanInputs::with_readiness(
+        [("a", true), ("b", true), ("c", true)]
+            .map(|(g, r)| (g.to_string(), r))
+            .into(),
+    );
+
+    let p = plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready);
+    assert!(!p.first_install);
+    assert!(matches!(action_of(&p, "ConfigMap", "a1"), Action::Update { .. }));
+    for name in ["b1", "c1"] {
+        assert!(
+            matches!(action_of(&p, "ConfigMap", name), Action::Wait { reason: WaitReason::GroupNotReady { group }, pending }
+                if group == "a" && matches!(**pending, Action::Update { .. })),
+            "{p:#}"
+        );
+    }
+    assert_eq!(p.waiting_on(), Some("a"));
+    apply(&p, &mut observed);
+
+    // Group a is applied but reported not ready: b and c keep waiting.
+    let a_not_ready = PlanInputs::with_readiness([("a".to_string(), false)].into());
+    let p = plan_with(&v2, &observed, &PlanPolicy::new(), &a_not_ready);
+    assert_eq!(p.counts().waiting, 2, "{p:#}");
+    assert_eq!(p.counts().writes(), 0);
+
+    let p = plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready);
+    assert!(matches!(action_of(&p, "ConfigMap", "b1"), Action::Update { .. }));
+    assert!(matches!(action_of(&p, "ConfigMap", "c1"), Action::Wait { .. }));
+    apply(&p, &mut observed);
+    let p = plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready);
+    assert!(matches!(action_of(&p, "ConfigMap", "c1"), Action::Update { .. }));
+    apply(&p, &mut observed);
+    assert!(plan_with(&v2, &observed, &PlanPolicy::new(), &all_ready).is_converged());
+}
+
+#[test]
+fn terminating_child_waits_then_is_created() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let mut live = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
+    live.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+    ));
+    let p = plan(&desired, &[Arc::new(live)], &PlanPolicy::new());
+    assert!(matches!(
+        action_of(&p, "ConfigMap", "c"),
+        Action::Wait { reason: WaitReason::Terminating, pending } if **pending == Action::Create
+    ));
+}
+
+#[test]
+fn scanned_kinds_come_from_the_declaration_and_unlisted_kinds_are_skipped() {
+    let desired = set(&[("config", cm("c", "v")), ("data", sts("s", 1, "svc"))]);
+    let orphan_sts = {
+        let mut o = (*served(&sts("old", 1, "svc"), 1)).clone();
+        o.metadata.namespace = Some("prod".into());
+        o.metadata.labels = Some(
+            [(MANAGED_BY_LABEL, "my-op"), (INSTANCE_LABEL, "db1")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+        );
+        o.metadata.owner_references = Some(vec![desired.owner_reference().clone()]);
+        Arc::new(o)
+    };
+    let inputs = PlanInputs::default().unlisted(TypeRef::new("apps/v1", "StatefulSet"));
+    let p = plan_with(&desired, std::slice::from_ref(&orphan_sts), &PlanPolicy::new(), &inputs);
+    assert_eq!(
+        p.scanned_kinds,
+        [TypeRef::new("v1", "ConfigMap"), TypeRef::new("v1", "Service")]
+    );
+    assert_eq!(p.skipped_kinds, [TypeRef::new("apps/v1", "StatefulSet")]);
+    assert!(matches!(
+        action_of(&p, "StatefulSet", "s"),
+        Action::Blocked {
+            reason: BlockReason::KindNotListed
+        }
+    ));
+    assert_eq!(p.counts().deletes, 0);
+    let listed = plan(&desired, &[orphan_sts], &PlanPolicy::new());
+    assert_eq!(action_of(&listed, "StatefulSet", "old"), &Action::Delete);
+}
+
+#[test]
+fn items_are_ordered_by_group_then_dependency_order() {
+    let mut s = DesiredSet::new(&parent(), &ownership()).unwrap();
+    s.declare_group("first").unwrap();
+    s.declare_group("second").unwrap();
+    s.add("second", cm("z", "v")).unwrap();
+    s.add("first", sts("b", 1, "svc")).unwrap();
+    s.add("first", cm("y", "v")).unwrap();
+    s.add("first", cm("a", "v")).unwrap();
+    let names: Vec<String> = plan(&s, &[], &PlanPolicy::new())
+        .items
+        .iter()
+        .map(|i| i.key.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ConfigMap prod/a",
+            "ConfigMap prod/y",
+            "StatefulSet prod/b",
+            "ConfigMap prod/z"
+        ]
+    );
+}
+
+#[test]
+fn display_is_compact() {
+    let before = three_groups("v1");
+    let mut observed: Vec<Arc<Object>> = before.children().map(|c| served(&c.object, 1)).collect();
+    observed.push(labelled(
+        "old",
+        &[(MANAGED_BY_LABEL, "my-op"), (INSTANCE_LABEL, "db1")],
+        Some((UID, true)),
+    ));
+    let p = plan(&three_groups("v2"), &observed, &PlanPolicy::new());
+    let text = p.to_string();
+    assert_eq!(
+        text,
+        "Db prod/db1: 0 create, 1 update, 0 recreate, 1 delete, 0 unchanged, 2 waiting, 0 blocked\n  \
+         [a] update ConfigMap prod/a1 (spec changed): data.k: v1 -> v2\n  \
+         [b] wait ConfigMap prod/b1: group a is not ready (then update)\n  \
+         [c] wait ConfigMap prod/c1: group a is not ready (then update)\n  \
+         delete ConfigMap prod/old (orphan)"
+    );
+    let converged = plan(&before, &observed[..3], &PlanPolicy::new());
+    assert_eq!(converged.to_string().lines().count(), 1);
+    assert_eq!(format!("{converged:#}").lines().count(), 4);
+}

@@ -1,0 +1,382 @@
+//! The reconcile driver: one parent key in, every child write, event and status write done,
+//! an [`Action`] out.
+//!
+//! An operator author implements [`Operator`] ("spec -> desired children", optionally
+//! "children -> status" and cleanup); [`Reconciler::reconcile`] does the rest.
+//!
+//! # Expected flow
+//! 1. Read the parent from the internal [`Cache`] (no request).
+//! 2. Terminating parent: run [`Operator::cleanup`], delete the children it controls, remove
+//!    the finalizer (optimistic concurrency), done.
+//! 3. Ensure the finalizer, before the first child is created (never on a terminating object).
+//! 4. [`Operator::desired`] builds the [`DesiredSet`]; an error is an invalid spec: a Warning
+//!    event, a Degraded condition, no child written, no retry until the spec changes.
+//! 5. Observed children come from the cache (the owner index), then [`plan_with`] decides.
+//! 6. Unless the parent is paused ([`ReconcilerConfig::pause_annotation`]), the writes are
+//!    applied in plan order: server-side apply with the operator's field manager where the
+//!    backend supports it, otherwise replace with the live resourceVersion; a Conflict re-reads
+//!    and retries up to [`ReconcilerConfig::conflict_retries`] times.
+//! 7. One event per write and per failure; no event when nothing changed.
+//! 8. Status (conditions Ready / Progressing / Degraded, observedGeneration, per-group
+//!    readiness, plus [`Operator::status`] fields) is written only when it changed.
+//!
+//! # Guarantees
+//! - A steady-state reconcile (nothing changed) sends no request to the backend: every read is
+//!   served by the cache, the plan is all Unchanged, the status is equal.
+//! - Only objects controlled by this parent's uid and carrying its ownership labels are deleted.
+//! - Fields set by other managers are preserved (apply sends only the operator's fields; the
+//!   replace path overlays the desired fields on the live object).
+//! - Errors never cause a hot loop: permanent ones (Invalid, Forbidden, BadRequest, ...) are
+//!   reported and wait for a change; retryable ones are returned so the runner backs off.
+//!
+//! # Errors
+//! [`ReconcileError::Retryable`] carries the backend error that should be retried with backoff.
+
+mod conditions;
+mod finalizer;
+mod write;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::action::Action;
+use crate::builder::{DesiredSet, Ownership};
+use crate::cache::{Cache, TrackSpec};
+use crate::clock::Clock;
+use crate::error::StoreError;
+use crate::events::{Event, EventRecorder, reason};
+use crate::model::{Object, ObjectRef, TypeRef};
+use crate::plan::{Plan, PlanInputs, PlanPolicy, plan_with};
+use crate::store::{ObjectStore, WriteParams};
+
+pub use conditions::GroupStatus;
+
+/// An invalid spec: which field and why. Reported as a Warning event and a Degraded condition.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// The offending field path (`spec.nodes[1].name`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl SpecError {
+    /// A spec error for `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What an operator author implements.
+#[async_trait]
+pub trait Operator: Send + Sync + 'static {
+    /// The parent (custom resource) kind.
+    fn parent_type(&self) -> TypeRef;
+
+    /// The manager name and the owned kinds (watched, and scanned for orphans).
+    fn ownership(&self) -> &Ownership;
+
+    /// Spec -> desired children. Returning an error marks the spec invalid.
+    fn desired(&self, parent: &Object, desired: &mut DesiredSet) -> Result<(), SpecError>;
+
+    /// Children -> extra status fields (merged next to `conditions`, `observedGeneration` and
+    /// `groups`). The default adds nothing.
+    fn status(&self, _parent: &Object, _children: &[Arc<Object>]) -> Map<String, Value> {
+        Map::new()
+    }
+
+    /// Cleanup before the finalizer is removed (external resources, ...). Children are deleted
+    /// by the driver afterwards. An error is retried with backoff.
+    async fn cleanup(&self, _parent: &Object) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Settings of a [`Reconciler`].
+#[derive(Clone, Debug)]
+pub struct ReconcilerConfig {
+    /// Field manager for server-side apply and managedFields.
+    pub field_manager: String,
+    /// The finalizer the runtime adds to parents.
+    pub finalizer: String,
+    /// An annotation that, when `"true"`, stops every write to children (status is still written).
+    pub pause_annotation: String,
+    /// How often a write that hits a Conflict is re-read and retried.
+    pub conflict_retries: u32,
+    /// Recreate policy and adoption.
+    pub plan_policy: PlanPolicy,
+    /// Requeue delay while a rollout is progressing (child watch events usually come first).
+    pub progress_requeue: Duration,
+}
+
+impl ReconcilerConfig {
+    /// Defaults for an operator called `name`: field manager `name`, finalizer
+    /// `operator-runtime.io/<name>`, pause annotation `operator-runtime.io/paused`.
+    pub fn new(name: &str) -> Self {
+        Self {
+            field_manager: name.to_owned(),
+            finalizer: format!("operator-runtime.io/{name}"),
+            pause_annotation: "operator-runtime.io/paused".to_owned(),
+            conflict_retries: 3,
+            plan_policy: PlanPolicy::new(),
+            progress_requeue: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A reconcile failed in a way worth retrying with backoff.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReconcileError {
+    /// The backend failed with a retryable error (or conflicts outlasted the retries).
+    #[error("retryable backend error: {0}")]
+    Retryable(#[source] StoreError),
+    /// The operator's cleanup failed.
+    #[error("cleanup failed: {0}")]
+    Cleanup(String),
+    /// The cache has not synced the parent or an owned kind yet.
+    #[error("cache not synced for {0}")]
+    NotSynced(TypeRef),
+}
+
+/// What one reconcile did (for logs, tests and the example's story).
+#[derive(Clone, Debug, Default)]
+pub struct ReconcileReport {
+    /// The plan, when one was computed.
+    pub plan: Option<Plan>,
+    /// Writes sent to children (creates, updates, deletes).
+    pub child_writes: usize,
+    /// Whether the status was written.
+    pub status_written: bool,
+    /// Whether the finalizer was added or removed.
+    pub finalizer_written: bool,
+    /// The conditions computed, as (type, status, reason, message).
+    pub conditions: Vec<(String, bool, String, String)>,
+    /// What the controller should do next.
+    pub action: Option<Action>,
+}
+
+/// The driver for one operator.
+pub struct Reconciler<O: Operator> {
+    store: Arc<dyn ObjectStore>,
+    cache: Cache,
+    recorder: Arc<dyn EventRecorder>,
+    clock: Arc<dyn Clock>,
+    operator: Arc<O>,
+    config: ReconcilerConfig,
+}
+
+impl<O: Operator> Reconciler<O> {
+    /// A reconciler writing through `store`, reading through `cache`.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        cache: Cache,
+        recorder: Arc<dyn EventRecorder>,
+        clock: Arc<dyn Clock>,
+        operator: Arc<O>,
+        config: ReconcilerConfig,
+    ) -> Self {
+        Self {
+            store,
+            cache,
+            recorder,
+            clock,
+            operator,
+            config,
+        }
+    }
+
+    /// Tracks the parent kind and every owned kind in the cache (idempotent).
+    pub fn track(&self) -> Result<(), crate::cache::CacheError> {
+        for type_ref in self.watched_types() {
+            if !self.cache.is_tracked(&type_ref) {
+                self.cache.track(TrackSpec::new(type_ref))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The parent kind followed by every owned kind.
+    pub fn watched_types(&self) -> Vec<TypeRef> {
+        let mut types = vec![self.operator.parent_type()];
+        types.extend(
+            self.operator
+                .ownership()
+                .owned_kinds()
+                .iter()
+                .map(|k| k.type_ref.clone()),
+        );
+        types
+    }
+
+    /// The cache this reconciler reads from.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// The operator.
+    pub fn operator(&self) -> &Arc<O> {
+        &self.operator
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ReconcilerConfig {
+        &self.config
+    }
+
+    /// Reconciles the parent `key`: see the [module docs](self).
+    ///
+    /// # Errors
+    /// [`ReconcileError`] when the runner should retry with backoff.
+    pub async fn reconcile(&self, key: &ObjectRef) -> Result<ReconcileReport, ReconcileError> {
+        let parent_type = self.operator.parent_type();
+        if !self.cache.has_synced(&parent_type) {
+            return Err(ReconcileError::NotSynced(parent_type));
+        }
+        let Some(parent) = self.cache.get(key) else {
+            return Ok(ReconcileReport {
+                action: Some(Action::await_change()),
+                ..Default::default()
+            });
+        };
+        let mut report = ReconcileReport::default();
+        if parent.is_terminating() {
+            self.finalize(&parent, &mut report).await?;
+            report.action = Some(Action::await_change());
+            return Ok(report);
+        }
+        let parent = self.ensure_finalizer(parent, &mut report).await?;
+
+        let mut desired = match DesiredSet::new(&parent, self.operator.ownership()) {
+            Ok(d) => d,
+            Err(e) => {
+                return self
+                    .invalid_spec(&parent, SpecError::new("metadata", e.to_string()), report)
+                    .await;
+            }
+        };
+        if let Err(e) = self.operator.desired(&parent, &mut desired) {
+            return self.invalid_spec(&parent, e, report).await;
+        }
+
+        let (observed, inputs) = self.observe(&parent, &desired).await;
+        let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
+        let paused = parent.annotation(&self.config.pause_annotation) == Some("true");
+        let outcome = if paused {
+            write::WriteOutcome::default()
+        } else {
+            self.apply_plan(&parent, &plan).await?
+        };
+        report.child_writes = outcome.writes;
+        for kind in &plan.skipped_kinds {
+            let note = format!("cannot list {kind}: orphans of this kind are not cleaned up");
+            self.emit(Event::warning(
+                reason::LIST_FORBIDDEN,
+                "Reconcile",
+                note,
+                parent.object_ref(),
+            ))
+            .await;
+        }
+
+        let children = self.cache.owned_by(parent.uid().unwrap_or_default());
+        let computed = conditions::compute(&desired, &plan, &observed, &outcome, paused);
+        report.conditions = computed.summary();
+        let extra = self.operator.status(&parent, &children);
+        report.status_written = self
+            .write_status(&parent, computed.to_status(&parent, extra, self.clock.now()))
+            .await?;
+        report.action = Some(
+            if plan.is_converged() && outcome.failures.is_empty() && computed.all_ready {
+                Action::await_change()
+            } else if !outcome.failures.is_empty() && outcome.failures.iter().all(|f| !f.retryable) {
+                // Permanent failures wait for a change of the spec or the children.
+                Action::await_change()
+            } else {
+                Action::requeue(self.config.progress_requeue)
+            },
+        );
+        report.plan = Some(plan);
+        if let Some(err) = outcome.failures.iter().find(|f| f.retryable) {
+            return Err(ReconcileError::Retryable(err.error.clone()));
+        }
+        Ok(report)
+    }
+
+    /// Collects the observed children and the per-reconcile planner inputs from the cache.
+    async fn observe(&self, parent: &Object, desired: &DesiredSet) -> (Vec<Arc<Object>>, PlanInputs) {
+        let uid = parent.uid().unwrap_or_default();
+        let mut observed = self.cache.owned_by(uid);
+        for child in desired.children() {
+            let key = child.object.object_ref();
+            if !observed.iter().any(|o| o.object_ref() == key)
+                && let Some(live) = self.cache.get(&key)
+            {
+                observed.push(live);
+            }
+        }
+        let mut inputs = PlanInputs::with_readiness(conditions::group_readiness(desired, &observed));
+        for owned in self.operator.ownership().owned_kinds() {
+            if !self.cache.has_synced(&owned.type_ref) {
+                let forbidden = self
+                    .cache
+                    .status(&owned.type_ref)
+                    .and_then(|s| s.last_error)
+                    .is_some_and(|e| matches!(e, StoreError::Forbidden { .. }));
+                if forbidden || !self.cache.is_tracked(&owned.type_ref) {
+                    inputs = inputs.unlisted(owned.type_ref.clone());
+                }
+            }
+        }
+        (observed, inputs)
+    }
+
+    async fn invalid_spec(
+        &self,
+        parent: &Object,
+        error: SpecError,
+        mut report: ReconcileReport,
+    ) -> Result<ReconcileReport, ReconcileError> {
+        let note = format!("invalid spec: {error}");
+        self.emit(Event::warning(
+            reason::INVALID_SPEC,
+            "Reconcile",
+            note,
+            parent.object_ref(),
+        ))
+        .await;
+        let computed = conditions::invalid_spec(&error);
+        report.conditions = computed.summary();
+        let status = computed.to_status(parent, Map::new(), self.clock.now());
+        report.status_written = self.write_status(parent, status).await?;
+        report.action = Some(Action::await_change());
+        Ok(report)
+    }
+
+    /// Writes `status` unless it equals the parent's current status. Returns whether it wrote.
+    async fn write_status(&self, parent: &Object, status: Value) -> Result<bool, ReconcileError> {
+        if parent.status() == Some(&status) {
+            return Ok(false);
+        }
+        let mut updated = parent.clone();
+        updated.body.insert("status".into(), status);
+        match self.store.replace_status(&updated, &WriteParams::default()).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(ReconcileError::Retryable(e)),
+        }
+    }
+
+    async fn emit(&self, event: Event) {
+        if let Err(e) = self.recorder.record(event).await {
+            tracing::warn!(error = %e, "failed to record event");
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Status computed from the plan, the write outcome and workload readiness: conditions Ready,
+//! Progressing and Degraded, observedGeneration and per-group readiness.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::SpecError;
+use super::write::WriteOutcome;
+use crate::builder::DesiredSet;
+use crate::clock::Timestamp;
+use crate::model::Object;
+use crate::plan::{Action, BlockReason, Plan};
+use crate::rollout::{Readiness, readiness};
+use crate::status::{ConditionState, DEGRADED, PROGRESSING, READY, set_condition};
+
+/// Readiness of one rollout group, as written to `status.groups`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupStatus {
+    /// Every workload of the group is ready.
+    pub ready: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// Conditions and group readiness computed for one reconcile.
+pub(super) struct Computed {
+    pub conditions: Vec<ConditionState>,
+    pub groups: BTreeMap<String, GroupStatus>,
+    pub all_ready: bool,
+}
+
+impl Computed {
+    pub fn summary(&self) -> Vec<(String, bool, String, String)> {
+        self.conditions
+            .iter()
+            .map(|c| (c.type_.clone(), c.status, c.reason.clone(), c.message.clone()))
+            .collect()
+    }
+
+    /// The full status value: `extra` fields, then conditions (transition times kept from the
+    /// parent's current status when unchanged), observedGeneration and groups.
+    pub fn to_status(&self, parent: &Object, extra: Map<String, Value>, now: Timestamp) -> Value {
+        let current = parent.status();
+        let mut conditions: Vec<Condition> = current
+            .and_then(|s| s.get("conditions"))
+            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .unwrap_or_default();
+        let generation = parent.metadata.generation;
+        for state in &self.conditions {
+            set_condition(&mut conditions, state, generation, now);
+        }
+        let mut status = extra;
+        status.insert(
+            "conditions".into(),
+            serde_json::to_value(&conditions).unwrap_or(Value::Null),
+        );
+        if let Some(g) = generation {
+            status.insert("observedGeneration".into(), Value::from(g));
+        }
+        if !self.groups.is_empty() {
+            status.insert(
+                "groups".into(),
+                serde_json::to_value(&self.groups).unwrap_or(Value::Null),
+            );
+        }
+        Value::Object(status)
+    }
+}
+
+/// Readiness of each group: every desired workload of the group exists and is ready.
+pub(super) fn group_readiness(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<String, bool> {
+    group_states(desired, observed)
+        .into_iter()
+        .map(|(g, s)| (g, s.ready))
+        .collect()
+}
+
+fn group_states(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<String, GroupStatus> {
+    let mut groups = BTreeMap::new();
+    for group in desired.groups() {
+        let mut status = GroupStatus {
+            ready: true,
+            message: String::new(),
+        };
+        for child in desired.children_of(&group.name) {
+            let key = child.object.object_ref();
+            let verdict = match observed.iter().find(|o| o.object_ref() == key) {
+                None => Readiness::Progressing {
+                    reason: "not created yet".into(),
+                },
+                Some(live) => readiness(live),
+            };
+            match verdict {
+                Readiness::Ready => {}
+                Readiness::Progressing { reason } | Readiness::Failed { reason } => {
+                    if status.ready {
+                        status = GroupStatus {
+                            ready: false,
+                            message: format!("{} {}: {reason}", key.type_ref.kind, key.name),
+                        };
+                    }
+                }
+            }
+        }
+        groups.insert(group.name.clone(), status);
+    }
+    groups
+}
+
+/// Conditions after a reconcile that planned (and maybe wrote).
+pub(super) fn compute(
+    desired: &DesiredSet,
+    plan: &Plan,
+    observed: &[Arc<Object>],
+    outcome: &WriteOutcome,
+    paused: bool,
+) -> Computed {
+    let groups = group_states(desired, observed);
+    let failed: Vec<(String, String)> = desired
+        .groups()
+        .iter()
+        .filter_map(|g| {
+            desired.children_of(&g.name).find_map(|c| {
+                let key = c.object.object_ref();
+                let live = observed.iter().find(|o| o.object_ref() == key)?;
+                match readiness(live) {
+                    Readiness::Failed { reason } => Some((
+                        g.name.clone(),
+                        format!("group {}: {} {}: {reason}", g.name, key.type_ref.kind, key.name),
+                    )),
+                    _ => None,
+                }
+            })
+        })
+        .collect();
+
+    let mut degraded: Vec<String> = Vec::new();
+    for item in plan.items.iter() {
+        if let Action::Blocked { reason } = &item.action {
+            degraded.push(match reason {
+                BlockReason::ImmutableChange { .. } => {
+                    format!("{} {}: immutable field changed", item.key.type_ref.kind, item.key.name)
+                }
+                BlockReason::OwnedByOther { .. } | BlockReason::NotOwned => {
+                    format!("{} {}: owned by someone else", item.key.type_ref.kind, item.key.name)
+                }
+                BlockReason::KindNotListed => {
+                    format!("{} {}: kind cannot be listed", item.key.type_ref.kind, item.key.name)
+                }
+            });
+        }
+    }
+    for f in &outcome.failures {
+        degraded.push(format!("{} {}: {}", f.key.type_ref.kind, f.key.name, f.error));
+    }
+    let halted_at = plan.waiting_on();
+    for (group, msg) in &failed {
+        degraded.push(if halted_at == Some(group.as_str()) {
+            format!("rollout halted: {msg}")
+        } else {
+            msg.clone()
+        });
+    }
+
+    let pending = plan
+        .items
+        .iter()
+        .any(|i| i.action.is_write() || matches!(i.action, Action::Wait { .. }));
+    let all_ready = groups.values().all(|g| g.ready);
+    let progressing = if paused && pending {
+        ConditionState::new(
+            PROGRESSING,
+            false,
+            "Paused",
+            "paused: changes are pending and not applied",
+        )
+    } else if outcome.writes > 0 || pending {
+        let msg = match plan.waiting_on() {
+            Some(g) => format!("waiting for group {g} to become ready"),
+            None => format!("{} change(s) applied", outcome.writes),
+        };
+        ConditionState::new(PROGRESSING, true, "Reconciling", msg)
+    } else if !all_ready {
+        let msg = groups
+            .iter()
+            .find(|(_, s)| !s.ready)
+            .map(|(g, s)| format!("group {g}: {}", s.message))
+            .unwrap_or_default();
+        ConditionState::new(PROGRESSING, true, "RollingOut", msg)
+    } else {
+        ConditionState::new(PROGRESSING, false, "Stable", "all children are up to date")
+    };
+    let degraded_state = if degraded.is_empty() {
+        ConditionState::new(DEGRADED, false, "Healthy", "")
+    } else {
+        ConditionState::new(DEGRADED, true, "ReconcileFailed", degraded.join("; "))
+    };
+    let ready = if degraded.is_empty() && !pending && all_ready && outcome.writes == 0 {
+        ConditionState::new(READY, true, "Ready", "all groups are ready")
+    } else if !degraded.is_empty() {
+        ConditionState::new(READY, false, "Degraded", degraded.join("; "))
+    } else {
+        ConditionState::new(READY, false, "Progressing", progressing.message.clone())
+    };
+    Computed {
+        conditions: vec![degraded_state, progressing, ready],
+        groups,
+        all_ready,
+    }
+}
+
+/// Conditions for an invalid spec: Degraded, not Ready, nothing progressing.
+pub(super) fn invalid_spec(error: &SpecError) -> Computed {
+    let msg = format!("invalid spec: {error}");
+    Computed {
+        conditions: vec![
+            ConditionState::new(DEGRADED, true, "InvalidSpec", msg.clone()),
+            ConditionState::new(
+                PROGRESSING,
+                false,
+                "InvalidSpec",
+                "no change is applied until the spec is fixed",
+            ),
+            ConditionState::new(READY, false, "InvalidSpec", msg),
+        ],
+        groups: BTreeMap::new(),
+        all_ready: false,
+    }
+}

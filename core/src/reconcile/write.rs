@@ -1,0 +1,271 @@
+//! Applying a plan's writes: server-side apply where the backend supports it, otherwise
+//! create / replace with the live resourceVersion; Conflict re-reads and retries.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Operator, ReconcileError, Reconciler};
+use crate::error::StoreError;
+use crate::events::{Event, reason};
+use crate::model::{Object, ObjectRef};
+use crate::plan::{Action, BlockReason, FieldChange, Plan, PlanItem, UpdateReason};
+use crate::store::{ApplySupport, DeleteOutcome, DeleteParams, Patch, PatchParams, Preconditions, WriteParams};
+
+/// One failed child write.
+#[derive(Clone, Debug)]
+pub(super) struct WriteFailure {
+    /// The child.
+    pub key: ObjectRef,
+    /// The backend error.
+    pub error: StoreError,
+    /// Worth retrying with backoff (throttling, unavailability, timeouts, lasting conflicts).
+    pub retryable: bool,
+}
+
+/// What applying a plan did.
+#[derive(Clone, Debug, Default)]
+pub(super) struct WriteOutcome {
+    /// Successful writes.
+    pub writes: usize,
+    /// Failed writes.
+    pub failures: Vec<WriteFailure>,
+}
+
+impl<O: Operator> Reconciler<O> {
+    pub(super) async fn apply_plan(&self, parent: &Object, plan: &Plan) -> Result<WriteOutcome, ReconcileError> {
+        let mut outcome = WriteOutcome::default();
+        for item in &plan.items {
+            match &item.action {
+                Action::Blocked { reason } => self.report_blocked(parent, item, reason).await,
+                action if action.is_write() => match self.write_item(item).await {
+                    Ok(()) => {
+                        outcome.writes += 1;
+                        self.emit(success_event(parent, item)).await;
+                    }
+                    Err(error) => {
+                        let retryable = error.is_retryable() || matches!(error, StoreError::Conflict { .. });
+                        let note = format!("{} {} failed: {error}", item.action.verb(), describe(&item.key));
+                        let event = Event::warning(
+                            reason::WRITE_FAILED,
+                            verb_action(&item.action),
+                            note,
+                            parent.object_ref(),
+                        )
+                        .related_to(item.key.clone());
+                        self.emit(event).await;
+                        outcome.failures.push(WriteFailure {
+                            key: item.key.clone(),
+                            error,
+                            retryable,
+                        });
+                    }
+                },
+                _ => {}
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn write_item(&self, item: &PlanItem) -> Result<(), StoreError> {
+        match (&item.action, item.desired.as_deref(), item.live.as_deref()) {
+            (Action::Create, Some(desired), _) => self.upsert(desired, None).await,
+            (Action::Update { .. }, Some(desired), live) => self.upsert(desired, live).await,
+            (Action::Recreate { .. }, Some(desired), Some(live)) => match self.delete_child(live).await? {
+                Some(DeleteOutcome::Pending(_)) => Ok(()),
+                _ => self.upsert(desired, None).await,
+            },
+            (Action::Delete, _, Some(live)) => self.delete_child(live).await.map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Creates or updates `desired`. With server-side apply the operator's fields are applied
+    /// (force: the operator owns what it declares); otherwise create, or overlay the desired
+    /// fields on the live object and replace with its resourceVersion.
+    async fn upsert(&self, desired: &Object, live: Option<&Object>) -> Result<(), StoreError> {
+        if self.store.capabilities().server_side_apply != ApplySupport::None {
+            let body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+            let params = PatchParams {
+                field_manager: Some(self.config.field_manager.clone()),
+                force: true,
+                dry_run: false,
+            };
+            return self
+                .store
+                .patch(&desired.object_ref(), &Patch::Apply(body), &params)
+                .await
+                .map(|_| ());
+        }
+        let params = WriteParams {
+            dry_run: false,
+            field_manager: Some(self.config.field_manager.clone()),
+        };
+        let mut live: Option<Arc<Object>> = live.map(|l| Arc::new(l.clone()));
+        for _ in 0..=self.config.conflict_retries {
+            let result = match &live {
+                None => match self.store.create(desired, &params).await {
+                    Err(StoreError::AlreadyExists { .. }) => Err(StoreError::conflict("created concurrently")),
+                    other => other,
+                },
+                Some(current) => self.store.replace(&overlay(current, desired)?, &params).await,
+            };
+            match result {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Conflict { .. }) => {
+                    live = self
+                        .store
+                        .get(&desired.object_ref())
+                        .await
+                        .map(Some)
+                        .or_else(not_found_none)?
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::conflict(format!(
+            "{}: still conflicting after {} retries",
+            desired.object_ref(),
+            self.config.conflict_retries
+        )))
+    }
+
+    async fn delete_child(&self, live: &Object) -> Result<Option<DeleteOutcome>, StoreError> {
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: live.uid().map(str::to_owned),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
+        match self.store.delete(&live.object_ref(), &params).await {
+            Ok(outcome) => Ok(Some(outcome)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn report_blocked(&self, parent: &Object, item: &PlanItem, why: &BlockReason) {
+        let (reason, note) = match why {
+            BlockReason::ImmutableChange { changes } => (
+                reason::IMMUTABLE_FIELD_CHANGED,
+                format!(
+                    "{}: immutable fields changed and recreate is not allowed: {}",
+                    describe(&item.key),
+                    join(changes)
+                ),
+            ),
+            BlockReason::OwnedByOther { owner } => (
+                reason::OWNED_BY_OTHER,
+                format!(
+                    "{} is controlled by {} {}; not touching it",
+                    describe(&item.key),
+                    owner.kind,
+                    owner.name
+                ),
+            ),
+            BlockReason::NotOwned => (
+                reason::OWNED_BY_OTHER,
+                format!("{} exists without a controller; adoption is off", describe(&item.key)),
+            ),
+            BlockReason::KindNotListed => (
+                reason::LIST_FORBIDDEN,
+                format!("{}: its kind cannot be listed", describe(&item.key)),
+            ),
+        };
+        self.emit(Event::warning(reason, "Reconcile", note, parent.object_ref()).related_to(item.key.clone()))
+            .await;
+    }
+}
+
+fn not_found_none(e: StoreError) -> Result<Option<Arc<Object>>, StoreError> {
+    match e {
+        StoreError::NotFound { .. } => Ok(None),
+        e => Err(e),
+    }
+}
+
+/// The live object with every field of `desired` written over it (maps merged key by key,
+/// anything else replaced), so fields other actors set survive a replace.
+fn overlay(live: &Object, desired: &Object) -> Result<Object, StoreError> {
+    let mut merged = live.clone();
+    let meta = &desired.metadata;
+    for (src, dst) in [
+        (&meta.labels, &mut merged.metadata.labels),
+        (&meta.annotations, &mut merged.metadata.annotations),
+    ] {
+        if let Some(src) = src {
+            dst.get_or_insert_with(Default::default)
+                .extend(src.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    if meta.owner_references.is_some() {
+        merged.metadata.owner_references = meta.owner_references.clone();
+    }
+    for (k, v) in &desired.body {
+        match merged.body.get_mut(k) {
+            Some(existing) => merge_value(existing, v),
+            None => {
+                merged.body.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Ok(merged)
+}
+
+fn merge_value(target: &mut Value, src: &Value) {
+    match (target, src) {
+        (Value::Object(t), Value::Object(s)) => {
+            for (k, v) in s {
+                match t.get_mut(k) {
+                    Some(existing) => merge_value(existing, v),
+                    None => {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (t, s) => *t = s.clone(),
+    }
+}
+
+fn success_event(parent: &Object, item: &PlanItem) -> Event {
+    let what = describe(&item.key);
+    let (reason, note) = match &item.action {
+        Action::Create => (reason::CREATED, format!("{what} created")),
+        Action::Update {
+            reason: UpdateReason::Drift,
+            changes,
+        } => (
+            reason::DRIFT_REPAIRED,
+            format!("{what}: repaired manual change: {}", join(changes)),
+        ),
+        Action::Update {
+            reason: UpdateReason::Adopt,
+            ..
+        } => (reason::UPDATED, format!("{what} adopted")),
+        Action::Update { changes, .. } if changes.is_empty() => (reason::UPDATED, format!("{what} updated")),
+        Action::Update { changes, .. } => (reason::UPDATED, format!("{what}: {}", join(changes))),
+        Action::Recreate { immutable, .. } => (reason::RECREATED, format!("{what} recreated: {}", join(immutable))),
+        _ => (reason::DELETED, format!("{what} deleted (no longer desired)")),
+    };
+    Event::normal(reason, verb_action(&item.action), note, parent.object_ref()).related_to(item.key.clone())
+}
+
+fn verb_action(action: &Action) -> &'static str {
+    match action {
+        Action::Create => "Create",
+        Action::Update { .. } => "Update",
+        Action::Recreate { .. } => "Recreate",
+        Action::Delete => "Delete",
+        _ => "Reconcile",
+    }
+}
+
+fn describe(key: &ObjectRef) -> String {
+    format!("{} {}", key.type_ref.kind, key.name)
+}
+
+fn join(changes: &[FieldChange]) -> String {
+    changes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
