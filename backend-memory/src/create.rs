@@ -18,6 +18,14 @@ use crate::{crd, kinds};
 /// How many generated names are tried before giving up (the server retries on collision).
 const GENERATE_NAME_ATTEMPTS: usize = 8;
 
+/// `maskTrailingDash`: a generateName prefix may end in '-' (the suffix follows it).
+fn mask_trailing_dash(prefix: &str) -> String {
+    match prefix.strip_suffix('-') {
+        Some(stem) if !stem.is_empty() => format!("{stem}a"),
+        _ => prefix.to_owned(),
+    }
+}
+
 /// NamespaceLifecycle: the namespace must exist and must not be terminating.
 pub(crate) fn admit_namespace(state: &State, namespace: &str) -> StoreResult<()> {
     match state.lookup(NAMESPACE_SLOT, "", namespace) {
@@ -105,6 +113,12 @@ pub(crate) fn create_as(
     validate_meta(&obj, &mut causes);
     if kind.slot == kinds::CRD_SLOT {
         crd::validate(&obj, &mut causes);
+    }
+    if let Some(prefix) = generate.as_deref().filter(|_| !named)
+        && let Some(msg) = name_error(&mask_trailing_dash(prefix), kind.name_rule)
+    {
+        causes.invalid("metadata.generateName", prefix, &msg);
+        return causes.fail(kind_name, "");
     }
     let mut attempts = 0;
     loop {

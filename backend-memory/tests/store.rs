@@ -744,7 +744,7 @@ async fn bad_input_table() {
         (
             "json patch unknown op",
             Patch::Json(json!([{"op": "frobnicate", "path": "/a"}])),
-            bad_request,
+            invalid,
         ),
         (
             "json patch missing path",
