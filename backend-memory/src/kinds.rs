@@ -39,6 +39,9 @@ pub(crate) struct KindSpec {
     pub name_rule: NameRule,
     /// Registered from a CustomResourceDefinition object (removed when the CRD goes).
     pub from_crd: Option<String>,
+    /// The revision at which the kind started being served: like the API server's watch
+    /// cache, which starts at its initial list, a watch from an older revision gets 410.
+    pub served_since: u64,
 }
 
 /// Well-known type references.
@@ -227,6 +230,7 @@ impl KindRegistry {
             unconditional_update,
             name_rule,
             from_crd,
+            served_since: 0,
         });
         self.by_type
             .entry(spec.info.type_ref.api_version.clone())
@@ -236,8 +240,28 @@ impl KindRegistry {
     }
 
     /// Registers a kind the way a custom resource is served (generation on, conditional updates).
-    pub fn insert_custom(&mut self, info: KindInfo, from_crd: Option<String>) -> Arc<KindSpec> {
-        self.insert(info, true, false, NameRule::Subdomain, from_crd)
+    /// `revision` is when it starts being served; re-registering a served kind keeps the
+    /// original start.
+    pub fn insert_custom(&mut self, info: KindInfo, from_crd: Option<String>, revision: u64) -> Arc<KindSpec> {
+        let served_since = self.get(&info.type_ref).map_or(revision, |k| k.served_since);
+        let spec = self.insert(info, true, false, NameRule::Subdomain, from_crd);
+        let spec = Arc::new(KindSpec {
+            served_since,
+            ..KindSpec::clone(&spec)
+        });
+        self.by_type
+            .entry(spec.info.type_ref.api_version.clone())
+            .or_default()
+            .insert(spec.info.type_ref.kind.clone(), Arc::clone(&spec));
+        spec
+    }
+
+    /// Stops serving the versions of a CRD that are not in `served`.
+    pub fn retain_crd_versions(&mut self, crd_name: &str, served: &[TypeRef]) {
+        for kinds in self.by_type.values_mut() {
+            kinds.retain(|_, spec| spec.from_crd.as_deref() != Some(crd_name) || served.contains(&spec.info.type_ref));
+        }
+        self.by_type.retain(|_, kinds| !kinds.is_empty());
     }
 
     /// Removes every kind registered from the named CRD; returns the slots that are no longer served.
@@ -295,8 +319,12 @@ mod tests {
             namespaced: true,
             status_subresource: false,
         };
-        let a = reg.insert_custom(info("v1"), Some("foos.x.io".into()));
-        let b = reg.insert_custom(info("v2"), Some("foos.x.io".into()));
+        let a = reg.insert_custom(info("v1"), Some("foos.x.io".into()), 5);
+        let b = reg.insert_custom(info("v2"), Some("foos.x.io".into()), 6);
+        assert_eq!(
+            reg.insert_custom(info("v1"), Some("foos.x.io".into()), 9).served_since,
+            5
+        );
         assert_eq!(a.slot, b.slot);
         assert!(!a.unconditional_update);
         assert_eq!(reg.remove_crd("foos.x.io"), vec![a.slot]);

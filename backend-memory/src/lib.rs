@@ -213,7 +213,9 @@ impl MemoryStore {
 
     /// Serves an additional kind (generation on, conditional updates, like a custom resource).
     pub fn register_kind(&self, info: KindInfo) {
-        self.lock().kinds.insert_custom(info, None);
+        let mut state = self.lock();
+        let revision = state.revision;
+        state.kinds.insert_custom(info, None, revision);
     }
 
     /// Number of open watches (diagnostics).

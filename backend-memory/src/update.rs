@@ -129,7 +129,6 @@ pub(crate) fn update_main(
 pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, new: Object) -> StoreResult<Arc<Object>> {
     let stored = state.commit_put(kind.slot, new);
     if kind.slot == CRD_SLOT {
-        state.kinds.remove_crd(stored.name());
         crd::established(state, &stored);
     }
     if stored.is_terminating() && stored.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
