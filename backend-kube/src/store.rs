@@ -26,6 +26,10 @@ use crate::watch;
 /// through discovery (cached per group-version) and addressed as `Api<DynamicObject>`.
 /// Errors are the API server's, mapped to [`StoreError`] by status code and reason.
 ///
+/// A delete that completes at once returns [`DeleteOutcome::Deleted`] with an object that
+/// carries only the identity (type, namespace, name, uid): the API server answers such deletes
+/// with a `Status`, not the object, and the store does not spend a GET to recover it.
+///
 /// Cheap to clone: clones share the client and the discovery cache.
 #[derive(Clone)]
 pub struct KubeStore {
@@ -232,8 +236,8 @@ impl ObjectStore for KubeStore {
             ..KubeDeleteParams::default()
         };
         match api.delete(&key.name, &kube_params).await.map_err(from_kube)? {
-            // The server answers with the object when it still exists (finalizers pending) and,
-            // for some kinds (custom resources), with the deleted object's last state.
+            // The server answers with the object when it still exists (finalizers pending,
+            // dry-run); a kind whose strategy returns deleted objects would also land here.
             Either::Left(object) => {
                 let object = from_dynamic(object, &key.type_ref)?;
                 let pending =
@@ -244,8 +248,8 @@ impl ObjectStore for KubeStore {
                     DeleteOutcome::Deleted(object)
                 })
             }
-            // Most built-in kinds answer a completed delete with a Status: the object is gone
-            // and only its identity is known.
+            // A completed delete is answered with a Status (built-in kinds and custom
+            // resources alike on 1.37): the object is gone and only its identity is known.
             Either::Right(status) => {
                 let mut object = Object::new(&key.type_ref, key.namespace.as_deref(), &key.name);
                 object.metadata.uid = status.details.map(|d| d.uid).filter(|u| !u.is_empty());

@@ -253,3 +253,45 @@ fn widget_crd() -> k8s_openapi::apiextensions_apiserver::pkg::apis::apiextension
     }))
     .unwrap()
 }
+
+#[tokio::test]
+async fn delete_outcome_carries_what_the_server_returns() {
+    let (store, ns) = store("delete-outcome").await;
+    // A completed delete is answered with a Status: only identity is known.
+    let a = store.create(&cm(&ns, "a", "1"), &WriteParams::default()).await.unwrap();
+    match store.delete(&a.object_ref(), &DeleteParams::default()).await.unwrap() {
+        DeleteOutcome::Deleted(o) => {
+            assert_eq!(o.uid(), a.uid());
+            assert!(o.body.get("data").is_none());
+        }
+        other => panic!("expected Deleted, got {other:?}"),
+    }
+    // Custom resources too (kube-apiserver 1.37).
+    TestEnv::shared()
+        .unwrap()
+        .install_crds(store.client(), &[widget_crd()])
+        .await
+        .unwrap();
+    let widget = Object::new(&TypeRef::new("test.operator-runtime.io/v1", "Widget"), Some(&ns), "w")
+        .with("spec", json!({"size": 3}));
+    let w = store.create(&widget, &WriteParams::default()).await.unwrap();
+    match store.delete(&w.object_ref(), &DeleteParams::default()).await.unwrap() {
+        DeleteOutcome::Deleted(o) => {
+            assert_eq!(o.uid(), w.uid());
+            assert!(o.body.get("spec").is_none(), "{o:?}");
+        }
+        other => panic!("expected Deleted, got {other:?}"),
+    }
+    // With a finalizer the object stays, terminating.
+    let mut held = cm(&ns, "held", "1");
+    held.metadata.finalizers = Some(vec!["test.operator-runtime.io/hold".into()]);
+    let held = store.create(&held, &WriteParams::default()).await.unwrap();
+    match store
+        .delete(&held.object_ref(), &DeleteParams::default())
+        .await
+        .unwrap()
+    {
+        DeleteOutcome::Pending(o) => assert!(o.is_terminating()),
+        other => panic!("expected Pending, got {other:?}"),
+    }
+}

@@ -1,7 +1,9 @@
 //! Throughput of the memory backend on ConfigMap-sized objects, with one watcher attached.
 //!
 //! Run with `cargo run --release -p operator-runtime-memory --example bench_memory`
-//! (optionally `-- <objects>`, default 50,000).
+//! (optionally `-- <objects> <rounds>`, default 50,000 objects, 3 rounds; each round uses a
+//! fresh store and the best round of each figure is kept, which filters out noise from other
+//! processes on a shared machine).
 //!
 //! On one core (a current-thread runtime) it creates, replaces and gets N ConfigMaps of about
 //! 1.5 KB of data while a watcher task drains every event, then does the same work as a
@@ -68,12 +70,12 @@ impl Phase {
 }
 
 async fn run(n: usize) -> Result<Vec<Phase>, Box<dyn std::error::Error>> {
-    let store = Arc::new(
-        MemoryStore::builder()
-            .seed(1)
-            .clock(Arc::new(ManualClock::at_epoch()))
-            .build(),
-    );
+    // Called directly (not through `Arc<dyn ObjectStore>`) so each call boxes one future, as
+    // a user holding a `MemoryStore` would.
+    let store = MemoryStore::builder()
+        .seed(1)
+        .clock(Arc::new(ManualClock::at_epoch()))
+        .build();
     let params = WriteParams::default();
     store
         .create(&Object::new(&TypeRef::new("v1", "Namespace"), None, NAMESPACE), &params)
@@ -187,15 +189,30 @@ async fn run(n: usize) -> Result<Vec<Phase>, Box<dyn std::error::Error>> {
     ])
 }
 
+/// Keeps the faster of two measurements of the same phase.
+fn best(a: Phase, b: Phase) -> Phase {
+    Phase {
+        name: a.name,
+        ops: a.ops,
+        store: a.store.min(b.store),
+        baseline: a.baseline.min(b.baseline),
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = match std::env::args().nth(1) {
-        Some(arg) => arg.parse()?,
-        None => 50_000,
-    };
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().map_or(Ok(50_000), |a| a.parse())?;
+    let rounds: usize = args.next().map_or(Ok(3), |a| a.parse())?;
     let bytes = serde_json::to_vec(&configmap(0, 0))?.len();
-    println!("memory backend: {n} ConfigMaps of {bytes} bytes (JSON), one watcher, current-thread runtime");
+    println!(
+        "memory backend: {n} ConfigMaps of {bytes} bytes (JSON), one watcher, current-thread runtime, best of {rounds} rounds"
+    );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let phases = runtime.block_on(run(n))?;
+    let mut phases = runtime.block_on(run(n))?;
+    for _ in 1..rounds {
+        let next = runtime.block_on(run(n))?;
+        phases = phases.into_iter().zip(next).map(|(a, b)| best(a, b)).collect();
+    }
 
     println!(
         "{:<8} {:>14} {:>16} {:>10} {:>16} {:>10}",

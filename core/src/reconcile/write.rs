@@ -84,19 +84,7 @@ impl<O: Operator> Reconciler<O> {
     /// (force: the operator owns what it declares); otherwise create, or overlay the desired
     /// fields on the live object and replace with its resourceVersion.
     async fn upsert(&self, desired: &Object, live: Option<&Object>) -> Result<(), StoreError> {
-        if self.store.capabilities().server_side_apply != ApplySupport::None {
-            let body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
-            let params = PatchParams {
-                field_manager: Some(self.config.field_manager.clone()),
-                force: true,
-                dry_run: false,
-            };
-            return self
-                .store
-                .patch(&desired.object_ref(), &Patch::Apply(body), &params)
-                .await
-                .map(|_| ());
-        }
+        let ssa = self.store.capabilities().server_side_apply != ApplySupport::None;
         let params = WriteParams {
             dry_run: false,
             field_manager: Some(self.config.field_manager.clone()),
@@ -104,6 +92,17 @@ impl<O: Operator> Reconciler<O> {
         let mut live: Option<Arc<Object>> = live.map(|l| Arc::new(l.clone()));
         for _ in 0..=self.config.conflict_retries {
             let result = match &live {
+                _ if ssa => {
+                    let body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+                    let params = PatchParams {
+                        field_manager: params.field_manager.clone(),
+                        force: true,
+                        dry_run: false,
+                    };
+                    self.store
+                        .patch(&desired.object_ref(), &Patch::Apply(body), &params)
+                        .await
+                }
                 None => match self.store.create(desired, &params).await {
                     Err(StoreError::AlreadyExists { .. }) => Err(StoreError::conflict("created concurrently")),
                     other => other,
@@ -112,13 +111,14 @@ impl<O: Operator> Reconciler<O> {
             };
             match result {
                 Ok(_) => return Ok(()),
+                Err(StoreError::Conflict { .. }) if ssa => {}
                 Err(StoreError::Conflict { .. }) => {
                     live = self
                         .store
                         .get(&desired.object_ref())
                         .await
                         .map(Some)
-                        .or_else(not_found_none)?
+                        .or_else(not_found_none)?;
                 }
                 Err(e) => return Err(e),
             }
