@@ -574,10 +574,13 @@ async fn metrics_encode_reconciles_durations_and_queue_depth() {
     }
 }
 
+/// Name and fields of one span.
+type SpanFields = (String, BTreeMap<String, String>);
+
 /// A tracing subscriber that keeps every span's name and fields (later `record`s included).
 #[derive(Clone, Default)]
 struct SpanRecorder {
-    spans: Arc<Mutex<Vec<(String, BTreeMap<String, String>)>>>,
+    spans: Arc<Mutex<Vec<SpanFields>>>,
 }
 
 struct FieldVisitor<'a>(&'a mut BTreeMap<String, String>);
