@@ -564,3 +564,23 @@ async fn raising_one_rate_does_not_move_the_others_faults() {
     // Gets cannot time out after a write and see no watch events: the same calls fail.
     assert_eq!(a, failing_calls(with_more).await);
 }
+
+#[tokio::test]
+async fn with_no_fault_active_the_wrapper_is_invisible_to_the_conformance_suite() {
+    let bare = operator_runtime_conformance::run_all(|| async { MemoryStore::new() }).await;
+    let wrapped = operator_runtime_conformance::run_all(|| async { FaultyStore::new(MemoryStore::new(), 1) }).await;
+    assert!(
+        bare.entries.len() >= 10,
+        "the suite ran: {} behaviours",
+        bare.entries.len()
+    );
+    let outcome = |report: &operator_runtime_conformance::Report| {
+        report
+            .entries
+            .iter()
+            .map(|e| (e.name, e.result.is_ok()))
+            .collect::<Vec<_>>()
+    };
+    // Same behaviours pass and fail, whatever the memory backend's own state of conformance.
+    assert_eq!(outcome(&bare), outcome(&wrapped));
+}

@@ -41,8 +41,10 @@ pub use reason::ReconcileReason;
 pub use runner::RunSummary;
 pub use source::{Change, ObjectSource};
 
+use crate::cache::{Cache, CacheConfig};
 use crate::metrics::Metrics;
 use crate::model::{Object, ObjectRef, TypeRef};
+use crate::store::ObjectStore;
 
 /// A controller for one parent kind, built with a small builder and started with
 /// [`Controller::run`].
@@ -120,5 +122,13 @@ impl<Src: ObjectSource> Controller<Src> {
     /// The metrics this controller records into.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+}
+
+impl Controller<Cache> {
+    /// A controller of `parent` objects that reads through a new internal [`Cache`] over
+    /// `store` (each watched kind is tracked in all namespaces when the controller starts).
+    pub fn from_store(store: impl ObjectStore, parent: TypeRef) -> Self {
+        Self::new(Arc::new(Cache::new(store, CacheConfig::default())), parent)
     }
 }
