@@ -52,10 +52,11 @@ pub mod gc;
 pub mod list_selectors;
 pub mod namespaces;
 pub mod patch;
-pub mod runtime;
 pub mod status;
 pub mod update;
 pub mod watch;
+
+pub mod runtime;
 
 mod harness;
 mod outcome;
@@ -225,7 +226,7 @@ macro_rules! __with_behaviours {
             watch::watch_update_emits_one_modified,
             watch::watch_delete_emits_deleted,
             watch::watch_delete_with_finalizers_emits_modified,
-            watch::watch_removing_last_finalizer_emits_modified_then_deleted,
+            watch::watch_removing_last_finalizer_emits_only_deleted,
             apply::apply_creates_missing_object_with_apply_entry,
             apply::apply_without_field_manager_is_invalid,
             apply::apply_of_field_owned_by_other_manager_conflicts,

@@ -454,11 +454,14 @@ pub async fn watch_delete_with_finalizers_emits_modified<S: ObjectStore + ?Sized
     Ok(Outcome::Passed)
 }
 
-/// A.3 #43: removing the last finalizer of a terminating object produces Modified then Deleted.
-pub async fn watch_removing_last_finalizer_emits_modified_then_deleted<S: ObjectStore + ?Sized>(
-    store: &S,
-) -> CaseResult {
-    let cx = Ctx::new(store, "watch_removing_last_finalizer_emits_modified_then_deleted").await?;
+/// A.3 #43: removing the last finalizer of a terminating object produces a single Deleted.
+///
+/// Checked on kube-apiserver 1.37 (backend-kube/CONFORMANCE-FINDINGS.md, finding 1): the
+/// registry's `Update` notices "deletionTimestamp set and no finalizers left" inside
+/// `GuaranteedUpdate`, skips writing the emptied object and deletes the stored one, so there is
+/// one etcd write and one event. The reference's "Modified then Deleted" is wrong.
+pub async fn watch_removing_last_finalizer_emits_only_deleted<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "watch_removing_last_finalizer_emits_only_deleted").await?;
     let a = cx
         .create(&with_finalizers(cx.config_map("a"), &[HOLD_FINALIZER]))
         .await?;
@@ -476,8 +479,8 @@ pub async fn watch_removing_last_finalizer_emits_modified_then_deleted<S: Object
     cx.create(&cx.config_map("marker")).await?;
     let before = events.before("marker").await?;
     ensure!(
-        kinds_for(&before, "a") == ["Modified", "Deleted"],
-        "events {}",
+        kinds_for(&before, "a") == ["Deleted"],
+        "events {}, expected only Deleted",
         describe_all(&before)
     );
     Ok(Outcome::Passed)
