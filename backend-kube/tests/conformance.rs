@@ -18,15 +18,4 @@ async fn make_store() -> KubeStore {
     }
 }
 
-// TEMPORARY while `store_suite!` does not compile (nested repetition of `$factory`).
-#[test]
-fn conformance_report() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let report = runtime.block_on(operator_runtime_conformance::run_all(make_store));
-    eprintln!("{report}");
-    assert!(report.is_success(), "{} behaviours failed", report.failed().count());
-}
+operator_runtime_conformance::store_suite!(make_store);

@@ -70,17 +70,23 @@ pub(crate) fn validate(crd: &Object, causes: &mut Causes) {
 /// Registers the CRD's kinds and records the conditions the establishing controller sets.
 pub(crate) fn established(state: &mut State, crd: &Object) {
     let Some(s) = shape(crd) else { return };
+    let revision = state.revision;
+    let mut served = Vec::with_capacity(s.versions.len());
     for (version, status) in &s.versions {
+        let type_ref = TypeRef::new(format!("{}/{version}", s.group), s.kind);
+        served.push(type_ref.clone());
         state.kinds.insert_custom(
             KindInfo {
-                type_ref: TypeRef::new(format!("{}/{version}", s.group), s.kind),
+                type_ref,
                 plural: s.plural.to_owned(),
                 namespaced: s.namespaced,
                 status_subresource: *status,
             },
             Some(crd.name().to_owned()),
+            revision,
         );
     }
+    state.kinds.retain_crd_versions(crd.name(), &served);
     let now = serde_json::to_value(now_seconds(state.clock.as_ref())).unwrap_or(Value::Null);
     let condition = |t: &str, reason: &str, message: &str| json!({"type": t, "status": "True", "lastTransitionTime": now, "reason": reason, "message": message});
     let names = crd

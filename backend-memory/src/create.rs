@@ -18,6 +18,14 @@ use crate::{crd, kinds};
 /// How many generated names are tried before giving up (the server retries on collision).
 const GENERATE_NAME_ATTEMPTS: usize = 8;
 
+/// `maskTrailingDash`: a generateName prefix may end in '-' (the suffix follows it).
+fn mask_trailing_dash(prefix: &str) -> String {
+    match prefix.strip_suffix('-') {
+        Some(stem) if !stem.is_empty() => format!("{stem}a"),
+        _ => prefix.to_owned(),
+    }
+}
+
 /// NamespaceLifecycle: the namespace must exist and must not be terminating.
 pub(crate) fn admit_namespace(state: &State, namespace: &str) -> StoreResult<()> {
     match state.lookup(NAMESPACE_SLOT, "", namespace) {
@@ -50,7 +58,7 @@ pub(crate) fn scope_namespace(kind: &KindSpec, object: &mut Object) -> StoreResu
 pub(crate) fn create(state: &mut State, object: &Object, params: &WriteParams) -> StoreResult<Arc<Object>> {
     let kind = state
         .kinds
-        .get(&object.type_ref())
+        .get_by(&object.api_version, &object.kind)
         .cloned()
         .ok_or_else(|| crate::errors::unknown_kind(&object.type_ref()))?;
     create_as(state, &kind, object.clone(), params.dry_run)
@@ -63,7 +71,7 @@ pub(crate) fn create_as(
     mut obj: Object,
     dry_run: bool,
 ) -> StoreResult<Arc<Object>> {
-    let kind_name = kind.info.type_ref.kind.clone();
+    let kind_name = kind.info.type_ref.kind.as_str();
     scope_namespace(kind, &mut obj)?;
     if let Some(ns) = obj.metadata.namespace.as_deref() {
         admit_namespace(state, ns)?;
@@ -100,35 +108,41 @@ pub(crate) fn create_as(
     let named = obj.metadata.name.as_deref().is_some_and(|n| !n.is_empty());
     if !named && generate.is_none() {
         causes.required("metadata.name", "name or generateName is required");
-        return causes.fail(&kind_name, "");
+        return causes.fail(kind_name, "");
     }
     validate_meta(&obj, &mut causes);
     if kind.slot == kinds::CRD_SLOT {
         crd::validate(&obj, &mut causes);
     }
-    let namespace = obj.metadata.namespace.clone().unwrap_or_default();
+    if let Some(prefix) = generate.as_deref().filter(|_| !named)
+        && let Some(msg) = name_error(&mask_trailing_dash(prefix), kind.name_rule)
+    {
+        causes.invalid("metadata.generateName", prefix, &msg);
+        return causes.fail(kind_name, "");
+    }
     let mut attempts = 0;
     loop {
         if !named {
             let prefix = generate.as_deref().unwrap_or_default();
             obj.metadata.name = Some(generate_name(&mut state.rng, prefix));
         }
-        let name = obj.name().to_owned();
-        let mut name_causes = Causes::default();
-        if let Some(msg) = name_error(&name, kind.name_rule) {
-            name_causes.invalid("metadata.name", &name, &msg);
-            return name_causes.fail(&kind_name, &name);
+        if let Some(msg) = name_error(obj.name(), kind.name_rule) {
+            let mut name_causes = Causes::default();
+            name_causes.invalid("metadata.name", obj.name(), &msg);
+            return name_causes.fail(kind_name, obj.name());
         }
-        if state.lookup(kind.slot, &namespace, &name).is_some() {
-            attempts += 1;
-            if named || attempts >= GENERATE_NAME_ATTEMPTS {
-                return Err(already_exists(&kind.info, &name));
-            }
-            continue;
+        if state
+            .lookup(kind.slot, obj.namespace().unwrap_or(""), obj.name())
+            .is_none()
+        {
+            break;
         }
-        break;
+        attempts += 1;
+        if named || attempts >= GENERATE_NAME_ATTEMPTS {
+            return Err(already_exists(&kind.info, obj.name()));
+        }
     }
-    causes.into_result(&kind_name, obj.name())?;
+    causes.into_result(kind_name, obj.name())?;
     check_size(&obj)?;
     if dry_run {
         return Ok(Arc::new(obj));

@@ -93,7 +93,7 @@ pub(crate) fn delete(state: &mut State, key: &ObjectRef, params: &DeleteParams) 
     }
     let stored = state.commit_put(kind.slot, new);
     if let Some(uid) = stored.uid() {
-        state.gc_pending.insert(uid.to_owned());
+        state.gc_owners.insert(uid.to_owned());
     }
     Ok(DeleteOutcome::Pending(stored))
 }

@@ -72,7 +72,7 @@ fn strip_owners(state: &mut State, key: &ObjKey, uids: &[String]) -> bool {
     let Some(current) = state.lookup_key(key).cloned() else {
         return false;
     };
-    let Some(kind) = state.kinds.get(&current.type_ref()).cloned() else {
+    let Some(kind) = state.kinds.get_by(&current.api_version, &current.kind).cloned() else {
         return false;
     };
     let mut new = Object::clone(&current);
@@ -126,7 +126,7 @@ fn remove_finalizer(state: &mut State, key: &ObjKey, finalizer: &str) -> bool {
     let Some(current) = state.lookup_key(key).cloned() else {
         return false;
     };
-    let Some(kind) = state.kinds.get(&current.type_ref()).cloned() else {
+    let Some(kind) = state.kinds.get_by(&current.api_version, &current.kind).cloned() else {
         return false;
     };
     let mut new = Object::clone(&current);
@@ -136,39 +136,34 @@ fn remove_finalizer(state: &mut State, key: &ObjKey, finalizer: &str) -> bool {
     commit_update(state, &kind, new).is_ok()
 }
 
-/// Processes one owner uid: orphaning, its dependents, and foreground completion.
+/// Processes one owner uid: orphaning, its dependents, and foreground completion. A live,
+/// non-terminating owner needs nothing: its dependents are fine.
 fn process_owner(state: &mut State, uid: &str) -> bool {
-    let mut changed = false;
     let owner = state
         .uids
         .get(uid)
         .cloned()
         .and_then(|k| state.lookup_key(&k).cloned().map(|o| (k, o)));
+    if owner.as_ref().is_some_and(|(_, o)| !o.is_terminating()) {
+        return false;
+    }
     let dependents: Vec<ObjKey> = state
         .dependents
         .get(uid)
         .map(|d| d.iter().cloned().collect())
         .unwrap_or_default();
-    if let Some((owner_key, owner)) = &owner
-        && owner.is_terminating()
-        && owner.has_finalizer(ORPHAN_FINALIZER)
-    {
-        {
+    let mut changed = false;
+    match &owner {
+        Some((owner_key, o)) if o.has_finalizer(ORPHAN_FINALIZER) => {
             for d in &dependents {
                 changed |= strip_owners(state, d, &[uid.to_owned()]);
             }
             changed |= remove_finalizer(state, owner_key, ORPHAN_FINALIZER);
-            return changed;
         }
-    }
-    for d in &dependents {
-        changed |= attempt_to_delete(state, d);
-    }
-    if let Some((owner_key, owner)) = &owner
-        && owner.is_terminating()
-        && owner.has_finalizer(FOREGROUND_FINALIZER)
-    {
-        {
+        Some((owner_key, o)) if o.has_finalizer(FOREGROUND_FINALIZER) => {
+            for d in &dependents {
+                changed |= attempt_to_delete(state, d);
+            }
             let blocked = state.dependents.get(uid).is_some_and(|deps| {
                 deps.iter().any(|d| {
                     state.lookup_key(d).is_some_and(|o| {
@@ -182,6 +177,13 @@ fn process_owner(state: &mut State, uid: &str) -> bool {
             });
             if !blocked {
                 changed |= remove_finalizer(state, owner_key, FOREGROUND_FINALIZER);
+            }
+        }
+        // Terminating for other finalizers: dependents wait for the owner to go.
+        Some(_) => {}
+        None => {
+            for d in &dependents {
+                changed |= attempt_to_delete(state, d);
             }
         }
     }
@@ -220,7 +222,7 @@ fn namespaces(state: &mut State) -> bool {
         let Some(current) = state.lookup(NAMESPACE_SLOT, "", &ns).cloned() else {
             continue;
         };
-        let Some(kind) = state.kinds.get(&current.type_ref()).cloned() else {
+        let Some(kind) = state.kinds.get_by(&current.api_version, &current.kind).cloned() else {
             continue;
         };
         let mut new = Object::clone(&current);
@@ -237,36 +239,43 @@ fn namespaces(state: &mut State) -> bool {
     changed
 }
 
-/// Every owner uid worth a look: referenced owners and terminating objects.
-fn everything(state: &State) -> BTreeSet<String> {
-    let mut all: BTreeSet<String> = state.dependents.keys().cloned().collect();
+/// Every owner uid worth a look (referenced owners and terminating objects), and every
+/// dependent.
+fn everything(state: &State) -> (BTreeSet<String>, BTreeSet<ObjKey>) {
+    let mut owners: BTreeSet<String> = state.dependents.keys().cloned().collect();
+    let dependents: BTreeSet<ObjKey> = state.dependents.values().flatten().cloned().collect();
     for table in &state.tables {
         for names in table.values() {
             for o in names.values().filter(|o| o.is_terminating()) {
                 if let Some(uid) = o.uid() {
-                    all.insert(uid.to_owned());
+                    owners.insert(uid.to_owned());
                 }
             }
         }
     }
-    all
+    (owners, dependents)
 }
 
-/// Runs both controllers until nothing changes. `full` looks at every owner, not only the
-/// ones touched since the last run.
+/// Runs both controllers until nothing changes. `full` looks at every owner and dependent,
+/// not only the ones touched since the last run.
 pub(crate) fn run(state: &mut State, full: bool) {
-    let mut work = std::mem::take(&mut state.gc_pending);
     if full {
-        work.extend(everything(state));
+        let (owners, dependents) = everything(state);
+        state.gc_owners.extend(owners);
+        state.gc_dependents.extend(dependents);
     }
     for _ in 0..MAX_ROUNDS {
+        let owners = std::mem::take(&mut state.gc_owners);
+        let dependents = std::mem::take(&mut state.gc_dependents);
         let mut changed = false;
-        for uid in &work {
+        for key in &dependents {
+            changed |= attempt_to_delete(state, key);
+        }
+        for uid in &owners {
             changed |= process_owner(state, uid);
         }
         changed |= namespaces(state);
-        work = std::mem::take(&mut state.gc_pending);
-        if !changed && work.is_empty() {
+        if !changed && state.gc_owners.is_empty() && state.gc_dependents.is_empty() {
             break;
         }
     }

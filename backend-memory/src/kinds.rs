@@ -7,6 +7,7 @@
 //! with several served versions sharing one etcd key space.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use operator_runtime_core::TypeRef;
@@ -38,6 +39,9 @@ pub(crate) struct KindSpec {
     pub name_rule: NameRule,
     /// Registered from a CustomResourceDefinition object (removed when the CRD goes).
     pub from_crd: Option<String>,
+    /// The revision at which the kind started being served: like the API server's watch
+    /// cache, which starts at its initial list, a watch from an older revision gets 410.
+    pub served_since: u64,
 }
 
 /// Well-known type references.
@@ -56,10 +60,32 @@ pub(crate) const NAMESPACE_SLOT: usize = 0;
 /// The table slot of CustomResourceDefinitions (registered second).
 pub(crate) const CRD_SLOT: usize = 1;
 
+/// FNV-1a: kind lookups hash two short strings on every request, where SipHash's DoS
+/// resistance buys nothing (the keys are the server's own kinds).
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
 /// Maps served `apiVersion`/`kind` pairs to their [`KindSpec`].
 #[derive(Debug, Default)]
 pub(crate) struct KindRegistry {
-    by_type: HashMap<TypeRef, Arc<KindSpec>>,
+    /// apiVersion -> kind -> spec (nested so that lookups borrow instead of allocating).
+    by_type: FnvMap<String, FnvMap<String, Arc<KindSpec>>>,
     /// (group, kind) -> slot, so every served version of a kind shares one table.
     slots: HashMap<(String, String), usize>,
     next_slot: usize,
@@ -204,27 +230,54 @@ impl KindRegistry {
             unconditional_update,
             name_rule,
             from_crd,
+            served_since: 0,
         });
-        self.by_type.insert(spec.info.type_ref.clone(), Arc::clone(&spec));
+        self.by_type
+            .entry(spec.info.type_ref.api_version.clone())
+            .or_default()
+            .insert(spec.info.type_ref.kind.clone(), Arc::clone(&spec));
         spec
     }
 
     /// Registers a kind the way a custom resource is served (generation on, conditional updates).
-    pub fn insert_custom(&mut self, info: KindInfo, from_crd: Option<String>) -> Arc<KindSpec> {
-        self.insert(info, true, false, NameRule::Subdomain, from_crd)
+    /// `revision` is when it starts being served; re-registering a served kind keeps the
+    /// original start.
+    pub fn insert_custom(&mut self, info: KindInfo, from_crd: Option<String>, revision: u64) -> Arc<KindSpec> {
+        let served_since = self.get(&info.type_ref).map_or(revision, |k| k.served_since);
+        let spec = self.insert(info, true, false, NameRule::Subdomain, from_crd);
+        let spec = Arc::new(KindSpec {
+            served_since,
+            ..KindSpec::clone(&spec)
+        });
+        self.by_type
+            .entry(spec.info.type_ref.api_version.clone())
+            .or_default()
+            .insert(spec.info.type_ref.kind.clone(), Arc::clone(&spec));
+        spec
+    }
+
+    /// Stops serving the versions of a CRD that are not in `served`.
+    pub fn retain_crd_versions(&mut self, crd_name: &str, served: &[TypeRef]) {
+        for kinds in self.by_type.values_mut() {
+            kinds.retain(|_, spec| spec.from_crd.as_deref() != Some(crd_name) || served.contains(&spec.info.type_ref));
+        }
+        self.by_type.retain(|_, kinds| !kinds.is_empty());
     }
 
     /// Removes every kind registered from the named CRD; returns the slots that are no longer served.
     pub fn remove_crd(&mut self, crd_name: &str) -> Vec<usize> {
         let mut slots: Vec<usize> = Vec::new();
-        self.by_type.retain(|_, spec| {
-            if spec.from_crd.as_deref() == Some(crd_name) {
-                slots.push(spec.slot);
-                false
-            } else {
-                true
-            }
-        });
+        for kinds in self.by_type.values_mut() {
+            kinds.retain(|_, spec| {
+                if spec.from_crd.as_deref() == Some(crd_name) {
+                    slots.push(spec.slot);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        self.by_type.retain(|_, kinds| !kinds.is_empty());
         slots.sort_unstable();
         slots.dedup();
         slots
@@ -232,7 +285,12 @@ impl KindRegistry {
 
     /// Looks a served kind up.
     pub fn get(&self, type_ref: &TypeRef) -> Option<&Arc<KindSpec>> {
-        self.by_type.get(type_ref)
+        self.get_by(&type_ref.api_version, &type_ref.kind)
+    }
+
+    /// Looks a served kind up by `apiVersion` and `kind`.
+    pub fn get_by(&self, api_version: &str, kind: &str) -> Option<&Arc<KindSpec>> {
+        self.by_type.get(api_version)?.get(kind)
     }
 }
 
@@ -261,8 +319,12 @@ mod tests {
             namespaced: true,
             status_subresource: false,
         };
-        let a = reg.insert_custom(info("v1"), Some("foos.x.io".into()));
-        let b = reg.insert_custom(info("v2"), Some("foos.x.io".into()));
+        let a = reg.insert_custom(info("v1"), Some("foos.x.io".into()), 5);
+        let b = reg.insert_custom(info("v2"), Some("foos.x.io".into()), 6);
+        assert_eq!(
+            reg.insert_custom(info("v1"), Some("foos.x.io".into()), 9).served_since,
+            5
+        );
         assert_eq!(a.slot, b.slot);
         assert!(!a.unconditional_update);
         assert_eq!(reg.remove_crd("foos.x.io"), vec![a.slot]);

@@ -11,7 +11,7 @@
 //! (background, foreground, orphan) and namespace controller, label and field selectors,
 //! paginated lists served at one revision, watches with bounded history, selector-aware
 //! events and bookmarks, merge and JSON patches, a subset of server-side apply (see
-//! [`apply`](crate::apply)), dry-run, and CRDs registered from CustomResourceDefinition
+//! [`apply`] module), dry-run, and CRDs registered from CustomResourceDefinition
 //! objects.
 //!
 //! ```
@@ -31,7 +31,7 @@
 //! # }
 //! ```
 
-mod apply;
+pub mod apply;
 mod crd;
 mod create;
 mod delete;
@@ -131,7 +131,8 @@ impl MemoryStoreBuilder {
             uids: HashMap::new(),
             dependents: HashMap::new(),
             gc_enabled: self.garbage_collection,
-            gc_pending: BTreeSet::new(),
+            gc_owners: BTreeSet::new(),
+            gc_dependents: BTreeSet::new(),
         };
         let store = MemoryStore {
             state: Arc::new(Mutex::new(state)),
@@ -179,12 +180,13 @@ impl MemoryStore {
         let mut state = self.lock();
         let result = op(&mut state);
         if state.gc_enabled {
-            if !state.gc_pending.is_empty() {
+            if !state.gc_owners.is_empty() || !state.gc_dependents.is_empty() {
                 gc::run(&mut state, false);
             }
         } else {
             // Manual runs look at everything anyway.
-            state.gc_pending.clear();
+            state.gc_owners.clear();
+            state.gc_dependents.clear();
         }
         result
     }
@@ -211,7 +213,9 @@ impl MemoryStore {
 
     /// Serves an additional kind (generation on, conditional updates, like a custom resource).
     pub fn register_kind(&self, info: KindInfo) {
-        self.lock().kinds.insert_custom(info, None);
+        let mut state = self.lock();
+        let revision = state.revision;
+        state.kinds.insert_custom(info, None, revision);
     }
 
     /// Number of open watches (diagnostics).

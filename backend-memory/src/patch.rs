@@ -11,8 +11,12 @@ use std::sync::Arc;
 
 use operator_runtime_core::store::{Patch, PatchParams, StoreResult};
 use operator_runtime_core::{Object, ObjectRef, StatusCause, StoreError};
+use serde_json::Value;
 
 use crate::apply;
+
+/// `maxJSONPatchOperations` of the apiserver's patch handler.
+const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
 use crate::errors::{not_found, unknown_kind};
 use crate::kinds::KindSpec;
 use crate::state::State;
@@ -51,8 +55,26 @@ pub(crate) fn patch(
             json_patch::merge(&mut doc, p);
         }
         Patch::Json(p) => {
-            let ops: json_patch::Patch = serde_json::from_value(p.clone())
-                .map_err(|e| StoreError::bad_request(format!("invalid JSON patch: {e}")))?;
+            // Not a list of objects: the document does not decode (400). Too many operations:
+            // 413. An operation that does not parse (unknown op, missing path) fails when
+            // applied, like evanphx/json-patch: 422.
+            let Some(raw_ops) = p.as_array().filter(|ops| ops.iter().all(Value::is_object)) else {
+                return Err(StoreError::bad_request(
+                    "invalid JSON patch: expected an array of operations",
+                ));
+            };
+            if raw_ops.len() > MAX_JSON_PATCH_OPERATIONS {
+                return Err(StoreError::TooLarge {
+                    message: format!(
+                        "The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {}",
+                        raw_ops.len()
+                    ),
+                });
+            }
+            let ops: json_patch::Patch = serde_json::from_value(p.clone()).map_err(|e| StoreError::Invalid {
+                message: format!("the server rejected our request due to an error in our request: {e}"),
+                causes: vec![StatusCause::new("FieldValueInvalid", "patch", e.to_string())],
+            })?;
             json_patch::patch(&mut doc, &ops).map_err(|e| StoreError::Invalid {
                 message: format!("the server rejected our request due to an error in our request: {e}"),
                 causes: vec![StatusCause::new("FieldValueInvalid", "patch", e.to_string())],

@@ -56,8 +56,10 @@ pub(crate) struct State {
     pub dependents: HashMap<String, BTreeSet<ObjKey>>,
     /// Whether the garbage collector and namespace controller run after writes.
     pub gc_enabled: bool,
-    /// uids whose dependents (or which as dependents) the garbage collector must look at.
-    pub gc_pending: BTreeSet<String>,
+    /// Owner uids the garbage collector must look at (removed or terminating owners).
+    pub gc_owners: BTreeSet<String>,
+    /// Dependents whose ownerReferences changed, for the collector to resolve.
+    pub gc_dependents: BTreeSet<ObjKey>,
 }
 
 impl State {
@@ -132,7 +134,7 @@ impl State {
         let last = Arc::new(last);
         self.index(slot, Some(&prev), None);
         if let Some(uid) = prev.uid() {
-            self.gc_pending.insert(uid.to_owned());
+            self.gc_owners.insert(uid.to_owned());
         }
         self.hub.publish(Change {
             revision,
@@ -158,7 +160,7 @@ impl State {
                 let key = ObjKey::of(slot, old);
                 for owner in old.metadata.owner_references.iter().flatten() {
                     // A foreground owner may be waiting for this dependent.
-                    self.gc_pending.insert(owner.uid.clone());
+                    self.gc_owners.insert(owner.uid.clone());
                     if let Some(set) = self.dependents.get_mut(&owner.uid) {
                         set.remove(&key);
                         if set.is_empty() {
@@ -181,8 +183,10 @@ impl State {
                         .entry(owner.uid.clone())
                         .or_default()
                         .insert(key.clone());
-                    // A dependent of a missing owner must be looked at by the collector.
-                    self.gc_pending.insert(owner.uid.clone());
+                }
+                // Its owners may be missing: the collector resolves them.
+                if new.metadata.owner_references.as_ref().is_some_and(|r| !r.is_empty()) {
+                    self.gc_dependents.insert(key);
                 }
             }
         }

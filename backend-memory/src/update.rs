@@ -29,7 +29,7 @@ pub(crate) enum RvRule {
 pub(crate) fn kind_of(state: &State, object: &Object) -> StoreResult<Arc<KindSpec>> {
     state
         .kinds
-        .get(&object.type_ref())
+        .get_by(&object.api_version, &object.kind)
         .cloned()
         .ok_or_else(|| unknown_kind(&object.type_ref()))
 }
@@ -129,7 +129,6 @@ pub(crate) fn update_main(
 pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, new: Object) -> StoreResult<Arc<Object>> {
     let stored = state.commit_put(kind.slot, new);
     if kind.slot == CRD_SLOT {
-        state.kinds.remove_crd(stored.name());
         crd::established(state, &stored);
     }
     if stored.is_terminating() && stored.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {

@@ -307,8 +307,9 @@ pub(crate) fn start(
             }
         }
         Some(rv) => {
-            if rv < state.hub.compacted() {
-                watcher.send(Err(too_old(rv, state.hub.compacted() + 1)));
+            let oldest = state.hub.compacted().max(kind.served_since);
+            if rv < oldest {
+                watcher.send(Err(too_old(rv, oldest + 1)));
                 return Ok(());
             }
             for change in state.hub.since(rv) {

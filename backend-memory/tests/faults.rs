@@ -534,3 +534,53 @@ async fn same_seed_same_calls_give_byte_identical_results_and_fault_log() {
     assert_ne!(log_a, log_c, "a different fault seed gives different faults");
     assert_ne!(transcript_a, transcript_c);
 }
+
+/// Which calls fail, for a given fault seed and rates, over a fixed sequence of gets.
+async fn failing_calls(rates: FaultRates) -> Vec<u64> {
+    let store = FaultyStore::with_rates(faulty(30).await.into_inner(), 5, rates);
+    for i in 0..200 {
+        let _ = store.get(&key(&format!("cm-{i}"))).await;
+    }
+    store.handle().log().iter().map(|r| r.step).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn raising_one_rate_does_not_move_the_others_faults() {
+    let errors_only = FaultRates {
+        error: 0.2,
+        ..FaultRates::default()
+    };
+    let with_more = FaultRates {
+        timeout_after_write: 0.9,
+        watch_drop: 0.9,
+        ..errors_only.clone()
+    };
+    let a = failing_calls(errors_only).await;
+    assert!(
+        (20..=60).contains(&a.len()),
+        "about 20% of 200 calls fail, got {}",
+        a.len()
+    );
+    // Gets cannot time out after a write and see no watch events: the same calls fail.
+    assert_eq!(a, failing_calls(with_more).await);
+}
+
+#[tokio::test]
+async fn with_no_fault_active_the_wrapper_is_invisible_to_the_conformance_suite() {
+    let bare = operator_runtime_conformance::run_all(|| async { MemoryStore::new() }).await;
+    let wrapped = operator_runtime_conformance::run_all(|| async { FaultyStore::new(MemoryStore::new(), 1) }).await;
+    assert!(
+        bare.entries.len() >= 10,
+        "the suite ran: {} behaviours",
+        bare.entries.len()
+    );
+    let outcome = |report: &operator_runtime_conformance::Report| {
+        report
+            .entries
+            .iter()
+            .map(|e| (e.name, e.result.is_ok()))
+            .collect::<Vec<_>>()
+    };
+    // Same behaviours pass and fail, whatever the memory backend's own state of conformance.
+    assert_eq!(outcome(&bare), outcome(&wrapped));
+}

@@ -610,3 +610,163 @@ async fn seeded_runs_are_identical() {
     assert_eq!(run(3).await, run(3).await);
     assert_ne!(run(3).await, run(4).await);
 }
+
+#[tokio::test]
+async fn dangling_and_cross_namespace_owners() {
+    let store = MemoryStore::new();
+    let owner = store.create(&cm("owner"), &w()).await.unwrap();
+    let old_ref = owner.controller_owner_ref().unwrap();
+    store
+        .delete(&owner.object_ref(), &DeleteParams::default())
+        .await
+        .unwrap();
+    let recreated = store.create(&cm("owner"), &w()).await.unwrap();
+    // Same name, old uid: the reference dangles and the dependent is collected.
+    let mut dep = cm("dep");
+    dep.metadata.owner_references = Some(vec![old_ref]);
+    store.create(&dep, &w()).await.unwrap();
+    assert!(store.get_opt(&dep.object_ref()).await.unwrap().is_none());
+
+    // One live owner and one dangling: only the dangling reference goes.
+    let mut gone = recreated.controller_owner_ref().unwrap();
+    gone.uid = "00000000-0000-4000-8000-000000000000".into();
+    gone.controller = None;
+    let mut dep = cm("dep2");
+    dep.metadata.owner_references = Some(vec![recreated.controller_owner_ref().unwrap(), gone]);
+    store.create(&dep, &w()).await.unwrap();
+    let dep = store.get(&dep.object_ref()).await.unwrap();
+    assert_eq!(dep.metadata.owner_references.as_ref().unwrap().len(), 1);
+
+    // An owner in another namespace never resolves.
+    store
+        .create(&Object::new(&TypeRef::new("v1", "Namespace"), None, "other"), &w())
+        .await
+        .unwrap();
+    let mut cross = Object::new(&cm_type(), Some("other"), "cross");
+    cross.metadata.owner_references = Some(vec![recreated.controller_owner_ref().unwrap()]);
+    store.create(&cross, &w()).await.unwrap();
+    assert!(store.get_opt(&cross.object_ref()).await.unwrap().is_none());
+}
+
+/// Bad input gives the API server's typed error and leaves the store unchanged.
+#[tokio::test]
+async fn bad_input_table() {
+    let store = store_with_widgets().await;
+    let existing = store.create(&widget("ok"), &w()).await.unwrap();
+    let key = existing.object_ref();
+    let with_meta = |f: &dyn Fn(&mut Object)| {
+        let mut o = widget("x");
+        f(&mut o);
+        o
+    };
+    type Check = fn(&StoreError) -> bool;
+    let invalid: Check = |e| matches!(e, StoreError::Invalid { .. });
+    let bad_request: Check = |e| matches!(e, StoreError::BadRequest { .. });
+    let not_found: Check = |e| matches!(e, StoreError::NotFound { .. });
+    let too_large: Check = |e| matches!(e, StoreError::TooLarge { .. });
+    let owner = |uid: &str, controller| operator_runtime_core::model::OwnerReference {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "o".into(),
+        uid: uid.into(),
+        controller: Some(controller),
+        block_owner_deletion: None,
+    };
+    let creates: Vec<(&str, Object, Check)> = vec![
+        (
+            "uppercase name",
+            with_meta(&|o| o.metadata.name = Some("Bad".into())),
+            invalid,
+        ),
+        (
+            "underscore name",
+            with_meta(&|o| o.metadata.name = Some("a_b".into())),
+            invalid,
+        ),
+        (
+            "long name",
+            with_meta(&|o| o.metadata.name = Some("a".repeat(254))),
+            invalid,
+        ),
+        (
+            "label key",
+            with_meta(&|o| o.metadata.labels = Some([("-x".into(), "v".into())].into())),
+            invalid,
+        ),
+        (
+            "label value",
+            with_meta(&|o| o.metadata.labels = Some([("x".into(), "a b".into())].into())),
+            invalid,
+        ),
+        (
+            "owner uid empty",
+            with_meta(&|o| o.metadata.owner_references = Some(vec![owner("", true)])),
+            invalid,
+        ),
+        (
+            "two controllers",
+            with_meta(&|o| o.metadata.owner_references = Some(vec![owner("a", true), owner("b", true)])),
+            invalid,
+        ),
+        (
+            "too large",
+            widget("big").with("spec", json!({"x": "y".repeat(1600 * 1024)})),
+            too_large,
+        ),
+        (
+            "unknown kind",
+            Object::new(&TypeRef::new("x.io/v1", "Nope"), Some("default"), "n"),
+            not_found,
+        ),
+        (
+            "missing namespace",
+            Object::new(&widget_type(), Some("absent"), "n"),
+            not_found,
+        ),
+    ];
+    for (what, object, check) in creates {
+        let before = store.current_revision();
+        let err = store.create(&object, &w()).await.unwrap_err();
+        assert!(check(&err), "{what}: {err:?}");
+        assert_eq!(store.current_revision(), before, "{what} changed the store");
+    }
+    let lists: Vec<(&str, ListParams)> = vec![
+        ("selector syntax", ListParams::default().labels("a in (b")),
+        ("selector key", ListParams::default().labels("-a=b")),
+        ("field", ListParams::default().fields("spec.size=1")),
+    ];
+    for (what, params) in lists {
+        let err = store.list(&widget_type(), &params).await.unwrap_err();
+        assert!(bad_request(&err), "{what}: {err:?}");
+    }
+    let patches: Vec<(&str, Patch, Check)> = vec![
+        ("json patch not a list", Patch::Json(json!({"op": "add"})), bad_request),
+        (
+            "json patch unknown op",
+            Patch::Json(json!([{"op": "frobnicate", "path": "/a"}])),
+            invalid,
+        ),
+        (
+            "json patch missing path",
+            Patch::Json(json!([{"op": "remove", "path": "/spec/nope"}])),
+            invalid,
+        ),
+        (
+            "merge patch renames",
+            Patch::Merge(json!({"metadata": {"name": "other"}})),
+            bad_request,
+        ),
+        (
+            "merge patch moves namespace",
+            Patch::Merge(json!({"metadata": {"namespace": "kube-system"}})),
+            bad_request,
+        ),
+    ];
+    for (what, patch, check) in patches {
+        let before = store.current_revision();
+        let err = store.patch(&key, &patch, &PatchParams::default()).await.unwrap_err();
+        assert!(check(&err), "{what}: {err:?}");
+        assert_eq!(store.current_revision(), before, "{what} changed the store");
+    }
+    assert_eq!(store.get(&key).await.unwrap(), existing);
+}

@@ -43,13 +43,20 @@
 #[macro_use]
 pub mod support;
 
+pub mod apply;
+pub mod crd;
 pub mod create;
 pub mod delete_finalizers;
 pub mod dry_run;
+pub mod gc;
+pub mod list_selectors;
+pub mod namespaces;
 pub mod patch;
-pub mod runtime;
 pub mod status;
 pub mod update;
+pub mod watch;
+
+pub mod runtime;
 
 mod harness;
 mod outcome;
@@ -66,8 +73,8 @@ pub use report::{Entry, Report};
 /// once per test. See the crate docs.
 #[macro_export]
 macro_rules! store_suite {
-    ($($factory:tt)+) => {
-        $crate::__with_behaviours!(@tests $($factory)+);
+    ($factory:path) => {
+        $crate::__with_behaviours!(@tests $factory);
     };
 }
 
@@ -83,16 +90,16 @@ macro_rules! __each_behaviour {
             },
         )*]
     };
-    ([@tests $($factory:tt)+] $($area:ident :: $name:ident,)*) => {
+    ([@tests $factory:path] $($area:ident :: $name:ident,)*) => {
         $(
             #[test]
             fn $name() {
-                $crate::__run_test(stringify!($name), $($factory)+);
+                $crate::__run_test(stringify!($name), $factory);
             }
         )*
         #[test]
         fn conformance_report() {
-            $crate::__run_report($($factory)+);
+            $crate::__run_report($factory);
         }
     };
 }
@@ -170,12 +177,94 @@ macro_rules! __with_behaviours {
             delete_finalizers::delete_collection_deletes_only_matching_objects,
             delete_finalizers::delete_collection_leaves_finalized_objects_terminating,
             delete_finalizers::terminating_object_is_listed_with_deletion_timestamp,
+            gc::foreground_delete_adds_foreground_finalizer,
+            gc::foreground_delete_removes_dependents_then_owner,
+            gc::orphan_delete_adds_orphan_finalizer,
+            gc::orphan_delete_keeps_dependents_without_owner_reference,
+            gc::background_delete_collects_dependents,
+            gc::default_delete_collects_dependents,
+            gc::dependent_of_owner_with_other_uid_is_collected,
+            gc::dependent_with_live_owner_survives_and_loses_dangling_reference,
+            gc::owner_reference_without_uid_is_invalid,
+            gc::owner_reference_without_name_is_invalid,
+            gc::owner_reference_without_kind_is_invalid,
+            gc::owner_reference_without_api_version_is_invalid,
+            gc::two_controller_owner_references_are_invalid,
+            list_selectors::list_returns_namespace_objects_and_rv,
+            list_selectors::list_across_namespaces_includes_each_namespace,
+            list_selectors::list_label_selector_equality,
+            list_selectors::list_label_selector_double_equals,
+            list_selectors::list_label_selector_inequality,
+            list_selectors::list_label_selector_in_set,
+            list_selectors::list_label_selector_notin_set,
+            list_selectors::list_label_selector_exists,
+            list_selectors::list_label_selector_does_not_exist,
+            list_selectors::list_label_selector_requirements_are_anded,
+            list_selectors::list_with_malformed_label_selector_is_bad_request,
+            list_selectors::list_field_selector_on_name,
+            list_selectors::list_field_selector_name_inequality,
+            list_selectors::list_field_selector_on_namespace,
+            list_selectors::list_unsupported_field_selector_is_bad_request,
+            list_selectors::list_with_limit_pages_every_item_once,
+            list_selectors::list_within_limit_has_no_continue_token,
+            list_selectors::list_items_are_ordered_by_name,
+            watch::watch_from_list_rv_sees_each_change_once_in_order,
+            watch::watch_without_rv_starts_with_synthetic_added,
+            watch::watch_from_rv_sends_no_synthetic_added,
+            watch::watch_event_rvs_strictly_increase,
+            watch::watch_deleted_event_carries_last_state_and_new_rv,
+            watch::watch_selector_sends_deleted_when_label_removed,
+            watch::watch_selector_sends_added_when_label_added,
+            watch::watch_with_bookmarks_still_delivers_every_change,
+            watch::watch_from_too_old_rv_is_expired_and_relist_recovers,
+            watch::watch_resumes_from_last_seen_rv_without_gaps,
+            watch::watch_status_update_emits_modified,
+            watch::watch_label_change_emits_modified,
+            watch::watch_finalizer_change_emits_modified,
+            watch::watch_noop_update_emits_nothing,
+            watch::watch_in_namespace_sees_only_that_namespace,
+            watch::watch_update_emits_one_modified,
+            watch::watch_delete_emits_deleted,
+            watch::watch_delete_with_finalizers_emits_modified,
+            watch::watch_removing_last_finalizer_emits_only_deleted,
+            apply::apply_creates_missing_object_with_apply_entry,
+            apply::apply_without_field_manager_is_invalid,
+            apply::apply_of_field_owned_by_other_manager_conflicts,
+            apply::apply_with_force_takes_ownership,
+            apply::apply_omitting_field_removes_it,
+            apply::apply_omitted_field_shared_with_other_manager_stays,
+            apply::apply_of_same_value_by_two_managers_shares_ownership,
+            apply::apply_of_same_config_twice_keeps_rv,
+            apply::apply_of_different_atomic_list_conflicts,
+            apply::apply_with_managed_fields_in_body_is_error,
+            apply::apply_merges_keyed_list_entries_of_two_managers,
+            apply::update_records_update_entry_for_its_manager,
             dry_run::dry_run_create_persists_nothing,
             dry_run::dry_run_create_of_existing_name_is_already_exists,
             dry_run::dry_run_update_changes_nothing,
             dry_run::dry_run_update_with_stale_rv_conflicts,
             dry_run::dry_run_delete_keeps_object,
             dry_run::dry_run_patch_changes_nothing,
+            namespaces::create_in_missing_namespace_is_not_found,
+            namespaces::create_in_terminating_namespace_is_forbidden,
+            namespaces::namespace_deletion_removes_contents,
+            namespaces::namespace_deletion_waits_for_finalizers,
+            namespaces::create_cluster_scoped_object_clears_namespace,
+            namespaces::list_in_missing_namespace_is_empty,
+            namespaces::get_in_other_namespace_is_not_found,
+            namespaces::kind_info_reports_scope,
+            crd::get_of_uninstalled_kind_is_not_found,
+            crd::list_of_uninstalled_kind_is_not_found,
+            crd::create_of_uninstalled_kind_is_not_found,
+            crd::kind_info_of_uninstalled_kind_is_not_found,
+            crd::kind_info_reports_crd_plural_and_status_subresource,
+            crd::preserve_unknown_fields_keeps_unknown_spec_fields,
+            crd::schema_wrong_type_is_invalid,
+            crd::schema_minimum_violation_is_invalid,
+            crd::schema_missing_required_field_is_invalid,
+            crd::schema_cel_rule_violation_is_invalid,
+            crd::schema_unknown_field_is_pruned,
+            crd::schema_default_is_applied_on_create,
         }
     };
 }

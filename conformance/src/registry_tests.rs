@@ -18,7 +18,13 @@ const SOURCES: &[(&str, &str)] = &[
     ("status", include_str!("status.rs")),
     ("patch", include_str!("patch.rs")),
     ("delete_finalizers", include_str!("delete_finalizers.rs")),
+    ("gc", include_str!("gc.rs")),
+    ("list_selectors", include_str!("list_selectors.rs")),
+    ("watch", include_str!("watch.rs")),
+    ("apply", include_str!("apply.rs")),
     ("dry_run", include_str!("dry_run.rs")),
+    ("namespaces", include_str!("namespaces.rs")),
+    ("crd", include_str!("crd.rs")),
 ];
 
 /// A store whose every call fails: enough to type-check the registry.
@@ -78,12 +84,12 @@ fn declared() -> Vec<(&'static str, String, Option<String>)> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            let literal = rest.find("Ctx::new(store, \"").map(|i| {
-                let tail = &rest[i + "Ctx::new(store, \"".len()..];
+            let literal = rest.find("(store, \"").map(|i| {
+                let tail = &rest[i + "(store, \"".len()..];
                 tail.chars().take_while(|c| *c != '"').collect::<String>()
             });
             let next_fn = rest.find("pub async fn ").unwrap_or(rest.len());
-            let literal = literal.filter(|_| rest.find("Ctx::new(store, \"").is_some_and(|i| i < next_fn));
+            let literal = literal.filter(|_| rest.find("(store, \"").is_some_and(|i| i < next_fn));
             out.push((*area, name, literal));
         }
     }

@@ -46,6 +46,7 @@
 //!   its group's component, by default the group name);
 //! - has no server-set metadata (uid, resourceVersion, generation, timestamps, managedFields)
 //!   and no `status`: these are never intent;
+//! - for a Secret, has its `stringData` folded into base64 `data`, as the API server stores it;
 //! - carries [`HASH_ANNOTATION`] = [`hash::desired_hash`] of the finished object, computed after
 //!   labels are set (it excludes ownerReferences and the annotation itself, so a recreated parent
 //!   with a new uid produces the same hashes).
@@ -280,6 +281,7 @@ impl DesiredSet {
             .unwrap_or_else(|| group.to_owned());
 
         strip_server_fields(&mut child);
+        fold_secret_string_data(&mut child)?;
         self.set_labels(&mut child, &component)?;
         let mut refs: Vec<OwnerReference> = child
             .metadata
@@ -463,6 +465,36 @@ fn strip_server_fields(child: &mut Object) {
     m.self_link = None;
     m.generate_name = None;
     child.body.remove("status");
+}
+
+/// The API server folds a Secret's write-only `stringData` into base64 `data` and never
+/// returns `stringData`; doing the same here keeps the desired object comparable with the live
+/// one (otherwise a Secret built with `stringData` would look drifted forever).
+fn fold_secret_string_data(child: &mut Object) -> Result<(), BuildError> {
+    if child.kind != "Secret" || !child.type_ref().group().is_empty() {
+        return Ok(());
+    }
+    let Some(serde_json::Value::Object(strings)) = child.body.remove("stringData") else {
+        return Ok(());
+    };
+    let data = child
+        .body
+        .entry("data")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if !data.is_object() {
+        *data = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(data) = data {
+        for (key, value) in strings {
+            let bytes = match value {
+                serde_json::Value::String(text) => text.into_bytes(),
+                other => other.to_string().into_bytes(),
+            };
+            // k8s-openapi's ByteString serializes as standard base64, exactly like `data`.
+            data.insert(key, serde_json::to_value(k8s_openapi::ByteString(bytes))?);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,6 +23,39 @@
 //!
 //! Everything time-related runs on tokio's clock, so under a paused runtime the runner is
 //! deterministic and tests run in virtual time.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use operator_runtime_core::controller::{Action, Controller};
+//! use operator_runtime_core::{Object, ObjectStore, TypeRef};
+//! use operator_runtime_core::store::WriteParams;
+//! use operator_runtime_memory::MemoryStore;
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("reconcile failed")]
+//! struct Error;
+//!
+//! async fn reconcile(cm: Arc<Object>, seen: Arc<std::sync::Mutex<Vec<String>>>) -> Result<Action, Error> {
+//!     seen.lock().unwrap().push(cm.name().to_owned());
+//!     Ok(Action::requeue(Duration::from_secs(300)))
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+//! let store = Arc::new(MemoryStore::new());
+//! let cm_type = TypeRef::new("v1", "ConfigMap");
+//! store.create(&Object::new(&cm_type, Some("default"), "settings"), &WriteParams::default()).await.unwrap();
+//!
+//! let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+//! let shutdown = tokio::time::sleep(Duration::from_secs(1));
+//! let summary = Controller::from_store(Arc::clone(&store), cm_type)
+//!     .run(reconcile, Arc::clone(&seen), shutdown)
+//!     .await
+//!     .unwrap();
+//! assert_eq!(*seen.lock().unwrap(), ["settings"]);
+//! assert_eq!(summary.succeeded, 1);
+//! # });
+//! ```
 
 mod config;
 mod mapping;
@@ -41,8 +74,10 @@ pub use reason::ReconcileReason;
 pub use runner::RunSummary;
 pub use source::{Change, ObjectSource};
 
+use crate::cache::{Cache, CacheConfig};
 use crate::metrics::Metrics;
 use crate::model::{Object, ObjectRef, TypeRef};
+use crate::store::ObjectStore;
 
 /// A controller for one parent kind, built with a small builder and started with
 /// [`Controller::run`].
@@ -120,5 +155,13 @@ impl<Src: ObjectSource> Controller<Src> {
     /// The metrics this controller records into.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+}
+
+impl Controller<Cache> {
+    /// A controller of `parent` objects that reads through a new internal [`Cache`] over
+    /// `store` (each watched kind is tracked in all namespaces when the controller starts).
+    pub fn from_store(store: impl ObjectStore, parent: TypeRef) -> Self {
+        Self::new(Arc::new(Cache::new(store, CacheConfig::default())), parent)
     }
 }

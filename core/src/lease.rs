@@ -42,6 +42,29 @@
 //! `lease_duration + retry_period` of the last successful renew; after a clean release, within
 //! `retry_period`.
 
+//! # Example
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use operator_runtime_core::clock::ManualClock;
+//! use operator_runtime_core::lease::{LeaderElector, LeaseConfig};
+//! use operator_runtime_memory::MemoryStore;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+//! let store = Arc::new(MemoryStore::new());
+//! let config = LeaseConfig::new("default", "my-operator", "pod-a").unwrap();
+//! let elector = LeaderElector::new(store, Arc::new(ManualClock::at_epoch()), config);
+//! let mut leader = elector.subscribe();
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let election = tokio::spawn(elector.run(async move { let _ = stopped.await; }));
+//! leader.wait_for(|is_leader| *is_leader).await.unwrap();
+//! // ... run the controller with `.leader_gate(leader.clone())` ...
+//! stop.send(()).unwrap();
+//! election.await.unwrap().unwrap(); // stepped down and released the Lease
+//! assert!(!*leader.borrow());
+//! # });
+//! ```
+
 mod config;
 mod elector;
 mod lock;

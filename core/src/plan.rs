@@ -136,7 +136,8 @@ pub fn plan(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPolicy)
 
 /// Plans one parent's children. `observed` may contain anything (objects of other parents,
 /// other kinds, other namespaces): only owned kinds are considered, and only this parent's
-/// objects are ever deleted.
+/// objects are ever deleted. Like a store, it should hold one object per (kind, namespace,
+/// name); if a key appears twice, the first occurrence is used.
 pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPolicy, inputs: &PlanInputs) -> Plan {
     let ownership = desired.ownership();
     let (skipped, scanned): (Vec<TypeRef>, Vec<TypeRef>) = ownership

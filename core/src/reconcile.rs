@@ -92,6 +92,12 @@ pub trait Operator: Send + Sync + 'static {
         Map::new()
     }
 
+    /// True when the parent's own spec asks for a pause (e.g. a `spec.paused` flag); the
+    /// pause annotation of [`ReconcilerConfig::pause_annotation`] works for every operator.
+    fn is_paused(&self, _parent: &Object) -> bool {
+        false
+    }
+
     /// Cleanup before the finalizer is removed (external resources, ...). Children are deleted
     /// by the driver afterwards. An error is retried with backoff.
     async fn cleanup(&self, _parent: &Object) -> Result<(), String> {
@@ -268,7 +274,8 @@ impl<O: Operator> Reconciler<O> {
 
         let (observed, inputs) = self.observe(&parent, &desired).await;
         let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
-        let paused = parent.annotation(&self.config.pause_annotation) == Some("true");
+        let paused =
+            parent.annotation(&self.config.pause_annotation) == Some("true") || self.operator.is_paused(&parent);
         let outcome = if paused {
             write::WriteOutcome::default()
         } else {

@@ -120,14 +120,13 @@ async fn backend_requests_are_counted_by_verb_and_kind() {
         .await
         .unwrap();
     let metrics = Metrics::new();
-    let cache = Cache::new(
-        InstrumentedStore::new(Arc::clone(&store), metrics.clone()),
-        CacheConfig::default(),
-    );
     let seen: Seen = Arc::default();
-    let controller = Controller::new(Arc::new(cache), parent_type())
-        .owns(cm_type())
-        .with_metrics(metrics.clone());
+    let controller = Controller::from_store(
+        InstrumentedStore::new(Arc::clone(&store), metrics.clone()),
+        parent_type(),
+    )
+    .owns(cm_type())
+    .with_metrics(metrics.clone());
     let (stop, handle) = start(controller, &seen);
     sleep(Duration::from_secs(5)).await;
     stop.send(()).unwrap();

@@ -109,10 +109,7 @@ type TransitionLog = Arc<Mutex<Vec<(Duration, bool, bool)>>>;
 
 /// Records every leadership transition of two candidates, and fails if both are ever leader
 /// at once (checked on every change of either channel).
-fn monitor(
-    mut a: watch::Receiver<bool>,
-    mut b: watch::Receiver<bool>,
-) -> (TransitionLog, JoinHandle<()>) {
+fn monitor(mut a: watch::Receiver<bool>, mut b: watch::Receiver<bool>) -> (TransitionLog, JoinHandle<()>) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let t0 = Instant::now();
     let out = Arc::clone(&log);

@@ -1,1 +1,18 @@
-//! Example operators built on operator-runtime (DataCluster).
+//! Example operators built on operator-runtime.
+//!
+//! - [`crd`]: the `DataCluster` custom resource (a Pinot-like data application).
+//! - [`operator`]: its operator (`Operator` implementation: spec -> children -> status).
+//! - [`simulator`]: plays the StatefulSet/Deployment controllers on the memory backend.
+//! - [`story`]: the whole life of a DataCluster, run by `cargo run -p operator-runtime-examples
+//!   --bin datacluster`.
+
+pub mod cluster;
+pub mod crd;
+pub mod operator;
+pub mod simulator;
+pub mod story;
+
+/// The README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

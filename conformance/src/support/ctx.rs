@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use operator_runtime_core::store::{DeleteParams, WriteParams};
+use futures::StreamExt;
+use operator_runtime_core::store::{DeleteParams, ListParams, WatchParams, WriteParams};
 use operator_runtime_core::{Capabilities, Object, ObjectRef, ObjectStore, StoreError, TypeRef};
 use serde_json::{Value, json};
 
@@ -12,6 +13,9 @@ use super::check::OrFail;
 use super::kinds;
 use super::names::namespace_for;
 use super::poll::{CONTROLLER_DEADLINE, CRD_DEADLINE, eventually};
+
+/// How long a probe watch is read for an immediate refusal.
+const WATCH_SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
 
 tokio::task_local! {
     /// Prefix of namespace names for the current run (set by the harness; `c` by default).
@@ -105,15 +109,36 @@ impl<'s, S: ObjectStore + ?Sized> Ctx<'s, S> {
                     .kind_info(&kind)
                     .await
                     .map_err(|e| format!("discovery: {e:?}"))?;
-                self.store
-                    .list(&kind, &operator_runtime_core::store::ListParams::in_namespace(&self.ns))
+                let list = self
+                    .store
+                    .list(&kind, &ListParams::in_namespace(&self.ns))
                     .await
                     .map_err(|e| format!("list: {e:?}"))?;
-                Ok(())
+                self.watch_accepted(&kind, list.resource_version).await
             })
             .await?;
         }
         Ok(())
+    }
+
+    /// A real server refuses watches of a new kind (429 "storage is (re)initializing") until its
+    /// watch cache is filled, even after discovery and lists work; so a kind counts as served
+    /// only once a watch starts without an immediate error.
+    async fn watch_accepted(&self, kind: &TypeRef, resource_version: String) -> Result<(), String> {
+        let params = WatchParams {
+            namespace: Some(self.ns.clone()),
+            resource_version: Some(resource_version),
+            ..WatchParams::default()
+        };
+        let mut stream = self
+            .store
+            .watch(kind, &params)
+            .await
+            .map_err(|e| format!("watch: {e:?}"))?;
+        match tokio::time::timeout(WATCH_SETTLE, stream.next()).await {
+            Ok(Some(Err(e))) => Err(format!("watch item: {e:?}")),
+            _ => Ok(()),
+        }
     }
 
     /// A reference to a namespaced object of `kind` in this behaviour's namespace.

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// How long asynchronous controllers (garbage collector, namespace controller) get.
-pub const CONTROLLER_DEADLINE: Duration = Duration::from_secs(30);
+pub const CONTROLLER_DEADLINE: Duration = Duration::from_secs(60);
 /// How long a freshly created CRD gets to be served.
 pub const CRD_DEADLINE: Duration = Duration::from_secs(60);
 /// How long a watch gets to deliver an event that must come.

@@ -188,3 +188,16 @@ fn server_fields_status_and_foreign_controllers_are_dropped() {
     assert!(child.is_controlled_by("uid-1"));
     assert_ne!(child.annotation(HASH_ANNOTATION), Some("stale"));
 }
+
+#[test]
+fn secret_string_data_is_folded_into_data() {
+    let own = ownership().owns(OwnedKind::of::<k8s_openapi::api::core::v1::Secret>());
+    let mut set = DesiredSet::new(&parent(Some("prod")), &own).unwrap();
+    let secret = Object::from_value(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+        "data": {"a": "YQ=="}, "stringData": {"b": "hello", "a": "x"}}))
+    .unwrap();
+    let r = set.add("g", secret).unwrap();
+    let child = set.get(&r).unwrap();
+    assert_eq!(child.body.get("stringData"), None);
+    assert_eq!(child.body["data"], json!({"a": "eA==", "b": "aGVsbG8="}));
+}

@@ -196,7 +196,9 @@ where
                 }
                 Event::TimerDue => self.queue.promote_due(Instant::now()),
                 Event::Resync => {
-                    self.enqueue_all(&ReconcileReason::Resync);
+                    if leading {
+                        self.enqueue_all(&ReconcileReason::Resync);
+                    }
                     next_resync = self.config.resync_period().map(|p| Instant::now() + p);
                 }
             }

@@ -47,7 +47,8 @@ impl<S: ObjectStore> LeaderElector<S> {
     /// held. Store errors during the loop are logged and retried; they never end it.
     ///
     /// # Errors
-    /// Only the release on shutdown reports an error (the Lease then simply expires).
+    /// Only the release on shutdown reports an error, including when it takes longer than
+    /// `retry_period` (the Lease then simply expires).
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), LeaseError> {
         let config = self.lock.config();
         let span = tracing::info_span!("leader_election", lease = %config.name(), identity = %config.identity());
@@ -101,7 +102,11 @@ impl<S: ObjectStore> LeaderElector<S> {
         let was_leader = deadline.is_some();
         self.leader.send_replace(false);
         if was_leader {
-            let released = self.lock.release().await?;
+            // Bounded: an unreachable API server must not hold up the shutdown; the Lease
+            // then simply expires.
+            let released = tokio::time::timeout(config.retry_period(), self.lock.release())
+                .await
+                .map_err(|_| LeaseError::ReleaseTimedOut(config.retry_period()))??;
             tracing::info!(released, "stepped down on shutdown");
         }
         Ok(())

@@ -21,6 +21,9 @@ pub enum LeaseError {
     /// The stored object is not a valid Lease.
     #[error("stored lease is malformed: {0}")]
     Malformed(#[from] ModelError),
+    /// Releasing the Lease on shutdown did not finish in time.
+    #[error("releasing the lease took longer than {0:?}")]
+    ReleaseTimedOut(std::time::Duration),
 }
 
 /// Result of one acquire-or-renew attempt.

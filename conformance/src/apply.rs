@@ -1,0 +1,335 @@
+//! Server-side apply (A.3 items 74-78). Cases inside the memory backend's documented subset
+//! (create on apply, per-manager ownership of leaf fields, conflicts, force, removal of dropped
+//! fields, atomic lists, no-op applies) need `ApplySupport::Subset` or better; cases beyond it
+//! (keyed-list merging, `Update` entries for non-apply writes) need `ApplySupport::Full`.
+
+use std::sync::Arc;
+
+use operator_runtime_core::store::{ApplySupport, Patch, PatchParams, StoreResult, WriteParams};
+use operator_runtime_core::{Object, ObjectRef, ObjectStore, StoreError};
+use serde_json::{Value, json};
+
+use crate::outcome::{CaseResult, Outcome};
+use crate::support::kinds::config_map;
+use crate::support::{Ctx, OrFail, edit, rv_of};
+
+const NO_APPLY: &str = "backend has no server-side apply (ApplySupport::None)";
+const BEYOND_SUBSET: &str = "beyond the documented server-side apply subset (needs ApplySupport::Full); \
+                             runs on the real API server";
+
+/// The apply body of ConfigMap `name` in the behaviour's namespace with the given data.
+fn config_map_body<S: ObjectStore + ?Sized>(cx: &Ctx<'_, S>, name: &str, data: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": cx.ns},
+        "data": data
+    })
+}
+
+async fn apply<S: ObjectStore + ?Sized>(
+    cx: &Ctx<'_, S>,
+    name: &str,
+    body: Value,
+    manager: &str,
+    force: bool,
+) -> StoreResult<Arc<Object>> {
+    let params = PatchParams {
+        field_manager: Some(manager.to_owned()),
+        force,
+        dry_run: false,
+    };
+    cx.store
+        .patch(&cx.key(&config_map(), name), &Patch::Apply(body), &params)
+        .await
+}
+
+/// True if `manager` has a managedFields entry with `operation` that owns the field path
+/// (`["f:data", "f:x"]`).
+fn owns(object: &Object, manager: &str, operation: &str, path: &[&str]) -> bool {
+    object.metadata.managed_fields.iter().flatten().any(|entry| {
+        entry.manager.as_deref() == Some(manager)
+            && entry.operation.as_deref() == Some(operation)
+            && entry
+                .fields_v1
+                .as_ref()
+                .and_then(|f| path.iter().try_fold(&f.0, |node, key| node.get(*key)))
+                .is_some()
+    })
+}
+
+fn data(object: &Object) -> Option<&Value> {
+    object.body.get("data")
+}
+
+/// A.3 #74: apply to a missing object creates it and records an `Apply` entry for the manager.
+pub async fn apply_creates_missing_object_with_apply_entry<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_creates_missing_object_with_apply_entry").await?;
+    let created = apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "1"})), "m1", false)
+        .await
+        .or_fail("apply")?;
+    let stored = cx.get(&created.object_ref()).await?;
+    ensure!(data(&stored) == Some(&json!({"x": "1"})), "data {:?}", data(&stored));
+    ensure!(
+        owns(&stored, "m1", "Apply", &["f:data", "f:x"]),
+        "managedFields {:?}",
+        stored.metadata.managed_fields
+    );
+    Ok(Outcome::Passed)
+}
+
+/// A.3 #75: apply without a field manager is Invalid.
+pub async fn apply_without_field_manager_is_invalid<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_without_field_manager_is_invalid").await?;
+    let body = config_map_body(&cx, "a", json!({"x": "1"}));
+    expect_err!(
+        store
+            .patch(
+                &cx.key(&config_map(), "a"),
+                &Patch::Apply(body),
+                &PatchParams::default()
+            )
+            .await,
+        StoreError::Invalid { .. },
+        "apply without a field manager"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// A.3 #76: applying another manager's field with a different value is Conflict and changes
+/// nothing.
+pub async fn apply_of_field_owned_by_other_manager_conflicts<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_of_field_owned_by_other_manager_conflicts").await?;
+    let first = apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "1"})), "m1", false)
+        .await
+        .or_fail("apply by m1")?;
+    expect_err!(
+        apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "2"})), "m2", false).await,
+        StoreError::Conflict { .. },
+        "apply of data.x by m2"
+    );
+    let stored = cx.get(&first.object_ref()).await?;
+    ensure!(
+        rv_of(&stored)? == rv_of(&first)?,
+        "the conflicting apply changed the object"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// A.3 #76: with force, the other manager's field is taken over.
+pub async fn apply_with_force_takes_ownership<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_with_force_takes_ownership").await?;
+    apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "1"})), "m1", false)
+        .await
+        .or_fail("apply by m1")?;
+    let forced = apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "2"})), "m2", true)
+        .await
+        .or_fail("forced apply by m2")?;
+    ensure!(data(&forced) == Some(&json!({"x": "2"})), "data {:?}", data(&forced));
+    ensure!(
+        owns(&forced, "m2", "Apply", &["f:data", "f:x"]),
+        "m2 does not own data.x"
+    );
+    ensure!(
+        !owns(&forced, "m1", "Apply", &["f:data", "f:x"]),
+        "m1 still owns data.x"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// A.3 #77: a field the manager applied before and now omits is removed.
+pub async fn apply_omitting_field_removes_it<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_omitting_field_removes_it").await?;
+    apply(
+        &cx,
+        "a",
+        config_map_body(&cx, "a", json!({"x": "1", "y": "2"})),
+        "m1",
+        false,
+    )
+    .await
+    .or_fail("first apply")?;
+    let second = apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "1"})), "m1", false)
+        .await
+        .or_fail("second apply")?;
+    ensure!(data(&second) == Some(&json!({"x": "1"})), "data {:?}", data(&second));
+    Ok(Outcome::Passed)
+}
+
+/// A field dropped by one manager stays while another manager still applies it.
+pub async fn apply_omitted_field_shared_with_other_manager_stays<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_omitted_field_shared_with_other_manager_stays").await?;
+    apply(
+        &cx,
+        "a",
+        config_map_body(&cx, "a", json!({"x": "1", "y": "2"})),
+        "m1",
+        false,
+    )
+    .await
+    .or_fail("apply by m1")?;
+    apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "1"})), "m2", false)
+        .await
+        .or_fail("apply of the same value by m2")?;
+    let dropped = apply(&cx, "a", config_map_body(&cx, "a", json!({"y": "2"})), "m1", false)
+        .await
+        .or_fail("m1 drops x")?;
+    ensure!(
+        data(&dropped) == Some(&json!({"x": "1", "y": "2"})),
+        "data {:?}",
+        data(&dropped)
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Two managers applying the same value share the field without conflict.
+pub async fn apply_of_same_value_by_two_managers_shares_ownership<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_of_same_value_by_two_managers_shares_ownership").await?;
+    apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "1"})), "m1", false)
+        .await
+        .or_fail("apply by m1")?;
+    let shared = apply(&cx, "a", config_map_body(&cx, "a", json!({"x": "1"})), "m2", false)
+        .await
+        .or_fail("apply of the same value by m2")?;
+    ensure!(
+        owns(&shared, "m1", "Apply", &["f:data", "f:x"]) && owns(&shared, "m2", "Apply", &["f:data", "f:x"]),
+        "data.x not owned by both managers: {:?}",
+        shared.metadata.managed_fields
+    );
+    Ok(Outcome::Passed)
+}
+
+/// A.3 #78: applying the same configuration twice is a no-op (same resourceVersion).
+pub async fn apply_of_same_config_twice_keeps_rv<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_of_same_config_twice_keeps_rv").await?;
+    let body = config_map_body(&cx, "a", json!({"x": "1"}));
+    let first = apply(&cx, "a", body.clone(), "m1", false)
+        .await
+        .or_fail("first apply")?;
+    let second = apply(&cx, "a", body, "m1", false).await.or_fail("second apply")?;
+    ensure!(
+        rv_of(&second)? == rv_of(&first)?,
+        "identical apply moved the resourceVersion"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Lists of a custom resource without list-type markers are atomic: another manager applying a
+/// different list conflicts.
+pub async fn apply_of_different_atomic_list_conflicts<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_of_different_atomic_list_conflicts").await?;
+    cx.install_crds().await?;
+    let body = |items: Value| {
+        json!({
+            "apiVersion": crate::support::kinds::widget().api_version,
+            "kind": "Widget",
+            "metadata": {"name": "w", "namespace": cx.ns},
+            "spec": {"items": items}
+        })
+    };
+    let key = cx.key(&crate::support::kinds::widget(), "w");
+    let params = |m: &str| PatchParams::apply(m);
+    store
+        .patch(&key, &Patch::Apply(body(json!(["a"]))), &params("m1"))
+        .await
+        .or_fail("apply by m1")?;
+    expect_err!(
+        store
+            .patch(&key, &Patch::Apply(body(json!(["b"]))), &params("m2"))
+            .await,
+        StoreError::Conflict { .. },
+        "apply of another list by m2"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Applying a body that carries `managedFields` is BadRequest ("metadata.managedFields must be
+/// nil", structured-merge apply in the API server's field manager).
+pub async fn apply_with_managed_fields_in_body_is_error<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_with_managed_fields_in_body_is_error").await?;
+    let mut body = config_map_body(&cx, "a", json!({"x": "1"}));
+    body["metadata"]["managedFields"] = json!([{"manager": "m1", "operation": "Apply"}]);
+    expect_err!(
+        apply(&cx, "a", body, "m1", false).await,
+        StoreError::BadRequest { .. },
+        "apply with managedFields"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Keyed lists (Deployment containers, keyed by name) merge entries from different managers.
+pub async fn apply_merges_keyed_list_entries_of_two_managers<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(
+        store.capabilities().server_side_apply == ApplySupport::Full,
+        BEYOND_SUBSET
+    );
+    let cx = Ctx::new(store, "apply_merges_keyed_list_entries_of_two_managers").await?;
+    let kind = operator_runtime_core::TypeRef::new("apps/v1", "Deployment");
+    let key = ObjectRef::namespaced(kind, &cx.ns, "d");
+    let first = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": cx.ns},
+        "spec": {
+            "selector": {"matchLabels": {"app": "d"}},
+            "template": {
+                "metadata": {"labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "a", "image": "example.invalid/a:1"}]}
+            }
+        }
+    });
+    let second = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": cx.ns},
+        "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "example.invalid/b:1"}]}}}
+    });
+    store
+        .patch(&key, &Patch::Apply(first), &PatchParams::apply("m1"))
+        .await
+        .or_fail("apply by m1")?;
+    let merged = store
+        .patch(&key, &Patch::Apply(second), &PatchParams::apply("m2"))
+        .await
+        .or_fail("apply by m2")?;
+    let names: Vec<&str> = merged
+        .spec()
+        .and_then(|s| s.pointer("/template/spec/containers"))
+        .and_then(Value::as_array)
+        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    ensure!(names == ["a", "b"], "containers {names:?}, expected [a, b]");
+    Ok(Outcome::Passed)
+}
+
+/// Non-apply writes record an `Update` entry for their field manager.
+pub async fn update_records_update_entry_for_its_manager<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(
+        store.capabilities().server_side_apply == ApplySupport::Full,
+        BEYOND_SUBSET
+    );
+    let cx = Ctx::new(store, "update_records_update_entry_for_its_manager").await?;
+    let created = cx.create(&cx.config_map("a")).await?;
+    let params = WriteParams {
+        dry_run: false,
+        field_manager: Some("editor".into()),
+    };
+    let updated = store
+        .replace(&edit(&created).with("data", json!({"k": "v", "extra": "1"})), &params)
+        .await
+        .or_fail("update")?;
+    ensure!(
+        owns(&updated, "editor", "Update", &["f:data", "f:extra"]),
+        "managedFields {:?}",
+        updated.metadata.managed_fields
+    );
+    Ok(Outcome::Passed)
+}

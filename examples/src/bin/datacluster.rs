@@ -1,0 +1,63 @@
+//! `datacluster`: the DataCluster operator.
+//!
+//! - no arguments: runs the whole story on the in-memory backend (virtual time) and exits 0
+//!   when every step reached its expected state;
+//! - `crd`: prints the CustomResourceDefinition as YAML;
+//! - `--kubeconfig PATH`: runs the operator against a real cluster until Ctrl-C.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use operator_runtime_examples::{crd, story};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => run_story(),
+        Some("crd") => match crd::crd_yaml() {
+            Ok(yaml) => {
+                print!("{yaml}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some("--kubeconfig") => match args.get(1) {
+            Some(path) => operator_runtime_examples::cluster::run(path),
+            None => usage("--kubeconfig needs a path"),
+        },
+        Some(other) => usage(&format!("unknown argument {other:?}")),
+    }
+}
+
+fn usage(why: &str) -> ExitCode {
+    eprintln!("error: {why}\nusage: datacluster [crd | --kubeconfig PATH]");
+    ExitCode::from(2)
+}
+
+fn run_story() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let log: story::Log = Arc::new(|line: &str| println!("{line}"));
+    match runtime.block_on(story::run_story(log)) {
+        Ok(summary) => {
+            println!("{}", story::render_summary(&summary));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("\nSTORY FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `datacluster --kubeconfig PATH`: the same operator against a real cluster, through
+//! [`KubeStore`], until Ctrl-C. Events are written as events.k8s.io/v1 Events.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use operator_runtime_core::cache::{Cache, CacheConfig};
+use operator_runtime_core::clock::{Clock, Timestamp};
+use operator_runtime_core::controller::Controller;
+use operator_runtime_core::events::StoreEventRecorder;
+use operator_runtime_core::reconcile::{ReconcileError, Reconciler, ReconcilerConfig};
+use operator_runtime_core::{Action, Object, ObjectStore};
+use operator_runtime_kube::KubeStore;
+
+use crate::operator::{DataClusterOperator, OPERATOR_NAME, data_cluster_type};
+
+/// The wall clock: only a binary reads it; the library takes time as an argument.
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// Runs the operator against the cluster of the kubeconfig at `path`.
+pub fn run(path: &str) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run_async(path)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_async(path: &str) -> Result<(), String> {
+    let kubeconfig = Kubeconfig::read_from(path).map_err(|e| format!("reading {path}: {e}"))?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| format!("kubeconfig {path}: {e}"))?;
+    let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
+    let store: Arc<dyn ObjectStore> = Arc::new(KubeStore::new(client));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let cache = Cache::new(Arc::clone(&store), CacheConfig::default());
+    let recorder = StoreEventRecorder::new(Arc::clone(&store), Arc::clone(&clock), OPERATOR_NAME, OPERATOR_NAME);
+    let reconciler = Reconciler::new(
+        Arc::clone(&store),
+        cache.clone(),
+        Arc::new(recorder),
+        clock,
+        Arc::new(DataClusterOperator::default()),
+        ReconcilerConfig::new(OPERATOR_NAME),
+    );
+    reconciler.track().map_err(|e| e.to_string())?;
+    let mut controller = Controller::new(Arc::new(cache), data_cluster_type());
+    for kind in reconciler.watched_types().into_iter().skip(1) {
+        controller = controller.owns(kind);
+    }
+    println!("datacluster operator running against {path}; Ctrl-C stops it");
+    let summary = controller
+        .run(reconcile, Arc::new(reconciler), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("stopped after {} reconciles", summary.succeeded + summary.failed);
+    Ok(())
+}
+
+async fn reconcile(parent: Arc<Object>, r: Arc<Reconciler<DataClusterOperator>>) -> Result<Action, ReconcileError> {
+    let report = r.reconcile(&parent.object_ref()).await?;
+    if let Some(plan) = report.plan.as_ref().filter(|p| !p.is_converged()) {
+        println!("{}: {plan}", parent.object_ref());
+    }
+    Ok(report.action.unwrap_or_else(Action::await_change))
+}

@@ -1,0 +1,112 @@
+//! The `DataCluster` custom resource: a data application (think Apache Pinot) made of node
+//! types, each a StatefulSet or Deployment with its own config and headless Service.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Desired state of a DataCluster.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "datainfra.io",
+    version = "v1alpha1",
+    kind = "DataCluster",
+    namespaced,
+    status = "DataClusterStatus",
+    shortname = "dc",
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct DataClusterSpec {
+    /// Container image of every node type.
+    pub image: String,
+    /// The node types.
+    pub nodes: Vec<NodeSpec>,
+    /// Order in which node types roll out on upgrade (node names); the rest follow in spec order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollout_order: Vec<String>,
+    /// Stop writing children (status is still computed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+}
+
+/// One node type.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSpec {
+    /// Node type name (`controller`, `broker`, ...), part of every child's name.
+    pub name: String,
+    /// Workload kind.
+    #[serde(default)]
+    pub kind: WorkloadKind,
+    /// Number of pods.
+    pub replicas: i32,
+    /// Configuration rendered into the node type's ConfigMap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, String>,
+    /// Container ports (also exposed by the headless Service).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<i32>,
+    /// Persistent volume size (StatefulSet only), e.g. `10Gi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+}
+
+/// Workload kind of a node type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum WorkloadKind {
+    /// Stable identities and volumes.
+    #[default]
+    StatefulSet,
+    /// Stateless.
+    Deployment,
+}
+
+/// Observed state, written by the runtime.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DataClusterStatus {
+    /// Ready, Progressing, Degraded.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    /// The generation the status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Per node type: replicas, ready and updated replicas.
+    #[serde(default)]
+    pub nodes: BTreeMap<String, NodeStatus>,
+    /// Per rollout group readiness.
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupStatus>,
+}
+
+/// Replica counts of one node type.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStatus {
+    /// Desired replicas.
+    pub replicas: i64,
+    /// Ready replicas.
+    pub ready_replicas: i64,
+    /// Replicas at the current revision.
+    pub updated_replicas: i64,
+}
+
+/// Readiness of one rollout group.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GroupStatus {
+    /// Every workload of the group is ready.
+    pub ready: bool,
+    /// Why not.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// The CRD as YAML (what `datacluster crd` prints).
+pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
+    use kube::CustomResourceExt;
+    serde_yaml::to_string(&DataCluster::crd())
+}
