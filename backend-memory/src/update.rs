@@ -125,8 +125,20 @@ pub(crate) fn update_main(
     commit_update(state, kind, new)
 }
 
-/// Commits an update and finishes a deletion whose last finalizer went away.
-pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, new: Object) -> StoreResult<Arc<Object>> {
+/// Commits an update, or finishes the deletion when it empties a terminating object's finalizers.
+///
+/// Like the apiserver's `errEmptiedFinalizers` path (`deleteWithoutFinalizers`), the emptied object
+/// is never written: the stored object is removed in one revision, so watchers see only Deleted
+/// (carrying the last stored state), and the caller gets its body at the deletion's revision.
+pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, mut new: Object) -> StoreResult<Arc<Object>> {
+    if new.is_terminating()
+        && new.metadata.finalizers.as_ref().is_none_or(Vec::is_empty)
+        && let Some(old) = state.lookup(kind.slot, new.namespace().unwrap_or(""), new.name()).cloned()
+        && let Some(gone) = delete::remove_now(state, kind, &old)
+    {
+        new.metadata.resource_version.clone_from(&gone.metadata.resource_version);
+        return Ok(Arc::new(new));
+    }
     let stored = state.commit_put(kind.slot, new);
     if kind.slot == CRD_SLOT {
         crd::established(state, &stored);

@@ -299,11 +299,11 @@ async fn apply(store: &MemoryStore, op: &Op, model: &mut HashMap<ObjectRef, u64>
                     }
                     None => {
                         // A completed delete, or an update that removed the last finalizer of
-                        // a terminating object (written, then deleted at the next revision).
+                        // a terminating object (not written: deleted in that one revision).
                         prop_assert!(after >= rv, "{:?}: revision went back", op);
                         if !deleted {
                             prop_assert!(object.is_terminating(), "{:?}: object vanished", op);
-                            prop_assert_eq!(after, rv + 1, "{:?}: delete after the last finalizer", op);
+                            prop_assert_eq!(after, rv, "{:?}: the last finalizer's removal is the delete", op);
                         }
                         model.remove(&key);
                     }

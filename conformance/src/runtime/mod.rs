@@ -2,7 +2,7 @@
 //! steady state, drift repair, other managers' fields, orphans, cleanup, minimal writes).
 //!
 //! Each scenario is a plain `pub async fn(Arc<dyn ObjectStore>) -> CaseResult` in
-//! [`scenarios`]; a backend runs them all with [`crate::runtime_suite!`], one named test each
+//! [`mod@scenarios`]; a backend runs them all with [`crate::runtime_suite!`], one named test each
 //! (`runtime_<scenario>`). Like the store behaviours, each works in its own namespace, so they
 //! can share one real API server.
 
