@@ -133,10 +133,14 @@ pub(crate) fn update_main(
 pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, mut new: Object) -> StoreResult<Arc<Object>> {
     if new.is_terminating()
         && new.metadata.finalizers.as_ref().is_none_or(Vec::is_empty)
-        && let Some(old) = state.lookup(kind.slot, new.namespace().unwrap_or(""), new.name()).cloned()
+        && let Some(old) = state
+            .lookup(kind.slot, new.namespace().unwrap_or(""), new.name())
+            .cloned()
         && let Some(gone) = delete::remove_now(state, kind, &old)
     {
-        new.metadata.resource_version.clone_from(&gone.metadata.resource_version);
+        new.metadata
+            .resource_version
+            .clone_from(&gone.metadata.resource_version);
         return Ok(Arc::new(new));
     }
     let stored = state.commit_put(kind.slot, new);

@@ -237,13 +237,13 @@ async fn finalizers_and_graceful_deletion() {
     // Emptying the finalizers is the delete itself: no Modified for that update (as the
     // apiserver's deleteWithoutFinalizers), and the Deleted object is the last stored state.
     let kinds: Vec<&str> = [watch.next().await, watch.next().await, watch.next().await]
-    .iter()
-    .map(|e| match e {
-        Some(Ok(WatchEvent::Modified(_))) => "M",
-        Some(Ok(WatchEvent::Deleted(_))) => "D",
-        other => panic!("{other:?}"),
-    })
-    .collect();
+        .iter()
+        .map(|e| match e {
+            Some(Ok(WatchEvent::Modified(_))) => "M",
+            Some(Ok(WatchEvent::Deleted(_))) => "D",
+            other => panic!("{other:?}"),
+        })
+        .collect();
     assert_eq!(kinds, ["M", "M", "D"]);
 }
 

@@ -43,6 +43,8 @@
 #[macro_use]
 pub mod support;
 
+pub mod bench;
+
 pub mod apply;
 pub mod crd;
 pub mod create;

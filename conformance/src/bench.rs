@@ -1,0 +1,295 @@
+//! The reconcile benchmark workload, shared by every backend's benchmark so their figures
+//! compare: parents of the Widget kind, each with 4 node types and 3 children per node type
+//! (ConfigMap, headless Service, StatefulSet), 12 children per parent.
+//!
+//! Expected flow: [`BenchWorld::setup`] (namespace, CRDs, counted store, cache synced), then
+//! [`BenchWorld::create_parents`], then rounds of [`BenchWorld::reconcile_all`] with
+//! [`BenchWorld::mark_ready`] (plays the StatefulSet controller) and [`BenchWorld::settle`]
+//! (waits until the cache has caught up with the store) in between. Only the reconciles are the
+//! runtime's work; a benchmark times those and reads the request counts of the counted store.
+//!
+//! Errors: this is benchmark code; a failing call returns `Err(String)` naming the step.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership, config_hash};
+use operator_runtime_core::cache::{Cache, CacheConfig};
+use operator_runtime_core::clock::ManualClock;
+use operator_runtime_core::counting::{CountingStore, RequestCounts, Verb};
+use operator_runtime_core::events::MemoryRecorder;
+use operator_runtime_core::reconcile::{Operator, Reconciler, ReconcilerConfig, SpecError};
+use operator_runtime_core::store::{ListParams, WriteParams};
+use operator_runtime_core::{Object, ObjectRef, ObjectStore, ObjectStoreExt, TypeRef};
+use serde_json::{Value, json};
+
+use crate::support::{Ctx, kinds};
+
+/// The node types of every parent, in rollout order.
+pub const NODE_TYPES: [&str; 4] = ["controller", "broker", "server", "minion"];
+
+/// The counted store a benchmark reconciles through.
+pub type Counted = Arc<CountingStore<Arc<dyn ObjectStore>>>;
+
+/// The kinds each parent owns.
+pub fn owned_kinds() -> [TypeRef; 3] {
+    [
+        TypeRef::new("v1", "ConfigMap"),
+        TypeRef::new("v1", "Service"),
+        TypeRef::new("apps/v1", "StatefulSet"),
+    ]
+}
+
+/// The benchmark's operator: per node type a ConfigMap of 20 settings, a headless Service and
+/// a StatefulSet whose pod template carries the ConfigMap's hash; `spec.replicas.<node>`
+/// overrides the default of 3 replicas.
+pub struct ClusterOperator {
+    ownership: Ownership,
+}
+
+impl ClusterOperator {
+    /// The operator with field manager `manager`.
+    pub fn new(manager: &str) -> Self {
+        let mut ownership = Ownership::new(manager);
+        for kind in owned_kinds() {
+            ownership = ownership.owns(OwnedKind::namespaced(kind));
+        }
+        Self { ownership }
+    }
+}
+
+impl Operator for ClusterOperator {
+    fn parent_type(&self) -> TypeRef {
+        kinds::widget()
+    }
+
+    fn ownership(&self) -> &Ownership {
+        &self.ownership
+    }
+
+    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
+        let replicas = parent
+            .spec()
+            .and_then(|s| s.get("replicas"))
+            .cloned()
+            .unwrap_or(json!({}));
+        for node in NODE_TYPES {
+            set.declare_group(node)
+                .map_err(|e| SpecError::new("spec", e.to_string()))?;
+        }
+        let [cm_kind, svc_kind, sts_kind] = owned_kinds();
+        for node in NODE_TYPES {
+            let name = format!("{}-{node}", parent.name());
+            let ns = parent.namespace();
+            let config: serde_json::Map<String, Value> = (0..20)
+                .map(|i| {
+                    (
+                        format!("{node}.setting.{i}"),
+                        json!(format!("value-{i}-{}", "x".repeat(40))),
+                    )
+                })
+                .collect();
+            let cm = Object::new(&cm_kind, ns, &name).with("data", Value::Object(config));
+            let hash = config_hash(&cm);
+            let labels = json!({"app": name});
+            let svc = Object::new(&svc_kind, ns, &name).with(
+                "spec",
+                json!({"clusterIP": "None", "selector": labels, "ports": [{"name": "http", "port": 8080}]}),
+            );
+            let sts = Object::new(&sts_kind, ns, &name).with(
+                "spec",
+                json!({"replicas": replicas.get(node).cloned().unwrap_or(json!(3)), "serviceName": name,
+                    "selector": {"matchLabels": labels},
+                    "template": {"metadata": {"labels": labels, "annotations": {"config-hash": hash}},
+                        "spec": {"containers": [{"name": node, "image": "apache/pinot:1.2.0", "ports": [{"containerPort": 8080}]}]}}}),
+            );
+            for child in [cm, svc, sts] {
+                set.add(node, child)
+                    .map_err(|e| SpecError::new("spec", e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A store set up for the benchmark: its namespace, the counted store, the cache and the
+/// reconciler.
+pub struct BenchWorld {
+    /// The store without counting (setup, the simulated controller, settling).
+    pub store: Arc<dyn ObjectStore>,
+    /// The namespace every object lives in.
+    pub ns: String,
+    /// The store the reconciler and the cache go through.
+    pub counted: Counted,
+    /// The reconciler's cache.
+    pub cache: Cache,
+    /// The reconciler.
+    pub reconciler: Reconciler<ClusterOperator>,
+}
+
+impl BenchWorld {
+    /// Creates (or empties) the namespace of behaviour `name` (as [`Ctx::new`]), installs the
+    /// CRDs, starts the cache and waits until it is synced.
+    pub async fn setup(store: Arc<dyn ObjectStore>, name: &str) -> Result<Self, String> {
+        let cx = Ctx::new(store.as_ref(), name).await?;
+        cx.install_crds().await?;
+        let ns = cx.ns.clone();
+        let counted: Counted = Arc::new(CountingStore::new(Arc::clone(&store)));
+        let cache = Cache::new(Arc::clone(&counted), CacheConfig::default());
+        let reconciler = Reconciler::new(
+            counted.clone(),
+            cache.clone(),
+            Arc::new(MemoryRecorder::new()),
+            Arc::new(ManualClock::at_epoch()),
+            Arc::new(ClusterOperator::new("bench-operator")),
+            ReconcilerConfig::new("bench-operator"),
+        );
+        reconciler.track().map_err(|e| format!("track: {e}"))?;
+        cache.wait_all_synced().await.map_err(|e| format!("cache sync: {e}"))?;
+        Ok(Self {
+            store,
+            ns,
+            counted,
+            cache,
+            reconciler,
+        })
+    }
+
+    /// The key of parent `i`.
+    pub fn parent_key(&self, i: usize) -> ObjectRef {
+        ObjectRef::namespaced(kinds::widget(), &self.ns, format!("dc-{i:04}"))
+    }
+
+    /// Creates parents `0..parents` with an empty spec, straight into the store.
+    pub async fn create_parents(&self, parents: usize) -> Result<Vec<Arc<Object>>, String> {
+        let mut created = Vec::with_capacity(parents);
+        for i in 0..parents {
+            let key = self.parent_key(i);
+            let w = Object::new(&kinds::widget(), Some(&self.ns), &key.name).with("spec", json!({}));
+            let parent = self
+                .store
+                .create(&w, &WriteParams::default())
+                .await
+                .map_err(|e| format!("create parent {}: {e}", key.name))?;
+            created.push(parent);
+        }
+        Ok(created)
+    }
+
+    /// The children the operator wants for `parents`, as the reconciler would write them.
+    pub fn desired_children(&self, parents: &[Arc<Object>]) -> Result<Vec<Arc<Object>>, String> {
+        let operator = self.reconciler.operator();
+        let mut children = Vec::new();
+        for parent in parents {
+            let mut set = DesiredSet::new(parent, operator.ownership()).map_err(|e| e.to_string())?;
+            operator.desired(parent, &mut set).map_err(|e| e.to_string())?;
+            children.extend(set.children().map(|c| Arc::clone(&c.object)));
+        }
+        Ok(children)
+    }
+
+    /// Reconciles parents `0..parents` once each, in order; returns the writes they made.
+    pub async fn reconcile_all(&self, parents: usize) -> Result<usize, String> {
+        let mut writes = 0;
+        for i in 0..parents {
+            let report = self
+                .reconciler
+                .reconcile(&self.parent_key(i))
+                .await
+                .map_err(|e| format!("reconcile dc-{i:04}: {e}"))?;
+            writes += report.child_writes + usize::from(report.status_written) + usize::from(report.finalizer_written);
+        }
+        Ok(writes)
+    }
+
+    /// Plays the StatefulSet controller: every StatefulSet reports ready at its generation.
+    pub async fn mark_ready(&self) -> Result<(), String> {
+        let sts = &owned_kinds()[2];
+        let list = self
+            .store
+            .list_all(sts, &ListParams::in_namespace(&self.ns))
+            .await
+            .map_err(|e| format!("list StatefulSets: {e}"))?;
+        for s in list.items {
+            let r = s
+                .spec()
+                .and_then(|x| x.get("replicas"))
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            let status = json!({"observedGeneration": s.metadata.generation.unwrap_or(0), "replicas": r,
+                "readyReplicas": r, "updatedReplicas": r, "availableReplicas": r,
+                "currentRevision": "r1", "updateRevision": "r1"});
+            if s.status() != Some(&status) {
+                let mut u = (*s).clone();
+                u.body.insert("status".into(), status);
+                self.store
+                    .replace_status(&u, &WriteParams::default())
+                    .await
+                    .map_err(|e| format!("StatefulSet status {}: {e}", s.name()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the cache holds every object the store holds in the namespace (by
+    /// resourceVersion), polling every `poll` (zero: yield to the runtime between checks).
+    pub async fn settle(&self, poll: Duration) -> Result<(), String> {
+        loop {
+            let mut done = true;
+            for kind in self.reconciler.watched_types() {
+                let live = self
+                    .store
+                    .list_all(&kind, &ListParams::in_namespace(&self.ns))
+                    .await
+                    .map_err(|e| format!("list {kind}: {e}"))?;
+                let cached = self
+                    .cache
+                    .list(&kind, Some(&self.ns), None)
+                    .map_err(|e| format!("cache list {kind}: {e}"))?;
+                let same = live.items.len() == cached.len()
+                    && live
+                        .items
+                        .iter()
+                        .zip(&cached)
+                        .all(|(a, b)| a.resource_version() == b.resource_version());
+                done &= same;
+            }
+            if done {
+                return Ok(());
+            }
+            if poll.is_zero() {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::time::sleep(poll).await;
+            }
+        }
+    }
+
+    /// Sets `spec.replicas.broker = 5` on every parent, straight into the store.
+    pub async fn change_every_spec(&self, parents: usize) -> Result<(), String> {
+        for i in 0..parents {
+            let key = self.parent_key(i);
+            let mut p = (*self.store.get(&key).await.map_err(|e| format!("get {key}: {e}"))?).clone();
+            p.body.insert("spec".into(), json!({"replicas": {"broker": 5}}));
+            self.store
+                .replace(&p, &WriteParams::default())
+                .await
+                .map_err(|e| format!("spec change {key}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Prints one line of request counts.
+pub fn print_counts(label: &str, c: &RequestCounts) {
+    println!(
+        "{label:<34} requests {:>7}  writes {:>7}  (apply {:>6}, replace {:>5}, status {:>5}, reads {:>4}, watches {:>3})",
+        c.total(),
+        c.writes(),
+        c.verb(Verb::Patch),
+        c.verb(Verb::Replace),
+        c.verb(Verb::ReplaceStatus),
+        c.reads(),
+        c.verb(Verb::Watch),
+    );
+}
