@@ -48,8 +48,9 @@ use crate::cache::{Cache, TrackSpec};
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::events::{Event, EventRecorder, reason};
+use crate::metrics::Metrics;
 use crate::model::{Object, ObjectRef, TypeRef};
-use crate::plan::{Plan, PlanInputs, PlanPolicy, plan_with};
+use crate::plan::{Action as PlanAction, Plan, PlanInputs, PlanPolicy, plan_with};
 use crate::store::{ObjectStore, WriteParams};
 
 pub use conditions::GroupStatus;
@@ -177,6 +178,7 @@ pub struct Reconciler<O: Operator> {
     clock: Arc<dyn Clock>,
     operator: Arc<O>,
     config: ReconcilerConfig,
+    metrics: Option<Metrics>,
 }
 
 impl<O: Operator> Reconciler<O> {
@@ -196,7 +198,17 @@ impl<O: Operator> Reconciler<O> {
             clock,
             operator,
             config,
+            metrics: None,
         }
+    }
+
+    /// Records, in `metrics`, every child write skipped because the live object already matched
+    /// (`operator_runtime_writes_skipped_total` by kind). Share the runner's [`Metrics`] so one
+    /// `/metrics` endpoint shows both.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Tracks the parent kind and every owned kind in the cache (idempotent).
@@ -282,6 +294,11 @@ impl<O: Operator> Reconciler<O> {
             self.apply_plan(&parent, &plan).await?
         };
         report.child_writes = outcome.writes;
+        if let Some(metrics) = self.metrics.as_ref().filter(|_| !paused) {
+            for item in plan.items.iter().filter(|i| i.action == PlanAction::Unchanged) {
+                metrics.record_write_skipped(&item.key.type_ref.kind);
+            }
+        }
         for kind in &plan.skipped_kinds {
             let note = format!("cannot list {kind}: orphans of this kind are not cleaned up");
             self.emit(Event::warning(

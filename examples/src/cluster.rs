@@ -1,6 +1,10 @@
-//! `datacluster --kubeconfig PATH`: the same operator against a real cluster, through
-//! [`KubeStore`], until Ctrl-C. Events are written as events.k8s.io/v1 Events.
+//! `datacluster --kubeconfig PATH [--metrics-addr ADDR]`: the same operator against a real
+//! cluster, through [`KubeStore`], until Ctrl-C. Events are written as events.k8s.io/v1 Events.
+//! With `--metrics-addr` (say `127.0.0.1:8080`), [`crate::serve`] answers `/metrics`,
+//! `/healthz` and `/readyz` there: reconciles by result and their durations, queue depth,
+//! backend requests by verb and kind, and child writes skipped because the hash matched.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -9,11 +13,13 @@ use operator_runtime_core::cache::{Cache, CacheConfig};
 use operator_runtime_core::clock::{Clock, Timestamp};
 use operator_runtime_core::controller::Controller;
 use operator_runtime_core::events::StoreEventRecorder;
+use operator_runtime_core::metrics::{InstrumentedStore, Metrics};
 use operator_runtime_core::reconcile::{ReconcileError, Reconciler, ReconcilerConfig};
 use operator_runtime_core::{Action, Object, ObjectStore};
 use operator_runtime_kube::KubeStore;
 
 use crate::operator::{DataClusterOperator, OPERATOR_NAME, data_cluster_type};
+use crate::serve::{Probes, serve};
 
 /// The wall clock: only a binary reads it; the library takes time as an argument.
 struct SystemClock;
@@ -24,8 +30,9 @@ impl Clock for SystemClock {
     }
 }
 
-/// Runs the operator against the cluster of the kubeconfig at `path`.
-pub fn run(path: &str) -> ExitCode {
+/// Runs the operator against the cluster of the kubeconfig at `path`; with `metrics_addr`,
+/// also serves `/metrics`, `/healthz` and `/readyz` on it.
+pub fn run(path: &str, metrics_addr: Option<SocketAddr>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -33,7 +40,7 @@ pub fn run(path: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run_async(path)) {
+    match runtime.block_on(run_async(path, metrics_addr)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -42,13 +49,14 @@ pub fn run(path: &str) -> ExitCode {
     }
 }
 
-async fn run_async(path: &str) -> Result<(), String> {
+async fn run_async(path: &str, metrics_addr: Option<SocketAddr>) -> Result<(), String> {
     let kubeconfig = Kubeconfig::read_from(path).map_err(|e| format!("reading {path}: {e}"))?;
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .map_err(|e| format!("kubeconfig {path}: {e}"))?;
     let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
-    let store: Arc<dyn ObjectStore> = Arc::new(KubeStore::new(client));
+    let metrics = Metrics::new();
+    let store: Arc<dyn ObjectStore> = Arc::new(InstrumentedStore::new(KubeStore::new(client), metrics.clone()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cache = Cache::new(Arc::clone(&store), CacheConfig::default());
     let recorder = StoreEventRecorder::new(Arc::clone(&store), Arc::clone(&clock), OPERATOR_NAME, OPERATOR_NAME);
@@ -59,9 +67,29 @@ async fn run_async(path: &str) -> Result<(), String> {
         clock,
         Arc::new(DataClusterOperator::default()),
         ReconcilerConfig::new(OPERATOR_NAME),
-    );
+    )
+    .with_metrics(metrics.clone());
     reconciler.track().map_err(|e| e.to_string())?;
-    let mut controller = Controller::new(Arc::new(cache), data_cluster_type());
+    if let Some(addr) = metrics_addr {
+        let probes = Probes::new(metrics.clone());
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("binding the metrics endpoint on {addr}: {e}"))?;
+        println!("serving /metrics, /healthz and /readyz on http://{addr}");
+        let served = probes.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve(listener, served, std::future::pending()).await {
+                eprintln!("metrics endpoint stopped: {e}");
+            }
+        });
+        let cache = cache.clone();
+        tokio::spawn(async move {
+            if cache.wait_all_synced().await.is_ok() {
+                probes.set_ready();
+            }
+        });
+    }
+    let mut controller = Controller::new(Arc::new(cache), data_cluster_type()).with_metrics(metrics);
     for kind in reconciler.watched_types().into_iter().skip(1) {
         controller = controller.owns(kind);
     }

@@ -2,6 +2,7 @@
 //!
 //! - [`crd`]: the `DataCluster` custom resource (a Pinot-like data application).
 //! - [`operator`]: its operator (`Operator` implementation: spec -> children -> status).
+//! - [`serve`]: the opt-in `/metrics`, `/healthz` and `/readyz` endpoint.
 //! - [`simulator`]: plays the StatefulSet/Deployment controllers on the memory backend.
 //! - [`story`]: the whole life of a DataCluster, run by `cargo run -p operator-runtime-examples
 //!   --bin datacluster`.
@@ -9,6 +10,7 @@
 pub mod cluster;
 pub mod crd;
 pub mod operator;
+pub mod serve;
 pub mod simulator;
 pub mod story;
 

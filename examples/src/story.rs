@@ -12,6 +12,7 @@ use operator_runtime_core::clock::{Clock, Timestamp};
 use operator_runtime_core::controller::{Controller, ControllerConfig};
 use operator_runtime_core::counting::{CountingStore, RequestCounts};
 use operator_runtime_core::events::MemoryRecorder;
+use operator_runtime_core::metrics::Metrics;
 use operator_runtime_core::reconcile::{ReconcileError, Reconciler, ReconcilerConfig};
 use operator_runtime_core::store::{DeleteParams, ListParams, Patch, PatchParams, WriteParams};
 use operator_runtime_core::{Action, Object, ObjectRef, ObjectStore, ObjectStoreExt, TypeRef};
@@ -77,6 +78,15 @@ pub struct Summary {
     pub objects: Vec<(String, usize)>,
     /// Virtual time the story took.
     pub virtual_time: Duration,
+    /// The runner's and the reconciler's metrics (what `/metrics` would serve).
+    pub metrics: Metrics,
+}
+
+impl Summary {
+    /// Child writes skipped because the live object already matched (hash and fields).
+    pub fn writes_skipped(&self) -> u64 {
+        owned_kinds().iter().map(|k| self.metrics.writes_skipped(&k.kind)).sum()
+    }
 }
 
 struct Ctx {
@@ -293,6 +303,7 @@ pub async fn run_story(log: Log) -> Result<Summary, StoryError> {
     let counted = Arc::new(CountingStore::new(raw.clone()));
     let cache = Cache::new(Arc::clone(&counted), CacheConfig::default());
     let events = MemoryRecorder::new();
+    let metrics = Metrics::new();
     let reconciler = Reconciler::new(
         counted.clone(),
         cache.clone(),
@@ -300,10 +311,12 @@ pub async fn run_story(log: Log) -> Result<Summary, StoryError> {
         clock,
         Arc::new(DataClusterOperator::default()),
         ReconcilerConfig::new(OPERATOR_NAME),
-    );
+    )
+    .with_metrics(metrics.clone());
     reconciler.track().map_err(|e| setup(e.to_string()))?;
     let mut controller = Controller::new(Arc::new(cache.clone()), data_cluster_type())
-        .with_config(ControllerConfig::default().with_seed(7));
+        .with_config(ControllerConfig::default().with_seed(7))
+        .with_metrics(metrics.clone());
     for kind in owned_kinds() {
         controller = controller.owns(kind);
     }
@@ -349,6 +362,7 @@ pub async fn run_story(log: Log) -> Result<Summary, StoryError> {
         requests: world.counted.snapshot(),
         objects,
         virtual_time: start.elapsed(),
+        metrics,
     })
 }
 
@@ -561,12 +575,17 @@ pub fn render_summary(s: &Summary) -> String {
         s.requests.reads(),
         s.requests.writes()
     );
+    let _ = writeln!(
+        out,
+        "  writes skipped      {} (child already matched its desired hash and fields)",
+        s.writes_skipped()
+    );
     let _ = writeln!(out, "  virtual time        {}s", s.virtual_time.as_secs());
     let objects: Vec<String> = s.objects.iter().map(|(k, n)| format!("{k}={n}")).collect();
     let _ = writeln!(out, "  objects left        {}", objects.join(" "));
     let _ = writeln!(out, "  requests by verb/kind:");
     for (verb, kind, n) in s.requests.iter() {
-        let _ = writeln!(out, "    {verb:<14} {:<28} {n}", kind.to_string());
+        let _ = writeln!(out, "    {verb:<14} {:<40} {n}", kind.to_string());
     }
     out
 }

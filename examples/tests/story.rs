@@ -29,4 +29,14 @@ async fn the_whole_story_passes() {
     }
     // Reads are served by the cache: only the initial lists hit the backend.
     assert_eq!(summary.requests.verb(operator_runtime_core::counting::Verb::Get), 0);
+    // Reconciles after convergence skip every child write: the hash matched.
+    assert!(summary.writes_skipped() > 0, "no skipped write recorded");
+    let text = summary.metrics.encode_text().unwrap();
+    let success = format!(
+        r#"operator_runtime_reconciles_total{{controller="{}",result="success"}}"#,
+        operator_runtime_examples::operator::data_cluster_type()
+            .kind
+            .to_lowercase()
+    );
+    assert!(text.contains(&success), "missing {success} in\n{text}");
 }

@@ -3,7 +3,8 @@
 //! - no arguments: runs the whole story on the in-memory backend (virtual time) and exits 0
 //!   when every step reached its expected state;
 //! - `crd`: prints the CustomResourceDefinition as YAML;
-//! - `--kubeconfig PATH`: runs the operator against a real cluster until Ctrl-C.
+//! - `--kubeconfig PATH [--metrics-addr ADDR]`: runs the operator against a real cluster until
+//!   Ctrl-C; with `--metrics-addr`, serves `/metrics`, `/healthz` and `/readyz` on `ADDR`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,16 +25,23 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some("--kubeconfig") => match args.get(1) {
-            Some(path) => operator_runtime_examples::cluster::run(path),
-            None => usage("--kubeconfig needs a path"),
+        Some("--kubeconfig") => match (args.get(1), &args[2.min(args.len())..]) {
+            (Some(path), []) => operator_runtime_examples::cluster::run(path, None),
+            (Some(path), [flag, addr]) if flag == "--metrics-addr" => match addr.parse() {
+                Ok(addr) => operator_runtime_examples::cluster::run(path, Some(addr)),
+                Err(e) => usage(&format!(
+                    "--metrics-addr {addr:?}: {e} (expected HOST:PORT, e.g. 127.0.0.1:8080)"
+                )),
+            },
+            (Some(_), rest) => usage(&format!("unexpected arguments {rest:?}")),
+            (None, _) => usage("--kubeconfig needs a path"),
         },
         Some(other) => usage(&format!("unknown argument {other:?}")),
     }
 }
 
 fn usage(why: &str) -> ExitCode {
-    eprintln!("error: {why}\nusage: datacluster [crd | --kubeconfig PATH]");
+    eprintln!("error: {why}\nusage: datacluster [crd | --kubeconfig PATH [--metrics-addr HOST:PORT]]");
     ExitCode::from(2)
 }
 
