@@ -135,6 +135,11 @@ async fn run() -> Result<(), String> {
         ratio(resync_counts.total(), base_resync_counts.total())
     );
     println!(
+        "ratio of time, runtime reconciles / baseline apply loop: converge {:.2}x, resync {:.3}x",
+        converge.as_secs_f64() / base_converge.as_secs_f64(),
+        resync.as_secs_f64() / base_resync.as_secs_f64()
+    );
+    println!(
         "converge writes per parent: {:.2} ({} child applies, {} finalizer replaces, {} status writes)",
         converge_counts.writes() as f64 / parents as f64,
         converge_counts.verb(Verb::Patch),

@@ -254,7 +254,9 @@ impl<S: ObjectStore> EventRecorder for StoreEventRecorder<S> {
             None => {
                 let mut obj = self.event_object(&event, "", 1);
                 obj.metadata.name = None;
-                obj.metadata.generate_name = Some(format!("{}.", truncate(&event.regarding.name, 200)));
+                // The server validates the prefix as a name once a trailing '-' is masked: a trailing
+                // '.' (kube-runtime's `name.hex` style) is Invalid as a generateName.
+                obj.metadata.generate_name = Some(format!("{}-", truncate(&event.regarding.name, 200)));
                 let created = self.store.create(&obj, &WriteParams::default()).await?;
                 let mut series = self.series.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 series.insert(event, (created.name().to_owned(), 1));

@@ -33,6 +33,13 @@ impl Clock for SystemClock {
 /// Runs the operator against the cluster of the kubeconfig at `path`; with `metrics_addr`,
 /// also serves `/metrics`, `/healthz` and `/readyz` on it.
 pub fn run(path: &str, metrics_addr: Option<SocketAddr>) -> ExitCode {
+    // Logs of the runner, the cache and failed event writes; RUST_LOG overrides the level.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -107,7 +114,7 @@ async fn run_async(path: &str, metrics_addr: Option<SocketAddr>) -> Result<(), S
 async fn reconcile(parent: Arc<Object>, r: Arc<Reconciler<DataClusterOperator>>) -> Result<Action, ReconcileError> {
     let report = r.reconcile(&parent.object_ref()).await?;
     if let Some(plan) = report.plan.as_ref().filter(|p| !p.is_converged()) {
-        println!("{}: {plan}", parent.object_ref());
+        println!("{plan}");
     }
     Ok(report.action.unwrap_or_else(Action::await_change))
 }

@@ -263,3 +263,57 @@ pub async fn spec_change_writes_changed_children_and_one_status(store: Arc<dyn O
     })?;
     Ok(Outcome::Passed)
 }
+
+/// `StoreEventRecorder` writes an events.k8s.io/v1 Event the server accepts (generated name,
+/// regarding and related references, reason, note), and a repeat of the same event becomes a
+/// series on that one object instead of a second Event.
+pub async fn store_event_recorder_writes_events_and_folds_repeats(store: Arc<dyn ObjectStore>) -> CaseResult {
+    use operator_runtime_core::clock::ManualClock;
+    use operator_runtime_core::events::{Event, EventRecorder, StoreEventRecorder, reason};
+    use operator_runtime_core::store::ListParams;
+    use operator_runtime_core::{ObjectStoreExt, TypeRef};
+
+    let w = World::new(Arc::clone(&store), "runtime-store-event-recorder").await?;
+    let parent = w.create(&w.widget("we", two_nodes())).await?;
+    let child = w.key(&config_map(), "we-broker");
+    let recorder = StoreEventRecorder::new(
+        Arc::clone(&store),
+        Arc::new(ManualClock::at_epoch()),
+        "test.operator-runtime.io/recorder",
+        "test-1",
+    );
+    let event = Event::normal(
+        reason::CREATED,
+        "Create",
+        "created ConfigMap we-broker",
+        parent.object_ref(),
+    )
+    .related_to(child);
+    recorder
+        .record(event.clone())
+        .await
+        .map_err(|e| format!("first record: {e}"))?;
+    recorder.record(event).await.map_err(|e| format!("repeat: {e}"))?;
+    let events = store
+        .list_all(
+            &TypeRef::new("events.k8s.io/v1", "Event"),
+            &ListParams::in_namespace(&w.ns),
+        )
+        .await
+        .map_err(|e| format!("list events: {e}"))?;
+    ensure(events.items.len() == 1, || {
+        format!("expected one Event, got {}", events.items.len())
+    })?;
+    let e = &events.items[0];
+    for (path, got, want) in [
+        ("reason", &e.body["reason"], json!("Created")),
+        ("note", &e.body["note"], json!("created ConfigMap we-broker")),
+        ("type", &e.body["type"], json!("Normal")),
+        ("regarding.name", &e.body["regarding"]["name"], json!("we")),
+        ("related.name", &e.body["related"]["name"], json!("we-broker")),
+        ("series.count", &e.body["series"]["count"], json!(2)),
+    ] {
+        ensure(*got == want, || format!("{path}: {got} (want {want})"))?;
+    }
+    Ok(Outcome::Passed)
+}
