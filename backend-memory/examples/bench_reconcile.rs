@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use operator_runtime_conformance::bench::{BenchWorld, NODE_TYPES, print_counts};
+use operator_runtime_core::ObjectStore;
 use operator_runtime_core::counting::Verb;
 use operator_runtime_core::store::WriteParams;
-use operator_runtime_core::{ObjectStore, ObjectStoreExt};
 use operator_runtime_memory::MemoryStore;
 
 #[tokio::main(flavor = "current_thread")]
