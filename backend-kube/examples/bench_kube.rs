@@ -57,20 +57,8 @@ async fn run() -> Result<(), String> {
     let created = world.create_parents(parents).await?;
     world.settle(SETTLE_POLL).await?;
     let before = world.counted.snapshot();
-    let mut converge = Duration::ZERO;
-    let mut rounds = 0;
-    loop {
-        rounds += 1;
-        let t = Instant::now();
-        let writes = world.reconcile_all(parents).await?;
-        converge += t.elapsed();
-        // No StatefulSet controller runs on the test control plane: play it.
-        world.mark_ready().await?;
-        world.settle(SETTLE_POLL).await?;
-        if writes == 0 || rounds > 10 {
-            break;
-        }
-    }
+    // No StatefulSet controller runs on the test control plane: `converge` plays it.
+    let (converge, rounds) = world.converge(parents, SETTLE_POLL).await?;
     let converge_counts = world.counted.snapshot().since(&before);
     println!(
         "converge: {:.2}s of reconciles in {rounds} rounds (incl. the last, write-free round)",

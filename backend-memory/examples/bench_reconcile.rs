@@ -61,21 +61,9 @@ async fn run() -> Result<(), String> {
     world.create_parents(parents).await?;
     world.settle(Duration::ZERO).await?;
     let before = world.counted.snapshot();
-    let mut converge = Duration::ZERO;
-    let mut rounds = 0;
-    loop {
-        rounds += 1;
-        // Only the reconciles are timed; the simulated StatefulSet controller and the wait for
-        // the cache are not the runtime's work.
-        let t = Instant::now();
-        let writes = world.reconcile_all(parents).await?;
-        converge += t.elapsed();
-        world.mark_ready().await?;
-        world.settle(Duration::ZERO).await?;
-        if writes == 0 || rounds > 10 {
-            break;
-        }
-    }
+    // Only the reconciles are timed; the simulated StatefulSet controller and the wait for the
+    // cache are not the runtime's work.
+    let (converge, rounds) = world.converge(parents, Duration::ZERO).await?;
     let c = world.counted.snapshot().since(&before);
     println!(
         "converge: {:.3}s in {rounds} rounds (incl. the last, write-free round); ratio to baseline {:.2}x",

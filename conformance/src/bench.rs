@@ -202,6 +202,26 @@ impl BenchWorld {
         Ok(writes)
     }
 
+    /// Reconciles every parent in rounds until a round writes nothing (at most 10 rounds),
+    /// playing the StatefulSet controller and settling the cache between rounds. Returns the
+    /// time spent in reconciles alone (not the simulated controller, not the settling) and the
+    /// number of rounds, the last (write-free) one included.
+    pub async fn converge(&self, parents: usize, poll: Duration) -> Result<(Duration, usize), String> {
+        let mut spent = Duration::ZERO;
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            let t = std::time::Instant::now();
+            let writes = self.reconcile_all(parents).await?;
+            spent += t.elapsed();
+            self.mark_ready().await?;
+            self.settle(poll).await?;
+            if writes == 0 || rounds > 10 {
+                return Ok((spent, rounds));
+            }
+        }
+    }
+
     /// Plays the StatefulSet controller: every StatefulSet reports ready at its generation.
     pub async fn mark_ready(&self) -> Result<(), String> {
         let sts = &owned_kinds()[2];
