@@ -59,7 +59,7 @@ impl KubeStore {
                 server_side_apply: ApplySupport::Full,
                 garbage_collection: true,
                 namespace_deletion: true,
-                schema_validation: true,
+                schema_validation: operator_runtime_core::store::SchemaValidation::Full,
                 dry_run: true,
                 bookmarks: true,
                 eventually_consistent_gc: true,

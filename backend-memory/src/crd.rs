@@ -3,6 +3,8 @@
 //! `NamesAccepted` and `Established` conditions the in-server controllers set, and deleting
 //! it removes every custom resource of the kind and stops serving it.
 
+use std::sync::Arc;
+
 use operator_runtime_core::store::KindInfo;
 use operator_runtime_core::{Object, TypeRef};
 use serde_json::{Value, json};
@@ -18,8 +20,8 @@ struct CrdShape<'a> {
     kind: &'a str,
     plural: &'a str,
     namespaced: bool,
-    /// (version, status subresource) for every served version.
-    versions: Vec<(&'a str, bool)>,
+    /// (version, status subresource, openAPIV3Schema) for every served version.
+    versions: Vec<(&'a str, bool, Option<&'a Value>)>,
 }
 
 fn shape(crd: &Object) -> Option<CrdShape<'_>> {
@@ -33,7 +35,8 @@ fn shape(crd: &Object) -> Option<CrdShape<'_>> {
         .filter_map(|v| {
             let name = v.get("name")?.as_str()?;
             let status = v.get("subresources").and_then(|s| s.get("status")).is_some();
-            Some((name, status))
+            let schema = v.get("schema").and_then(|s| s.get("openAPIV3Schema"));
+            Some((name, status, schema))
         })
         .collect();
     Some(CrdShape {
@@ -72,7 +75,7 @@ pub(crate) fn established(state: &mut State, crd: &Object) {
     let Some(s) = shape(crd) else { return };
     let revision = state.revision;
     let mut served = Vec::with_capacity(s.versions.len());
-    for (version, status) in &s.versions {
+    for (version, status, schema) in &s.versions {
         let type_ref = TypeRef::new(format!("{}/{version}", s.group), s.kind);
         served.push(type_ref.clone());
         state.kinds.insert_custom(
@@ -84,6 +87,7 @@ pub(crate) fn established(state: &mut State, crd: &Object) {
             },
             Some(crd.name().to_owned()),
             revision,
+            schema.map(|s| Arc::new(s.clone())),
         );
     }
     state.kinds.retain_crd_versions(crd.name(), &served);
@@ -101,7 +105,7 @@ pub(crate) fn established(state: &mut State, crd: &Object) {
             condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
         ],
         "acceptedNames": names,
-        "storedVersions": s.versions.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        "storedVersions": s.versions.iter().map(|(v, _, _)| *v).collect::<Vec<_>>(),
     });
     if crd.body.get("status") == Some(&status) {
         return;

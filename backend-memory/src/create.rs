@@ -13,7 +13,7 @@ use crate::meta::{generate_name, new_uid, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, name_error, validate_meta};
-use crate::{crd, kinds};
+use crate::{crd, kinds, schema};
 
 /// How many generated names are tried before giving up (the server retries on collision).
 const GENERATE_NAME_ATTEMPTS: usize = 8;
@@ -103,6 +103,9 @@ pub(crate) fn create_as(
         obj.body.insert("status".into(), json!({"phase": "Active"}));
     }
 
+    if let Some(schema) = &kind.schema {
+        schema::prune_and_default(schema, &mut obj.body);
+    }
     let mut causes = Causes::default();
     let generate = obj.metadata.generate_name.clone().filter(|g| !g.is_empty());
     let named = obj.metadata.name.as_deref().is_some_and(|n| !n.is_empty());
@@ -111,6 +114,9 @@ pub(crate) fn create_as(
         return causes.fail(kind_name, "");
     }
     validate_meta(&obj, &mut causes);
+    if let Some(schema) = &kind.schema {
+        schema::validate(schema, &obj.body, &mut causes);
+    }
     if kind.slot == kinds::CRD_SLOT {
         crd::validate(&obj, &mut causes);
     }

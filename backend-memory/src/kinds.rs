@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use operator_runtime_core::TypeRef;
 use operator_runtime_core::store::KindInfo;
+use serde_json::Value;
 
 /// Which validation rule applies to `metadata.name`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +43,9 @@ pub(crate) struct KindSpec {
     /// The revision at which the kind started being served: like the API server's watch
     /// cache, which starts at its initial list, a watch from an older revision gets 410.
     pub served_since: u64,
+    /// The CRD version's `openAPIV3Schema` (custom resources only): pruning, defaults and
+    /// validation (see [`crate::schema`]).
+    pub schema: Option<Arc<Value>>,
 }
 
 /// Well-known type references.
@@ -231,6 +235,7 @@ impl KindRegistry {
             name_rule,
             from_crd,
             served_since: 0,
+            schema: None,
         });
         self.by_type
             .entry(spec.info.type_ref.api_version.clone())
@@ -242,11 +247,18 @@ impl KindRegistry {
     /// Registers a kind the way a custom resource is served (generation on, conditional updates).
     /// `revision` is when it starts being served; re-registering a served kind keeps the
     /// original start.
-    pub fn insert_custom(&mut self, info: KindInfo, from_crd: Option<String>, revision: u64) -> Arc<KindSpec> {
+    pub fn insert_custom(
+        &mut self,
+        info: KindInfo,
+        from_crd: Option<String>,
+        revision: u64,
+        schema: Option<Arc<Value>>,
+    ) -> Arc<KindSpec> {
         let served_since = self.get(&info.type_ref).map_or(revision, |k| k.served_since);
         let spec = self.insert(info, true, false, NameRule::Subdomain, from_crd);
         let spec = Arc::new(KindSpec {
             served_since,
+            schema,
             ..KindSpec::clone(&spec)
         });
         self.by_type
@@ -319,10 +331,11 @@ mod tests {
             namespaced: true,
             status_subresource: false,
         };
-        let a = reg.insert_custom(info("v1"), Some("foos.x.io".into()), 5);
-        let b = reg.insert_custom(info("v2"), Some("foos.x.io".into()), 6);
+        let a = reg.insert_custom(info("v1"), Some("foos.x.io".into()), 5, None);
+        let b = reg.insert_custom(info("v2"), Some("foos.x.io".into()), 6, None);
         assert_eq!(
-            reg.insert_custom(info("v1"), Some("foos.x.io".into()), 9).served_since,
+            reg.insert_custom(info("v1"), Some("foos.x.io".into()), 9, None)
+                .served_since,
             5
         );
         assert_eq!(a.slot, b.slot);

@@ -12,7 +12,10 @@
 //! paginated lists served at one revision, watches with bounded history, selector-aware
 //! events and bookmarks, merge and JSON patches, a subset of server-side apply (see
 //! [`apply`] module), dry-run, and CRDs registered from CustomResourceDefinition
-//! objects.
+//! objects, whose structural schema is enforced on custom resources like the API server does:
+//! unknown fields pruned, defaults applied, types, bounds, lengths, `enum` and `required`
+//! checked (an `Invalid` error with one cause per field). CEL rules, `pattern` and `format`
+//! are not evaluated (`Capabilities::schema_validation` is `Structural`).
 //!
 //! ```
 //! # tokio_test_block(async {
@@ -42,6 +45,7 @@ mod kinds;
 mod meta;
 mod patch;
 mod read;
+mod schema;
 mod selectors;
 mod size;
 mod state;
@@ -55,8 +59,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use operator_runtime_core::clock::{Clock, ManualClock};
 use operator_runtime_core::store::{
-    ApplySupport, Capabilities, DeleteOutcome, DeleteParams, KindInfo, ListParams, Patch, PatchParams, StoreResult,
-    WatchParams, WatchStream, WriteParams,
+    ApplySupport, Capabilities, DeleteOutcome, DeleteParams, KindInfo, ListParams, Patch, PatchParams,
+    SchemaValidation, StoreResult, WatchParams, WatchStream, WriteParams,
 };
 use operator_runtime_core::{Object, ObjectList, ObjectRef, ObjectStore, TypeRef};
 use rand::SeedableRng;
@@ -215,7 +219,7 @@ impl MemoryStore {
     pub fn register_kind(&self, info: KindInfo) {
         let mut state = self.lock();
         let revision = state.revision;
-        state.kinds.insert_custom(info, None, revision);
+        state.kinds.insert_custom(info, None, revision, None);
     }
 
     /// Number of open watches (diagnostics).
@@ -232,7 +236,7 @@ impl ObjectStore for MemoryStore {
             server_side_apply: ApplySupport::Subset,
             garbage_collection: true,
             namespace_deletion: true,
-            schema_validation: false,
+            schema_validation: SchemaValidation::Structural,
             dry_run: true,
             bookmarks: true,
             eventually_consistent_gc: false,

@@ -14,7 +14,7 @@ use crate::meta::keep_system_fields;
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, validate_meta};
-use crate::{crd, delete};
+use crate::{crd, delete, schema};
 
 /// Whether an empty resourceVersion is acceptable for this write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,12 +86,18 @@ pub(crate) fn update_main(
             None => new.body.remove("spec"),
         };
     }
+    if let Some(schema) = &kind.schema {
+        schema::prune_and_default(schema, &mut new.body);
+    }
     if kind.uses_generation && new.body != old.body {
         new.metadata.generation = Some(old.metadata.generation.unwrap_or(0) + 1);
     }
 
     let mut causes = Causes::default();
     validate_meta(&new, &mut causes);
+    if let Some(schema) = &kind.schema {
+        schema::validate(schema, &new.body, &mut causes);
+    }
     if old.is_terminating() {
         let added: Vec<&String> = new
             .metadata
@@ -195,6 +201,12 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
     };
     if body.metadata.managed_fields.is_some() {
         new.metadata.managed_fields = body.metadata.managed_fields;
+    }
+    if let Some(schema) = &kind.schema {
+        schema::prune_and_default(schema, &mut new.body);
+        let mut causes = Causes::default();
+        schema::validate(schema, &new.body, &mut causes);
+        causes.into_result(&kind.info.type_ref.kind, new.name())?;
     }
     if new == *old {
         return Ok(old);

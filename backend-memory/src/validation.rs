@@ -96,6 +96,10 @@ impl Causes {
             format!("Required value: {detail}"),
         ));
     }
+    /// Adds a cause as it is (reason, field path, full message).
+    pub fn push(&mut self, reason: &str, field: &str, message: String) {
+        self.0.push(StatusCause::new(reason, field, message));
+    }
     /// Adds a forbidden cause.
     pub fn forbidden(&mut self, field: &str, detail: &str) {
         self.0.push(StatusCause::new(

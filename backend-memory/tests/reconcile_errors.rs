@@ -74,7 +74,7 @@ fn caps(ssa: ApplySupport) -> Capabilities {
         server_side_apply: ssa,
         garbage_collection: true,
         namespace_deletion: true,
-        schema_validation: false,
+        schema_validation: operator_runtime_core::store::SchemaValidation::None,
         dry_run: true,
         bookmarks: false,
         eventually_consistent_gc: false,

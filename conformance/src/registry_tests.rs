@@ -38,7 +38,7 @@ impl ObjectStore for Unreachable {
             server_side_apply: operator_runtime_core::store::ApplySupport::None,
             garbage_collection: false,
             namespace_deletion: false,
-            schema_validation: false,
+            schema_validation: operator_runtime_core::store::SchemaValidation::None,
             dry_run: false,
             bookmarks: false,
             eventually_consistent_gc: false,

@@ -131,7 +131,7 @@ impl ObjectStore for ReplayStore {
             server_side_apply: ApplySupport::None,
             garbage_collection: false,
             namespace_deletion: false,
-            schema_validation: false,
+            schema_validation: operator_runtime_core::store::SchemaValidation::None,
             dry_run: false,
             bookmarks: false,
             eventually_consistent_gc: false,

@@ -234,6 +234,18 @@ pub enum ApplySupport {
     Full,
 }
 
+/// How a backend checks custom resources against their CRD's OpenAPI v3 schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaValidation {
+    /// Custom resources are stored as sent.
+    None,
+    /// The structural schema: unknown fields pruned, defaults applied, types, bounds, lengths,
+    /// `enum` and `required` checked. No CEL rules (`x-kubernetes-validations`).
+    Structural,
+    /// Structural plus CEL rules: the real API server.
+    Full,
+}
+
 /// What a backend supports; conformance cases consult it instead of `cfg`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Capabilities {
@@ -246,7 +258,7 @@ pub struct Capabilities {
     /// A namespace controller finishes namespace deletion.
     pub namespace_deletion: bool,
     /// CRD OpenAPI validation, pruning and defaulting.
-    pub schema_validation: bool,
+    pub schema_validation: SchemaValidation,
     /// Dry-run writes.
     pub dry_run: bool,
     /// Bookmark events may be sent.

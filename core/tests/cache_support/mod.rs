@@ -220,7 +220,7 @@ impl ObjectStore for ScriptedStore {
             server_side_apply: ApplySupport::None,
             garbage_collection: false,
             namespace_deletion: false,
-            schema_validation: false,
+            schema_validation: operator_runtime_core::store::SchemaValidation::None,
             dry_run: false,
             bookmarks: true,
             eventually_consistent_gc: false,

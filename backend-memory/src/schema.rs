@@ -1,0 +1,423 @@
+//! Custom resources against their CRD's structural OpenAPI v3 schema, in the API server's
+//! order: prune unknown fields, apply defaults, then validate.
+//!
+//! What is implemented (the apiextensions-apiserver behaviour for structural schemas):
+//! - **Pruning**: a field not named in `properties` (and with no `additionalProperties`) is
+//!   dropped, at any depth, except below `x-kubernetes-preserve-unknown-fields: true` and
+//!   below `x-kubernetes-embedded-resource` / `x-kubernetes-int-or-string` nodes' unknown
+//!   parts. `apiVersion`, `kind` and `metadata` at the root are never pruned.
+//! - **Defaulting**: a missing property with a `default` gets a copy of it, then its own
+//!   defaults and pruning apply (defaults run after pruning, like the server's).
+//! - **Validation**: `type` (object, array, string, integer, number, boolean) with `nullable`
+//!   and `x-kubernetes-int-or-string`; `required`; `enum`; `minimum` / `maximum` (and the
+//!   exclusive forms); `minLength` / `maxLength`; `minItems` / `maxItems`; `minProperties` /
+//!   `maxProperties`. Each violation is one cause, with the field path and the server's wording.
+//!
+//! Not implemented: CEL rules (`x-kubernetes-validations`), `pattern`, `format`, `uniqueItems`,
+//! `allOf` / `anyOf` / `oneOf` / `not`, list-type and map-type checks. The backend says so
+//! through `Capabilities::schema_validation` = `Structural`.
+
+use serde_json::{Map, Value};
+
+use crate::validation::Causes;
+
+/// Root fields every object has, outside the schema's reach.
+const ROOT_META: [&str; 3] = ["apiVersion", "kind", "metadata"];
+
+/// Prunes unknown fields and applies defaults to `body` (an object's fields other than
+/// `apiVersion`, `kind` and `metadata`), as the server does when it decodes a request.
+pub(crate) fn prune_and_default(schema: &Value, body: &mut Map<String, Value>) {
+    if preserves_unknown(schema) {
+        default_properties(schema, body);
+        return;
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    body.retain(|k, _| ROOT_META.contains(&k.as_str()) || properties.is_some_and(|p| p.contains_key(k)));
+    default_properties(schema, body);
+}
+
+fn preserves_unknown(schema: &Value) -> bool {
+    let flag = |name: &str| schema.get(name).and_then(Value::as_bool).unwrap_or(false);
+    flag("x-kubernetes-preserve-unknown-fields") || flag("x-kubernetes-embedded-resource")
+}
+
+/// Defaults and prunes the children of an object node.
+fn default_properties(schema: &Value, object: &mut Map<String, Value>) {
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, sub) in properties {
+            if !object.contains_key(name)
+                && let Some(default) = sub.get("default")
+            {
+                object.insert(name.clone(), default.clone());
+            }
+            if let Some(value) = object.get_mut(name) {
+                prune_value(sub, value);
+            }
+        }
+    } else if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+        for value in object.values_mut() {
+            prune_value(additional, value);
+        }
+    }
+}
+
+fn prune_value(schema: &Value, value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if !preserves_unknown(schema) && schema.get("additionalProperties").is_none_or(|a| !a.is_object()) {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                if properties.is_some() || schema.get("type").and_then(Value::as_str) == Some("object") {
+                    map.retain(|k, _| properties.is_some_and(|p| p.contains_key(k)));
+                }
+            }
+            default_properties(schema, map);
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for item in items {
+                    prune_value(item_schema, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Validates `body` against the root schema; every violation becomes one cause.
+pub(crate) fn validate(schema: &Value, body: &Map<String, Value>, causes: &mut Causes) {
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for name in required(schema) {
+        if !body.contains_key(name) {
+            causes.push("FieldValueRequired", name, "Required value".to_owned());
+        }
+    }
+    for (name, value) in body {
+        if ROOT_META.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(sub) = properties.and_then(|p| p.get(name)) {
+            validate_value(sub, value, name, causes);
+        }
+    }
+}
+
+fn required(schema: &Value) -> impl Iterator<Item = &str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A value as the server quotes it in a message: strings in quotes, the rest as JSON.
+fn quoted(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        Value::Object(_) => "\"object\"".to_owned(),
+        Value::Array(_) => "\"array\"".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn type_matches(expected: &str, value: &Value) -> bool {
+    match (expected, value) {
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        ("number", Value::Number(_)) => true,
+        (expected, value) => expected == type_name(value),
+    }
+}
+
+fn validate_value(schema: &Value, value: &Value, path: &str, causes: &mut Causes) {
+    let int_or_string = schema
+        .get("x-kubernetes-int-or-string")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if value.is_null() {
+        if !schema.get("nullable").and_then(Value::as_bool).unwrap_or(false) {
+            let expected = schema.get("type").and_then(Value::as_str).unwrap_or("object");
+            invalid(
+                causes,
+                path,
+                "\"null\"",
+                &format!("{path} in body must be of type {expected}: \"null\""),
+            );
+        }
+        return;
+    }
+    if int_or_string {
+        if !(type_matches("integer", value) || value.is_string()) {
+            invalid(
+                causes,
+                path,
+                &quoted(value),
+                &format!("{path} in body must be of type integer,string: {}", quoted(value)),
+            );
+            return;
+        }
+    } else if let Some(expected) = schema.get("type").and_then(Value::as_str)
+        && !type_matches(expected, value)
+    {
+        let shown = format!("\"{}\"", type_name(value));
+        invalid(
+            causes,
+            path,
+            &shown,
+            &format!("{path} in body must be of type {expected}: {shown}"),
+        );
+        return;
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        let list: Vec<String> = allowed.iter().map(quoted).collect();
+        causes.push(
+            "FieldValueNotSupported",
+            path,
+            format!(
+                "Unsupported value: {}: supported values: {}",
+                quoted(value),
+                list.join(", ")
+            ),
+        );
+    }
+    match value {
+        Value::Number(n) => check_number(schema, n.as_f64().unwrap_or(0.0), value, path, causes),
+        Value::String(s) => {
+            let len = s.chars().count() as u64;
+            bound(schema, "minLength", len, path, causes, |m| {
+                format!("{path} in body should be at least {m} chars long")
+            });
+            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+                && len > max
+            {
+                causes.push(
+                    "FieldValueTooLong",
+                    path,
+                    format!("Too long: may not be more than {max} bytes"),
+                );
+            }
+        }
+        Value::Array(items) => {
+            let len = items.len() as u64;
+            bound(schema, "minItems", len, path, causes, |m| {
+                format!("{path} in body should have at least {m} items")
+            });
+            bound_max(schema, "maxItems", len, path, causes, |m| {
+                format!("must have at most {m} items")
+            });
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    validate_value(item_schema, item, &format!("{path}[{i}]"), causes);
+                }
+            }
+        }
+        Value::Object(map) => validate_object(schema, map, path, causes),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes: &mut Causes) {
+    let len = map.len() as u64;
+    bound(schema, "minProperties", len, path, causes, |m| {
+        format!("{path} in body should have at least {m} properties")
+    });
+    bound_max(schema, "maxProperties", len, path, causes, |m| {
+        format!("must have at most {m} items")
+    });
+    for name in required(schema) {
+        if !map.contains_key(name) {
+            causes.push(
+                "FieldValueRequired",
+                &format!("{path}.{name}"),
+                "Required value".to_owned(),
+            );
+        }
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+    for (name, value) in map {
+        let sub = properties.and_then(|p| p.get(name)).or(additional);
+        if let Some(sub) = sub {
+            validate_value(sub, value, &format!("{path}.{name}"), causes);
+        }
+    }
+}
+
+fn invalid(causes: &mut Causes, path: &str, shown: &str, detail: &str) {
+    causes.push("FieldValueInvalid", path, format!("Invalid value: {shown}: {detail}"));
+}
+
+fn check_number(schema: &Value, n: f64, value: &Value, path: &str, causes: &mut Causes) {
+    let exclusive = |name: &str| schema.get(name).and_then(Value::as_bool).unwrap_or(false);
+    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
+        let (bad, word) = if exclusive("exclusiveMinimum") {
+            (n <= min, "greater than")
+        } else {
+            (n < min, "greater than or equal to")
+        };
+        if bad {
+            let min = schema.get("minimum").map(Value::to_string).unwrap_or_default();
+            invalid(
+                causes,
+                path,
+                &value.to_string(),
+                &format!("{path} in body should be {word} {min}"),
+            );
+        }
+    }
+    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
+        let (bad, word) = if exclusive("exclusiveMaximum") {
+            (n >= max, "less than")
+        } else {
+            (n > max, "less than or equal to")
+        };
+        if bad {
+            let max = schema.get("maximum").map(Value::to_string).unwrap_or_default();
+            invalid(
+                causes,
+                path,
+                &value.to_string(),
+                &format!("{path} in body should be {word} {max}"),
+            );
+        }
+    }
+}
+
+fn bound(schema: &Value, name: &str, len: u64, path: &str, causes: &mut Causes, msg: impl Fn(u64) -> String) {
+    if let Some(min) = schema.get(name).and_then(Value::as_u64)
+        && len < min
+    {
+        invalid(causes, path, &len.to_string(), &msg(min));
+    }
+}
+
+fn bound_max(schema: &Value, name: &str, len: u64, path: &str, causes: &mut Causes, msg: impl Fn(u64) -> String) {
+    if let Some(max) = schema.get(name).and_then(Value::as_u64)
+        && len > max
+    {
+        causes.push("FieldValueTooMany", path, format!("Too many: {len}: {}", msg(max)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "required": ["image"],
+                    "properties": {
+                        "image": {"type": "string", "minLength": 1},
+                        "replicas": {"type": "integer", "minimum": 0, "default": 1},
+                        "mode": {"type": "string", "enum": ["a", "b"]},
+                        "port": {"x-kubernetes-int-or-string": true},
+                        "nodes": {"type": "array", "maxItems": 2, "items": {
+                            "type": "object", "properties": {"name": {"type": "string"}, "size": {"type": "string", "default": "s"}}}},
+                        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+                    }
+                },
+                "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+            }
+        })
+    }
+
+    fn admit(body: Value) -> (Map<String, Value>, Vec<(String, String)>) {
+        let mut body = body.as_object().cloned().unwrap_or_default();
+        prune_and_default(&schema(), &mut body);
+        let mut causes = Causes::default();
+        validate(&schema(), &body, &mut causes);
+        let listed = causes
+            .into_result("Widget", "w")
+            .err()
+            .map(|e| {
+                e.causes()
+                    .iter()
+                    .map(|c| (c.field.clone(), c.message.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (body, listed)
+    }
+
+    #[test]
+    fn prunes_unknown_fields_and_applies_defaults_at_every_depth() {
+        let (body, causes) = admit(json!({
+            "apiVersion": "x.io/v1", "kind": "Widget", "metadata": {"name": "w"}, "extra": 1,
+            "spec": {"image": "i", "unknown": true, "nodes": [{"name": "n", "junk": 1}],
+                     "labels": {"a": "b"}, "free": {"anything": {"goes": 1}}},
+            "status": {"whatever": 1}
+        }));
+        assert!(causes.is_empty(), "{causes:?}");
+        assert_eq!(
+            Value::Object(body),
+            json!({"apiVersion": "x.io/v1", "kind": "Widget", "metadata": {"name": "w"},
+                   "spec": {"image": "i", "replicas": 1, "nodes": [{"name": "n", "size": "s"}],
+                            "labels": {"a": "b"}, "free": {"anything": {"goes": 1}}},
+                   "status": {"whatever": 1}})
+        );
+    }
+
+    #[test]
+    fn every_violation_is_a_cause_with_its_path() {
+        let (_, causes) = admit(json!({"spec": {
+            "image": "", "replicas": -1, "mode": "c", "port": true,
+            "nodes": [{"name": 1}, {}, {}], "labels": {"a": 2}
+        }}));
+        let fields: Vec<&str> = causes.iter().map(|(f, _)| f.as_str()).collect();
+        for expected in [
+            "spec.image",
+            "spec.replicas",
+            "spec.mode",
+            "spec.port",
+            "spec.nodes",
+            "spec.nodes[0].name",
+            "spec.labels.a",
+        ] {
+            assert!(fields.contains(&expected), "{expected} missing from {causes:?}");
+        }
+        let replicas = causes
+            .iter()
+            .find(|(f, _)| f == "spec.replicas")
+            .map(|(_, m)| m.as_str());
+        assert_eq!(
+            replicas,
+            Some("Invalid value: -1: spec.replicas in body should be greater than or equal to 0")
+        );
+    }
+
+    #[test]
+    fn required_and_type_errors_use_the_servers_words() {
+        let (_, causes) = admit(json!({"spec": {"replicas": "three"}}));
+        assert!(
+            causes.contains(&("spec.image".into(), "Required value".into())),
+            "{causes:?}"
+        );
+        assert!(
+            causes.contains(&(
+                "spec.replicas".into(),
+                "Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\"".into()
+            )),
+            "{causes:?}"
+        );
+    }
+}
