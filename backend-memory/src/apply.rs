@@ -10,8 +10,11 @@
 //!   `x-kubernetes-list-map-keys` merging).
 //! - **managedFields** gets one entry per applying manager, with `operation: Apply`,
 //!   `fieldsType: FieldsV1` and `fieldsV1` in the real `f:` format (`{"f:spec":{"f:replicas":{}}}`).
-//!   Writes other than apply do not record `Update` entries, but existing entries of any
-//!   operation are honoured as owners.
+//!   Writes other than apply (create, update, patch, status update) with a field manager
+//!   record an `operation: Update` entry the same way: the fields the write changed become
+//!   that manager's and leave every other manager's set, so an edit of an applied field is a
+//!   conflict for the applier's next apply without force, as on the real server. A write
+//!   without a field manager records nothing (the real server derives one from the user agent).
 //! - **Conflicts**: applying a value for a field that another manager owns (the same path, or a
 //!   path above or below it) with a different value is a 409 Conflict whose causes have reason
 //!   `FieldManagerConflict`, one per field; with `force` the applier takes the field over and
@@ -23,8 +26,7 @@
 //! - A missing field manager is a 422 Invalid; `managedFields` in the body is a 400.
 //!
 //! Not implemented: schema-aware merge keys (associative lists), `x-kubernetes-map-type`,
-//! `Update` entries for non-apply writes, apply to subresources, and the managedFields
-//! `time` of shared ownership.
+//! apply to subresources, and the managedFields `time` of shared ownership.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -202,6 +204,82 @@ fn dotted(path: &[String]) -> String {
     path.iter().map(|s| format!(".{s}")).collect()
 }
 
+const UPDATE: &str = "Update";
+
+/// Records a non-apply write (create, update, patch, status update) by `manager` in
+/// `new.metadata.managedFields`, as the API server's field manager does for `operation: Update`:
+/// the fields this write changed (set, or changed in value) become the manager's, and every
+/// other manager loses them; fields it removed are nobody's. A write that changes nothing
+/// leaves managedFields alone. `subresource` is `Some("status")` for status writes.
+pub(crate) fn record_update(
+    kind: &KindSpec,
+    old: Option<&Object>,
+    new: &mut Object,
+    manager: &str,
+    subresource: Option<&str>,
+    now: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) {
+    let (Ok(Value::Object(new_map)), old_map) = (new.to_value(), old.map(Object::to_value)) else {
+        return;
+    };
+    let old_map = match old_map {
+        Some(Ok(Value::Object(m))) => m,
+        _ => Map::new(),
+    };
+    let scope = |map: &Map<String, Value>| -> FieldSet {
+        let all = applied_fields(map, false);
+        let status = subresource == Some("status");
+        all.into_iter()
+            .filter(|p| !kind.info.status_subresource || status == (p.first().map(String::as_str) == Some("status")))
+            .collect()
+    };
+    let (before, after) = (scope(&old_map), scope(&new_map));
+    let set_now: FieldSet = after
+        .iter()
+        .filter(|p| lookup(&new_map, p) != lookup(&old_map, p))
+        .cloned()
+        .collect();
+    let removed: FieldSet = before.difference(&after).cloned().collect();
+    if set_now.is_empty() && removed.is_empty() {
+        return;
+    }
+    let touched = |p: &Path| set_now.iter().chain(&removed).any(|c| overlaps(c, p));
+    let mut mine = FieldSet::new();
+    let mut managed = Vec::new();
+    for e in new.metadata.managed_fields.take().into_iter().flatten() {
+        let ours = e.manager.as_deref() == Some(manager)
+            && e.operation.as_deref() == Some(UPDATE)
+            && e.subresource.as_deref() == subresource;
+        let owned = entry_fields(&e);
+        if ours {
+            mine.extend(owned.into_iter().filter(|p| !removed.iter().any(|r| overlaps(r, p))));
+            continue;
+        }
+        let kept: FieldSet = owned.iter().filter(|p| !touched(p)).cloned().collect();
+        if kept.is_empty() {
+            continue;
+        }
+        let mut e = e;
+        if kept != owned {
+            e.fields_v1 = Some(FieldsV1(encode(&kept)));
+        }
+        managed.push(e);
+    }
+    mine.extend(set_now);
+    if !mine.is_empty() {
+        managed.push(ManagedFieldsEntry {
+            api_version: Some(kind.info.type_ref.api_version.clone()),
+            fields_type: Some("FieldsV1".into()),
+            fields_v1: Some(FieldsV1(encode(&mine))),
+            manager: Some(manager.to_owned()),
+            operation: Some(UPDATE.into()),
+            subresource: subresource.map(str::to_owned),
+            time: Some(now),
+        });
+    }
+    new.metadata.managed_fields = (!managed.is_empty()).then_some(managed);
+}
+
 /// PATCH with `application/apply-patch+yaml`.
 pub(crate) fn apply(
     state: &mut State,
@@ -241,7 +319,7 @@ pub(crate) fn apply(
     let Some(old) = state.lookup(kind.slot, namespace, name).cloned() else {
         let mut new = applied;
         new.metadata.managed_fields = Some(vec![entry(&fields)]);
-        return create_as(state, kind, new, params.dry_run);
+        return create_as(state, kind, new, None, params.dry_run);
     };
 
     let current = match old.to_value() {
@@ -338,7 +416,7 @@ pub(crate) fn apply(
     }
     new.metadata.managed_fields = Some(managed);
     new.metadata.resource_version = applied.metadata.resource_version.clone();
-    update_main(state, kind, &old, new, RvRule::Unconditional, params.dry_run)
+    update_main(state, kind, &old, new, RvRule::Unconditional, None, params.dry_run)
 }
 
 #[cfg(test)]

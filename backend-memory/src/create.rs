@@ -13,7 +13,7 @@ use crate::meta::{generate_name, new_uid, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, name_error, validate_meta};
-use crate::{crd, kinds, schema};
+use crate::{apply, crd, kinds, schema};
 
 /// How many generated names are tried before giving up (the server retries on collision).
 const GENERATE_NAME_ATTEMPTS: usize = 8;
@@ -61,7 +61,13 @@ pub(crate) fn create(state: &mut State, object: &Object, params: &WriteParams) -
         .get_by(&object.api_version, &object.kind)
         .cloned()
         .ok_or_else(|| crate::errors::unknown_kind(&object.type_ref()))?;
-    create_as(state, &kind, object.clone(), params.dry_run)
+    create_as(
+        state,
+        &kind,
+        object.clone(),
+        params.field_manager.as_deref(),
+        params.dry_run,
+    )
 }
 
 /// Creates an object of a known kind.
@@ -69,6 +75,7 @@ pub(crate) fn create_as(
     state: &mut State,
     kind: &Arc<KindSpec>,
     mut obj: Object,
+    manager: Option<&str>,
     dry_run: bool,
 ) -> StoreResult<Arc<Object>> {
     let kind_name = kind.info.type_ref.kind.as_str();
@@ -105,6 +112,15 @@ pub(crate) fn create_as(
 
     if let Some(schema) = &kind.schema {
         schema::prune_and_default(schema, &mut obj.body);
+    }
+    if let Some(manager) = manager {
+        let now = obj
+            .metadata
+            .creation_timestamp
+            .clone()
+            .unwrap_or_else(|| now_seconds(state.clock.as_ref()));
+        obj.metadata.managed_fields = None;
+        apply::record_update(kind, None, &mut obj, manager, None, now);
     }
     let mut causes = Causes::default();
     let generate = obj.metadata.generate_name.clone().filter(|g| !g.is_empty());

@@ -85,7 +85,8 @@ pub(crate) fn patch(
     let new =
         Object::from_value(doc).map_err(|e| StoreError::bad_request(format!("patched object is invalid: {e}")))?;
     let new = check_identity(&kind, namespace, &key.name, new)?;
-    update_main(state, &kind, &old, new, RvRule::Unconditional, params.dry_run)
+    let manager = params.field_manager.as_deref();
+    update_main(state, &kind, &old, new, RvRule::Unconditional, manager, params.dry_run)
 }
 
 /// The patched (or applied) object must still be the object the request names.

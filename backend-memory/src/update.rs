@@ -10,11 +10,11 @@ use operator_runtime_core::{Object, StoreError};
 use crate::create::scope_namespace;
 use crate::errors::{not_found, precondition, stale, unknown_kind};
 use crate::kinds::{CRD_SLOT, KindSpec, NAMESPACE_SLOT};
-use crate::meta::keep_system_fields;
+use crate::meta::{keep_system_fields, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, validate_meta};
-use crate::{crd, delete, schema};
+use crate::{apply, crd, delete, schema};
 
 /// Whether an empty resourceVersion is acceptable for this write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +62,7 @@ pub(crate) fn update_main(
     old: &Arc<Object>,
     mut new: Object,
     rule: RvRule,
+    manager: Option<&str>,
     dry_run: bool,
 ) -> StoreResult<Arc<Object>> {
     check_preconditions(kind, old, &new, rule)?;
@@ -88,6 +89,16 @@ pub(crate) fn update_main(
     }
     if let Some(schema) = &kind.schema {
         schema::prune_and_default(schema, &mut new.body);
+    }
+    if let Some(manager) = manager {
+        apply::record_update(
+            kind,
+            Some(old),
+            &mut new,
+            manager,
+            None,
+            now_seconds(state.clock.as_ref()),
+        );
     }
     if kind.uses_generation && new.body != old.body {
         new.metadata.generation = Some(old.metadata.generation.unwrap_or(0) + 1);
@@ -178,7 +189,8 @@ pub(crate) fn replace(state: &mut State, object: &Object, params: &WriteParams) 
         return causes.fail(&kind.info.type_ref.kind, "");
     }
     let old = stored(state, &kind, &new)?;
-    update_main(state, &kind, &old, new, RvRule::PerKind, params.dry_run)
+    let manager = params.field_manager.as_deref();
+    update_main(state, &kind, &old, new, RvRule::PerKind, manager, params.dry_run)
 }
 
 /// PUT on `/status`: only `status` (and managedFields) of the body is written.
@@ -201,6 +213,16 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
     };
     if body.metadata.managed_fields.is_some() {
         new.metadata.managed_fields = body.metadata.managed_fields;
+    }
+    if let Some(manager) = params.field_manager.as_deref() {
+        apply::record_update(
+            &kind,
+            Some(&old),
+            &mut new,
+            manager,
+            Some("status"),
+            now_seconds(state.clock.as_ref()),
+        );
     }
     if let Some(schema) = &kind.schema {
         schema::prune_and_default(schema, &mut new.body);

@@ -312,10 +312,7 @@ pub async fn apply_merges_keyed_list_entries_of_two_managers<S: ObjectStore + ?S
 
 /// Non-apply writes record an `Update` entry for their field manager.
 pub async fn update_records_update_entry_for_its_manager<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
-    require!(
-        store.capabilities().server_side_apply == ApplySupport::Full,
-        BEYOND_SUBSET
-    );
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
     let cx = Ctx::new(store, "update_records_update_entry_for_its_manager").await?;
     let created = cx.create(&cx.config_map("a")).await?;
     let params = WriteParams {
@@ -330,6 +327,59 @@ pub async fn update_records_update_entry_for_its_manager<S: ObjectStore + ?Sized
         owns(&updated, "editor", "Update", &["f:data", "f:extra"]),
         "managedFields {:?}",
         updated.metadata.managed_fields
+    );
+    Ok(Outcome::Passed)
+}
+
+/// An update (say `kubectl edit`) that changes a field an applier owns takes the field over:
+/// the applier keeps only its untouched fields, and applying its old value again without force
+/// is a conflict with the editor (with force, it takes the field back).
+pub async fn update_takes_changed_fields_from_the_applier<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "update_takes_changed_fields_from_the_applier").await?;
+    let applied = json!({"k": "v", "keep": "1"});
+    let created = apply(&cx, "a", config_map_body(&cx, "a", applied.clone()), "m1", false)
+        .await
+        .or_fail("apply")?;
+    let params = WriteParams {
+        dry_run: false,
+        field_manager: Some("editor".into()),
+    };
+    let edited = store
+        .replace(&edit(&created).with("data", json!({"k": "w", "keep": "1"})), &params)
+        .await
+        .or_fail("update")?;
+    ensure!(
+        owns(&edited, "editor", "Update", &["f:data", "f:k"]),
+        "editor does not own data.k: {:?}",
+        edited.metadata.managed_fields
+    );
+    ensure!(
+        !owns(&edited, "m1", "Apply", &["f:data", "f:k"]) && owns(&edited, "m1", "Apply", &["f:data", "f:keep"]),
+        "m1 should own data.keep only: {:?}",
+        edited.metadata.managed_fields
+    );
+    let err = expect_err!(
+        apply(&cx, "a", config_map_body(&cx, "a", applied.clone()), "m1", false).await,
+        StoreError::Conflict { .. },
+        "re-apply of the edited field without force"
+    );
+    ensure!(
+        err.to_string().contains("editor"),
+        "conflict does not name the editor: {err}"
+    );
+    let forced = apply(&cx, "a", config_map_body(&cx, "a", applied), "m1", true)
+        .await
+        .or_fail("forced apply")?;
+    ensure!(
+        data(&forced) == Some(&json!({"k": "v", "keep": "1"})),
+        "data {:?}",
+        data(&forced)
+    );
+    ensure!(
+        !owns(&forced, "editor", "Update", &["f:data", "f:k"]),
+        "editor still owns data.k after the forced apply: {:?}",
+        forced.metadata.managed_fields
     );
     Ok(Outcome::Passed)
 }
