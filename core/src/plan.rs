@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
-pub use diff::{FieldChange, FieldPath, PathSegment};
+pub use diff::{FieldChange, FieldPath, PathSegment, UNSET};
 pub use policy::{PlanInputs, PlanPolicy};
 
 use crate::builder::{ChildKey, DesiredSet, INSTANCE_LABEL, MANAGED_BY_LABEL};
@@ -245,7 +245,10 @@ fn decide(
             };
         }
     };
-    let changes = diff::drift(desired, live);
+    let mut changes = diff::drift(desired, live);
+    if let Some(manager) = &inputs.field_manager {
+        changes.extend(diff::dropped_fields(desired, live, manager));
+    }
     let hash_changed = live.annotation(HASH_ANNOTATION) != desired.annotation(HASH_ANNOTATION);
     if changes.is_empty() && !hash_changed && !adopt {
         return Action::Unchanged;

@@ -346,7 +346,8 @@ impl<O: Operator> Reconciler<O> {
                 observed.push(live);
             }
         }
-        let mut inputs = PlanInputs::with_readiness(conditions::group_readiness(desired, &observed));
+        let mut inputs = PlanInputs::with_readiness(conditions::group_readiness(desired, &observed))
+            .field_manager(self.config.field_manager.clone());
         for owned in self.operator.ownership().owned_kinds() {
             if !self.cache.has_synced(&owned.type_ref) {
                 let forbidden = self

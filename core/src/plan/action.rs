@@ -61,7 +61,9 @@ pub enum Action {
     Update {
         /// Hash change, drift or adoption.
         reason: UpdateReason,
-        /// The fields that differ (empty when only the hash changed, e.g. a field was removed).
+        /// The fields that differ; a field the desired object dropped is named (to `<unset>`)
+        /// when the live object carries our field manager's Apply entry, else the list can be
+        /// empty with [`UpdateReason::HashChanged`].
         changes: Vec<FieldChange>,
     },
     /// An immutable field changed and the policy allows it: delete, then create.

@@ -92,7 +92,8 @@ pub struct FieldChange {
     pub path: FieldPath,
     /// The live value, rendered compactly (None when the field is missing on the live object).
     pub from: Option<String>,
-    /// The desired value, rendered compactly.
+    /// The desired value, rendered compactly ([`UNSET`] when the desired object no longer sets
+    /// the field).
     pub to: String,
 }
 
@@ -106,6 +107,77 @@ impl fmt::Display for FieldChange {
             self.to
         )
     }
+}
+
+/// How a missing value is shown in a [`FieldChange`].
+pub const UNSET: &str = "<unset>";
+
+/// Fields `manager` applied before (its `Apply` entry in the live object's managedFields) that
+/// the desired object no longer sets, with their live values: server-side apply removes them
+/// on the next apply. `metadata` other than labels and annotations, the hash annotation and
+/// `status` are left out; keyed list entries (`k:`/`v:`) count as their list.
+pub fn dropped_fields(desired: &Object, live: &Object, manager: &str) -> Vec<FieldChange> {
+    let Some(entry) = live.metadata.managed_fields.iter().flatten().find(|e| {
+        e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some("Apply") && e.subresource.is_none()
+    }) else {
+        return Vec::new();
+    };
+    let Some(fields) = entry.fields_v1.as_ref() else {
+        return Vec::new();
+    };
+    let mut owned = Vec::new();
+    owned_paths(&fields.0, &mut Vec::new(), &mut owned);
+    let (Ok(Value::Object(want)), Ok(Value::Object(have))) = (desired.to_value(), live.to_value()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<FieldChange> = owned
+        .into_iter()
+        .filter(|p| match p.as_slice() {
+            [first, ..] if first == "status" || first == "apiVersion" || first == "kind" => false,
+            [first, second, rest @ ..] if first == "metadata" => {
+                (second == "labels" || second == "annotations") && rest.first().is_none_or(|k| k != HASH_ANNOTATION)
+            }
+            [first] if first == "metadata" => false,
+            _ => true,
+        })
+        .filter(|p| lookup(&want, p).is_none())
+        .filter_map(|p| {
+            let value = lookup(&have, &p)?;
+            Some(FieldChange {
+                path: FieldPath(p.into_iter().map(PathSegment::Field).collect()),
+                from: Some(render(value)),
+                to: UNSET.to_owned(),
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Leaf paths of a `fieldsV1` tree; a node with `k:`/`v:`/`i:` children or none is a leaf.
+fn owned_paths(node: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    let children: Vec<(&String, &Value)> = node
+        .as_object()
+        .map(|m| m.iter().filter(|(k, _)| k.as_str() != ".").collect())
+        .unwrap_or_default();
+    if children.is_empty() || children.iter().any(|(k, _)| !k.starts_with("f:")) {
+        if !prefix.is_empty() {
+            out.push(prefix.clone());
+        }
+        return;
+    }
+    for (key, child) in children {
+        prefix.push(key[2..].to_owned());
+        owned_paths(child, prefix, out);
+        prefix.pop();
+    }
+}
+
+fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter()
+        .try_fold(root.get(first)?, |v, key| v.as_object()?.get(key))
+        .filter(|v| !v.is_null())
 }
 
 /// Longest rendered value in a change; longer ones are cut with an ellipsis.

@@ -60,6 +60,11 @@ pub struct PlanInputs {
     /// [`Blocked`](super::Action::Blocked) with [`BlockReason::KindNotListed`](super::BlockReason),
     /// and they are not scanned for orphans.
     pub unlisted_kinds: BTreeSet<TypeRef>,
+    /// The field manager the operator applies with. When set, a field that manager's `Apply`
+    /// entry in the live object's managedFields still owns but the desired object no longer
+    /// sets is reported as a change to `<unset>` (server-side apply removes it on the next
+    /// apply), so an Update always names its paths.
+    pub field_manager: Option<String>,
 }
 
 impl PlanInputs {
@@ -69,6 +74,12 @@ impl PlanInputs {
             group_ready: Some(group_ready),
             ..Self::default()
         }
+    }
+
+    /// Sets the field manager (builder style); see [`PlanInputs::field_manager`].
+    pub fn field_manager(mut self, manager: impl Into<String>) -> Self {
+        self.field_manager = Some(manager.into());
+        self
     }
 
     /// Marks `kind` as not listed (builder style).

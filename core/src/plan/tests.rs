@@ -92,6 +92,48 @@ fn missing_child_is_created_then_unchanged() {
 }
 
 #[test]
+fn a_field_dropped_from_desired_is_named_from_our_apply_entry() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+    let with_two = Object::from_value(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+        "data": {"k": "v", "old": "x"}}),
+    )
+    .unwrap();
+    let before = set(&[("config", with_two)]);
+    let mut live = (*served(before.children().next().unwrap().object.as_ref(), 1)).clone();
+    let entry = |manager: &str, fields: Value| ManagedFieldsEntry {
+        manager: Some(manager.into()),
+        operation: Some("Apply".into()),
+        fields_type: Some("FieldsV1".into()),
+        fields_v1: Some(FieldsV1(fields)),
+        ..Default::default()
+    };
+    live.metadata.managed_fields = Some(vec![
+        entry(
+            "my-op",
+            json!({"f:data": {"f:k": {}, "f:old": {}}, "f:metadata": {"f:labels": {"f:app.kubernetes.io/managed-by": {}}}}),
+        ),
+        entry("someone", json!({"f:data": {"f:theirs": {}}})),
+    ]);
+    live.body["data"]["theirs"] = json!("t");
+    let after = set(&[("config", cm("c", "v"))]);
+    let observed = vec![Arc::new(live)];
+    let inputs = PlanInputs::default().field_manager("my-op");
+    let p = plan_with(&after, &observed, &PlanPolicy::new(), &inputs);
+    match action_of(&p, "ConfigMap", "c") {
+        Action::Update { reason, changes } => {
+            assert_eq!(*reason, UpdateReason::HashChanged);
+            let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            assert_eq!(text, ["data.old: x -> <unset>"]);
+        }
+        other => panic!("expected update, got {other:?}"),
+    }
+    // Without the manager the planner cannot tell, and names nothing.
+    let p = plan(&after, &observed, &PlanPolicy::new());
+    assert!(matches!(action_of(&p, "ConfigMap", "c"), Action::Update { changes, .. } if changes.is_empty()));
+}
+
+#[test]
 fn spec_change_is_an_update_naming_the_path() {
     let before = set(&[("config", cm("c", "v"))]);
     let observed = vec![served(before.children().next().unwrap().object.as_ref(), 1)];
