@@ -41,7 +41,7 @@ pub fn owned_kinds() -> [TypeRef; 3] {
 }
 
 /// The benchmark's operator: per node type a ConfigMap of 20 settings, a headless Service and
-/// a StatefulSet whose pod template carries the ConfigMap's hash; `spec.replicas.<node>`
+/// a StatefulSet whose pod template carries the ConfigMap's hash; `spec.nodeReplicas.<node>`
 /// overrides the default of 3 replicas.
 pub struct ClusterOperator {
     ownership: Ownership,
@@ -70,7 +70,7 @@ impl Operator for ClusterOperator {
     fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
         let replicas = parent
             .spec()
-            .and_then(|s| s.get("replicas"))
+            .and_then(|s| s.get("nodeReplicas"))
             .cloned()
             .unwrap_or(json!({}));
         for node in NODE_TYPES {
@@ -285,12 +285,12 @@ impl BenchWorld {
         }
     }
 
-    /// Sets `spec.replicas.broker = 5` on every parent, straight into the store.
+    /// Sets `spec.nodeReplicas.broker = 5` on every parent, straight into the store.
     pub async fn change_every_spec(&self, parents: usize) -> Result<(), String> {
         for i in 0..parents {
             let key = self.parent_key(i);
             let mut p = (*self.store.get(&key).await.map_err(|e| format!("get {key}: {e}"))?).clone();
-            p.body.insert("spec".into(), json!({"replicas": {"broker": 5}}));
+            p.body.insert("spec".into(), json!({"nodeReplicas": {"broker": 5}}));
             self.store
                 .replace(&p, &WriteParams::default())
                 .await

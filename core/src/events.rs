@@ -142,7 +142,14 @@ pub struct RecordedEvent {
 /// example's log.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryRecorder {
-    inner: Arc<Mutex<Vec<RecordedEvent>>>,
+    inner: Arc<Mutex<Recorded>>,
+}
+
+/// The events in order, and where each distinct event sits (repeats fold in O(1)).
+#[derive(Debug, Default)]
+struct Recorded {
+    events: Vec<RecordedEvent>,
+    index: std::collections::HashMap<Event, usize>,
 }
 
 impl MemoryRecorder {
@@ -153,20 +160,22 @@ impl MemoryRecorder {
 
     /// Every event so far.
     pub fn events(&self) -> Vec<RecordedEvent> {
-        self.lock().clone()
+        self.lock().events.clone()
     }
 
     /// Removes and returns every event so far.
     pub fn take(&self) -> Vec<RecordedEvent> {
-        std::mem::take(&mut *self.lock())
+        let mut recorded = self.lock();
+        recorded.index.clear();
+        std::mem::take(&mut recorded.events)
     }
 
     /// The reasons of every event so far, in order.
     pub fn reasons(&self) -> Vec<String> {
-        self.lock().iter().map(|e| e.event.reason.clone()).collect()
+        self.lock().events.iter().map(|e| e.event.reason.clone()).collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RecordedEvent>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -174,10 +183,14 @@ impl MemoryRecorder {
 #[async_trait]
 impl EventRecorder for MemoryRecorder {
     async fn record(&self, event: Event) -> Result<(), StoreError> {
-        let mut events = self.lock();
-        match events.iter_mut().find(|e| e.event == event) {
+        let mut recorded = self.lock();
+        let Recorded { events, index } = &mut *recorded;
+        match index.get(&event).and_then(|&at| events.get_mut(at)) {
             Some(existing) => existing.count += 1,
-            None => events.push(RecordedEvent { event, count: 1 }),
+            None => {
+                index.insert(event.clone(), events.len());
+                events.push(RecordedEvent { event, count: 1 });
+            }
         }
         Ok(())
     }

@@ -246,10 +246,11 @@ fn decide(
         }
     };
     let mut changes = diff::drift(desired, live);
-    if let Some(manager) = &inputs.field_manager {
+    let hash_changed = live.annotation(HASH_ANNOTATION) != desired.annotation(HASH_ANNOTATION);
+    // A field can only have been dropped from the desired object if its hash changed.
+    if hash_changed && let Some(manager) = &inputs.field_manager {
         changes.extend(diff::dropped_fields(desired, live, manager));
     }
-    let hash_changed = live.annotation(HASH_ANNOTATION) != desired.annotation(HASH_ANNOTATION);
     if changes.is_empty() && !hash_changed && !adopt {
         return Action::Unchanged;
     }
