@@ -32,6 +32,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+use operator_runtime_core::plan::fields_v1_leaves;
 use operator_runtime_core::store::{PatchParams, StoreResult};
 use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value};
@@ -112,26 +113,11 @@ fn encode(fields: &FieldSet) -> Value {
 
 /// Decodes `fieldsV1` into leaf paths (keys other than `f:` make their parent a leaf).
 fn decode(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
-    let children: Vec<(&str, &Value)> = value
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| k.as_str() != ".")
-                .map(|(k, v)| (k.as_str(), v))
-                .collect()
-        })
-        .unwrap_or_default();
-    if children.is_empty() || children.iter().any(|(k, _)| !k.starts_with("f:")) {
-        if !prefix.is_empty() {
-            out.insert(prefix.clone());
-        }
-        return;
-    }
-    for (k, v) in children {
-        prefix.push(k[2..].to_owned());
-        decode(v, prefix, out);
-        prefix.pop();
-    }
+    out.extend(fields_v1_leaves(value).into_iter().map(|leaf| {
+        let mut path = prefix.clone();
+        path.extend(leaf);
+        path
+    }));
 }
 
 fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {

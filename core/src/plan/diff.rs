@@ -125,8 +125,7 @@ pub fn dropped_fields(desired: &Object, live: &Object, manager: &str) -> Vec<Fie
     let Some(fields) = entry.fields_v1.as_ref() else {
         return Vec::new();
     };
-    let mut owned = Vec::new();
-    owned_paths(&fields.0, &mut Vec::new(), &mut owned);
+    let owned = fields_v1_leaves(&fields.0);
     let (Ok(Value::Object(want)), Ok(Value::Object(have))) = (desired.to_value(), live.to_value()) else {
         return Vec::new();
     };
@@ -154,7 +153,15 @@ pub fn dropped_fields(desired: &Object, live: &Object, manager: &str) -> Vec<Fie
     out
 }
 
-/// Leaf paths of a `fieldsV1` tree; a node with `k:`/`v:`/`i:` children or none is a leaf.
+/// The leaf paths of a managedFields `fieldsV1` tree, as field names from the object root: a
+/// node whose children are not all `f:` keys (keyed list entries `k:`, set values `v:`,
+/// indices `i:`), or that has none, is a leaf. Shared with the memory backend's field manager.
+pub fn fields_v1_leaves(fields: &Value) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    owned_paths(fields, &mut Vec::new(), &mut out);
+    out
+}
+
 fn owned_paths(node: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     let children: Vec<(&String, &Value)> = node
         .as_object()
