@@ -100,6 +100,7 @@ macro_rules! __with_scenarios {
             deleting_parent_cleans_up_then_parent_is_gone => runtime_deleting_parent_cleans_up_then_parent_is_gone,
             spec_change_writes_changed_children_and_one_status => runtime_spec_change_writes_changed_children_and_one_status,
             store_event_recorder_writes_events_and_folds_repeats => runtime_store_event_recorder_writes_events_and_folds_repeats,
+            lease_lock_acquires_renews_takes_over_and_releases => runtime_lease_lock_acquires_renews_takes_over_and_releases,
         }
     };
 }

@@ -317,3 +317,50 @@ pub async fn store_event_recorder_writes_events_and_folds_repeats(store: Arc<dyn
     }
     Ok(Outcome::Passed)
 }
+
+/// Leader election's Lease steps on the store: acquire by create, a second candidate sees the
+/// holder, renew, takeover of an expired Lease, release and re-acquire; the stored Lease is one
+/// the server accepts (`holderIdentity`, `leaseDurationSeconds`, MicroTime `renewTime`).
+pub async fn lease_lock_acquires_renews_takes_over_and_releases(store: Arc<dyn ObjectStore>) -> CaseResult {
+    use std::time::Duration;
+
+    use operator_runtime_core::clock::ManualClock;
+    use operator_runtime_core::lease::{LeaseConfig, LeaseLock, LockOutcome};
+
+    let cx = crate::support::Ctx::new(store.as_ref(), "runtime-lease-lock").await?;
+    let clock = Arc::new(ManualClock::at_epoch());
+    let lock = |identity: &str| -> Result<LeaseLock<Arc<dyn ObjectStore>>, String> {
+        let config = LeaseConfig::new(cx.ns.clone(), "operator", identity).map_err(|e| e.to_string())?;
+        Ok(LeaseLock::new(Arc::clone(&store), clock.clone(), config))
+    };
+    let (a, b) = (lock("a")?, lock("b")?);
+    let step = |what: &'static str| move |e: operator_runtime_core::lease::LeaseError| format!("{what}: {e}");
+    let held =
+        |o: &LockOutcome, acquired: bool| matches!(o, LockOutcome::Held { acquired: got, .. } if *got == acquired);
+    let by_other = |o: &LockOutcome, who: &str| matches!(o, LockOutcome::HeldByOther { holder, .. } if holder == who);
+
+    let o = a.try_acquire_or_renew().await.map_err(step("a acquires"))?;
+    ensure(held(&o, true), || format!("a acquires: {o:?}"))?;
+    let lease = store.get(&a.lease_ref()).await.map_err(|e| format!("get lease: {e}"))?;
+    let spec = lease.spec().cloned().unwrap_or_default();
+    ensure(
+        spec["holderIdentity"] == "a" && spec["leaseDurationSeconds"] == 15,
+        || format!("lease spec {spec}"),
+    )?;
+    ensure(spec["renewTime"].is_string(), || format!("renewTime missing: {spec}"))?;
+    let o = b.try_acquire_or_renew().await.map_err(step("b tries"))?;
+    ensure(by_other(&o, "a"), || format!("b while a holds: {o:?}"))?;
+    clock.advance(Duration::from_secs(5));
+    let o = a.try_acquire_or_renew().await.map_err(step("a renews"))?;
+    ensure(held(&o, false), || format!("a renews: {o:?}"))?;
+    clock.advance(Duration::from_secs(16));
+    let o = b.try_acquire_or_renew().await.map_err(step("b takes over"))?;
+    ensure(held(&o, true), || format!("b takes over the expired lease: {o:?}"))?;
+    let o = a.try_acquire_or_renew().await.map_err(step("a after takeover"))?;
+    ensure(by_other(&o, "b"), || format!("a after the takeover: {o:?}"))?;
+    let released = b.release().await.map_err(step("b releases"))?;
+    ensure(released, || "b did not release".to_owned())?;
+    let o = a.try_acquire_or_renew().await.map_err(step("a re-acquires"))?;
+    ensure(held(&o, true), || format!("a after the release: {o:?}"))?;
+    Ok(Outcome::Passed)
+}
