@@ -11,7 +11,7 @@ use std::sync::Arc;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use operator_runtime_core::cache::{Cache, CacheConfig};
 use operator_runtime_core::clock::{Clock, Timestamp};
-use operator_runtime_core::controller::Controller;
+use operator_runtime_core::controller::{Controller, RunSummary};
 use operator_runtime_core::events::StoreEventRecorder;
 use operator_runtime_core::metrics::{InstrumentedStore, Metrics};
 use operator_runtime_core::reconcile::{ReconcileError, Reconciler, ReconcilerConfig};
@@ -62,7 +62,41 @@ async fn run_async(path: &str, metrics_addr: Option<SocketAddr>) -> Result<(), S
         .await
         .map_err(|e| format!("kubeconfig {path}: {e}"))?;
     let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
-    let metrics = Metrics::new();
+    let probes = Probes::new(Metrics::new());
+    if let Some(addr) = metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("binding the metrics endpoint on {addr}: {e}"))?;
+        println!("serving /metrics, /healthz and /readyz on http://{addr}");
+        let served = probes.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve(listener, served, std::future::pending()).await {
+                eprintln!("metrics endpoint stopped: {e}");
+            }
+        });
+    }
+    println!("datacluster operator running against {path}; Ctrl-C stops it");
+    let summary = run_operator(client, probes, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    println!("stopped after {} reconciles", summary.succeeded + summary.failed);
+    Ok(())
+}
+
+/// Runs the DataCluster operator through `client` until `shutdown` resolves: the cache over
+/// [`KubeStore`] (instrumented into the probes' metrics), the reconciler with events written
+/// as events.k8s.io/v1 Events, and the controller runner. `probes` turns ready once every
+/// cache has synced.
+///
+/// # Errors
+/// A message when the cache cannot track the kinds or the runner fails to start.
+pub async fn run_operator(
+    client: kube::Client,
+    probes: Probes,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<RunSummary, String> {
+    let metrics = probes.metrics().clone();
     let store: Arc<dyn ObjectStore> = Arc::new(InstrumentedStore::new(KubeStore::new(client), metrics.clone()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cache = Cache::new(Arc::clone(&store), CacheConfig::default());
@@ -77,38 +111,20 @@ async fn run_async(path: &str, metrics_addr: Option<SocketAddr>) -> Result<(), S
     )
     .with_metrics(metrics.clone());
     reconciler.track().map_err(|e| e.to_string())?;
-    if let Some(addr) = metrics_addr {
-        let probes = Probes::new(metrics.clone());
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("binding the metrics endpoint on {addr}: {e}"))?;
-        println!("serving /metrics, /healthz and /readyz on http://{addr}");
-        let served = probes.clone();
-        tokio::spawn(async move {
-            if let Err(e) = serve(listener, served, std::future::pending()).await {
-                eprintln!("metrics endpoint stopped: {e}");
-            }
-        });
-        let cache = cache.clone();
-        tokio::spawn(async move {
-            if cache.wait_all_synced().await.is_ok() {
-                probes.set_ready();
-            }
-        });
-    }
+    let synced = cache.clone();
+    tokio::spawn(async move {
+        if synced.wait_all_synced().await.is_ok() {
+            probes.set_ready();
+        }
+    });
     let mut controller = Controller::new(Arc::new(cache), data_cluster_type()).with_metrics(metrics);
     for kind in reconciler.watched_types().into_iter().skip(1) {
         controller = controller.owns(kind);
     }
-    println!("datacluster operator running against {path}; Ctrl-C stops it");
-    let summary = controller
-        .run(reconcile, Arc::new(reconciler), async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    controller
+        .run(reconcile, Arc::new(reconciler), shutdown)
         .await
-        .map_err(|e| e.to_string())?;
-    println!("stopped after {} reconciles", summary.succeeded + summary.failed);
-    Ok(())
+        .map_err(|e| e.to_string())
 }
 
 async fn reconcile(parent: Arc<Object>, r: Arc<Reconciler<DataClusterOperator>>) -> Result<Action, ReconcileError> {

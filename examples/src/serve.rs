@@ -48,6 +48,16 @@ impl Probes {
         }
     }
 
+    /// The metrics served on `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Whether [`Probes::set_ready`] was called.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
     /// Marks the operator ready (`/readyz` answers 200 from now on).
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::Release);
@@ -64,7 +74,7 @@ impl Probes {
                 Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("encoding failed: {e}\n")),
             },
             "/healthz" => text(StatusCode::OK, "ok\n"),
-            "/readyz" if self.ready.load(Ordering::Acquire) => text(StatusCode::OK, "ready\n"),
+            "/readyz" if self.is_ready() => text(StatusCode::OK, "ready\n"),
             "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
             _ => text(StatusCode::NOT_FOUND, "not found\n"),
         }
