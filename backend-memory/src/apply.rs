@@ -6,8 +6,12 @@
 //!   From `metadata`, only `labels`, `annotations` (per key), `finalizers` and
 //!   `ownerReferences` are owned; `apiVersion`, `kind`, names and server-set metadata are not.
 //!   For kinds with a status subresource, `status` in an apply to the main resource is ignored.
-//! - **Lists are atomic**: a list is one leaf, owned and replaced as a whole (no
-//!   `x-kubernetes-list-map-keys` merging).
+//! - **Keyed lists merge by entry** for the lists the built-in kinds declare as maps by
+//!   `name` (containers, initContainers, ephemeralContainers, volumes, env), `mountPath`
+//!   (volumeMounts) and `type` (conditions) (`src/fieldpath.rs`): each entry is owned per
+//!   field under its `k:{"name":...}` key, so two managers' containers live side by side and a
+//!   manager dropping its entry removes only that entry. Every other list is atomic: one leaf,
+//!   owned and replaced as a whole.
 //! - **managedFields** gets one entry per applying manager, with `operation: Apply`,
 //!   `fieldsType: FieldsV1` and `fieldsV1` in the real `f:` format (`{"f:spec":{"f:replicas":{}}}`).
 //!   Writes other than apply (create, update, patch, status update) with a field manager
@@ -20,24 +24,26 @@
 //!   `FieldManagerConflict`, one per field; with `force` the applier takes the field over and
 //!   the other manager loses it. Applying the same value shares ownership.
 //! - **Removal**: a field this manager applied before and omits now is removed from the
-//!   object unless another manager still owns it; maps emptied by the removal go too.
+//!   object unless another manager still owns it; maps and keyed entries emptied by the
+//!   removal go too.
 //! - **Create on apply** when the object does not exist; **no-op** applies keep the
 //!   resourceVersion and emit nothing.
 //! - A missing field manager is a 422 Invalid; `managedFields` in the body is a 400.
 //!
-//! Not implemented: schema-aware merge keys (associative lists), `x-kubernetes-map-type`,
-//! apply to subresources, and the managedFields `time` of shared ownership.
+//! Not implemented: merge keys taken from a schema (CRD `x-kubernetes-list-map-keys`, the
+//! multi-field keys of container and Service ports, which default `protocol`), set lists
+//! (`v:` entries), `x-kubernetes-map-type`, apply to subresources, and the managedFields `time`
+//! of shared ownership.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
-use operator_runtime_core::plan::fields_v1_leaves;
 use operator_runtime_core::store::{PatchParams, StoreResult};
 use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value};
 
 use crate::create::create_as;
+use crate::fieldpath::{FieldSet, Path, decode, encode, leaves, lookup, overlaps, remove, set};
 use crate::kinds::KindSpec;
 use crate::meta::now_seconds;
 use crate::patch::check_identity;
@@ -45,28 +51,8 @@ use crate::state::State;
 use crate::update::{RvRule, update_main};
 use crate::validation::Causes;
 
-/// A leaf path: the map keys from the object root.
-type Path = Vec<String>;
-/// A set of owned leaf paths.
-type FieldSet = BTreeSet<Path>;
-
 const APPLY: &str = "Apply";
 const METADATA_OWNED: [&str; 4] = ["labels", "annotations", "finalizers", "ownerReferences"];
-
-fn leaves(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            for (k, v) in map {
-                prefix.push(k.clone());
-                leaves(v, prefix, out);
-                prefix.pop();
-            }
-        }
-        _ => {
-            out.insert(prefix.clone());
-        }
-    }
-}
 
 /// The fields an applied configuration sets.
 fn applied_fields(body: &Map<String, Value>, skip_status: bool) -> FieldSet {
@@ -95,31 +81,6 @@ fn applied_fields(body: &Map<String, Value>, skip_status: bool) -> FieldSet {
     out
 }
 
-/// Encodes a field set as `fieldsV1`.
-fn encode(fields: &FieldSet) -> Value {
-    let mut root = Map::new();
-    for path in fields {
-        let mut node = &mut root;
-        for segment in path {
-            let entry = node
-                .entry(format!("f:{segment}"))
-                .or_insert_with(|| Value::Object(Map::new()));
-            let Value::Object(next) = entry else { break };
-            node = next;
-        }
-    }
-    Value::Object(root)
-}
-
-/// Decodes `fieldsV1` into leaf paths (keys other than `f:` make their parent a leaf).
-fn decode(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
-    out.extend(fields_v1_leaves(value).into_iter().map(|leaf| {
-        let mut path = prefix.clone();
-        path.extend(leaf);
-        path
-    }));
-}
-
 fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
     let mut out = FieldSet::new();
     if let Some(FieldsV1(v)) = &entry.fields_v1 {
@@ -128,62 +89,8 @@ fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
     out
 }
 
-fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
-    let (first, rest) = path.split_first()?;
-    let mut v = root.get(first)?;
-    for segment in rest {
-        v = v.as_object()?.get(segment)?;
-    }
-    Some(v)
-}
-
-fn set(root: &mut Map<String, Value>, path: &[String], value: Value) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
-    let mut node = root;
-    for segment in parents {
-        let entry = node.entry(segment.clone()).or_insert_with(|| Value::Object(Map::new()));
-        if !entry.is_object() {
-            *entry = Value::Object(Map::new());
-        }
-        let Value::Object(next) = entry else { return };
-        node = next;
-    }
-    if is_empty_map(&value) && node.get(last).is_some_and(Value::is_object) {
-        return;
-    }
-    node.insert(last.clone(), value);
-}
-
 fn is_empty_map(value: &Value) -> bool {
     value.as_object().is_some_and(Map::is_empty)
-}
-
-/// Removes a leaf and any map it leaves empty.
-fn remove(root: &mut Map<String, Value>, path: &[String]) {
-    fn go(node: &mut Map<String, Value>, path: &[String]) {
-        let Some((first, rest)) = path.split_first() else {
-            return;
-        };
-        if rest.is_empty() {
-            node.remove(first);
-            return;
-        }
-        if let Some(Value::Object(child)) = node.get_mut(first) {
-            go(child, rest);
-            if child.is_empty() {
-                node.remove(first);
-            }
-        }
-    }
-    go(root, path);
-}
-
-/// Whether two paths overlap (equal, or one is a prefix of the other).
-fn overlaps(a: &[String], b: &[String]) -> bool {
-    let n = a.len().min(b.len());
-    a[..n] == b[..n]
 }
 
 fn dotted(path: &[String]) -> String {
@@ -423,12 +330,5 @@ mod tests {
         let mut back = FieldSet::new();
         decode(&encoded, &mut Path::new(), &mut back);
         assert_eq!(back, fields);
-    }
-
-    #[test]
-    fn remove_prunes_emptied_maps() {
-        let mut m = json!({"spec": {"a": {"b": 1}}, "x": 1}).as_object().unwrap().clone();
-        remove(&mut m, &["spec".into(), "a".into(), "b".into()]);
-        assert_eq!(Value::Object(m), json!({"x": 1}));
     }
 }

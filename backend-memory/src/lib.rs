@@ -40,6 +40,7 @@ mod create;
 mod delete;
 mod errors;
 pub mod faults;
+mod fieldpath;
 mod gc;
 mod kinds;
 mod meta;

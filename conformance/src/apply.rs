@@ -14,8 +14,6 @@ use crate::support::kinds::config_map;
 use crate::support::{Ctx, OrFail, edit, rv_of};
 
 const NO_APPLY: &str = "backend has no server-side apply (ApplySupport::None)";
-const BEYOND_SUBSET: &str = "beyond the documented server-side apply subset (needs ApplySupport::Full); \
-                             runs on the real API server";
 
 /// The apply body of ConfigMap `name` in the behaviour's namespace with the given data.
 fn config_map_body<S: ObjectStore + ?Sized>(cx: &Ctx<'_, S>, name: &str, data: Value) -> Value {
@@ -269,10 +267,7 @@ pub async fn apply_with_managed_fields_in_body_is_error<S: ObjectStore + ?Sized>
 
 /// Keyed lists (Deployment containers, keyed by name) merge entries from different managers.
 pub async fn apply_merges_keyed_list_entries_of_two_managers<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
-    require!(
-        store.capabilities().server_side_apply == ApplySupport::Full,
-        BEYOND_SUBSET
-    );
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
     let cx = Ctx::new(store, "apply_merges_keyed_list_entries_of_two_managers").await?;
     let kind = operator_runtime_core::TypeRef::new("apps/v1", "Deployment");
     let key = ObjectRef::namespaced(kind, &cx.ns, "d");
@@ -381,5 +376,88 @@ pub async fn update_takes_changed_fields_from_the_applier<S: ObjectStore + ?Size
         "editor still owns data.k after the forced apply: {:?}",
         forced.metadata.managed_fields
     );
+    Ok(Outcome::Passed)
+}
+
+/// A manager whose apply configuration no longer has its entry of a keyed list (a sidecar
+/// container) removes that entry only; another manager's entry stays, and a conflicting
+/// value for a field of the other manager's entry is a conflict.
+pub async fn apply_dropping_a_keyed_entry_removes_only_that_entry<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_dropping_a_keyed_entry_removes_only_that_entry").await?;
+    let key = ObjectRef::namespaced(
+        operator_runtime_core::TypeRef::new("apps/v1", "Deployment"),
+        &cx.ns,
+        "d",
+    );
+    let deployment = |containers: Value| {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": cx.ns},
+            "spec": {"selector": {"matchLabels": {"app": "d"}},
+                "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": containers}}}
+        })
+    };
+    let sidecar = |containers: Value| {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": cx.ns},
+            "spec": {"template": {"spec": {"containers": containers}}}
+        })
+    };
+    let names = |o: &Object| -> Vec<String> {
+        o.spec()
+            .and_then(|s| s.pointer("/template/spec/containers"))
+            .and_then(Value::as_array)
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let app = json!([{"name": "app", "image": "example.invalid/app:1"}]);
+    store
+        .patch(
+            &key,
+            &Patch::Apply(deployment(app.clone())),
+            &PatchParams::apply("owner"),
+        )
+        .await
+        .or_fail("apply by owner")?;
+    let with_sidecar = store
+        .patch(
+            &key,
+            &Patch::Apply(sidecar(json!([{"name": "proxy", "image": "example.invalid/proxy:1"}]))),
+            &PatchParams::apply("injector"),
+        )
+        .await
+        .or_fail("apply by injector")?;
+    ensure!(
+        names(&with_sidecar) == ["app", "proxy"],
+        "containers {:?}",
+        names(&with_sidecar)
+    );
+    expect_err!(
+        store
+            .patch(
+                &key,
+                &Patch::Apply(sidecar(json!([{"name": "app", "image": "example.invalid/other:2"}]))),
+                &PatchParams::apply("injector"),
+            )
+            .await,
+        StoreError::Conflict { .. },
+        "injector sets the owner's container image"
+    );
+    // The injector's next configuration no longer mentions containers at all.
+    let label_only = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": cx.ns, "labels": {"injected": "false"}}
+    });
+    let without = store
+        .patch(&key, &Patch::Apply(label_only), &PatchParams::apply("injector"))
+        .await
+        .or_fail("injector drops its container")?;
+    ensure!(names(&without) == ["app"], "containers {:?}", names(&without));
     Ok(Outcome::Passed)
 }

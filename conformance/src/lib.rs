@@ -240,6 +240,7 @@ macro_rules! __with_behaviours {
             apply::apply_of_different_atomic_list_conflicts,
             apply::apply_with_managed_fields_in_body_is_error,
             apply::apply_merges_keyed_list_entries_of_two_managers,
+            apply::apply_dropping_a_keyed_entry_removes_only_that_entry,
             apply::update_records_update_entry_for_its_manager,
             apply::update_takes_changed_fields_from_the_applier,
             dry_run::dry_run_create_persists_nothing,

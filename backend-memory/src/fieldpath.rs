@@ -1,0 +1,328 @@
+//! Field paths of the server-side apply subset: leaf paths through maps and through the
+//! entries of keyed lists, their `fieldsV1` encoding, and reading, writing and removing a path
+//! in an object.
+//!
+//! A path segment is a map key, or, inside a keyed list, the entry's key in the `fieldsV1`
+//! form `k:{"name":"app"}`. Which lists are keyed comes from [`list_keys`]: the lists of the
+//! built-in kinds that the API server merges by `name` (containers, init and ephemeral
+//! containers, volumes, env) or `mountPath` (volumeMounts), and `type` for status conditions.
+//! Every other list is atomic: one leaf, owned and replaced whole.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+/// A leaf path from the object root.
+pub(crate) type Path = Vec<String>;
+/// A set of owned leaf paths.
+pub(crate) type FieldSet = BTreeSet<Path>;
+
+/// The key fields of the list at `path`, if it is merged by key.
+pub(crate) fn list_keys(path: &[String]) -> Option<&'static [&'static str]> {
+    match path.last().map(String::as_str)? {
+        "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "env" => Some(&["name"]),
+        "volumeMounts" => Some(&["mountPath"]),
+        "conditions" => Some(&["type"]),
+        _ => None,
+    }
+}
+
+/// The `k:{...}` segment of a keyed-list entry, or None when it lacks a key field.
+fn entry_segment(item: &Value, keys: &[&str]) -> Option<String> {
+    let mut key = Map::new();
+    for k in keys {
+        key.insert((*k).to_owned(), item.get(*k)?.clone());
+    }
+    Some(format!("k:{}", Value::Object(key)))
+}
+
+/// True when `item` is the keyed-list entry named by `segment`.
+fn is_entry(item: &Value, segment: &str) -> bool {
+    let Some(Ok(Value::Object(key))) = segment.strip_prefix("k:").map(serde_json::from_str::<Value>) else {
+        return false;
+    };
+    key.iter().all(|(k, v)| item.get(k) == Some(v))
+}
+
+/// Adds the leaf paths of `value` (below `prefix`) to `out`.
+pub(crate) fn leaves(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                prefix.push(k.clone());
+                leaves(v, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let segments: Option<Vec<String>> =
+                list_keys(prefix).and_then(|keys| items.iter().map(|item| entry_segment(item, keys)).collect());
+            match segments {
+                Some(segments) => {
+                    for (segment, item) in segments.into_iter().zip(items) {
+                        prefix.push(segment);
+                        leaves(item, prefix, out);
+                        prefix.pop();
+                    }
+                }
+                None => {
+                    out.insert(prefix.clone());
+                }
+            }
+        }
+        _ => {
+            out.insert(prefix.clone());
+        }
+    }
+}
+
+/// Encodes a field set as `fieldsV1` (`f:` for fields, `k:` segments as they are).
+pub(crate) fn encode(fields: &FieldSet) -> Value {
+    let mut root = Map::new();
+    for path in fields {
+        let mut node = &mut root;
+        for segment in path {
+            let key = if segment.starts_with("k:") {
+                segment.clone()
+            } else {
+                format!("f:{segment}")
+            };
+            let entry = node.entry(key).or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(next) = entry else { break };
+            node = next;
+        }
+    }
+    Value::Object(root)
+}
+
+/// Decodes `fieldsV1` into leaf paths: `f:` and `k:` keys are descended into; a node with
+/// other keys (`v:`, `i:`) or none is a leaf.
+pub(crate) fn decode(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
+    let children: Vec<(&String, &Value)> = value
+        .as_object()
+        .map(|m| m.iter().filter(|(k, _)| k.as_str() != ".").collect())
+        .unwrap_or_default();
+    if children.is_empty()
+        || children
+            .iter()
+            .any(|(k, _)| !k.starts_with("f:") && !k.starts_with("k:"))
+    {
+        if !prefix.is_empty() {
+            out.insert(prefix.clone());
+        }
+        return;
+    }
+    for (k, v) in children {
+        prefix.push(k.strip_prefix("f:").unwrap_or(k).to_owned());
+        decode(v, prefix, out);
+        prefix.pop();
+    }
+}
+
+/// The value at `path`.
+pub(crate) fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let mut v = root.get(first)?;
+    for segment in rest {
+        v = match v {
+            Value::Array(items) => items.iter().find(|item| is_entry(item, segment))?,
+            other => other.as_object()?.get(segment)?,
+        };
+    }
+    Some(v)
+}
+
+fn child_mut<'a>(node: &'a mut Value, segment: &str, create: bool) -> Option<&'a mut Value> {
+    if segment.starts_with("k:") {
+        if !node.is_array() {
+            if !create {
+                return None;
+            }
+            *node = Value::Array(Vec::new());
+        }
+        let items = node.as_array_mut()?;
+        let at = match items.iter().position(|item| is_entry(item, segment)) {
+            Some(at) => at,
+            None if create => {
+                let key: Value = serde_json::from_str(segment.strip_prefix("k:")?).ok()?;
+                items.push(key);
+                items.len() - 1
+            }
+            None => return None,
+        };
+        items.get_mut(at)
+    } else {
+        if !node.is_object() {
+            if !create {
+                return None;
+            }
+            *node = Value::Object(Map::new());
+        }
+        let map = node.as_object_mut()?;
+        if create {
+            Some(map.entry(segment.to_owned()).or_insert(Value::Null))
+        } else {
+            map.get_mut(segment)
+        }
+    }
+}
+
+/// Sets the leaf at `path` to `value`, creating maps and keyed entries on the way. An empty map
+/// merges into a map that is there.
+pub(crate) fn set(root: &mut Map<String, Value>, path: &[String], value: Value) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let mut node = root.entry(first.clone()).or_insert(Value::Null);
+    for segment in rest {
+        let Some(next) = child_mut(node, segment, true) else {
+            return;
+        };
+        node = next;
+    }
+    if value.as_object().is_some_and(Map::is_empty) && node.is_object() {
+        return;
+    }
+    *node = value;
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Removes the leaf at `path`, and every map, keyed entry or keyed list it leaves empty.
+pub(crate) fn remove(root: &mut Map<String, Value>, path: &[String]) {
+    fn go(node: &mut Value, path: &[String]) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        if rest.is_empty() {
+            match node {
+                Value::Array(items) => items.retain(|item| !is_entry(item, first)),
+                Value::Object(map) => {
+                    map.remove(first);
+                }
+                _ => {}
+            }
+            return;
+        }
+        // Keyed entries are found by position: removing their key field leaves them unnamed.
+        match node {
+            Value::Array(items) => {
+                if let Some(at) = items.iter().position(|item| is_entry(item, first))
+                    && let Some(child) = items.get_mut(at)
+                {
+                    go(child, rest);
+                    if is_empty(child) {
+                        items.remove(at);
+                    }
+                }
+            }
+            Value::Object(map) => {
+                if let Some(child) = map.get_mut(first) {
+                    go(child, rest);
+                    if is_empty(child) {
+                        map.remove(first);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        root.remove(first);
+        return;
+    }
+    if let Some(child) = root.get_mut(first) {
+        go(child, rest);
+        if is_empty(child) {
+            root.remove(first);
+        }
+    }
+}
+
+/// Whether two paths overlap (equal, or one is a prefix of the other).
+pub(crate) fn overlaps(a: &[String], b: &[String]) -> bool {
+    let n = a.len().min(b.len());
+    a[..n] == b[..n]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn paths(value: Value) -> FieldSet {
+        let mut out = FieldSet::new();
+        leaves(&value, &mut Path::new(), &mut out);
+        out
+    }
+
+    fn p(segments: &[&str]) -> Path {
+        segments.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn keyed_lists_have_per_entry_paths_and_encode_as_k_keys() {
+        let fields = paths(json!({"spec": {"containers": [{"name": "a", "image": "x"}], "args": ["1", "2"]}}));
+        let entry = r#"k:{"name":"a"}"#;
+        assert_eq!(
+            fields,
+            FieldSet::from([
+                p(&["spec", "args"]),
+                p(&["spec", "containers", entry, "image"]),
+                p(&["spec", "containers", entry, "name"]),
+            ])
+        );
+        let encoded = encode(&fields);
+        assert_eq!(
+            encoded,
+            json!({"f:spec": {"f:args": {}, "f:containers": {entry: {"f:image": {}, "f:name": {}}}}})
+        );
+        let mut back = FieldSet::new();
+        decode(&encoded, &mut Path::new(), &mut back);
+        assert_eq!(back, fields);
+    }
+
+    #[test]
+    fn set_adds_keyed_entries_and_remove_drops_emptied_ones() {
+        let mut m = json!({"spec": {"containers": [{"name": "a", "image": "x"}]}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let b = r#"k:{"name":"b"}"#;
+        set(&mut m, &p(&["spec", "containers", b, "image"]), json!("y"));
+        assert_eq!(
+            Value::Object(m.clone()),
+            json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}})
+        );
+        assert_eq!(lookup(&m, &p(&["spec", "containers", b, "image"])), Some(&json!("y")));
+        remove(&mut m, &p(&["spec", "containers", b, "image"]));
+        remove(&mut m, &p(&["spec", "containers", b, "name"]));
+        assert_eq!(
+            Value::Object(m.clone()),
+            json!({"spec": {"containers": [{"name": "a", "image": "x"}]}})
+        );
+        remove(&mut m, &p(&["spec", "containers", r#"k:{"name":"a"}"#, "image"]));
+        remove(&mut m, &p(&["spec", "containers", r#"k:{"name":"a"}"#, "name"]));
+        assert_eq!(Value::Object(m), json!({}));
+    }
+
+    #[test]
+    fn remove_prunes_emptied_maps() {
+        let mut m = json!({"spec": {"a": {"b": 1}}, "x": 1})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        remove(&mut m, &p(&["spec", "a", "b"]));
+        assert_eq!(Value::Object(m), json!({"x": 1}));
+    }
+}
