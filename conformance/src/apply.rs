@@ -25,6 +25,47 @@ fn config_map_body<S: ObjectStore + ?Sized>(cx: &Ctx<'_, S>, name: &str, data: V
     })
 }
 
+/// An apply configuration of Deployment `d` with the selector, labels and `containers`.
+fn deployment_body<S: ObjectStore + ?Sized>(cx: &Ctx<'_, S>, containers: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": cx.ns},
+        "spec": {"selector": {"matchLabels": {"app": "d"}},
+            "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": containers}}}
+    })
+}
+
+/// An apply configuration of Deployment `d` with only `containers` (what a sidecar injector sends).
+fn containers_body<S: ObjectStore + ?Sized>(cx: &Ctx<'_, S>, containers: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": cx.ns},
+        "spec": {"template": {"spec": {"containers": containers}}}
+    })
+}
+
+/// Write parameters of a non-apply write by `manager`.
+fn written_by(manager: &str) -> WriteParams {
+    WriteParams {
+        dry_run: false,
+        field_manager: Some(manager.to_owned()),
+    }
+}
+
+/// The container names of a Deployment, in order.
+fn container_names(deployment: &Object) -> Vec<String> {
+    deployment
+        .spec()
+        .and_then(|s| s.pointer("/template/spec/containers"))
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn apply<S: ObjectStore + ?Sized>(
     cx: &Ctx<'_, S>,
     name: &str,
@@ -271,22 +312,8 @@ pub async fn apply_merges_keyed_list_entries_of_two_managers<S: ObjectStore + ?S
     let cx = Ctx::new(store, "apply_merges_keyed_list_entries_of_two_managers").await?;
     let kind = operator_runtime_core::TypeRef::new("apps/v1", "Deployment");
     let key = ObjectRef::namespaced(kind, &cx.ns, "d");
-    let first = json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "d", "namespace": cx.ns},
-        "spec": {
-            "selector": {"matchLabels": {"app": "d"}},
-            "template": {
-                "metadata": {"labels": {"app": "d"}},
-                "spec": {"containers": [{"name": "a", "image": "example.invalid/a:1"}]}
-            }
-        }
-    });
-    let second = json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "d", "namespace": cx.ns},
-        "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "example.invalid/b:1"}]}}}
-    });
+    let first = deployment_body(&cx, json!([{"name": "a", "image": "example.invalid/a:1"}]));
+    let second = containers_body(&cx, json!([{"name": "b", "image": "example.invalid/b:1"}]));
     store
         .patch(&key, &Patch::Apply(first), &PatchParams::apply("m1"))
         .await
@@ -295,12 +322,7 @@ pub async fn apply_merges_keyed_list_entries_of_two_managers<S: ObjectStore + ?S
         .patch(&key, &Patch::Apply(second), &PatchParams::apply("m2"))
         .await
         .or_fail("apply by m2")?;
-    let names: Vec<&str> = merged
-        .spec()
-        .and_then(|s| s.pointer("/template/spec/containers"))
-        .and_then(Value::as_array)
-        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
-        .unwrap_or_default();
+    let names = container_names(&merged);
     ensure!(names == ["a", "b"], "containers {names:?}, expected [a, b]");
     Ok(Outcome::Passed)
 }
@@ -310,10 +332,7 @@ pub async fn update_records_update_entry_for_its_manager<S: ObjectStore + ?Sized
     require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
     let cx = Ctx::new(store, "update_records_update_entry_for_its_manager").await?;
     let created = cx.create(&cx.config_map("a")).await?;
-    let params = WriteParams {
-        dry_run: false,
-        field_manager: Some("editor".into()),
-    };
+    let params = written_by("editor");
     let updated = store
         .replace(&edit(&created).with("data", json!({"k": "v", "extra": "1"})), &params)
         .await
@@ -336,10 +355,7 @@ pub async fn update_takes_changed_fields_from_the_applier<S: ObjectStore + ?Size
     let created = apply(&cx, "a", config_map_body(&cx, "a", applied.clone()), "m1", false)
         .await
         .or_fail("apply")?;
-    let params = WriteParams {
-        dry_run: false,
-        field_manager: Some("editor".into()),
-    };
+    let params = written_by("editor");
     let edited = store
         .replace(&edit(&created).with("data", json!({"k": "w", "keep": "1"})), &params)
         .await
@@ -390,37 +406,11 @@ pub async fn apply_dropping_a_keyed_entry_removes_only_that_entry<S: ObjectStore
         &cx.ns,
         "d",
     );
-    let deployment = |containers: Value| {
-        json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "d", "namespace": cx.ns},
-            "spec": {"selector": {"matchLabels": {"app": "d"}},
-                "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": containers}}}
-        })
-    };
-    let sidecar = |containers: Value| {
-        json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "d", "namespace": cx.ns},
-            "spec": {"template": {"spec": {"containers": containers}}}
-        })
-    };
-    let names = |o: &Object| -> Vec<String> {
-        o.spec()
-            .and_then(|s| s.pointer("/template/spec/containers"))
-            .and_then(Value::as_array)
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let app = json!([{"name": "app", "image": "example.invalid/app:1"}]);
     store
         .patch(
             &key,
-            &Patch::Apply(deployment(app.clone())),
+            &Patch::Apply(deployment_body(&cx, app)),
             &PatchParams::apply("owner"),
         )
         .await
@@ -428,21 +418,27 @@ pub async fn apply_dropping_a_keyed_entry_removes_only_that_entry<S: ObjectStore
     let with_sidecar = store
         .patch(
             &key,
-            &Patch::Apply(sidecar(json!([{"name": "proxy", "image": "example.invalid/proxy:1"}]))),
+            &Patch::Apply(containers_body(
+                &cx,
+                json!([{"name": "proxy", "image": "example.invalid/proxy:1"}]),
+            )),
             &PatchParams::apply("injector"),
         )
         .await
         .or_fail("apply by injector")?;
     ensure!(
-        names(&with_sidecar) == ["app", "proxy"],
+        container_names(&with_sidecar) == ["app", "proxy"],
         "containers {:?}",
-        names(&with_sidecar)
+        container_names(&with_sidecar)
     );
     expect_err!(
         store
             .patch(
                 &key,
-                &Patch::Apply(sidecar(json!([{"name": "app", "image": "example.invalid/other:2"}]))),
+                &Patch::Apply(containers_body(
+                    &cx,
+                    json!([{"name": "app", "image": "example.invalid/other:2"}])
+                )),
                 &PatchParams::apply("injector"),
             )
             .await,
@@ -458,6 +454,10 @@ pub async fn apply_dropping_a_keyed_entry_removes_only_that_entry<S: ObjectStore
         .patch(&key, &Patch::Apply(label_only), &PatchParams::apply("injector"))
         .await
         .or_fail("injector drops its container")?;
-    ensure!(names(&without) == ["app"], "containers {:?}", names(&without));
+    ensure!(
+        container_names(&without) == ["app"],
+        "containers {:?}",
+        container_names(&without)
+    );
     Ok(Outcome::Passed)
 }
