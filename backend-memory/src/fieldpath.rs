@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+use operator_runtime_core::plan::fields_v1_leaves;
 use serde_json::{Map, Value};
 
 /// A leaf path from the object root.
@@ -95,28 +96,14 @@ pub(crate) fn encode(fields: &FieldSet) -> Value {
     Value::Object(root)
 }
 
-/// Decodes `fieldsV1` into leaf paths: `f:` and `k:` keys are descended into; a node with
-/// other keys (`v:`, `i:`) or none is a leaf.
+/// Decodes `fieldsV1` into leaf paths (below `prefix`): `f:` and `k:` keys are descended
+/// into; a node with other keys (`v:`, `i:`) or none is a leaf.
 pub(crate) fn decode(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
-    let children: Vec<(&String, &Value)> = value
-        .as_object()
-        .map(|m| m.iter().filter(|(k, _)| k.as_str() != ".").collect())
-        .unwrap_or_default();
-    if children.is_empty()
-        || children
-            .iter()
-            .any(|(k, _)| !k.starts_with("f:") && !k.starts_with("k:"))
-    {
-        if !prefix.is_empty() {
-            out.insert(prefix.clone());
-        }
-        return;
-    }
-    for (k, v) in children {
-        prefix.push(k.strip_prefix("f:").unwrap_or(k).to_owned());
-        decode(v, prefix, out);
-        prefix.pop();
-    }
+    out.extend(fields_v1_leaves(value).into_iter().map(|leaf| {
+        let mut path = prefix.clone();
+        path.extend(leaf);
+        path
+    }));
 }
 
 /// The value at `path`.

@@ -129,33 +129,64 @@ pub fn dropped_fields(desired: &Object, live: &Object, manager: &str) -> Vec<Fie
     let (Ok(Value::Object(want)), Ok(Value::Object(have))) = (desired.to_value(), live.to_value()) else {
         return Vec::new();
     };
-    let mut out: Vec<FieldChange> = owned
-        .into_iter()
-        .filter(|p| match p.as_slice() {
-            [first, ..] if first == "status" || first == "apiVersion" || first == "kind" => false,
-            [first, second, rest @ ..] if first == "metadata" => {
-                (second == "labels" || second == "annotations") && rest.first().is_none_or(|k| k != HASH_ANNOTATION)
-            }
-            [first] if first == "metadata" => false,
-            _ => true,
-        })
-        .filter(|p| lookup(&want, p).is_none())
-        .filter_map(|p| {
-            let value = lookup(&have, &p)?;
-            Some(FieldChange {
-                path: FieldPath(p.into_iter().map(PathSegment::Field).collect()),
-                from: Some(render(value)),
-                to: UNSET.to_owned(),
-            })
-        })
-        .collect();
+    let mut out: Vec<FieldChange> = Vec::new();
+    for path in owned.into_iter().filter(|p| reportable(p)) {
+        // Report the outermost part that is gone (a whole container, a whole map), once.
+        let Some(len) = (1..=path.len()).find(|&n| lookup(&want, &path[..n]).is_none()) else {
+            continue;
+        };
+        let gone = &path[..len];
+        let Some(value) = lookup(&have, gone) else {
+            continue;
+        };
+        let change = FieldChange {
+            path: FieldPath(gone.iter().map(|s| segment(s)).collect()),
+            from: Some(render(value)),
+            to: UNSET.to_owned(),
+        };
+        if !out.contains(&change) {
+            out.push(change);
+        }
+    }
     out.sort();
     out
 }
 
-/// The leaf paths of a managedFields `fieldsV1` tree, as field names from the object root: a
-/// node whose children are not all `f:` keys (keyed list entries `k:`, set values `v:`,
-/// indices `i:`), or that has none, is a leaf. Shared with the memory backend's field manager.
+/// Whether an owned path can be reported: not `status`, not server metadata, not the hash.
+fn reportable(path: &[String]) -> bool {
+    match path {
+        [first, ..] if first == "status" || first == "apiVersion" || first == "kind" => false,
+        [first, second, rest @ ..] if first == "metadata" => {
+            (second == "labels" || second == "annotations") && rest.first().is_none_or(|k| k != HASH_ANNOTATION)
+        }
+        [first] if first == "metadata" => false,
+        _ => true,
+    }
+}
+
+/// A path segment from a `fieldsV1` step: `k:{"name":"x"}` becomes `[name=x]`.
+fn segment(step: &str) -> PathSegment {
+    let named = step
+        .strip_prefix("k:")
+        .and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
+        .filter(|k| k.len() == 1)
+        .and_then(|k| k.get("name").and_then(Value::as_str).map(str::to_owned));
+    match named {
+        Some(name) => PathSegment::Named(name),
+        None => PathSegment::Field(step.to_owned()),
+    }
+}
+
+/// True when `item` is the keyed-list entry `k:{...}`.
+fn is_entry(item: &Value, step: &str) -> bool {
+    step.strip_prefix("k:")
+        .and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
+        .is_some_and(|key| key.iter().all(|(k, v)| item.get(k) == Some(v)))
+}
+
+/// The leaf paths of a managedFields `fieldsV1` tree from the object root: `f:` steps become
+/// field names, keyed list entries stay `k:{...}` steps; a node with other children (set
+/// values `v:`, indices `i:`) or none is a leaf.
 pub fn fields_v1_leaves(fields: &Value) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     owned_paths(fields, &mut Vec::new(), &mut out);
@@ -167,14 +198,18 @@ fn owned_paths(node: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>
         .as_object()
         .map(|m| m.iter().filter(|(k, _)| k.as_str() != ".").collect())
         .unwrap_or_default();
-    if children.is_empty() || children.iter().any(|(k, _)| !k.starts_with("f:")) {
+    if children.is_empty()
+        || children
+            .iter()
+            .any(|(k, _)| !k.starts_with("f:") && !k.starts_with("k:"))
+    {
         if !prefix.is_empty() {
             out.push(prefix.clone());
         }
         return;
     }
     for (key, child) in children {
-        prefix.push(key[2..].to_owned());
+        prefix.push(key.strip_prefix("f:").unwrap_or(key).to_owned());
         owned_paths(child, prefix, out);
         prefix.pop();
     }
@@ -183,7 +218,10 @@ fn owned_paths(node: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>
 fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
     let (first, rest) = path.split_first()?;
     rest.iter()
-        .try_fold(root.get(first)?, |v, key| v.as_object()?.get(key))
+        .try_fold(root.get(first)?, |v, step| match v {
+            Value::Array(items) => items.iter().find(|item| is_entry(item, step)),
+            other => other.as_object()?.get(step),
+        })
         .filter(|v| !v.is_null())
 }
 

@@ -134,6 +134,42 @@ fn a_field_dropped_from_desired_is_named_from_our_apply_entry() {
 }
 
 #[test]
+fn a_dropped_keyed_list_entry_is_named_once() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+    let desired = set(&[("db", sts("s", 1, "svc"))]);
+    let mut live = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
+    live.body["spec"]["template"]["spec"]["containers"] = json!([
+        {"name": "main", "image": "db:1"}, {"name": "proxy", "image": "proxy:1"}
+    ]);
+    let containers = json!({
+        "k:{\"name\":\"main\"}": {".": {}, "f:name": {}, "f:image": {}},
+        "k:{\"name\":\"proxy\"}": {".": {}, "f:name": {}, "f:image": {}}
+    });
+    live.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+        manager: Some("my-op".into()),
+        operation: Some("Apply".into()),
+        fields_type: Some("FieldsV1".into()),
+        fields_v1: Some(FieldsV1(
+            json!({"f:spec": {"f:template": {"f:spec": {"f:containers": containers}}}}),
+        )),
+        ..Default::default()
+    }]);
+    live.metadata.annotations = Some(BTreeMap::from([(HASH_ANNOTATION.to_owned(), "stale".to_owned())]));
+    let inputs = PlanInputs::default().field_manager("my-op");
+    let p = plan_with(&desired, &[Arc::new(live)], &PlanPolicy::new(), &inputs);
+    match action_of(&p, "StatefulSet", "s") {
+        Action::Update { changes, .. } => {
+            let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                text,
+                [r#"spec.template.spec.containers[name=proxy]: {"image":"proxy:1","name":"proxy"} -> <unset>"#]
+            );
+        }
+        other => panic!("expected update, got {other:?}"),
+    }
+}
+
+#[test]
 fn spec_change_is_an_update_naming_the_path() {
     let before = set(&[("config", cm("c", "v"))]);
     let observed = vec![served(before.children().next().unwrap().object.as_ref(), 1)];
