@@ -312,4 +312,62 @@ mod tests {
         remove(&mut m, &p(&["spec", "a", "b"]));
         assert_eq!(Value::Object(m), json!({"x": 1}));
     }
+
+    mod props {
+        use proptest::prelude::*;
+        use serde_json::{Map, Value, json};
+
+        use super::super::*;
+
+        /// Scalars, nested maps (never empty) and keyed container lists with unique names.
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                "[a-z]{1,6}".prop_map(Value::from),
+                any::<i32>().prop_map(Value::from),
+                prop::collection::vec("[a-z]{1,3}", 0..3).prop_map(|v| json!(v)),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::btree_map("[a-z]{1,4}", inner, 1..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                    prop::collection::btree_set("[a-z]{1,4}", 1..4).prop_map(|names| {
+                        let containers: Vec<Value> = names
+                            .into_iter()
+                            .map(|n| json!({"name": n, "image": format!("{n}:1")}))
+                            .collect();
+                        json!({ "containers": containers })
+                    }),
+                ]
+            })
+        }
+
+        fn object() -> impl Strategy<Value = Map<String, Value>> {
+            prop::collection::btree_map("[a-z]{1,4}", value(), 1..4).prop_map(|m| m.into_iter().collect())
+        }
+
+        proptest! {
+            /// Setting every leaf of an object into an empty one rebuilds it; removing every
+            /// leaf empties it; the leaves survive the fieldsV1 encoding.
+            #[test]
+            fn leaves_rebuild_and_remove_the_object(obj in object()) {
+                let mut fields = FieldSet::new();
+                leaves(&Value::Object(obj.clone()), &mut Path::new(), &mut fields);
+                let mut rebuilt = Map::new();
+                for path in &fields {
+                    let value = lookup(&obj, path).cloned();
+                    prop_assert!(value.is_some(), "no value at {:?}", path);
+                    set(&mut rebuilt, path, value.unwrap_or_default());
+                }
+                prop_assert_eq!(&rebuilt, &obj);
+                let mut back = FieldSet::new();
+                decode(&encode(&fields), &mut Path::new(), &mut back);
+                prop_assert_eq!(&back, &fields);
+                let mut emptied = obj.clone();
+                for path in &fields {
+                    remove(&mut emptied, path);
+                }
+                prop_assert!(emptied.is_empty(), "left {:?}", emptied);
+            }
+        }
+    }
 }
