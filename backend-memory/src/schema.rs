@@ -420,4 +420,60 @@ mod tests {
             "{causes:?}"
         );
     }
+
+    mod props {
+        use proptest::prelude::*;
+        use serde_json::{Map, Value};
+
+        use super::super::*;
+        use super::schema;
+
+        fn any_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                "[a-z]{0,4}".prop_map(Value::from),
+            ];
+            leaf.prop_recursive(4, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop_oneof![
+                            Just("spec".to_owned()),
+                            Just("image".to_owned()),
+                            Just("replicas".to_owned()),
+                            Just("nodes".to_owned()),
+                            Just("labels".to_owned()),
+                            "[a-z]{1,3}"
+                        ],
+                        inner,
+                        0..4
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            /// Pruning and defaulting are idempotent, and validation of any body returns
+            /// (no panic), with every cause naming a field.
+            #[test]
+            fn admission_is_idempotent_and_total(spec in any_json(), extra in any_json()) {
+                let mut body: Map<String, Value> = Map::new();
+                body.insert("spec".into(), spec);
+                body.insert("extra".into(), extra);
+                prune_and_default(&schema(), &mut body);
+                let once = body.clone();
+                prune_and_default(&schema(), &mut body);
+                prop_assert_eq!(&body, &once);
+                prop_assert!(!body.contains_key("extra"));
+                let mut causes = Causes::default();
+                validate(&schema(), &body, &mut causes);
+                if let Err(e) = causes.into_result("Widget", "w") {
+                    prop_assert!(e.causes().iter().all(|c| !c.field.is_empty()), "{:?}", e);
+                }
+            }
+        }
+    }
 }
