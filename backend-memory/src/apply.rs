@@ -82,11 +82,7 @@ fn applied_fields(body: &Map<String, Value>, skip_status: bool) -> FieldSet {
 }
 
 fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
-    let mut out = FieldSet::new();
-    if let Some(FieldsV1(v)) = &entry.fields_v1 {
-        decode(v, &mut Path::new(), &mut out);
-    }
-    out
+    entry.fields_v1.as_ref().map(|f| decode(&f.0)).unwrap_or_default()
 }
 
 fn is_empty_map(value: &Value) -> bool {
@@ -291,11 +287,7 @@ pub(crate) fn apply(
         if owned.is_empty() {
             continue;
         }
-        if e.fields_v1.as_ref().is_some_and(|f| {
-            let mut before = FieldSet::new();
-            decode(&f.0, &mut Path::new(), &mut before);
-            before != owned
-        }) {
+        if entry_fields(&e) != owned {
             e.fields_v1 = Some(FieldsV1(encode(&owned)));
         }
         managed.push(e);
@@ -327,8 +319,6 @@ mod tests {
             encoded,
             json!({"f:metadata": {"f:labels": {"f:x": {}}}, "f:data": {"f:k": {}, "f:l": {}}})
         );
-        let mut back = FieldSet::new();
-        decode(&encoded, &mut Path::new(), &mut back);
-        assert_eq!(back, fields);
+        assert_eq!(decode(&encoded), fields);
     }
 }

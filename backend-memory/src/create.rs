@@ -12,8 +12,9 @@ use crate::kinds::{KindSpec, NAMESPACE_SLOT};
 use crate::meta::{generate_name, new_uid, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
+use crate::update::{decode_write, validate_schema};
 use crate::validation::{Causes, name_error, validate_meta};
-use crate::{apply, crd, kinds, schema};
+use crate::{crd, kinds};
 
 /// How many generated names are tried before giving up (the server retries on collision).
 const GENERATE_NAME_ATTEMPTS: usize = 8;
@@ -110,18 +111,11 @@ pub(crate) fn create_as(
         obj.body.insert("status".into(), json!({"phase": "Active"}));
     }
 
-    if let Some(schema) = &kind.schema {
-        schema::prune_and_default(schema, &mut obj.body);
-    }
-    if let Some(manager) = manager {
-        let now = obj
-            .metadata
-            .creation_timestamp
-            .clone()
-            .unwrap_or_else(|| now_seconds(state.clock.as_ref()));
+    if manager.is_some() {
+        // A create's fields are all the creator's.
         obj.metadata.managed_fields = None;
-        apply::record_update(kind, None, &mut obj, manager, None, now);
     }
+    decode_write(state, kind, None, &mut obj, manager, None);
     let mut causes = Causes::default();
     let generate = obj.metadata.generate_name.clone().filter(|g| !g.is_empty());
     let named = obj.metadata.name.as_deref().is_some_and(|n| !n.is_empty());
@@ -130,9 +124,7 @@ pub(crate) fn create_as(
         return causes.fail(kind_name, "");
     }
     validate_meta(&obj, &mut causes);
-    if let Some(schema) = &kind.schema {
-        schema::validate(schema, &obj.body, &mut causes);
-    }
+    validate_schema(kind, &obj, &mut causes);
     if kind.slot == kinds::CRD_SLOT {
         crd::validate(&obj, &mut causes);
     }

@@ -10,7 +10,8 @@
 
 use std::collections::BTreeSet;
 
-use operator_runtime_core::plan::fields_v1_leaves;
+pub(crate) use operator_runtime_core::fields_v1::value_at as lookup;
+use operator_runtime_core::fields_v1::{is_entry, leaf_paths};
 use serde_json::{Map, Value};
 
 /// A leaf path from the object root.
@@ -35,14 +36,6 @@ fn entry_segment(item: &Value, keys: &[&str]) -> Option<String> {
         key.insert((*k).to_owned(), item.get(*k)?.clone());
     }
     Some(format!("k:{}", Value::Object(key)))
-}
-
-/// True when `item` is the keyed-list entry named by `segment`.
-fn is_entry(item: &Value, segment: &str) -> bool {
-    let Some(Ok(Value::Object(key))) = segment.strip_prefix("k:").map(serde_json::from_str::<Value>) else {
-        return false;
-    };
-    key.iter().all(|(k, v)| item.get(k) == Some(v))
 }
 
 /// Adds the leaf paths of `value` (below `prefix`) to `out`.
@@ -96,27 +89,10 @@ pub(crate) fn encode(fields: &FieldSet) -> Value {
     Value::Object(root)
 }
 
-/// Decodes `fieldsV1` into leaf paths (below `prefix`): `f:` and `k:` keys are descended
-/// into; a node with other keys (`v:`, `i:`) or none is a leaf.
-pub(crate) fn decode(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
-    out.extend(fields_v1_leaves(value).into_iter().map(|leaf| {
-        let mut path = prefix.clone();
-        path.extend(leaf);
-        path
-    }));
-}
-
-/// The value at `path`.
-pub(crate) fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
-    let (first, rest) = path.split_first()?;
-    let mut v = root.get(first)?;
-    for segment in rest {
-        v = match v {
-            Value::Array(items) => items.iter().find(|item| is_entry(item, segment))?,
-            other => other.as_object()?.get(segment)?,
-        };
-    }
-    Some(v)
+/// Decodes `fieldsV1` into leaf paths: `f:` and `k:` keys are descended into; a node with
+/// other keys (`v:`, `i:`) or none is a leaf.
+pub(crate) fn decode(value: &Value) -> FieldSet {
+    leaf_paths(value).into_iter().collect()
 }
 
 fn child_mut<'a>(node: &'a mut Value, segment: &str, create: bool) -> Option<&'a mut Value> {
@@ -173,65 +149,36 @@ pub(crate) fn set(root: &mut Map<String, Value>, path: &[String], value: Value) 
     *node = value;
 }
 
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Object(m) => m.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
-}
-
 /// Removes the leaf at `path`, and every map, keyed entry or keyed list it leaves empty.
 pub(crate) fn remove(root: &mut Map<String, Value>, path: &[String]) {
-    fn go(node: &mut Value, path: &[String]) {
+    /// Removes `path` below `node`; true when `node` is left empty.
+    fn go(node: &mut Value, path: &[String]) -> bool {
         let Some((first, rest)) = path.split_first() else {
-            return;
+            return false;
         };
-        if rest.is_empty() {
-            match node {
-                Value::Array(items) => items.retain(|item| !is_entry(item, first)),
-                Value::Object(map) => {
-                    map.remove(first);
-                }
-                _ => {}
-            }
-            return;
-        }
-        // Keyed entries are found by position: removing their key field leaves them unnamed.
         match node {
             Value::Array(items) => {
+                // Found by position before descending: removing its key field leaves it unnamed.
                 if let Some(at) = items.iter().position(|item| is_entry(item, first))
-                    && let Some(child) = items.get_mut(at)
+                    && (rest.is_empty() || items.get_mut(at).is_some_and(|child| go(child, rest)))
                 {
-                    go(child, rest);
-                    if is_empty(child) {
-                        items.remove(at);
-                    }
+                    items.remove(at);
                 }
+                items.is_empty()
             }
             Value::Object(map) => {
-                if let Some(child) = map.get_mut(first) {
-                    go(child, rest);
-                    if is_empty(child) {
-                        map.remove(first);
-                    }
+                if rest.is_empty() || map.get_mut(first).is_some_and(|child| go(child, rest)) {
+                    map.remove(first);
                 }
+                map.is_empty()
             }
-            _ => {}
+            _ => false,
         }
     }
-    let Some((first, rest)) = path.split_first() else {
-        return;
-    };
-    if rest.is_empty() {
-        root.remove(first);
-        return;
-    }
-    if let Some(child) = root.get_mut(first) {
-        go(child, rest);
-        if is_empty(child) {
-            root.remove(first);
-        }
+    let mut whole = Value::Object(std::mem::take(root));
+    go(&mut whole, path);
+    if let Value::Object(map) = whole {
+        *root = map;
     }
 }
 
@@ -274,9 +221,7 @@ mod tests {
             encoded,
             json!({"f:spec": {"f:args": {}, "f:containers": {entry: {"f:image": {}, "f:name": {}}}}})
         );
-        let mut back = FieldSet::new();
-        decode(&encoded, &mut Path::new(), &mut back);
-        assert_eq!(back, fields);
+        assert_eq!(decode(&encoded), fields);
     }
 
     #[test]
@@ -359,9 +304,7 @@ mod tests {
                     set(&mut rebuilt, path, value.unwrap_or_default());
                 }
                 prop_assert_eq!(&rebuilt, &obj);
-                let mut back = FieldSet::new();
-                decode(&encode(&fields), &mut Path::new(), &mut back);
-                prop_assert_eq!(&back, &fields);
+                prop_assert_eq!(&decode(&encode(&fields)), &fields);
                 let mut emptied = obj.clone();
                 for path in &fields {
                     remove(&mut emptied, path);

@@ -4,8 +4,8 @@
 //! What is implemented (the apiextensions-apiserver behaviour for structural schemas):
 //! - **Pruning**: a field not named in `properties` (and with no `additionalProperties`) is
 //!   dropped, at any depth, except below `x-kubernetes-preserve-unknown-fields: true` and
-//!   below `x-kubernetes-embedded-resource` / `x-kubernetes-int-or-string` nodes' unknown
-//!   parts. `apiVersion`, `kind` and `metadata` at the root are never pruned.
+//!   `x-kubernetes-embedded-resource` nodes and nodes without `type` or `properties`.
+//!   `apiVersion`, `kind` and `metadata` at the root are never pruned.
 //! - **Defaulting**: a missing property with a `default` gets a copy of it, then its own
 //!   defaults and pruning apply (defaults run after pruning, like the server's).
 //! - **Validation**: `type` (object, array, string, integer, number, boolean) with `nullable`
@@ -27,13 +27,19 @@ const ROOT_META: [&str; 3] = ["apiVersion", "kind", "metadata"];
 /// Prunes unknown fields and applies defaults to `body` (an object's fields other than
 /// `apiVersion`, `kind` and `metadata`), as the server does when it decodes a request.
 pub(crate) fn prune_and_default(schema: &Value, body: &mut Map<String, Value>) {
-    if preserves_unknown(schema) {
-        default_properties(schema, body);
-        return;
-    }
+    prune_object(schema, body, &ROOT_META);
+}
+
+/// Drops the fields of an object node its schema does not name (except `keep`), then defaults
+/// and prunes the named ones.
+fn prune_object(schema: &Value, map: &mut Map<String, Value>, keep: &[&str]) {
     let properties = schema.get("properties").and_then(Value::as_object);
-    body.retain(|k, _| ROOT_META.contains(&k.as_str()) || properties.is_some_and(|p| p.contains_key(k)));
-    default_properties(schema, body);
+    let open = preserves_unknown(schema) || schema.get("additionalProperties").is_some_and(Value::is_object);
+    let typed = properties.is_some() || schema.get("type").and_then(Value::as_str) == Some("object");
+    if typed && !open {
+        map.retain(|k, _| keep.contains(&k.as_str()) || properties.is_some_and(|p| p.contains_key(k)));
+    }
+    default_properties(schema, map);
 }
 
 fn preserves_unknown(schema: &Value) -> bool {
@@ -63,15 +69,7 @@ fn default_properties(schema: &Value, object: &mut Map<String, Value>) {
 
 fn prune_value(schema: &Value, value: &mut Value) {
     match value {
-        Value::Object(map) => {
-            if !preserves_unknown(schema) && schema.get("additionalProperties").is_none_or(|a| !a.is_object()) {
-                let properties = schema.get("properties").and_then(Value::as_object);
-                if properties.is_some() || schema.get("type").and_then(Value::as_str) == Some("object") {
-                    map.retain(|k, _| properties.is_some_and(|p| p.contains_key(k)));
-                }
-            }
-            default_properties(schema, map);
-        }
+        Value::Object(map) => prune_object(schema, map, &[]),
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for item in items {
@@ -85,19 +83,15 @@ fn prune_value(schema: &Value, value: &mut Value) {
 
 /// Validates `body` against the root schema; every violation becomes one cause.
 pub(crate) fn validate(schema: &Value, body: &Map<String, Value>, causes: &mut Causes) {
-    let properties = schema.get("properties").and_then(Value::as_object);
-    for name in required(schema) {
-        if !body.contains_key(name) {
-            causes.push("FieldValueRequired", name, "Required value".to_owned());
-        }
-    }
-    for (name, value) in body {
-        if ROOT_META.contains(&name.as_str()) {
-            continue;
-        }
-        if let Some(sub) = properties.and_then(|p| p.get(name)) {
-            validate_value(sub, value, name, causes);
-        }
+    validate_object(schema, body, "", causes);
+}
+
+/// `path.name`, or `name` at the root.
+fn child_path(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
     }
 }
 
@@ -132,12 +126,9 @@ fn quoted(value: &Value) -> String {
     }
 }
 
+/// An integer is also a number.
 fn type_matches(expected: &str, value: &Value) -> bool {
-    match (expected, value) {
-        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
-        ("number", Value::Number(_)) => true,
-        (expected, value) => expected == type_name(value),
-    }
+    expected == type_name(value) || (expected == "number" && value.is_number())
 }
 
 fn validate_value(schema: &Value, value: &Value, path: &str, causes: &mut Causes) {
@@ -195,29 +186,9 @@ fn validate_value(schema: &Value, value: &Value, path: &str, causes: &mut Causes
     }
     match value {
         Value::Number(n) => check_number(schema, n.as_f64().unwrap_or(0.0), value, path, causes),
-        Value::String(s) => {
-            let len = s.chars().count() as u64;
-            bound(schema, "minLength", len, path, causes, |m| {
-                format!("{path} in body should be at least {m} chars long")
-            });
-            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
-                && len > max
-            {
-                causes.push(
-                    "FieldValueTooLong",
-                    path,
-                    format!("Too long: may not be more than {max} bytes"),
-                );
-            }
-        }
+        Value::String(text) => check_count(schema, Counted::Chars, text.chars().count(), path, causes),
         Value::Array(items) => {
-            let len = items.len() as u64;
-            bound(schema, "minItems", len, path, causes, |m| {
-                format!("{path} in body should have at least {m} items")
-            });
-            bound_max(schema, "maxItems", len, path, causes, |m| {
-                format!("must have at most {m} items")
-            });
+            check_count(schema, Counted::Items, items.len(), path, causes);
             if let Some(item_schema) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
                     validate_value(item_schema, item, &format!("{path}[{i}]"), causes);
@@ -230,18 +201,12 @@ fn validate_value(schema: &Value, value: &Value, path: &str, causes: &mut Causes
 }
 
 fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes: &mut Causes) {
-    let len = map.len() as u64;
-    bound(schema, "minProperties", len, path, causes, |m| {
-        format!("{path} in body should have at least {m} properties")
-    });
-    bound_max(schema, "maxProperties", len, path, causes, |m| {
-        format!("must have at most {m} items")
-    });
+    check_count(schema, Counted::Properties, map.len(), path, causes);
     for name in required(schema) {
         if !map.contains_key(name) {
             causes.push(
                 "FieldValueRequired",
-                &format!("{path}.{name}"),
+                &child_path(path, name),
                 "Required value".to_owned(),
             );
         }
@@ -249,9 +214,11 @@ fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes:
     let properties = schema.get("properties").and_then(Value::as_object);
     let additional = schema.get("additionalProperties").filter(|a| a.is_object());
     for (name, value) in map {
-        let sub = properties.and_then(|p| p.get(name)).or(additional);
-        if let Some(sub) = sub {
-            validate_value(sub, value, &format!("{path}.{name}"), causes);
+        if path.is_empty() && ROOT_META.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(sub) = properties.and_then(|p| p.get(name)).or(additional) {
+            validate_value(sub, value, &child_path(path, name), causes);
         }
     }
 }
@@ -261,54 +228,74 @@ fn invalid(causes: &mut Causes, path: &str, shown: &str, detail: &str) {
 }
 
 fn check_number(schema: &Value, n: f64, value: &Value, path: &str, causes: &mut Causes) {
-    let exclusive = |name: &str| schema.get(name).and_then(Value::as_bool).unwrap_or(false);
-    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-        let (bad, word) = if exclusive("exclusiveMinimum") {
-            (n <= min, "greater than")
-        } else {
-            (n < min, "greater than or equal to")
+    for (bound, exclusive, lower) in [
+        ("minimum", "exclusiveMinimum", true),
+        ("maximum", "exclusiveMaximum", false),
+    ] {
+        let Some(limit) = schema.get(bound).filter(|l| l.is_number()) else {
+            continue;
+        };
+        let l = limit.as_f64().unwrap_or(0.0);
+        let strict = schema.get(exclusive).and_then(Value::as_bool).unwrap_or(false);
+        let (bad, word) = match (lower, strict) {
+            (true, true) => (n <= l, "greater than"),
+            (true, false) => (n < l, "greater than or equal to"),
+            (false, true) => (n >= l, "less than"),
+            (false, false) => (n > l, "less than or equal to"),
         };
         if bad {
-            let min = schema.get("minimum").map(Value::to_string).unwrap_or_default();
             invalid(
                 causes,
                 path,
                 &value.to_string(),
-                &format!("{path} in body should be {word} {min}"),
-            );
-        }
-    }
-    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-        let (bad, word) = if exclusive("exclusiveMaximum") {
-            (n >= max, "less than")
-        } else {
-            (n > max, "less than or equal to")
-        };
-        if bad {
-            let max = schema.get("maximum").map(Value::to_string).unwrap_or_default();
-            invalid(
-                causes,
-                path,
-                &value.to_string(),
-                &format!("{path} in body should be {word} {max}"),
+                &format!("{path} in body should be {word} {limit}"),
             );
         }
     }
 }
 
-fn bound(schema: &Value, name: &str, len: u64, path: &str, causes: &mut Causes, msg: impl Fn(u64) -> String) {
-    if let Some(min) = schema.get(name).and_then(Value::as_u64)
+/// What a length limit counts.
+#[derive(Clone, Copy)]
+enum Counted {
+    Chars,
+    Items,
+    Properties,
+}
+
+/// `minLength`/`maxLength`, `minItems`/`maxItems` or `minProperties`/`maxProperties`, with
+/// the server's wording for each.
+fn check_count(schema: &Value, counted: Counted, len: usize, path: &str, causes: &mut Causes) {
+    let (min_key, max_key) = match counted {
+        Counted::Chars => ("minLength", "maxLength"),
+        Counted::Items => ("minItems", "maxItems"),
+        Counted::Properties => ("minProperties", "maxProperties"),
+    };
+    let len = len as u64;
+    if let Some(min) = schema.get(min_key).and_then(Value::as_u64)
         && len < min
     {
-        invalid(causes, path, &len.to_string(), &msg(min));
+        let detail = match counted {
+            Counted::Chars => format!("{path} in body should be at least {min} chars long"),
+            Counted::Items => format!("{path} in body should have at least {min} items"),
+            Counted::Properties => format!("{path} in body should have at least {min} properties"),
+        };
+        invalid(causes, path, &len.to_string(), &detail);
     }
-}
-
-fn bound_max(schema: &Value, name: &str, len: u64, path: &str, causes: &mut Causes, msg: impl Fn(u64) -> String) {
-    if let Some(max) = schema.get(name).and_then(Value::as_u64)
+    if let Some(max) = schema.get(max_key).and_then(Value::as_u64)
         && len > max
     {
-        causes.push("FieldValueTooMany", path, format!("Too many: {len}: {}", msg(max)));
+        match counted {
+            Counted::Chars => causes.push(
+                "FieldValueTooLong",
+                path,
+                format!("Too long: may not be more than {max} bytes"),
+            ),
+            Counted::Items | Counted::Properties => causes.push(
+                "FieldValueTooMany",
+                path,
+                format!("Too many: {len}: must have at most {max} items"),
+            ),
+        }
     }
 }
 

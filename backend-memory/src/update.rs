@@ -87,28 +87,14 @@ pub(crate) fn update_main(
             None => new.body.remove("spec"),
         };
     }
-    if let Some(schema) = &kind.schema {
-        schema::prune_and_default(schema, &mut new.body);
-    }
-    if let Some(manager) = manager {
-        apply::record_update(
-            kind,
-            Some(old),
-            &mut new,
-            manager,
-            None,
-            now_seconds(state.clock.as_ref()),
-        );
-    }
+    decode_write(state, kind, Some(old), &mut new, manager, None);
     if kind.uses_generation && new.body != old.body {
         new.metadata.generation = Some(old.metadata.generation.unwrap_or(0) + 1);
     }
 
     let mut causes = Causes::default();
     validate_meta(&new, &mut causes);
-    if let Some(schema) = &kind.schema {
-        schema::validate(schema, &new.body, &mut causes);
-    }
+    validate_schema(kind, &new, &mut causes);
     if old.is_terminating() {
         let added: Vec<&String> = new
             .metadata
@@ -140,6 +126,33 @@ pub(crate) fn update_main(
         return Ok(Arc::new(new));
     }
     commit_update(state, kind, new)
+}
+
+/// What the server does to every write's body before validating it: prune and default it
+/// against the CRD schema, then record the writer's managedFields `Update` entry (when the write
+/// names a field manager). Apply records its own `Apply` entry and passes no manager.
+pub(crate) fn decode_write(
+    state: &State,
+    kind: &KindSpec,
+    old: Option<&Object>,
+    new: &mut Object,
+    manager: Option<&str>,
+    subresource: Option<&str>,
+) {
+    if let Some(schema) = &kind.schema {
+        schema::prune_and_default(schema, &mut new.body);
+    }
+    if let Some(manager) = manager {
+        let now = now_seconds(state.clock.as_ref());
+        apply::record_update(kind, old, new, manager, subresource, now);
+    }
+}
+
+/// Adds a cause per CRD schema violation of `object` (custom resources only).
+pub(crate) fn validate_schema(kind: &KindSpec, object: &Object, causes: &mut Causes) {
+    if let Some(schema) = &kind.schema {
+        schema::validate(schema, &object.body, causes);
+    }
 }
 
 /// Commits an update, or finishes the deletion when it empties a terminating object's finalizers.
@@ -214,22 +227,17 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
     if body.metadata.managed_fields.is_some() {
         new.metadata.managed_fields = body.metadata.managed_fields;
     }
-    if let Some(manager) = params.field_manager.as_deref() {
-        apply::record_update(
-            &kind,
-            Some(&old),
-            &mut new,
-            manager,
-            Some("status"),
-            now_seconds(state.clock.as_ref()),
-        );
-    }
-    if let Some(schema) = &kind.schema {
-        schema::prune_and_default(schema, &mut new.body);
-        let mut causes = Causes::default();
-        schema::validate(schema, &new.body, &mut causes);
-        causes.into_result(&kind.info.type_ref.kind, new.name())?;
-    }
+    decode_write(
+        state,
+        &kind,
+        Some(&old),
+        &mut new,
+        params.field_manager.as_deref(),
+        Some("status"),
+    );
+    let mut causes = Causes::default();
+    validate_schema(&kind, &new, &mut causes);
+    causes.into_result(&kind.info.type_ref.kind, new.name())?;
     if new == *old {
         return Ok(old);
     }

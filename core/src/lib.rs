@@ -17,6 +17,7 @@ pub mod controller;
 pub mod counting;
 pub mod error;
 pub mod events;
+pub mod fields_v1;
 pub mod hash;
 pub mod lease;
 pub mod metrics;

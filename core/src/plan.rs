@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
-pub use diff::{FieldChange, FieldPath, PathSegment, UNSET, fields_v1_leaves};
+pub use diff::{FieldChange, FieldPath, PathSegment, UNSET};
 pub use policy::{PlanInputs, PlanPolicy};
 
 use crate::builder::{ChildKey, DesiredSet, INSTANCE_LABEL, MANAGED_BY_LABEL};

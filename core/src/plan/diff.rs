@@ -23,6 +23,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::fields_v1;
 use crate::hash::HASH_ANNOTATION;
 use crate::model::Object;
 
@@ -125,7 +126,7 @@ pub fn dropped_fields(desired: &Object, live: &Object, manager: &str) -> Vec<Fie
     let Some(fields) = entry.fields_v1.as_ref() else {
         return Vec::new();
     };
-    let owned = fields_v1_leaves(&fields.0);
+    let owned = fields_v1::leaf_paths(&fields.0);
     let (Ok(Value::Object(want)), Ok(Value::Object(have))) = (desired.to_value(), live.to_value()) else {
         return Vec::new();
     };
@@ -177,52 +178,9 @@ fn segment(step: &str) -> PathSegment {
     }
 }
 
-/// True when `item` is the keyed-list entry `k:{...}`.
-fn is_entry(item: &Value, step: &str) -> bool {
-    step.strip_prefix("k:")
-        .and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
-        .is_some_and(|key| key.iter().all(|(k, v)| item.get(k) == Some(v)))
-}
-
-/// The leaf paths of a managedFields `fieldsV1` tree from the object root: `f:` steps become
-/// field names, keyed list entries stay `k:{...}` steps; a node with other children (set
-/// values `v:`, indices `i:`) or none is a leaf.
-pub fn fields_v1_leaves(fields: &Value) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    owned_paths(fields, &mut Vec::new(), &mut out);
-    out
-}
-
-fn owned_paths(node: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    let children: Vec<(&String, &Value)> = node
-        .as_object()
-        .map(|m| m.iter().filter(|(k, _)| k.as_str() != ".").collect())
-        .unwrap_or_default();
-    if children.is_empty()
-        || children
-            .iter()
-            .any(|(k, _)| !k.starts_with("f:") && !k.starts_with("k:"))
-    {
-        if !prefix.is_empty() {
-            out.push(prefix.clone());
-        }
-        return;
-    }
-    for (key, child) in children {
-        prefix.push(key.strip_prefix("f:").unwrap_or(key).to_owned());
-        owned_paths(child, prefix, out);
-        prefix.pop();
-    }
-}
-
+/// The value at `path`, a `null` counting as missing.
 fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
-    let (first, rest) = path.split_first()?;
-    rest.iter()
-        .try_fold(root.get(first)?, |v, step| match v {
-            Value::Array(items) => items.iter().find(|item| is_entry(item, step)),
-            other => other.as_object()?.get(step),
-        })
-        .filter(|v| !v.is_null())
+    fields_v1::value_at(root, path).filter(|v| !v.is_null())
 }
 
 /// Longest rendered value in a change; longer ones are cut with an ellipsis.

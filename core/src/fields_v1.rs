@@ -1,0 +1,79 @@
+//! Paths of managedFields `fieldsV1` trees, shared by the planner (which fields did our field
+//! manager apply) and backends that implement a field manager.
+//!
+//! A path is a list of steps from the object root: a field name, or inside a keyed list the
+//! entry's key in `fieldsV1` form, `k:{"name":"app"}`.
+
+use serde_json::{Map, Value};
+
+/// The leaf paths of a `fieldsV1` tree: `f:` keys become field names, keyed list entries stay
+/// `k:{...}` steps; a node with other children (set values `v:`, indices `i:`) or none is a
+/// leaf. The `.` marker of a node is not a child.
+pub fn leaf_paths(fields: &Value) -> Vec<Vec<String>> {
+    fn walk(node: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        let children: Vec<(&String, &Value)> = node
+            .as_object()
+            .map(|m| m.iter().filter(|(k, _)| k.as_str() != ".").collect())
+            .unwrap_or_default();
+        let descend = !children.is_empty() && children.iter().all(|(k, _)| k.starts_with("f:") || k.starts_with("k:"));
+        if !descend {
+            if !prefix.is_empty() {
+                out.push(prefix.clone());
+            }
+            return;
+        }
+        for (key, child) in children {
+            prefix.push(key.strip_prefix("f:").unwrap_or(key).to_owned());
+            walk(child, prefix, out);
+            prefix.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(fields, &mut Vec::new(), &mut out);
+    out
+}
+
+/// True when `item` (a list entry) is the entry the `k:{...}` step names.
+pub fn is_entry(item: &Value, step: &str) -> bool {
+    step.strip_prefix("k:")
+        .and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
+        .is_some_and(|key| key.iter().all(|(k, v)| item.get(k) == Some(v)))
+}
+
+/// The value at `path` in an object's JSON, following `k:` steps into keyed lists.
+pub fn value_at<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter().try_fold(root.get(first)?, |v, step| match v {
+        Value::Array(items) => items.iter().find(|item| is_entry(item, step)),
+        other => other.as_object()?.get(step),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn leaves_follow_fields_and_keyed_entries_and_stop_at_sets() {
+        let fields = json!({"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:image": {}}},
+            "f:finalizers": {"v:\"x\"": {}}}});
+        let paths = leaf_paths(&fields);
+        assert_eq!(
+            paths,
+            [
+                vec![
+                    "spec".to_owned(),
+                    "containers".into(),
+                    r#"k:{"name":"a"}"#.into(),
+                    "image".into()
+                ],
+                vec!["spec".to_owned(), "finalizers".into()],
+            ]
+        );
+        let object = json!({"spec": {"containers": [{"name": "b"}, {"name": "a", "image": "i"}]}});
+        let root = object.as_object().cloned().unwrap_or_default();
+        assert_eq!(value_at(&root, &paths[0]), Some(&json!("i")));
+    }
+}
