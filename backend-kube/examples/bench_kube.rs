@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use operator_runtime_conformance::bench::{BenchWorld, NODE_TYPES, print_counts};
 use operator_runtime_core::counting::{CountingStore, Verb};
@@ -21,9 +21,6 @@ use operator_runtime_core::store::{Patch, PatchParams};
 use operator_runtime_core::{Object, ObjectStore};
 use operator_runtime_kube::KubeStore;
 use operator_runtime_kube::testenv::TestEnv;
-
-/// Poll interval while waiting for the cache to catch up with the server.
-const SETTLE_POLL: Duration = Duration::from_millis(50);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -49,16 +46,16 @@ async fn run() -> Result<(), String> {
     let store: Arc<dyn ObjectStore> = Arc::new(KubeStore::new(client));
 
     let before = std::time::Instant::now();
-    let world = BenchWorld::setup(Arc::clone(&store), "bench_kube").await?;
+    let world = BenchWorld::bench(Arc::clone(&store), "bench_kube").await?;
     let c = world.counted.snapshot();
     println!("cache started and synced in {:.2}s", before.elapsed().as_secs_f64());
     print_counts("cache start (lists + watches)", &c);
 
     let created = world.create_parents(parents).await?;
-    world.settle(SETTLE_POLL).await?;
+    world.settle().await?;
     let before = world.counted.snapshot();
     // No StatefulSet controller runs on the test control plane: `converge` plays it.
-    let (converge, rounds) = world.converge(parents, SETTLE_POLL).await?;
+    let (converge, rounds) = world.converge_all(parents).await?;
     let converge_counts = world.counted.snapshot().since(&before);
     println!(
         "converge: {:.2}s of reconciles in {rounds} rounds (incl. the last, write-free round)",

@@ -11,7 +11,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use operator_runtime_conformance::bench::{BenchWorld, NODE_TYPES, print_counts};
 use operator_runtime_core::ObjectStore;
@@ -39,7 +39,7 @@ async fn run() -> Result<(), String> {
 
     // Baseline: the same children written straight into a fresh store.
     let base_store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
-    let base = BenchWorld::setup(Arc::clone(&base_store), "bench_reconcile_baseline").await?;
+    let base = BenchWorld::bench(Arc::clone(&base_store), "bench_reconcile_baseline").await?;
     let created = base.create_parents(parents).await?;
     let children = base.desired_children(&created)?;
     let t = Instant::now();
@@ -57,13 +57,13 @@ async fn run() -> Result<(), String> {
     );
 
     let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
-    let world = BenchWorld::setup(store, "bench_reconcile").await?;
+    let world = BenchWorld::bench(store, "bench_reconcile").await?;
     world.create_parents(parents).await?;
-    world.settle(Duration::ZERO).await?;
+    world.settle().await?;
     let before = world.counted.snapshot();
     // Only the reconciles are timed; the simulated StatefulSet controller and the wait for the
     // cache are not the runtime's work.
-    let (converge, rounds) = world.converge(parents, Duration::ZERO).await?;
+    let (converge, rounds) = world.converge_all(parents).await?;
     let c = world.counted.snapshot().since(&before);
     println!(
         "converge: {:.3}s in {rounds} rounds (incl. the last, write-free round); ratio to baseline {:.2}x",
@@ -84,7 +84,7 @@ async fn run() -> Result<(), String> {
     print_counts("resync (target 0 / 0)", &c);
 
     world.change_every_spec(parents).await?;
-    world.settle(Duration::ZERO).await?;
+    world.settle().await?;
     let before = world.counted.snapshot();
     world.reconcile_all(parents).await?;
     let c = world.counted.snapshot().since(&before);

@@ -2,11 +2,12 @@
 //! compare: parents of the Widget kind, each with 4 node types and 3 children per node type
 //! (ConfigMap, headless Service, StatefulSet), 12 children per parent.
 //!
-//! Expected flow: [`BenchWorld::setup`] (namespace, CRDs, counted store, cache synced), then
-//! [`BenchWorld::create_parents`], then rounds of [`BenchWorld::reconcile_all`] with
-//! [`BenchWorld::mark_ready`] (plays the StatefulSet controller) and [`BenchWorld::settle`]
-//! (waits until the cache has caught up with the store) in between. Only the reconciles are the
-//! runtime's work; a benchmark times those and reads the request counts of the counted store.
+//! Expected flow: [`BenchWorld::bench`] (a runtime-scenario [`World`] with the
+//! [`ClusterOperator`]: namespace, CRDs, counted store, cache synced), then
+//! [`BenchWorld::create_parents`], then [`BenchWorld::converge_all`]: rounds of
+//! [`BenchWorld::reconcile_all`], with the workload controller played and the cache settled in
+//! between. Only the reconciles are the runtime's work; a benchmark times those and reads the
+//! request counts of the counted store.
 //!
 //! Errors: this is benchmark code; a failing call returns `Err(String)` naming the step.
 
@@ -14,22 +15,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership, config_hash};
-use operator_runtime_core::cache::{Cache, CacheConfig};
-use operator_runtime_core::clock::ManualClock;
-use operator_runtime_core::counting::{CountingStore, RequestCounts, Verb};
-use operator_runtime_core::events::MemoryRecorder;
-use operator_runtime_core::reconcile::{Operator, Reconciler, ReconcilerConfig, SpecError};
-use operator_runtime_core::store::{ListParams, WriteParams};
-use operator_runtime_core::{Object, ObjectRef, ObjectStore, ObjectStoreExt, TypeRef};
+use operator_runtime_core::counting::{RequestCounts, Verb};
+use operator_runtime_core::reconcile::{Operator, SpecError};
+use operator_runtime_core::store::WriteParams;
+use operator_runtime_core::{Object, ObjectRef, ObjectStore, TypeRef};
 use serde_json::{Value, json};
 
-use crate::support::{Ctx, kinds};
+use crate::runtime::fixture::World;
+use crate::support::kinds;
+
+/// The benchmark operator's field manager.
+pub const MANAGER: &str = "bench-operator";
 
 /// The node types of every parent, in rollout order.
 pub const NODE_TYPES: [&str; 4] = ["controller", "broker", "server", "minion"];
-
-/// The counted store a benchmark reconciles through.
-pub type Counted = Arc<CountingStore<Arc<dyn ObjectStore>>>;
 
 /// The kinds each parent owns.
 pub fn owned_kinds() -> [TypeRef; 3] {
@@ -112,47 +111,14 @@ impl Operator for ClusterOperator {
     }
 }
 
-/// A store set up for the benchmark: its namespace, the counted store, the cache and the
-/// reconciler.
-pub struct BenchWorld {
-    /// The store without counting (setup, the simulated controller, settling).
-    pub store: Arc<dyn ObjectStore>,
-    /// The namespace every object lives in.
-    pub ns: String,
-    /// The store the reconciler and the cache go through.
-    pub counted: Counted,
-    /// The reconciler's cache.
-    pub cache: Cache,
-    /// The reconciler.
-    pub reconciler: Reconciler<ClusterOperator>,
-}
+/// A runtime-scenario world reconciling the benchmark's workload.
+pub type BenchWorld = World<ClusterOperator>;
 
-impl BenchWorld {
-    /// Creates (or empties) the namespace of behaviour `name` (as [`Ctx::new`]), installs the
-    /// CRDs, starts the cache and waits until it is synced.
-    pub async fn setup(store: Arc<dyn ObjectStore>, name: &str) -> Result<Self, String> {
-        let cx = Ctx::new(store.as_ref(), name).await?;
-        cx.install_crds().await?;
-        let ns = cx.ns.clone();
-        let counted: Counted = Arc::new(CountingStore::new(Arc::clone(&store)));
-        let cache = Cache::new(Arc::clone(&counted), CacheConfig::default());
-        let reconciler = Reconciler::new(
-            counted.clone(),
-            cache.clone(),
-            Arc::new(MemoryRecorder::new()),
-            Arc::new(ManualClock::at_epoch()),
-            Arc::new(ClusterOperator::new("bench-operator")),
-            ReconcilerConfig::new("bench-operator"),
-        );
-        reconciler.track().map_err(|e| format!("track: {e}"))?;
-        cache.wait_all_synced().await.map_err(|e| format!("cache sync: {e}"))?;
-        Ok(Self {
-            store,
-            ns,
-            counted,
-            cache,
-            reconciler,
-        })
+impl World<ClusterOperator> {
+    /// The world of benchmark `name`: its own namespace (as [`crate::support::Ctx::new`]), the
+    /// CRDs, the cache synced.
+    pub async fn bench(store: Arc<dyn ObjectStore>, name: &str) -> Result<Self, String> {
+        World::with_operator(store, name, ClusterOperator::new(MANAGER), MANAGER).await
     }
 
     /// The key of parent `i`.
@@ -165,15 +131,13 @@ impl BenchWorld {
         let mut created = Vec::with_capacity(parents);
         for i in 0..parents {
             let key = self.parent_key(i);
-            let w = Object::new(&kinds::widget(), Some(&self.ns), &key.name).with("spec", json!({}));
-            let parent = self
-                .store
-                .create(&w, &WriteParams::default())
-                .await
-                .map_err(|e| format!("create parent {}: {e}", key.name))?;
-            created.push(parent);
+            created.push(self.create(&self.widget_with_spec(&key.name, json!({}))).await?);
         }
         Ok(created)
+    }
+
+    fn widget_with_spec(&self, name: &str, spec: Value) -> Object {
+        Object::new(&kinds::widget(), Some(&self.ns), name).with("spec", spec)
     }
 
     /// The children the operator wants for `parents`, as the reconciler would write them.
@@ -206,7 +170,7 @@ impl BenchWorld {
     /// playing the StatefulSet controller and settling the cache between rounds. Returns the
     /// time spent in reconciles alone (not the simulated controller, not the settling) and the
     /// number of rounds, the last (write-free) one included.
-    pub async fn converge(&self, parents: usize, poll: Duration) -> Result<(Duration, usize), String> {
+    pub async fn converge_all(&self, parents: usize) -> Result<(Duration, usize), String> {
         let mut spent = Duration::ZERO;
         let mut rounds = 0;
         loop {
@@ -214,73 +178,10 @@ impl BenchWorld {
             let t = std::time::Instant::now();
             let writes = self.reconcile_all(parents).await?;
             spent += t.elapsed();
-            self.mark_ready().await?;
-            self.settle(poll).await?;
+            self.mark_workloads_ready().await?;
+            self.settle().await?;
             if writes == 0 || rounds > 10 {
                 return Ok((spent, rounds));
-            }
-        }
-    }
-
-    /// Plays the StatefulSet controller: every StatefulSet reports ready at its generation.
-    pub async fn mark_ready(&self) -> Result<(), String> {
-        let sts = &owned_kinds()[2];
-        let list = self
-            .store
-            .list_all(sts, &ListParams::in_namespace(&self.ns))
-            .await
-            .map_err(|e| format!("list StatefulSets: {e}"))?;
-        for s in list.items {
-            let r = s
-                .spec()
-                .and_then(|x| x.get("replicas"))
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
-            let status = json!({"observedGeneration": s.metadata.generation.unwrap_or(0), "replicas": r,
-                "readyReplicas": r, "updatedReplicas": r, "availableReplicas": r,
-                "currentRevision": "r1", "updateRevision": "r1"});
-            if s.status() != Some(&status) {
-                let mut u = (*s).clone();
-                u.body.insert("status".into(), status);
-                self.store
-                    .replace_status(&u, &WriteParams::default())
-                    .await
-                    .map_err(|e| format!("StatefulSet status {}: {e}", s.name()))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Waits until the cache holds every object the store holds in the namespace (by
-    /// resourceVersion), polling every `poll` (zero: yield to the runtime between checks).
-    pub async fn settle(&self, poll: Duration) -> Result<(), String> {
-        loop {
-            let mut done = true;
-            for kind in self.reconciler.watched_types() {
-                let live = self
-                    .store
-                    .list_all(&kind, &ListParams::in_namespace(&self.ns))
-                    .await
-                    .map_err(|e| format!("list {kind}: {e}"))?;
-                let cached = self
-                    .cache
-                    .list(&kind, Some(&self.ns), None)
-                    .map_err(|e| format!("cache list {kind}: {e}"))?;
-                let same = live.items.len() == cached.len()
-                    && live
-                        .items
-                        .iter()
-                        .zip(&cached)
-                        .all(|(a, b)| a.resource_version() == b.resource_version());
-                done &= same;
-            }
-            if done {
-                return Ok(());
-            }
-            if poll.is_zero() {
-                tokio::task::yield_now().await;
-            } else {
-                tokio::time::sleep(poll).await;
             }
         }
     }
@@ -289,9 +190,10 @@ impl BenchWorld {
     pub async fn change_every_spec(&self, parents: usize) -> Result<(), String> {
         for i in 0..parents {
             let key = self.parent_key(i);
-            let mut p = (*self.store.get(&key).await.map_err(|e| format!("get {key}: {e}"))?).clone();
+            let current = self.get(&key).await?.ok_or_else(|| format!("{key} is gone"))?;
+            let mut p = (*current).clone();
             p.body.insert("spec".into(), json!({"nodeReplicas": {"broker": 5}}));
-            self.store
+            self.raw
                 .replace(&p, &WriteParams::default())
                 .await
                 .map_err(|e| format!("spec change {key}: {e}"))?;

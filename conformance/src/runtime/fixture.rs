@@ -98,8 +98,9 @@ impl Operator for WidgetOperator {
     }
 }
 
-/// One scenario's world: namespace, counting store, cache, recorder and driver.
-pub struct World {
+/// One scenario's world: namespace, counting store, cache, recorder and driver, for the
+/// [`WidgetOperator`] or (with [`World::with_operator`]) any operator of the Widget kind.
+pub struct World<O: Operator = WidgetOperator> {
     /// The uncounted store (the test's own reads and the "other actors'" writes).
     pub raw: Arc<dyn ObjectStore>,
     /// The store the runtime uses, counting its requests.
@@ -109,14 +110,27 @@ pub struct World {
     /// Events recorded by the runtime.
     pub events: MemoryRecorder,
     /// The driver.
-    pub reconciler: Reconciler<WidgetOperator>,
+    pub reconciler: Reconciler<O>,
     /// The scenario's namespace.
     pub ns: String,
 }
 
 impl World {
-    /// Creates the namespace, installs the CRDs, starts the cache and waits until it synced.
+    /// [`World::with_operator`] for the [`WidgetOperator`].
     pub async fn new(store: Arc<dyn ObjectStore>, scenario: &str) -> Result<Self, String> {
+        Self::with_operator(store, scenario, WidgetOperator::default(), MANAGER).await
+    }
+}
+
+impl<O: Operator> World<O> {
+    /// Creates the namespace, installs the CRDs, starts the cache for `operator` (field manager
+    /// `manager`) and waits until it synced.
+    pub async fn with_operator(
+        store: Arc<dyn ObjectStore>,
+        scenario: &str,
+        operator: O,
+        manager: &str,
+    ) -> Result<Self, String> {
         let ns = {
             let cx = Ctx::new(&*store, scenario).await?;
             cx.install_crds().await?;
@@ -130,8 +144,8 @@ impl World {
             cache.clone(),
             Arc::new(events.clone()),
             Arc::new(ManualClock::at_epoch()),
-            Arc::new(WidgetOperator::default()),
-            ReconcilerConfig::new(MANAGER),
+            Arc::new(operator),
+            ReconcilerConfig::new(manager),
         );
         reconciler.track().map_err(|e| format!("tracking kinds: {e}"))?;
         tokio::time::timeout(CONTROLLER_DEADLINE, cache.wait_all_synced())
@@ -225,32 +239,43 @@ impl World {
         Err(format!("{name} did not converge within 8 reconciles"))
     }
 
-    /// Plays the Deployment controller: every Deployment in the namespace reports all replicas
-    /// updated, ready and available at its current generation.
+    /// Plays the Deployment and StatefulSet controllers: every workload of a watched kind in
+    /// the namespace reports all replicas updated, ready and available at its generation.
     pub async fn mark_workloads_ready(&self) -> Result<(), String> {
         self.settle().await?;
-        let list = self
-            .raw
-            .list_all(&deployment(), &ListParams::in_namespace(&self.ns))
-            .await
-            .map_err(|e| e.to_string())?;
-        for d in list.items {
-            let replicas = d
-                .spec()
-                .and_then(|s| s.get("replicas"))
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
-            let status = json!({"observedGeneration": d.metadata.generation.unwrap_or(0), "replicas": replicas,
-                "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
-            if d.status() == Some(&status) {
-                continue;
-            }
-            let mut updated = (*d).clone();
-            updated.body.insert("status".into(), status);
-            self.raw
-                .replace_status(&updated, &WriteParams::default())
+        let workloads = self
+            .reconciler
+            .watched_types()
+            .into_iter()
+            .filter(|k| k.api_version == "apps/v1" && (k.kind == "Deployment" || k.kind == "StatefulSet"));
+        for kind in workloads {
+            let list = self
+                .raw
+                .list_all(&kind, &ListParams::in_namespace(&self.ns))
                 .await
-                .map_err(|e| format!("status of {}: {e}", d.name()))?;
+                .map_err(|e| e.to_string())?;
+            for w in list.items {
+                let replicas = w
+                    .spec()
+                    .and_then(|s| s.get("replicas"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                let mut status = json!({"observedGeneration": w.metadata.generation.unwrap_or(0), "replicas": replicas,
+                    "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
+                if kind.kind == "StatefulSet" {
+                    status["currentRevision"] = json!("r1");
+                    status["updateRevision"] = json!("r1");
+                }
+                if w.status() == Some(&status) {
+                    continue;
+                }
+                let mut updated = (*w).clone();
+                updated.body.insert("status".into(), status);
+                self.raw
+                    .replace_status(&updated, &WriteParams::default())
+                    .await
+                    .map_err(|e| format!("status of {kind} {}: {e}", w.name()))?;
+            }
         }
         Ok(())
     }
