@@ -767,3 +767,42 @@ async fn bad_input_table() {
     }
     assert_eq!(store.get(&key).await.unwrap(), existing);
 }
+
+/// Status writes with a field manager record an `Update` entry for the `status` subresource,
+/// separate from the main resource's entries; a main update does not take status fields away.
+#[tokio::test]
+async fn status_writes_record_a_status_subresource_entry() {
+    let store = store_with_widgets().await;
+    let by = |manager: &str| WriteParams {
+        dry_run: false,
+        field_manager: Some(manager.into()),
+    };
+    let created = store.create(&widget("s"), &by("creator")).await.unwrap();
+    let mut with_status = Object::clone(&created);
+    with_status.body.insert("status".into(), json!({"ready": true}));
+    let after_status = store.replace_status(&with_status, &by("controller")).await.unwrap();
+    let mut edited = Object::clone(&after_status);
+    edited.body.insert("spec".into(), json!({"size": 2}));
+    let after_edit = store.replace(&edited, &by("editor")).await.unwrap();
+
+    let entries: Vec<(String, Option<String>, String)> = after_edit
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .map(|e| {
+            let fields = e.fields_v1.as_ref().map(|f| f.0.to_string()).unwrap_or_default();
+            (e.manager.clone().unwrap_or_default(), e.subresource.clone(), fields)
+        })
+        .collect();
+    assert!(entries.iter().all(|(_, _, f)| !f.is_empty()), "{entries:?}");
+    let find = |m: &str| entries.iter().find(|(manager, _, _)| manager == m).cloned();
+    let (_, sub, fields) = find("controller").expect("controller entry");
+    assert_eq!(sub.as_deref(), Some("status"));
+    assert_eq!(fields, r#"{"f:status":{"f:ready":{}}}"#);
+    let (_, sub, fields) = find("editor").expect("editor entry");
+    assert_eq!(sub, None);
+    assert_eq!(fields, r#"{"f:spec":{"f:size":{}}}"#);
+    // The creator set spec.size too; the editor's change took it, so its entry is gone.
+    assert!(find("creator").is_none(), "{entries:?}");
+}

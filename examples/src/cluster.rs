@@ -36,10 +36,11 @@ pub fn run(path: &str, metrics_addr: Option<SocketAddr>) -> ExitCode {
     // Logs of the runner, the cache and failed event writes; RUST_LOG overrides the level.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    // try_init: a subscriber someone installed first wins, instead of a panic.
+    let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .init();
+        .try_init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
 use serde_json::{Value, json};
 
 use super::*;
@@ -38,6 +39,17 @@ fn sts(name: &str, replicas: i64, service: &str) -> Object {
                 "spec": {"containers": [{"name": "main", "image": "db:1"}]}}}}),
     )
     .unwrap()
+}
+
+/// A managedFields `Apply` entry of `manager` owning `fields` (fieldsV1).
+fn apply_entry(manager: &str, fields: Value) -> ManagedFieldsEntry {
+    ManagedFieldsEntry {
+        manager: Some(manager.into()),
+        operation: Some("Apply".into()),
+        fields_type: Some("FieldsV1".into()),
+        fields_v1: Some(FieldsV1(fields)),
+        ..Default::default()
+    }
 }
 
 fn set(children: &[(&str, Object)]) -> DesiredSet {
@@ -93,7 +105,6 @@ fn missing_child_is_created_then_unchanged() {
 
 #[test]
 fn a_field_dropped_from_desired_is_named_from_our_apply_entry() {
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
     let with_two = Object::from_value(
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
         "data": {"k": "v", "old": "x"}}),
@@ -101,19 +112,12 @@ fn a_field_dropped_from_desired_is_named_from_our_apply_entry() {
     .unwrap();
     let before = set(&[("config", with_two)]);
     let mut live = (*served(before.children().next().unwrap().object.as_ref(), 1)).clone();
-    let entry = |manager: &str, fields: Value| ManagedFieldsEntry {
-        manager: Some(manager.into()),
-        operation: Some("Apply".into()),
-        fields_type: Some("FieldsV1".into()),
-        fields_v1: Some(FieldsV1(fields)),
-        ..Default::default()
-    };
     live.metadata.managed_fields = Some(vec![
-        entry(
+        apply_entry(
             "my-op",
             json!({"f:data": {"f:k": {}, "f:old": {}}, "f:metadata": {"f:labels": {"f:app.kubernetes.io/managed-by": {}}}}),
         ),
-        entry("someone", json!({"f:data": {"f:theirs": {}}})),
+        apply_entry("someone", json!({"f:data": {"f:theirs": {}}})),
     ]);
     live.body["data"]["theirs"] = json!("t");
     let after = set(&[("config", cm("c", "v"))]);
@@ -135,7 +139,6 @@ fn a_field_dropped_from_desired_is_named_from_our_apply_entry() {
 
 #[test]
 fn a_dropped_keyed_list_entry_is_named_once() {
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
     let desired = set(&[("db", sts("s", 1, "svc"))]);
     let mut live = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
     live.body["spec"]["template"]["spec"]["containers"] = json!([
@@ -145,15 +148,10 @@ fn a_dropped_keyed_list_entry_is_named_once() {
         "k:{\"name\":\"main\"}": {".": {}, "f:name": {}, "f:image": {}},
         "k:{\"name\":\"proxy\"}": {".": {}, "f:name": {}, "f:image": {}}
     });
-    live.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
-        manager: Some("my-op".into()),
-        operation: Some("Apply".into()),
-        fields_type: Some("FieldsV1".into()),
-        fields_v1: Some(FieldsV1(
-            json!({"f:spec": {"f:template": {"f:spec": {"f:containers": containers}}}}),
-        )),
-        ..Default::default()
-    }]);
+    live.metadata.managed_fields = Some(vec![apply_entry(
+        "my-op",
+        json!({"f:spec": {"f:template": {"f:spec": {"f:containers": containers}}}}),
+    )]);
     live.metadata.annotations = Some(BTreeMap::from([(HASH_ANNOTATION.to_owned(), "stale".to_owned())]));
     let inputs = PlanInputs::default().field_manager("my-op");
     let p = plan_with(&desired, &[Arc::new(live)], &PlanPolicy::new(), &inputs);
