@@ -53,26 +53,22 @@ async fn run() -> Result<(), String> {
 
     let created = world.create_parents(parents).await?;
     world.settle().await?;
-    let before = world.counted.snapshot();
-    // No StatefulSet controller runs on the test control plane: `converge` plays it.
-    let (converge, rounds) = world.converge_all(parents).await?;
-    let converge_counts = world.counted.snapshot().since(&before);
+    // No StatefulSet controller runs on the test control plane: `converge_all` plays it.
+    let converge = world.converge_all(parents).await?;
     println!(
-        "converge: {:.2}s of reconciles in {rounds} rounds (incl. the last, write-free round)",
-        converge.as_secs_f64()
+        "converge: {:.2}s of reconciles in {} rounds (incl. the last, write-free round)",
+        converge.elapsed.as_secs_f64(),
+        converge.rounds
     );
-    print_counts("converge", &converge_counts);
+    print_counts("converge", &converge.requests);
 
-    let before = world.counted.snapshot();
-    let t = Instant::now();
-    let writes = world.reconcile_all(parents).await?;
-    let resync = t.elapsed();
-    let resync_counts = world.counted.snapshot().since(&before);
+    let resync = world.resync_all(parents).await?;
     println!(
-        "resync of {parents} unchanged parents: {:.3}s, {writes} writes",
-        resync.as_secs_f64()
+        "resync of {parents} unchanged parents: {:.3}s, {} writes",
+        resync.elapsed.as_secs_f64(),
+        resync.writes
     );
-    print_counts("resync (target 0 / 0)", &resync_counts);
+    print_counts("resync (target 0 / 0)", &resync.requests);
 
     // Baseline: apply every desired child with a plain client loop, twice.
     let children = world.desired_children(&created)?;
@@ -116,20 +112,20 @@ async fn run() -> Result<(), String> {
     let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
     println!(
         "ratio of requests, runtime / baseline: converge {:.2}, resync {:.2}",
-        ratio(converge_counts.total(), base_converge_counts.total()),
-        ratio(resync_counts.total(), base_resync_counts.total())
+        ratio(converge.requests.total(), base_converge_counts.total()),
+        ratio(resync.requests.total(), base_resync_counts.total())
     );
     println!(
         "ratio of time, runtime reconciles / baseline apply loop: converge {:.2}x, resync {:.3}x",
-        converge.as_secs_f64() / base_converge.as_secs_f64(),
-        resync.as_secs_f64() / base_resync.as_secs_f64()
+        converge.elapsed.as_secs_f64() / base_converge.as_secs_f64(),
+        resync.elapsed.as_secs_f64() / base_resync.as_secs_f64()
     );
     println!(
         "converge writes per parent: {:.2} ({} child applies, {} finalizer replaces, {} status writes)",
-        converge_counts.writes() as f64 / parents as f64,
-        converge_counts.verb(Verb::Patch),
-        converge_counts.verb(Verb::Replace),
-        converge_counts.verb(Verb::ReplaceStatus)
+        converge.requests.writes() as f64 / parents as f64,
+        converge.requests.verb(Verb::Patch),
+        converge.requests.verb(Verb::Replace),
+        converge.requests.verb(Verb::ReplaceStatus)
     );
     Ok(())
 }

@@ -60,34 +60,28 @@ async fn run() -> Result<(), String> {
     let world = BenchWorld::bench(store, "bench_reconcile").await?;
     world.create_parents(parents).await?;
     world.settle().await?;
-    let before = world.counted.snapshot();
     // Only the reconciles are timed; the simulated StatefulSet controller and the wait for the
     // cache are not the runtime's work.
-    let (converge, rounds) = world.converge_all(parents).await?;
-    let c = world.counted.snapshot().since(&before);
+    let converge = world.converge_all(parents).await?;
     println!(
-        "converge: {:.3}s in {rounds} rounds (incl. the last, write-free round); ratio to baseline {:.2}x",
-        converge.as_secs_f64(),
-        converge.as_secs_f64() / baseline.as_secs_f64()
+        "converge: {:.3}s in {} rounds (incl. the last, write-free round); ratio to baseline {:.2}x",
+        converge.elapsed.as_secs_f64(),
+        converge.rounds,
+        converge.elapsed.as_secs_f64() / baseline.as_secs_f64()
     );
-    print_counts("converge", &c);
+    print_counts("converge", &converge.requests);
 
-    let before = world.counted.snapshot();
-    let t = Instant::now();
-    let writes = world.reconcile_all(parents).await?;
-    let resync = t.elapsed();
-    let c = world.counted.snapshot().since(&before);
+    let resync = world.resync_all(parents).await?;
     println!(
-        "resync of {parents} unchanged parents: {:.3}s, {writes} writes",
-        resync.as_secs_f64()
+        "resync of {parents} unchanged parents: {:.3}s, {} writes",
+        resync.elapsed.as_secs_f64(),
+        resync.writes
     );
-    print_counts("resync (target 0 / 0)", &c);
+    print_counts("resync (target 0 / 0)", &resync.requests);
 
     world.change_every_spec(parents).await?;
     world.settle().await?;
-    let before = world.counted.snapshot();
-    world.reconcile_all(parents).await?;
-    let c = world.counted.snapshot().since(&before);
+    let c = world.resync_all(parents).await?.requests;
     println!(
         "one spec change per parent: {:.2} child writes + {:.2} status writes per parent",
         (c.writes() - c.verb(Verb::ReplaceStatus)) as f64 / parents as f64,

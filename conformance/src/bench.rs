@@ -111,6 +111,19 @@ impl Operator for ClusterOperator {
     }
 }
 
+/// What one benchmark phase cost.
+#[derive(Clone, Debug, Default)]
+pub struct Phase {
+    /// Time spent in reconciles.
+    pub elapsed: Duration,
+    /// Reconcile rounds over every parent.
+    pub rounds: usize,
+    /// Writes the reconciles reported.
+    pub writes: usize,
+    /// Backend requests of the runtime (reconciler and cache).
+    pub requests: RequestCounts,
+}
+
 /// A runtime-scenario world reconciling the benchmark's workload.
 pub type BenchWorld = World<ClusterOperator>;
 
@@ -167,23 +180,38 @@ impl World<ClusterOperator> {
     }
 
     /// Reconciles every parent in rounds until a round writes nothing (at most 10 rounds),
-    /// playing the StatefulSet controller and settling the cache between rounds. Returns the
-    /// time spent in reconciles alone (not the simulated controller, not the settling) and the
-    /// number of rounds, the last (write-free) one included.
-    pub async fn converge_all(&self, parents: usize) -> Result<(Duration, usize), String> {
-        let mut spent = Duration::ZERO;
-        let mut rounds = 0;
+    /// playing the StatefulSet controller and settling the cache between rounds. The phase's
+    /// time is the reconciles' alone (not the simulated controller, not the settling); its
+    /// rounds include the last, write-free one.
+    pub async fn converge_all(&self, parents: usize) -> Result<Phase, String> {
+        let before = self.counted.snapshot();
+        let mut phase = Phase::default();
         loop {
-            rounds += 1;
+            phase.rounds += 1;
             let t = std::time::Instant::now();
             let writes = self.reconcile_all(parents).await?;
-            spent += t.elapsed();
+            phase.elapsed += t.elapsed();
+            phase.writes += writes;
             self.mark_workloads_ready().await?;
             self.settle().await?;
-            if writes == 0 || rounds > 10 {
-                return Ok((spent, rounds));
+            if writes == 0 || phase.rounds > 10 {
+                phase.requests = self.counted.snapshot().since(&before);
+                return Ok(phase);
             }
         }
+    }
+
+    /// One reconcile of every parent (a resync), measured.
+    pub async fn resync_all(&self, parents: usize) -> Result<Phase, String> {
+        let before = self.counted.snapshot();
+        let t = std::time::Instant::now();
+        let writes = self.reconcile_all(parents).await?;
+        Ok(Phase {
+            elapsed: t.elapsed(),
+            rounds: 1,
+            writes,
+            requests: self.counted.snapshot().since(&before),
+        })
     }
 
     /// Sets `spec.nodeReplicas.broker = 5` on every parent, straight into the store.
