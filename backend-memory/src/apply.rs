@@ -108,6 +108,18 @@ pub(crate) fn record_update(
     subresource: Option<&str>,
     now: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
 ) {
+    // A write that changes no owned field (the common no-op) needs no serialization at all.
+    if let Some(old) = old {
+        let (a, b) = (&old.metadata, &new.metadata);
+        if old.body == new.body
+            && a.labels == b.labels
+            && a.annotations == b.annotations
+            && a.finalizers == b.finalizers
+            && a.owner_references == b.owner_references
+        {
+            return;
+        }
+    }
     let (Ok(Value::Object(new_map)), old_map) = (new.to_value(), old.map(Object::to_value)) else {
         return;
     };
