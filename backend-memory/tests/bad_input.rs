@@ -3,7 +3,7 @@
 //! memory store and must (1) fail with that code and (2) leave the store exactly as it was:
 //! same revision, same objects.
 //!
-//! Sources for the codes: `shared/reference/apiserver-semantics.md`; the apiserver's
+//! Sources for the codes: `docs/apiserver-semantics.md`; the apiserver's
 //! `handlers/patch.go` (JSON patch that does not decode -> 400, one that does not apply ->
 //! 422, more than 10,000 operations -> 413, a patch that renames or moves the object -> 400
 //! from `checkName`); `ValidateObjectMeta` for names, labels, annotations, finalizers and

@@ -5,7 +5,7 @@
 //! over the store (`S: ObjectStore + ?Sized`) returning [`CaseResult`], grouped in modules by
 //! area ([`create`], [`update`], [`status`], [`patch`], [`delete_finalizers`], [`gc`],
 //! [`list_selectors`], [`watch`], [`apply`], [`dry_run`], [`namespaces`], [`crd`]). Each one
-//! checks one line of the API-server checklist (`shared/reference/apiserver-semantics.md`, A.3),
+//! checks one line of the API-server checklist (`docs/apiserver-semantics.md`, A.3),
 //! and every assertion is one that holds on a real kube-apiserver: error *variants* are matched
 //! ([`operator_runtime_core::StoreError::NotFound`], ...), never message texts.
 //!

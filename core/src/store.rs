@@ -1,7 +1,7 @@
 //! The [`ObjectStore`] contract: the only way core talks to an API server.
 //!
 //! The trait is deliberately small and primitive, one method per API-server verb, with the
-//! API server's semantics (see `shared/reference/apiserver-semantics.md`). Conveniences live in
+//! API server's semantics (see `docs/apiserver-semantics.md` in the repository). Conveniences live in
 //! [`ObjectStoreExt`]. What a backend can and cannot do is described by [`Capabilities`], never
 //! by `cfg`.
 //!
