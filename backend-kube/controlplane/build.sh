@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds (or reuses) the test control plane: etcd, kube-apiserver and kube-controller-manager
-# from the Go mains in this directory, pinned by go.mod (k8s.io/kubernetes v1.37.2).
+# Builds (or reuses) the test control plane: etcd, kube-apiserver, kube-controller-manager and
+# kube-scheduler from the Go mains in this directory, pinned by go.mod (k8s.io/kubernetes v1.37.2).
+# Fake nodes (pods Pending -> Running -> Ready without containers) are not Go: they are a small
+# node agent in Rust (backend-kube/src/testenv/nodes.rs).
 #
-# Output: ${OPERATOR_RUNTIME_CACHE:-$HOME/.cache/operator-runtime}/k8s-v1.37.2/{etcd,kube-apiserver,kube-controller-manager}
+# Output: ${OPERATOR_RUNTIME_CACHE:-$HOME/.cache/operator-runtime}/k8s-v1.37.2/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler}
 # Prints that directory on stdout (the last line), progress on stderr.
 #
 # Idempotent: a stamp file records a hash of go.mod, go.sum and every .go file; when it matches
@@ -11,7 +13,7 @@
 set -euo pipefail
 
 K8S_VERSION="v1.37.2"
-BINARIES=(etcd kube-apiserver kube-controller-manager)
+BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${OPERATOR_RUNTIME_CACHE:-${HOME:?HOME is not set}/.cache/operator-runtime}"
 OUT_DIR="${CACHE_ROOT}/k8s-${K8S_VERSION}"
@@ -42,7 +44,7 @@ if $all_present && [[ -f "$STAMP" ]] && [[ "$(cat "$STAMP")" == "$want" ]]; then
 fi
 
 mkdir -p "$OUT_DIR" || fail "cannot create the cache directory ${OUT_DIR}"
-echo "build.sh: building etcd, kube-apiserver, kube-controller-manager (k8s ${K8S_VERSION}) into ${OUT_DIR}" >&2
+echo "build.sh: building ${BINARIES[*]} (k8s ${K8S_VERSION}) into ${OUT_DIR}" >&2
 echo "build.sh: a cold build downloads ~700 MB of modules and takes several minutes" >&2
 start=$SECONDS
 # Build into a temporary directory and move into place, so an interrupted build never leaves

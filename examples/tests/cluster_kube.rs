@@ -1,6 +1,8 @@
-//! The example operator's cluster mode (`datacluster --kubeconfig`) against the real API server
-//! of the test control plane: children created with owner references, status written, a manual
-//! edit repaired, Events written, `/readyz` readiness, and deletion with cleanup.
+//! The example operator's cluster mode (`datacluster --kubeconfig`) against a working test
+//! cluster (real workload controllers, scheduler, fake nodes; no stand-in patches any status):
+//! children created with owner references, the DataCluster Ready through real pods, an image
+//! upgrade rolled one node type after another, a manual edit repaired, Events written,
+//! `/readyz` readiness, and deletion with cleanup.
 
 use std::future::Future;
 use std::time::Duration;
@@ -16,7 +18,7 @@ use operator_runtime_kube::KubeStore;
 use operator_runtime_kube::testenv::TestEnv;
 use serde_json::json;
 
-const DEADLINE: Duration = Duration::from_secs(60);
+const DEADLINE: Duration = Duration::from_secs(120);
 
 /// Polls `check` until it returns Ok, or fails the test with its last error after the deadline.
 async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -40,7 +42,7 @@ fn key(api_version: &str, kind: &str, ns: &str, name: &str) -> ObjectRef {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_runs_against_the_real_api_server() {
-    let env = TestEnv::shared().unwrap_or_else(|e| panic!("the test control plane is not available: {e}"));
+    let env = TestEnv::shared_cluster().unwrap_or_else(|e| panic!("the test cluster is not available: {e}"));
     let client = env.client().unwrap();
     env.install_crds(&client, &[DataCluster::crd()]).await.unwrap();
     let ns = env.create_namespace(&client, "datacluster").await.unwrap();
@@ -56,7 +58,7 @@ async fn the_operator_runs_against_the_real_api_server() {
         "apiVersion": "datainfra.io/v1alpha1", "kind": "DataCluster",
         "metadata": {"name": "pinot", "namespace": ns},
         "spec": {"image": "apache/pinot:1.2.0", "rolloutOrder": ["controller", "broker"], "nodes": [
-            {"name": "controller", "kind": "StatefulSet", "replicas": 1, "ports": [9000], "config": {"controller.port": "9000"}},
+            {"name": "controller", "kind": "StatefulSet", "replicas": 2, "ports": [9000], "config": {"controller.port": "9000"}, "storage": "1Gi"},
             {"name": "broker", "kind": "Deployment", "replicas": 2, "ports": [8099]}
         ]}
     }))
@@ -106,6 +108,43 @@ async fn the_operator_runs_against_the_real_api_server() {
     })
     .await;
 
+    let started = tokio::time::Instant::now();
+    eventually("the DataCluster is Ready through real controllers and pods", || async {
+        let p = store.get(&parent_key).await.map_err(|e| e.to_string())?;
+        is_ready(&p)
+    })
+    .await;
+    eprintln!("DataCluster Ready in {:.1} s", started.elapsed().as_secs_f64());
+
+    // An image upgrade rolls the node types in `rolloutOrder`: the broker's pods only change once
+    // every controller pod runs the new image and is ready.
+    let upgrade = Patch::Merge(json!({"spec": {"image": "apache/pinot:1.3.0"}}));
+    store.patch(&parent_key, &upgrade, &PatchParams::default()).await.unwrap();
+    let (sts, deploy) = (&children[4], &children[5]);
+    let broker_rolled = std::cell::Cell::new(false);
+    eventually("the upgrade reaches every node type in order", || {
+        let (store, rolled, parent_key) = (&store, &broker_rolled, &parent_key);
+        async move {
+            let controller = store.get(sts).await.map_err(|e| e.to_string())?;
+            let broker = store.get(deploy).await.map_err(|e| e.to_string())?;
+            let controller_done = workload_rolled(&controller, "apache/pinot:1.3.0", 2);
+            if template_image(&broker) == Some("apache/pinot:1.3.0") {
+                assert!(
+                    controller_done || rolled.get(),
+                    "the broker's template changed before the controller's rollout finished: {}",
+                    controller.body["status"]
+                );
+                rolled.set(true);
+            }
+            if rolled.get() && workload_rolled(&broker, "apache/pinot:1.3.0", 2) {
+                let p = store.get(parent_key).await.map_err(|e| e.to_string())?;
+                return is_ready(&p);
+            }
+            Err(format!("controller {} broker {}", controller.body["status"], broker.body["status"]))
+        }
+    })
+    .await;
+
     // Someone scales the StatefulSet by hand: the operator puts its replicas back.
     let sts = &children[4];
     let edit = Patch::Merge(json!({"spec": {"replicas": 7}}));
@@ -117,7 +156,7 @@ async fn the_operator_runs_against_the_real_api_server() {
     eventually("the manual edit is repaired", || async {
         let s = store.get(sts).await.map_err(|e| e.to_string())?;
         match s.spec().and_then(|x| x.get("replicas")) {
-            Some(r) if *r == json!(1) => Ok(()),
+            Some(r) if *r == json!(2) => Ok(()),
             other => Err(format!("replicas {other:?}")),
         }
     })
@@ -158,4 +197,36 @@ async fn the_operator_runs_against_the_real_api_server() {
     stop.send(()).unwrap();
     let summary = operator.await.unwrap().unwrap();
     assert!(summary.succeeded > 0, "{summary:?}");
+}
+
+/// Ok when the DataCluster's Ready condition is True for its current generation.
+fn is_ready(p: &Object) -> Result<(), String> {
+    let status = p.status().cloned().unwrap_or_default();
+    let ready = status["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True");
+    if ready && status["observedGeneration"] == json!(p.metadata.generation) {
+        Ok(())
+    } else {
+        Err(format!("status {status}"))
+    }
+}
+
+fn template_image(workload: &Object) -> Option<&str> {
+    workload.body["spec"]["template"]["spec"]["containers"][0]["image"].as_str()
+}
+
+/// The workload's controller observed its template with `image` and every replica is updated
+/// and ready (StatefulSet: current revision caught up; Deployment: no old replicas left).
+fn workload_rolled(workload: &Object, image: &str, replicas: i64) -> bool {
+    let status = &workload.body["status"];
+    let observed = status["observedGeneration"] == json!(workload.metadata.generation);
+    let counts = status["updatedReplicas"] == json!(replicas) && status["readyReplicas"] == json!(replicas);
+    let settled = match workload.kind.as_str() {
+        "StatefulSet" => status["currentRevision"] == status["updateRevision"],
+        _ => status["replicas"] == json!(replicas),
+    };
+    template_image(workload) == Some(image) && observed && counts && settled
 }

@@ -16,6 +16,7 @@ pub const BIN_DIR_ENV: &str = "OPERATOR_RUNTIME_K8S_BIN_DIR";
 pub(crate) const ETCD: &str = "etcd";
 pub(crate) const KUBE_APISERVER: &str = "kube-apiserver";
 pub(crate) const KUBE_CONTROLLER_MANAGER: &str = "kube-controller-manager";
+pub(crate) const KUBE_SCHEDULER: &str = "kube-scheduler";
 
 /// Where the binaries are.
 #[derive(Clone, Debug)]
@@ -23,6 +24,9 @@ pub(crate) struct Binaries {
     pub(crate) etcd: PathBuf,
     pub(crate) kube_apiserver: PathBuf,
     pub(crate) kube_controller_manager: PathBuf,
+    /// Optional: only [`super::TestEnvOptions::cluster`] needs it (a binary directory from an
+    /// older build has none).
+    pub(crate) kube_scheduler: Option<PathBuf>,
 }
 
 impl Binaries {
@@ -56,6 +60,7 @@ impl Binaries {
             etcd: find(ETCD)?,
             kube_apiserver: find(KUBE_APISERVER)?,
             kube_controller_manager: find(KUBE_CONTROLLER_MANAGER)?,
+            kube_scheduler: find(KUBE_SCHEDULER).ok(),
         })
     }
 }

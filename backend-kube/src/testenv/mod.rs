@@ -2,6 +2,13 @@
 //! local processes, like controller-runtime's envtest, plus the garbage-collector and namespace
 //! controllers so ownerReference cascades and namespace deletion work as in a cluster.
 //!
+//! [`TestEnvOptions::cluster`] goes further than envtest: a working cluster without containers.
+//! kube-scheduler, the workload controllers (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
+//! CronJob, EndpointSlice, ServiceAccount and token, ResourceQuota, disruption, pod GC, volume
+//! binding) and fake nodes ([`nodes`]: a small node agent in this process) whose pods go from
+//! Pending to Running and Ready. Readiness and rollouts then come from the real controllers:
+//! `observedGeneration`, `updatedReplicas`, `readyReplicas`, revisions, partitions, OnDelete.
+//!
 //! The binaries are built from Go modules by `backend-kube/controlplane/build.sh` into
 //! `${OPERATOR_RUNTIME_CACHE:-~/.cache/operator-runtime}/k8s-v1.37.2/` (once per machine), or
 //! taken from `$OPERATOR_RUNTIME_K8S_BIN_DIR`.
@@ -24,6 +31,7 @@ mod certs;
 mod crds;
 mod error;
 mod kubeconfig;
+pub mod nodes;
 mod process;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -54,9 +62,72 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Free ports are probed, not reserved, so a start can lose a race; retry like envtest does.
 const START_ATTEMPTS: usize = 3;
 
+/// The kube-controller-manager controllers of [`TestEnvOptions::minimal`].
+const MINIMAL_CONTROLLERS: &[&str] = &["garbagecollector", "namespace"];
+/// The kube-controller-manager controllers of [`TestEnvOptions::cluster`].
+const CLUSTER_CONTROLLERS: &[&str] = &[
+    "garbagecollector",
+    "namespace",
+    "deployment",
+    "replicaset",
+    "statefulset",
+    "daemonset",
+    "job",
+    "cronjob",
+    "ttl-after-finished",
+    "endpointslice",
+    "serviceaccount",
+    "serviceaccount-token",
+    "resourcequota",
+    "disruption",
+    "podgc",
+    "persistentvolume-binder",
+];
+
+/// Which components a [`TestEnv`] runs besides etcd and kube-apiserver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestEnvOptions {
+    /// kube-controller-manager's `--controllers`.
+    pub controllers: Vec<String>,
+    /// Whether kube-scheduler runs (pods are bound to nodes).
+    pub scheduler: bool,
+    /// How many fake nodes the in-process node agent registers (0: no agent).
+    pub fake_nodes: usize,
+}
+
+impl TestEnvOptions {
+    /// What [`TestEnv::start`] runs: the garbage-collector and namespace controllers only
+    /// (no pods ever exist; workload status never changes unless a test writes it).
+    pub fn minimal() -> Self {
+        Self {
+            controllers: MINIMAL_CONTROLLERS.iter().map(|c| (*c).to_owned()).collect(),
+            scheduler: false,
+            fake_nodes: 0,
+        }
+    }
+
+    /// A working cluster without containers: the workload controllers, kube-scheduler and three
+    /// fake nodes.
+    pub fn cluster() -> Self {
+        Self {
+            controllers: CLUSTER_CONTROLLERS.iter().map(|c| (*c).to_owned()).collect(),
+            scheduler: true,
+            fake_nodes: 3,
+        }
+    }
+}
+
+impl Default for TestEnvOptions {
+    fn default() -> Self {
+        Self::minimal()
+    }
+}
+
 /// A running control plane. Dropping it kills every process it started and removes its files.
 #[derive(Debug)]
 pub struct TestEnv {
+    /// Stops the fake node agent's thread (dropped first).
+    agent: Option<AgentHandle>,
     // Field order matters: processes are killed before the directory they use is removed.
     processes: Vec<ManagedProcess>,
     config: kube::Config,
@@ -71,10 +142,18 @@ impl TestEnv {
     /// # Errors
     /// A [`TestEnvError`] saying which step failed and, for a process, the tail of its log.
     pub async fn start() -> Result<Self, TestEnvError> {
+        Self::start_with(&TestEnvOptions::minimal()).await
+    }
+
+    /// Starts a new control plane with the given components.
+    ///
+    /// # Errors
+    /// A [`TestEnvError`] saying which step failed and, for a process, the tail of its log.
+    pub async fn start_with(options: &TestEnvOptions) -> Result<Self, TestEnvError> {
         let binaries = Binaries::locate()?;
         let mut last_error = None;
         for attempt in 1..=START_ATTEMPTS {
-            match Self::start_once(&binaries).await {
+            match Self::start_once(&binaries, options).await {
                 Ok(env) => return Ok(env),
                 Err(e) => {
                     tracing::warn!(attempt, error = %e, "test control plane failed to start");
@@ -98,9 +177,25 @@ impl TestEnv {
     /// The [`TestEnvError`] of the (first) failed start.
     pub fn shared() -> Result<&'static Self, TestEnvError> {
         static SHARED: OnceLock<Result<TestEnv, TestEnvError>> = OnceLock::new();
-        SHARED
-            .get_or_init(|| {
-                std::thread::spawn(|| {
+        Self::shared_in(&SHARED, TestEnvOptions::minimal())
+    }
+
+    /// The process-wide working cluster ([`TestEnvOptions::cluster`]: workload controllers,
+    /// scheduler, fake nodes), started on first use, separate from [`TestEnv::shared`].
+    ///
+    /// # Errors
+    /// The [`TestEnvError`] of the (first) failed start.
+    pub fn shared_cluster() -> Result<&'static Self, TestEnvError> {
+        static SHARED: OnceLock<Result<TestEnv, TestEnvError>> = OnceLock::new();
+        Self::shared_in(&SHARED, TestEnvOptions::cluster())
+    }
+
+    fn shared_in(
+        cell: &'static OnceLock<Result<TestEnv, TestEnvError>>,
+        options: TestEnvOptions,
+    ) -> Result<&'static Self, TestEnvError> {
+        cell.get_or_init(|| {
+                std::thread::spawn(move || {
                     let runtime = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
@@ -108,7 +203,7 @@ impl TestEnv {
                             context: "building a runtime to start the control plane".into(),
                             message: e.to_string(),
                         })?;
-                    runtime.block_on(Self::start())
+                    runtime.block_on(Self::start_with(&options))
                 })
                 .join()
                 .unwrap_or_else(|_| {
@@ -175,13 +270,14 @@ impl TestEnv {
 
     /// Stops every process now (also done on drop).
     pub fn stop(&mut self) {
-        // Reverse start order: the controller manager, then the API server, then etcd.
+        self.agent = None;
+        // Reverse start order: the scheduler, the controller manager, the API server, etcd.
         while let Some(mut process) = self.processes.pop() {
             process.kill();
         }
     }
 
-    async fn start_once(binaries: &Binaries) -> Result<Self, TestEnvError> {
+    async fn start_once(binaries: &Binaries, options: &TestEnvOptions) -> Result<Self, TestEnvError> {
         let io = |context: &str| {
             let context = context.to_owned();
             move |e: std::io::Error| TestEnvError::Io {
@@ -282,7 +378,7 @@ impl TestEnv {
             format!("--kubeconfig={}", kubeconfig_path.display()),
             format!("--authentication-kubeconfig={}", kubeconfig_path.display()),
             format!("--authorization-kubeconfig={}", kubeconfig_path.display()),
-            "--controllers=garbagecollector,namespace".to_owned(),
+            format!("--controllers={}", options.controllers.join(",")),
             "--leader-elect=false".to_owned(),
             "--bind-address=127.0.0.1".to_owned(),
             format!("--secure-port={kcm_port}"),
@@ -304,7 +400,35 @@ impl TestEnv {
         let kcm_client = insecure_client(&format!("https://127.0.0.1:{kcm_port}"))?;
         wait_for_http_ok(&mut processes[2], &kcm_client, "/healthz", timeout).await?;
 
+        if options.scheduler {
+            let path = binaries.kube_scheduler.as_ref().ok_or_else(|| TestEnvError::MissingBinary {
+                path: PathBuf::from(binaries::KUBE_SCHEDULER),
+                hint: "rebuild the control plane with backend-kube/controlplane/build.sh".into(),
+            })?;
+            let port = free_port()?;
+            let args = vec![
+                format!("--kubeconfig={}", kubeconfig_path.display()),
+                format!("--authentication-kubeconfig={}", kubeconfig_path.display()),
+                format!("--authorization-kubeconfig={}", kubeconfig_path.display()),
+                "--leader-elect=false".to_owned(),
+                "--bind-address=127.0.0.1".to_owned(),
+                format!("--secure-port={port}"),
+                format!("--cert-dir={}", dir.path().join("kube-scheduler").display()),
+            ];
+            let mut scheduler = ManagedProcess::spawn("kube-scheduler", path, &args, dir.path(), None)?;
+            let scheduler_client = insecure_client(&format!("https://127.0.0.1:{port}"))?;
+            wait_for_http_ok(&mut scheduler, &scheduler_client, "/healthz", timeout).await?;
+            processes.push(scheduler);
+        }
+        let agent = if options.fake_nodes > 0 {
+            let names = nodes::register_nodes(&client, options.fake_nodes).await?;
+            Some(AgentHandle::spawn(config.clone(), names)?)
+        } else {
+            None
+        };
+
         Ok(Self {
+            agent,
             processes,
             config,
             kubeconfig_path,
@@ -317,6 +441,50 @@ impl TestEnv {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The fake node agent, on a thread with its own runtime (so it outlives the runtime that
+/// started the control plane, as [`TestEnv::shared`] needs). Dropping the handle stops it.
+#[derive(Debug)]
+struct AgentHandle {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl AgentHandle {
+    fn spawn(config: kube::Config, nodes: Vec<String>) -> Result<Self, TestEnvError> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| TestEnvError::Io {
+                context: "building the fake node agent's runtime".into(),
+                message: e.to_string(),
+            })?;
+        std::thread::Builder::new()
+            .name("fake-node-agent".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(client) = Client::try_from(config) else { return };
+                    tokio::select! {
+                        () = nodes::run_agent(client, nodes) => {}
+                        _ = stopped => {}
+                    }
+                });
+            })
+            .map_err(|e| TestEnvError::Io {
+                context: "starting the fake node agent".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Self { stop: Some(stop) })
+    }
+}
+
+impl Drop for AgentHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
