@@ -1,7 +1,7 @@
-//! Reconcile benchmark on the real API server (issue 5). Printed, not asserted.
+//! Reconcile benchmark on the real API server. Printed, not asserted.
 //!
-//! Starts the test control plane (etcd + kube-apiserver + kube-controller-manager, built by
-//! `backend-kube/controlplane/build.sh`), then runs the workload of
+//! Starts a working test cluster (etcd, kube-apiserver, the workload controllers, scheduler and
+//! fake nodes, built by `backend-kube/controlplane/build.sh`), then runs the workload of
 //! `operator_runtime_conformance::bench` through `KubeStore`: 100 parents x 12 children.
 //! - cache start: the lists and watches the internal cache opens;
 //! - converge from empty: backend requests and writes, time;
@@ -20,7 +20,7 @@ use operator_runtime_core::counting::{CountingStore, Verb};
 use operator_runtime_core::store::{Patch, PatchParams};
 use operator_runtime_core::{Object, ObjectStore};
 use operator_runtime_kube::KubeStore;
-use operator_runtime_kube::testenv::TestEnv;
+use operator_runtime_kube::testenv::{TestEnv, TestEnvOptions};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,7 +40,11 @@ async fn run() -> Result<(), String> {
         NODE_TYPES.len()
     );
     let t = Instant::now();
-    let env = TestEnv::start().await.map_err(|e| format!("test control plane: {e}"))?;
+    // A working cluster: the real Deployment/StatefulSet controllers and fake-node pods decide
+    // when a node type is ready (no stand-in writes workload status).
+    let env = TestEnv::start_with(&TestEnvOptions::cluster())
+        .await
+        .map_err(|e| format!("test control plane: {e}"))?;
     println!("control plane started in {:.1}s", t.elapsed().as_secs_f64());
     let client = env.client().map_err(|e| format!("client: {e}"))?;
     let store: Arc<dyn ObjectStore> = Arc::new(KubeStore::new(client));
@@ -54,7 +58,7 @@ async fn run() -> Result<(), String> {
     // Counted once the cache has caught up: a kind reports synced after its list, and its
     // watch opens right after.
     print_counts("cache start (lists + watches)", &world.counted.snapshot());
-    // No StatefulSet controller runs on the test control plane: `converge_all` plays it.
+    // Between rounds `converge_all` waits for the real workload controllers and pods.
     let converge = world.converge_all(parents).await?;
     println!(
         "converge: {:.2}s of reconciles in {} rounds (incl. the last, write-free round)",

@@ -48,7 +48,7 @@ impl std::fmt::Debug for KubeStore {
 
 impl KubeStore {
     /// A store over `client`, assuming a full cluster: kube-controller-manager runs the
-    /// garbage collector and the namespace controller. Use
+    /// garbage collector, the namespace controller and the workload controllers. Use
     /// [`KubeStore::with_capabilities`] for a server without them.
     pub fn new(client: Client) -> Self {
         Self {
@@ -63,6 +63,7 @@ impl KubeStore {
                 dry_run: true,
                 bookmarks: true,
                 eventually_consistent_gc: true,
+                workload_controllers: true,
             },
         }
     }

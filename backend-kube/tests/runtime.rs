@@ -1,5 +1,5 @@
-//! The runtime scenarios (reconcile driver end to end) on a real kube-apiserver + etcd +
-//! kube-controller-manager, through `KubeStore` and server-side apply.
+//! The runtime scenarios (reconcile driver end to end) on a working test cluster (kube-apiserver,
+//! etcd, the workload controllers, scheduler and fake nodes), through `KubeStore` and server-side apply.
 
 use operator_runtime_kube::KubeStore;
 use operator_runtime_kube::testenv::TestEnv;
@@ -7,7 +7,7 @@ use operator_runtime_kube::testenv::TestEnv;
 /// A store with a fresh client on the calling test's runtime. Fails the test (never skips)
 /// when the control plane cannot be built or started.
 async fn make_store() -> KubeStore {
-    let env = match TestEnv::shared() {
+    let env = match TestEnv::shared_cluster() {
         Ok(env) => env,
         Err(e) => panic!("the test control plane is not available: {e}"),
     };

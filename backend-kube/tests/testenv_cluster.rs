@@ -117,7 +117,11 @@ async fn workloads_become_ready_through_real_controllers_and_fake_nodes() {
             && s.ready_replicas == Some(3)
             && s.current_revision != s.update_revision
             && images == ["postgres:1", "postgres:1", "postgres:2"];
-        if ok { Ok(()) } else { Err(format!("{s:?} images {images:?}")) }
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{s:?} images {images:?}"))
+        }
     })
     .await;
     let release = json!({"spec": {"updateStrategy": {"rollingUpdate": {"partition": 0}}}});
@@ -133,7 +137,11 @@ async fn workloads_become_ready_through_real_controllers_and_fake_nodes() {
             && s.ready_replicas == Some(3)
             && s.current_revision == s.update_revision
             && images.iter().all(|i| i == "postgres:2");
-        if ok { Ok(()) } else { Err(format!("{s:?} images {images:?}")) }
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{s:?} images {images:?}"))
+        }
     })
     .await;
 }

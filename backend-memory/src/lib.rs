@@ -241,6 +241,8 @@ impl ObjectStore for MemoryStore {
             dry_run: true,
             bookmarks: true,
             eventually_consistent_gc: false,
+            // The examples' `WorkloadSimulator` and the runtime fixture play the workload controllers.
+            workload_controllers: false,
         }
     }
 

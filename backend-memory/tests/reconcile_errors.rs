@@ -78,6 +78,7 @@ fn caps(ssa: ApplySupport) -> Capabilities {
         dry_run: true,
         bookmarks: false,
         eventually_consistent_gc: false,
+        workload_controllers: false,
     }
 }
 

@@ -42,6 +42,7 @@ impl ObjectStore for Unreachable {
             dry_run: false,
             bookmarks: false,
             eventually_consistent_gc: false,
+            workload_controllers: false,
         }
     }
     async fn kind_info(&self, _: &TypeRef) -> StoreResult<KindInfo> {

@@ -135,6 +135,7 @@ impl ObjectStore for ReplayStore {
             dry_run: false,
             bookmarks: false,
             eventually_consistent_gc: false,
+            workload_controllers: false,
         }
     }
     async fn kind_info(&self, _: &TypeRef) -> StoreResult<KindInfo> {

@@ -265,6 +265,10 @@ pub struct Capabilities {
     pub bookmarks: bool,
     /// Changes become visible asynchronously (a real cluster): tests poll instead of asserting at once.
     pub eventually_consistent_gc: bool,
+    /// Workload controllers run: Deployment and StatefulSet status (observedGeneration,
+    /// updated and ready replicas, revisions) is reported by the server's controllers, so tests
+    /// wait for it instead of writing it themselves.
+    pub workload_controllers: bool,
 }
 
 /// The storage contract every backend implements (memory, kube).

@@ -15,11 +15,19 @@ use operator_runtime_kube::testenv::{KUBERNETES_VERSION, TestEnv, TestEnvOptions
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let minimal = std::env::args().skip(1).any(|a| a == "--minimal");
-    let options = if minimal { TestEnvOptions::minimal() } else { TestEnvOptions::cluster() };
+    let options = if minimal {
+        TestEnvOptions::minimal()
+    } else {
+        TestEnvOptions::cluster()
+    };
     eprintln!(
         "starting etcd, kube-apiserver, kube-controller-manager ({}){} {KUBERNETES_VERSION} ...",
         options.controllers.join(","),
-        if options.scheduler { ", kube-scheduler and fake nodes" } else { "" },
+        if options.scheduler {
+            ", kube-scheduler and fake nodes"
+        } else {
+            ""
+        },
     );
     let started = Instant::now();
     let env = match TestEnv::start_with(&options).await {

@@ -195,26 +195,26 @@ impl TestEnv {
         options: TestEnvOptions,
     ) -> Result<&'static Self, TestEnvError> {
         cell.get_or_init(|| {
-                std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(|e| TestEnvError::Io {
-                            context: "building a runtime to start the control plane".into(),
-                            message: e.to_string(),
-                        })?;
-                    runtime.block_on(Self::start_with(&options))
-                })
-                .join()
-                .unwrap_or_else(|_| {
-                    Err(TestEnvError::Io {
-                        context: "starting the control plane".into(),
-                        message: "the start thread panicked".into(),
-                    })
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| TestEnvError::Io {
+                        context: "building a runtime to start the control plane".into(),
+                        message: e.to_string(),
+                    })?;
+                runtime.block_on(Self::start_with(&options))
+            })
+            .join()
+            .unwrap_or_else(|_| {
+                Err(TestEnvError::Io {
+                    context: "starting the control plane".into(),
+                    message: "the start thread panicked".into(),
                 })
             })
-            .as_ref()
-            .map_err(Clone::clone)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
     }
 
     /// Path of the admin kubeconfig (for kubectl: `KUBECONFIG=<path> kubectl get ns`).
@@ -401,10 +401,13 @@ impl TestEnv {
         wait_for_http_ok(&mut processes[2], &kcm_client, "/healthz", timeout).await?;
 
         if options.scheduler {
-            let path = binaries.kube_scheduler.as_ref().ok_or_else(|| TestEnvError::MissingBinary {
-                path: PathBuf::from(binaries::KUBE_SCHEDULER),
-                hint: "rebuild the control plane with backend-kube/controlplane/build.sh".into(),
-            })?;
+            let path = binaries
+                .kube_scheduler
+                .as_ref()
+                .ok_or_else(|| TestEnvError::MissingBinary {
+                    path: PathBuf::from(binaries::KUBE_SCHEDULER),
+                    hint: "rebuild the control plane with backend-kube/controlplane/build.sh".into(),
+                })?;
             let port = free_port()?;
             let args = vec![
                 format!("--kubeconfig={}", kubeconfig_path.display()),

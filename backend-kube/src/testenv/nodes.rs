@@ -75,7 +75,11 @@ pub(crate) async fn register_nodes(client: &Client, count: usize) -> Result<Vec<
             },
         }}));
         nodes
-            .patch_status(&name, &PatchParams::apply(MANAGER).force(), &to_apply(status, "Node", &name))
+            .patch_status(
+                &name,
+                &PatchParams::apply(MANAGER).force(),
+                &to_apply(status, "Node", &name),
+            )
             .await
             .map_err(|e| client_error(&format!("reporting node {name} Ready"), e))?;
         names.push(name);
@@ -179,7 +183,8 @@ async fn step_pod(client: &Client, pod: &Pod, next_ip: &AtomicU32) -> Result<(),
             })
         })
         .collect();
-    let condition = |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": started});
+    let condition =
+        |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": started});
     let patch = json!({"status": {
         "phase": "Running",
         "hostIP": host_ip, "hostIPs": [{"ip": host_ip}],
@@ -267,7 +272,9 @@ pub async fn list_fake_nodes(client: &Client) -> Result<Vec<Node>, kube::Error> 
 
 /// An RFC 3339 timestamp. Test infrastructure, not core: the wall clock is fine here.
 fn now() -> String {
-    k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 fn client_error(context: &str, e: impl std::fmt::Display) -> TestEnvError {

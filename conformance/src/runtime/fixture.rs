@@ -1,6 +1,6 @@
 //! The runtime scenarios' fixture: a small test operator over the suite's `Widget` custom
 //! resource, the driver wired to a [`CountingStore`] and a [`Cache`], and helpers that wait
-//! for the cache and play the workload controller.
+//! for the cache and for the workload controllers (or play them where none run).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -239,45 +239,68 @@ impl<O: Operator> World<O> {
         Err(format!("{name} did not converge within 8 reconciles"))
     }
 
-    /// Plays the Deployment and StatefulSet controllers: every workload of a watched kind in
-    /// the namespace reports all replicas updated, ready and available at its generation.
+    /// Brings every workload of a watched kind in the namespace to "all replicas updated, ready
+    /// and available at its generation". Where the backend runs workload controllers (a real
+    /// cluster: [`Capabilities::workload_controllers`]) this waits for them and their pods;
+    /// elsewhere it plays them, writing that status itself.
+    ///
+    /// [`Capabilities::workload_controllers`]: operator_runtime_core::store::Capabilities::workload_controllers
     pub async fn mark_workloads_ready(&self) -> Result<(), String> {
         self.settle().await?;
-        let workloads = self
+        if self.raw.capabilities().workload_controllers {
+            eventually(
+                "workload controllers to report every workload ready",
+                CONTROLLER_DEADLINE,
+                || async {
+                    for w in self.workloads().await? {
+                        if !rolled_out(&w) {
+                            return Err(format!("{} {}: status {:?}", w.kind, w.name(), w.status()));
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+            return self.settle().await;
+        }
+        for w in self.workloads().await? {
+            let replicas = desired_replicas(&w);
+            let mut status = json!({"observedGeneration": w.metadata.generation.unwrap_or(0), "replicas": replicas,
+                "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
+            if w.kind == "StatefulSet" {
+                status["currentRevision"] = json!("r1");
+                status["updateRevision"] = json!("r1");
+            }
+            if w.status() == Some(&status) {
+                continue;
+            }
+            let mut updated = (*w).clone();
+            updated.body.insert("status".into(), status);
+            self.raw
+                .replace_status(&updated, &WriteParams::default())
+                .await
+                .map_err(|e| format!("status of {} {}: {e}", w.kind, w.name()))?;
+        }
+        Ok(())
+    }
+
+    /// The Deployments and StatefulSets of watched kinds in the scenario's namespace.
+    async fn workloads(&self) -> Result<Vec<Arc<Object>>, String> {
+        let mut all = Vec::new();
+        let kinds = self
             .reconciler
             .watched_types()
             .into_iter()
             .filter(|k| k.api_version == "apps/v1" && (k.kind == "Deployment" || k.kind == "StatefulSet"));
-        for kind in workloads {
+        for kind in kinds {
             let list = self
                 .raw
                 .list_all(&kind, &ListParams::in_namespace(&self.ns))
                 .await
                 .map_err(|e| e.to_string())?;
-            for w in list.items {
-                let replicas = w
-                    .spec()
-                    .and_then(|s| s.get("replicas"))
-                    .and_then(Value::as_i64)
-                    .unwrap_or(1);
-                let mut status = json!({"observedGeneration": w.metadata.generation.unwrap_or(0), "replicas": replicas,
-                    "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
-                if kind.kind == "StatefulSet" {
-                    status["currentRevision"] = json!("r1");
-                    status["updateRevision"] = json!("r1");
-                }
-                if w.status() == Some(&status) {
-                    continue;
-                }
-                let mut updated = (*w).clone();
-                updated.body.insert("status".into(), status);
-                self.raw
-                    .replace_status(&updated, &WriteParams::default())
-                    .await
-                    .map_err(|e| format!("status of {kind} {}: {e}", w.name()))?;
-            }
+            all.extend(list.items);
         }
-        Ok(())
+        Ok(all)
     }
 
     /// Requests the runtime sent since `before`.
@@ -293,3 +316,24 @@ impl<O: Operator> World<O> {
 
 /// How long scenario polls may take.
 pub const SCENARIO_DEADLINE: Duration = CONTROLLER_DEADLINE;
+
+fn desired_replicas(w: &Object) -> i64 {
+    w.spec()
+        .and_then(|s| s.get("replicas"))
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+}
+
+/// What the runtime's readiness needs from a real workload controller: the current generation
+/// observed, every replica updated and ready, no old replicas (Deployment) or revisions
+/// (StatefulSet) left.
+fn rolled_out(w: &Object) -> bool {
+    let replicas = json!(desired_replicas(w));
+    let Some(status) = w.status() else { return false };
+    let observed = status.get("observedGeneration") == Some(&json!(w.metadata.generation.unwrap_or(0)));
+    let counts = status.get("updatedReplicas").unwrap_or(&json!(0)) == &replicas
+        && status.get("readyReplicas").unwrap_or(&json!(0)) == &replicas
+        && status.get("replicas").unwrap_or(&json!(0)) == &replicas;
+    let revisions = w.kind != "StatefulSet" || status.get("currentRevision") == status.get("updateRevision");
+    observed && counts && revisions
+}

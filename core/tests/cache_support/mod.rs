@@ -224,6 +224,7 @@ impl ObjectStore for ScriptedStore {
             dry_run: false,
             bookmarks: true,
             eventually_consistent_gc: false,
+            workload_controllers: false,
         }
     }
 
