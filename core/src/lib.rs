@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod queue;
+pub mod rbac;
 pub mod reconcile;
 pub mod rollout;
 pub mod selector;

@@ -110,3 +110,17 @@ pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
     use kube::CustomResourceExt;
     serde_yaml::to_string(&DataCluster::crd())
 }
+
+/// The least-privilege ClusterRole the operator's cluster mode needs (`datacluster rbac`):
+/// derived from the operator's parent and owned kinds, plus Events and the leader-election
+/// Lease.
+pub fn rbac_yaml() -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(&rbac_cluster_role())
+}
+
+/// The ClusterRole of [`rbac_yaml`], as JSON.
+pub fn rbac_cluster_role() -> serde_json::Value {
+    let operator = crate::operator::DataClusterOperator::default();
+    let rules = operator_runtime_core::rbac::rules_for(&operator, true);
+    operator_runtime_core::rbac::cluster_role(crate::operator::OPERATOR_NAME, &rules)
+}

@@ -2,11 +2,13 @@
 //! cluster (real workload controllers, scheduler, fake nodes; no stand-in patches any status):
 //! children created with owner references, the DataCluster Ready through real pods, an image
 //! upgrade rolled one node type after another, a manual edit repaired, Events written,
-//! `/readyz` readiness, and deletion with cleanup.
+//! `/readyz` readiness, and deletion with cleanup. The operator runs as a ServiceAccount (token
+//! from the real token controller) bound to exactly the ClusterRole `datacluster rbac` prints.
 
 use std::future::Future;
 use std::time::Duration;
 
+use base64::Engine;
 use kube::CustomResourceExt;
 use operator_runtime_core::metrics::{Metrics, ReconcileResult};
 use operator_runtime_core::store::{DeleteParams, ListParams, Patch, PatchParams, WriteParams};
@@ -47,10 +49,12 @@ async fn the_operator_runs_against_the_real_api_server() {
     env.install_crds(&client, &[DataCluster::crd()]).await.unwrap();
     let ns = env.create_namespace(&client, "datacluster").await.unwrap();
     let store = KubeStore::new(client.clone());
+    // The operator runs as a ServiceAccount bound to exactly the rules `datacluster rbac` prints.
+    let operator_client = service_account_client(env, &store, &ns).await;
 
     let probes = Probes::new(Metrics::new());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let operator = tokio::spawn(run_operator(client, probes.clone(), async move {
+    let operator = tokio::spawn(run_operator(operator_client, probes.clone(), async move {
         let _ = stopped.await;
     }));
 
@@ -238,4 +242,45 @@ fn workload_rolled(workload: &Object, image: &str, replicas: i64) -> bool {
         _ => status["replicas"] == json!(replicas),
     };
     template_image(workload) == Some(image) && observed && counts && settled
+}
+
+/// A client authenticated as a new ServiceAccount in `ns`, bound by a ClusterRoleBinding to the
+/// operator's derived ClusterRole; its token comes from the real token controller.
+async fn service_account_client(env: &TestEnv, store: &KubeStore, ns: &str) -> kube::Client {
+    let mut role = operator_runtime_examples::crd::rbac_cluster_role();
+    let role_name = format!("datacluster-operator-{ns}");
+    role["metadata"]["name"] = json!(role_name);
+    let objects = [
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "operator", "namespace": ns}}),
+        role,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": role_name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
+            "subjects": [{"kind": "ServiceAccount", "name": "operator", "namespace": ns}]}),
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+            "metadata": {"name": "operator-token", "namespace": ns,
+                "annotations": {"kubernetes.io/service-account.name": "operator"}}}),
+    ];
+    for o in objects {
+        let o = Object::from_value(o).unwrap();
+        store.create(&o, &WriteParams::default()).await.unwrap();
+    }
+    let secret = key("v1", "Secret", ns, "operator-token");
+    let token = std::cell::RefCell::new(String::new());
+    eventually("the token controller fills the ServiceAccount token", || async {
+        let s = store.get(&secret).await.map_err(|e| e.to_string())?;
+        let encoded = s.body["data"]["token"].as_str().ok_or("no token yet")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| e.to_string())?;
+        *token.borrow_mut() = String::from_utf8(bytes).map_err(|e| e.to_string())?;
+        Ok(())
+    })
+    .await;
+    let admin = env.config();
+    let mut config = kube::Config::new(admin.cluster_url.clone());
+    config.root_cert = admin.root_cert.clone();
+    config.default_retry = false;
+    config.auth_info.token = Some(token.into_inner().into());
+    kube::Client::try_from(config).unwrap()
 }

@@ -3,6 +3,7 @@
 //! - no arguments: runs the whole story on the in-memory backend (virtual time) and exits 0
 //!   when every step reached its expected state;
 //! - `crd`: prints the CustomResourceDefinition as YAML;
+//! - `rbac`: prints the least-privilege ClusterRole the cluster mode needs, as YAML;
 //! - `--kubeconfig PATH [--metrics-addr ADDR]`: runs the operator against a real cluster until
 //!   Ctrl-C; with `--metrics-addr`, serves `/metrics`, `/healthz` and `/readyz` on `ADDR`.
 
@@ -15,6 +16,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => run_story(),
+        Some("rbac") => match crd::rbac_yaml() {
+            Ok(yaml) => {
+                print!("{yaml}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("crd") => match crd::crd_yaml() {
             Ok(yaml) => {
                 print!("{yaml}");
@@ -41,7 +52,7 @@ fn main() -> ExitCode {
 }
 
 fn usage(why: &str) -> ExitCode {
-    eprintln!("error: {why}\nusage: datacluster [crd | --kubeconfig PATH [--metrics-addr HOST:PORT]]");
+    eprintln!("error: {why}\nusage: datacluster [crd | rbac | --kubeconfig PATH [--metrics-addr HOST:PORT]]");
     ExitCode::from(2)
 }
 
