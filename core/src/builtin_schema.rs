@@ -37,6 +37,13 @@ pub struct ListTypeEntry {
     pub keys: &'static [&'static str],
 }
 
+impl ListTypeEntry {
+    /// An entry (the generated tables' constructor).
+    pub const fn new(path: &'static str, list_type: ListType, keys: &'static [&'static str]) -> Self {
+        Self { path, list_type, keys }
+    }
+}
+
 /// The generated tables of one kind.
 #[derive(Clone, Copy, Debug)]
 pub struct KindSchema {
@@ -90,16 +97,18 @@ pub fn rounds_to_milli(type_ref: &TypeRef, path: &str) -> bool {
     path.ends_with("{*}") && MILLI_ROUNDED_GROUPS.contains(&type_ref.api_version.as_str())
 }
 
-/// What the server stores for one quantity written as `value` at `path`: JSON strings and
-/// numbers are parsed as Go's `Quantity.UnmarshalJSON` does (a number's JSON text is the
-/// quantity's text), then printed canonically, rounded up to 1m in resource lists.
+/// What the server stores for one quantity written as `value` at `path`, as Go's
+/// `Quantity.UnmarshalJSON` decodes it: it receives the raw JSON token (a number's text; a
+/// string still quoted and escaped, so `"\t1"` is not trimmed but fails), drops the quotes,
+/// trims spaces and parses; then prints canonically, rounded up to 1m in resource lists.
+/// The raw token is serde_json's serialization, which is what a client sends on the wire.
 pub fn canonical_quantity(type_ref: &TypeRef, path: &str, value: &Value) -> Result<String, QuantityError> {
-    let text = match value {
-        Value::String(text) => text.clone(),
-        // Go hands the raw JSON token to UnmarshalJSON: `true` or `{}` fail as quantities.
-        other => other.to_string(),
+    let raw = value.to_string();
+    let text = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) => inner,
+        None => raw.as_str(),
     };
-    let mut quantity = Quantity::parse_json_text(&text)?;
+    let mut quantity = Quantity::parse_json_text(text)?;
     if rounds_to_milli(type_ref, path) {
         quantity.round_up_milli();
     }
@@ -108,7 +117,8 @@ pub fn canonical_quantity(type_ref: &TypeRef, path: &str, value: &Value) -> Resu
 
 /// Rewrites every quantity of a built-in object's body (apiVersion, kind and metadata excluded)
 /// to the text the server stores. A `null` resource-list value becomes `"0"` (Go decodes it as
-/// a zero Quantity); a `null` single quantity is left for the caller's null handling.
+/// a zero Quantity) and a `null` single quantity is dropped (a nil `*Quantity`, omitted), as
+/// kube-apiserver 1.37 answers.
 ///
 /// # Errors
 /// The first value that is not a quantity; the body may then be partly rewritten.
@@ -116,14 +126,13 @@ pub fn canonicalize_quantities(type_ref: &TypeRef, body: &mut Map<String, Value>
     for path in quantity_paths(type_ref) {
         let steps = steps(path);
         for_each_quantity(body, &steps, &mut |value, is_map_value| {
-            if value.is_null() {
-                if is_map_value {
-                    *value = Value::String("0".to_owned());
-                }
-                return Ok(());
-            }
-            *value = Value::String(canonical_quantity(type_ref, path, value)?);
-            Ok(())
+            let text = match &*value {
+                Value::Null if is_map_value => "0".to_owned(),
+                Value::Null => return Ok(false),
+                other => canonical_quantity(type_ref, path, other)?,
+            };
+            *value = Value::String(text);
+            Ok(true)
         })?;
     }
     Ok(())
@@ -161,34 +170,41 @@ fn steps(path: &str) -> Vec<Step<'_>> {
     out
 }
 
-type Visit<'f> = dyn FnMut(&mut Value, bool) -> Result<(), QuantityError> + 'f;
+/// Called with a quantity and whether it is a map value; returns false to remove the field.
+type Visit<'f> = dyn FnMut(&mut Value, bool) -> Result<bool, QuantityError> + 'f;
 
-/// Calls `visit` on every value at `steps` below `map` (with whether it is a map value).
+/// Calls `visit` on every value at `steps` below `map` (with whether it is a map value), and
+/// removes the last field when it says so.
 fn for_each_quantity(map: &mut Map<String, Value>, steps: &[Step<'_>], visit: &mut Visit<'_>) -> Result<(), QuantityError> {
     let Some((Step::Field(name), rest)) = steps.split_first() else {
         return Ok(());
     };
-    match map.get_mut(*name) {
-        Some(value) => visit_value(value, rest, false, visit),
-        None => Ok(()),
+    let Some(value) = map.get_mut(*name) else {
+        return Ok(());
+    };
+    if rest.is_empty() {
+        if !visit(value, false)? {
+            map.remove(*name);
+        }
+        return Ok(());
     }
+    visit_value(value, rest, visit)
 }
 
-fn visit_value(value: &mut Value, steps: &[Step<'_>], is_map_value: bool, visit: &mut Visit<'_>) -> Result<(), QuantityError> {
-    match steps.first() {
-        None => visit(value, is_map_value),
-        Some(Step::Field(_)) => match value {
-            Value::Object(map) => for_each_quantity(map, steps, visit),
-            _ => Ok(()),
-        },
-        Some(Step::Items) => match value {
-            Value::Array(items) => items.iter_mut().try_for_each(|item| visit_value(item, &steps[1..], false, visit)),
-            _ => Ok(()),
-        },
-        Some(Step::Values) => match value {
-            Value::Object(map) => map.values_mut().try_for_each(|v| visit_value(v, &steps[1..], true, visit)),
-            _ => Ok(()),
-        },
+fn visit_value(value: &mut Value, steps: &[Step<'_>], visit: &mut Visit<'_>) -> Result<(), QuantityError> {
+    let rest = steps.get(1..).unwrap_or_default();
+    match (steps.first(), value) {
+        (Some(Step::Field(_)), Value::Object(map)) => for_each_quantity(map, steps, visit),
+        (Some(Step::Items), Value::Array(items)) if rest.is_empty() => {
+            // A list of quantities: null items stay (no such list among built-in kinds).
+            items.iter_mut().try_for_each(|item| visit(item, false).map(drop))
+        }
+        (Some(Step::Items), Value::Array(items)) => items.iter_mut().try_for_each(|item| visit_value(item, rest, visit)),
+        (Some(Step::Values), Value::Object(map)) if rest.is_empty() => {
+            map.values_mut().try_for_each(|v| visit(v, true).map(drop))
+        }
+        (Some(Step::Values), Value::Object(map)) => map.values_mut().try_for_each(|v| visit_value(v, rest, visit)),
+        _ => Ok(()),
     }
 }
 

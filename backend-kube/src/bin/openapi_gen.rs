@@ -229,11 +229,11 @@ fn render(tables: &Tables) -> Result<String, String> {
                 "map" => "Map",
                 other => return Err(format!("{api_version} {kind} {path}: unknown list type {other:?}")),
             };
-            let _ = write!(out, "ListTypeEntry {{ path: {path:?}, list_type: ListType::{variant}, keys: &[");
+            let _ = write!(out, "ListTypeEntry::new({path:?}, ListType::{variant}, &[");
             for key in keys {
                 let _ = write!(out, "{key:?},");
             }
-            out.push_str("] },");
+            out.push_str("]),");
         }
         out.push_str("] },\n");
     }

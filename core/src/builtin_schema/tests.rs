@@ -55,16 +55,18 @@ fn canonicalize_rewrites_strings_numbers_and_null_list_values() {
                                         "limits": {"cpu": 0.5}}},
             {"name": "b"}
         ],
-        "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "0.1m"}}, {"name": "w", "emptyDir": {}}]
+        "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "0.1m"}}, {"name": "w", "emptyDir": {"sizeLimit": null}},
+                    {"name": "t", "emptyDir": {"sizeLimit": " 1Gi "}}]
     }}}});
     let Some(map) = body.as_object_mut() else { unreachable!("an object literal") };
     canonicalize_quantities(&deployment(), map).expect("valid quantities");
     let pod = &body["spec"]["template"]["spec"];
-    assert_eq!(pod["containers"][0]["resources"]["requests"], json!({"cpu": "1", "memory": "1Mi", "x": "0"}));
+    assert_eq!(pod["containers"][0]["resources"]["requests"], json!({"cpu": "1", "memory": "1048576", "x": "0"}));
     assert_eq!(pod["containers"][0]["resources"]["limits"], json!({"cpu": "500m"}));
     assert_eq!(pod["containers"][1], json!({"name": "b"}));
     assert_eq!(pod["volumes"][0]["emptyDir"]["sizeLimit"], json!("100u"));
-    assert_eq!(pod["volumes"][1]["emptyDir"], json!({}));
+    assert_eq!(pod["volumes"][1]["emptyDir"], json!({}), "a null single quantity is dropped");
+    assert_eq!(pod["volumes"][2]["emptyDir"]["sizeLimit"], json!("1Gi"), "spaces are trimmed");
 }
 
 #[test]
@@ -78,6 +80,11 @@ fn canonicalize_rejects_malformed_quantities() {
     let Some(map) = body.as_object_mut() else { unreachable!("an object literal") };
     let error = canonicalize_quantities(&quota, map).expect_err("true");
     assert_eq!(error.input(), "true");
+    // Go sees the escaped JSON text: a tab is `\t`, not trimmed (kube-apiserver 1.37: 400).
+    let mut body = json!({"spec": {"hard": {"pods": "\t1"}}});
+    let Some(map) = body.as_object_mut() else { unreachable!("an object literal") };
+    let error = canonicalize_quantities(&quota, map).expect_err("escaped tab");
+    assert_eq!(error.input(), "\\t1");
 }
 
 #[test]

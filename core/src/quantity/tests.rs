@@ -79,7 +79,8 @@ fn values_compare_across_formats() {
 #[test]
 fn huge_exponents_stay_cheap() {
     let big = Quantity::parse("1e1000000").expect("parses");
-    assert_eq!(big.canonical(), "1e1000000");
+    // 10^6 is not a multiple of 3: Go moves one digit into the mantissa.
+    assert_eq!(big.canonical(), "10e999999");
     let tiny = Quantity::parse("1e-1000000").expect("parses");
     assert_eq!(tiny.canonical(), "1e-9");
 }
