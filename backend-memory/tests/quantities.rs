@@ -48,7 +48,10 @@ async fn deployment_and_claim_quantities_read_back_as_the_server_returns_them() 
         "metadata": {"name": "data", "namespace": "default"},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1024Mi"}}}
     }));
-    let created = store.create(&claim, &WriteParams::default()).await.expect("create claim");
+    let created = store
+        .create(&claim, &WriteParams::default())
+        .await
+        .expect("create claim");
     assert_eq!(created.body["spec"]["resources"]["requests"]["storage"], json!("1Gi"));
 }
 
@@ -57,13 +60,19 @@ async fn patched_quantities_are_canonical_and_a_respelling_keeps_the_revision() 
     let store = MemoryStore::new();
     let written = deployment(json!({"cpu": "1"}), json!({"cpu": "2"}), json!("1Gi"));
     let created = store.create(&written, &WriteParams::default()).await.expect("create");
-    let patch = Patch::Merge(json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:1",
-        "resources": {"requests": {"cpu": "1000m"}, "limits": {"cpu": 2}}}]}}}}));
+    let patch = Patch::Merge(
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:1",
+        "resources": {"requests": {"cpu": "1000m"}, "limits": {"cpu": 2}}}]}}}}),
+    );
     let patched = store
         .patch(&written.object_ref(), &patch, &PatchParams::default())
         .await
         .expect("patch");
-    assert_eq!(patched.resource_version(), created.resource_version(), "1000m over 1 is no change");
+    assert_eq!(
+        patched.resource_version(),
+        created.resource_version(),
+        "1000m over 1 is no change"
+    );
 
     let patch = Patch::Merge(json!({"spec": {"template": {"spec": {"volumes": [{"name": "scratch",
         "emptyDir": {"sizeLimit": "1e3"}}]}}}}));
@@ -71,14 +80,20 @@ async fn patched_quantities_are_canonical_and_a_respelling_keeps_the_revision() 
         .patch(&written.object_ref(), &patch, &PatchParams::default())
         .await
         .expect("patch");
-    assert_eq!(patched.body["spec"]["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"], json!("1e3"));
+    assert_eq!(
+        patched.body["spec"]["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"],
+        json!("1e3")
+    );
 }
 
 #[tokio::test]
 async fn a_malformed_quantity_is_the_servers_bad_request() {
     let store = MemoryStore::new();
     let written = deployment(json!({"cpu": "1x"}), json!({}), json!("1Gi"));
-    let error = store.create(&written, &WriteParams::default()).await.expect_err("1x is not a quantity");
+    let error = store
+        .create(&written, &WriteParams::default())
+        .await
+        .expect_err("1x is not a quantity");
     match error {
         StoreError::BadRequest { message } => assert_eq!(
             message,
@@ -94,6 +109,9 @@ async fn a_malformed_quantity_is_the_servers_bad_request() {
         "metadata": {"name": "data", "namespace": "default"},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": true}}}
     }));
-    let error = store.create(&claim, &WriteParams::default()).await.expect_err("true is not a quantity");
+    let error = store
+        .create(&claim, &WriteParams::default())
+        .await
+        .expect_err("true is not a quantity");
     assert!(matches!(error, StoreError::BadRequest { .. }), "{error:?}");
 }

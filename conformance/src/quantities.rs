@@ -62,7 +62,10 @@ pub async fn quantities_are_stored_in_canonical_form<S: ObjectStore + ?Sized>(st
             resources["limits"]
         );
         let size_limit = &spec["volumes"][0]["emptyDir"]["sizeLimit"];
-        ensure!(size_limit == &json!("100u"), "emptyDir.sizeLimit stored as {size_limit}");
+        ensure!(
+            size_limit == &json!("100u"),
+            "emptyDir.sizeLimit stored as {size_limit}"
+        );
     }
 
     let rounded = cx
@@ -76,8 +79,16 @@ pub async fn quantities_are_stored_in_canonical_form<S: ObjectStore + ?Sized>(st
         .await?;
     let spec = pod_spec(&rounded);
     let resources = &spec["containers"][0]["resources"];
-    ensure!(resources["requests"]["cpu"] == json!("1m"), "0.1m request stored as {}", resources["requests"]["cpu"]);
-    ensure!(resources["limits"]["cpu"] == json!("1001m"), "1.0005 limit stored as {}", resources["limits"]["cpu"]);
+    ensure!(
+        resources["requests"]["cpu"] == json!("1m"),
+        "0.1m request stored as {}",
+        resources["requests"]["cpu"]
+    );
+    ensure!(
+        resources["limits"]["cpu"] == json!("1001m"),
+        "1.0005 limit stored as {}",
+        resources["limits"]["cpu"]
+    );
     let size_limit = &spec["volumes"][0]["emptyDir"]["sizeLimit"];
     ensure!(size_limit == &json!("1536Mi"), "1.5Gi sizeLimit stored as {size_limit}");
 
@@ -98,7 +109,13 @@ pub async fn quantities_are_stored_in_canonical_form<S: ObjectStore + ?Sized>(st
 pub async fn quantity_respelling_is_a_no_op_update<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
     let cx = Ctx::new(store, "quantity_respelling_is_a_no_op_update").await?;
     let created = cx
-        .create(&deployment(&cx.ns, "respell", json!({"cpu": "1"}), json!({"cpu": "2"}), json!("1Gi"))?)
+        .create(&deployment(
+            &cx.ns,
+            "respell",
+            json!({"cpu": "1"}),
+            json!({"cpu": "2"}),
+            json!("1Gi"),
+        )?)
         .await?;
     let mut respelled = edit(&created);
     respelled.body["spec"]["template"]["spec"]["containers"][0]["resources"] =

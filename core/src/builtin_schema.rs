@@ -175,7 +175,11 @@ type Visit<'f> = dyn FnMut(&mut Value, bool) -> Result<bool, QuantityError> + 'f
 
 /// Calls `visit` on every value at `steps` below `map` (with whether it is a map value), and
 /// removes the last field when it says so.
-fn for_each_quantity(map: &mut Map<String, Value>, steps: &[Step<'_>], visit: &mut Visit<'_>) -> Result<(), QuantityError> {
+fn for_each_quantity(
+    map: &mut Map<String, Value>,
+    steps: &[Step<'_>],
+    visit: &mut Visit<'_>,
+) -> Result<(), QuantityError> {
     let Some((Step::Field(name), rest)) = steps.split_first() else {
         return Ok(());
     };
@@ -199,7 +203,9 @@ fn visit_value(value: &mut Value, steps: &[Step<'_>], visit: &mut Visit<'_>) -> 
             // A list of quantities: null items stay (no such list among built-in kinds).
             items.iter_mut().try_for_each(|item| visit(item, false).map(drop))
         }
-        (Some(Step::Items), Value::Array(items)) => items.iter_mut().try_for_each(|item| visit_value(item, rest, visit)),
+        (Some(Step::Items), Value::Array(items)) => {
+            items.iter_mut().try_for_each(|item| visit_value(item, rest, visit))
+        }
         (Some(Step::Values), Value::Object(map)) if rest.is_empty() => {
             map.values_mut().try_for_each(|v| visit(v, true).map(drop))
         }

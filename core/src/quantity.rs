@@ -140,14 +140,26 @@ fn split(text: &str) -> Result<Parts<'_>, QuantityError> {
         pos += 1;
     }
     if pos >= end {
-        return Ok(Parts { positive, value: "0", num: "0", denom: "", suffix: "" });
+        return Ok(Parts {
+            positive,
+            value: "0",
+            num: "0",
+            denom: "",
+            suffix: "",
+        });
     }
     let num_start = pos;
     while pos < end && bytes[pos].is_ascii_digit() {
         pos += 1;
     }
     if pos >= end {
-        return Ok(Parts { positive, value: text, num: &text[num_start..], denom: "", suffix: "" });
+        return Ok(Parts {
+            positive,
+            value: text,
+            num: &text[num_start..],
+            denom: "",
+            suffix: "",
+        });
     }
     let num = if pos == num_start { "0" } else { &text[num_start..pos] };
     let mut denom = "";
@@ -159,7 +171,13 @@ fn split(text: &str) -> Result<Parts<'_>, QuantityError> {
         }
         denom = &text[denom_start..pos];
         if pos >= end {
-            return Ok(Parts { positive, value: text, num, denom, suffix: "" });
+            return Ok(Parts {
+                positive,
+                value: text,
+                num,
+                denom,
+                suffix: "",
+            });
         }
     }
     let value = &text[..pos];
@@ -176,7 +194,13 @@ fn split(text: &str) -> Result<Parts<'_>, QuantityError> {
     if pos < end {
         return Err(QuantityError::FormatWrong { input: text.to_owned() });
     }
-    Ok(Parts { positive, value, num, denom, suffix: &text[suffix_start..] })
+    Ok(Parts {
+        positive,
+        value,
+        num,
+        denom,
+        suffix: &text[suffix_start..],
+    })
 }
 
 /// Port of `quantitySuffixer.interpret`: (base, exponent, format).
@@ -308,7 +332,12 @@ impl Quantity {
             Format::BinarySI => exponent % 10 == 0 && value & 0x07 != 0,
             _ => scale % 3 == 0 && !shifted.ends_with("000") && !shifted.starts_with('0'),
         };
-        Some(Self::from_parts(BigInt::from(result), scale, format, verbatim.then_some(text)))
+        Some(Self::from_parts(
+            BigInt::from(result),
+            scale,
+            format,
+            verbatim.then_some(text),
+        ))
     }
 
     /// The `inf.Dec` path of `ParseQuantity`.
@@ -368,7 +397,12 @@ impl Quantity {
                 exponent += 1;
             }
         }
-        Self { mantissa, exponent, format, cached: cached.map(str::to_owned) }
+        Self {
+            mantissa,
+            exponent,
+            format,
+            cached: cached.map(str::to_owned),
+        }
     }
 
     /// The format the quantity was written in.
@@ -429,7 +463,11 @@ impl Quantity {
             let (quotient, remainder) = self.mantissa.abs().div_rem(&pow10(drop));
             if remainder.is_zero() { quotient } else { quotient + 1 }
         };
-        let signed = if self.mantissa.is_negative() { -magnitude } else { magnitude };
+        let signed = if self.mantissa.is_negative() {
+            -magnitude
+        } else {
+            magnitude
+        };
         *self = Self::from_parts(signed, scale, self.format, None);
         false
     }
@@ -459,7 +497,11 @@ impl Quantity {
                 let limit = Self::from_parts(BigInt::from(1024u32), 0, Format::DecimalSI, None);
                 let below_1024 = self.abs_cmp(&limit) == Ordering::Less;
                 // Go: AsScale(0) not exact, i.e. the value has a fractional part.
-                if below_1024 || self.exponent < 0 { Format::DecimalSI } else { Format::BinarySI }
+                if below_1024 || self.exponent < 0 {
+                    Format::DecimalSI
+                } else {
+                    Format::BinarySI
+                }
             }
             other => other,
         };

@@ -73,7 +73,10 @@ async fn run(output: &Path) -> Result<String, String> {
     let mut tables = Tables::new();
     for path in &group_versions {
         let document = get_json(&client, &format!("/openapi/v3/{path}")).await?;
-        let api_version = path.strip_prefix("api/").or_else(|| path.strip_prefix("apis/")).unwrap_or(path);
+        let api_version = path
+            .strip_prefix("api/")
+            .or_else(|| path.strip_prefix("apis/"))
+            .unwrap_or(path);
         collect_kinds(api_version, &document, &mut tables)?;
     }
     tables.retain(|_, t| !t.quantity_paths.is_empty() || !t.list_types.is_empty());
@@ -104,8 +107,13 @@ fn is_group_version(path: &str) -> bool {
 }
 
 async fn get_json(client: &kube::Client, path: &str) -> Result<Value, String> {
-    let request = http::Request::get(path).body(Vec::new()).map_err(|e| format!("GET {path}: {e}"))?;
-    let text = client.request_text(request).await.map_err(|e| format!("GET {path}: {e}"))?;
+    let request = http::Request::get(path)
+        .body(Vec::new())
+        .map_err(|e| format!("GET {path}: {e}"))?;
+    let text = client
+        .request_text(request)
+        .await
+        .map_err(|e| format!("GET {path}: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("GET {path}: not JSON: {e}"))
 }
 
@@ -117,7 +125,9 @@ fn collect_kinds(api_version: &str, document: &Value, tables: &mut Tables) -> Re
         .ok_or_else(|| format!("{api_version}: no components.schemas"))?;
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     for (name, schema) in schemas {
-        let Some(kind) = kind_of(schema, group, version) else { continue };
+        let Some(kind) = kind_of(schema, group, version) else {
+            continue;
+        };
         let has_object_meta = schema
             .pointer("/properties/metadata")
             .and_then(ref_name)
@@ -181,7 +191,11 @@ fn walk(schemas: &Map<String, Value>, node: &Value, path: &str, stack: &mut Vec<
     record_list_type(node, path, found);
     if let Some(properties) = node.get("properties").and_then(Value::as_object) {
         for (field, schema) in properties {
-            let child = if path.is_empty() { field.clone() } else { format!("{path}.{field}") };
+            let child = if path.is_empty() {
+                field.clone()
+            } else {
+                format!("{path}.{field}")
+            };
             walk(schemas, schema, &child, stack, found);
         }
     }
@@ -194,7 +208,9 @@ fn walk(schemas: &Map<String, Value>, node: &Value, path: &str, stack: &mut Vec<
 }
 
 fn record_list_type(node: &Value, path: &str, found: &mut KindTables) {
-    let Some(list_type) = node.get("x-kubernetes-list-type").and_then(Value::as_str) else { return };
+    let Some(list_type) = node.get("x-kubernetes-list-type").and_then(Value::as_str) else {
+        return;
+    };
     let keys = node
         .get("x-kubernetes-list-map-keys")
         .and_then(Value::as_array)

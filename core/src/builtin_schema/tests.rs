@@ -10,10 +10,18 @@ fn deployment() -> TypeRef {
 fn tables_are_sorted_for_binary_search() {
     let kinds = kinds();
     assert!(kinds.len() > 20, "only {} kinds generated", kinds.len());
-    assert!(kinds.windows(2).all(|w| (w[0].api_version, w[0].kind) < (w[1].api_version, w[1].kind)));
+    assert!(
+        kinds
+            .windows(2)
+            .all(|w| (w[0].api_version, w[0].kind) < (w[1].api_version, w[1].kind))
+    );
     for kind in kinds {
         assert!(kind.quantity_paths.windows(2).all(|w| w[0] < w[1]), "{}", kind.kind);
-        assert!(kind.list_types.windows(2).all(|w| w[0].path < w[1].path), "{}", kind.kind);
+        assert!(
+            kind.list_types.windows(2).all(|w| w[0].path < w[1].path),
+            "{}",
+            kind.kind
+        );
     }
 }
 
@@ -34,7 +42,10 @@ fn quantity_paths_of_workloads_claims_and_quotas() {
         "spec.volumeClaimTemplates[*].spec.resources.requests{*}"
     ));
     assert!(is_quantity_path(&TypeRef::new("v1", "ResourceQuota"), "spec.hard{*}"));
-    assert!(is_quantity_path(&TypeRef::new("v1", "PersistentVolumeClaim"), "spec.resources.requests{*}"));
+    assert!(is_quantity_path(
+        &TypeRef::new("v1", "PersistentVolumeClaim"),
+        "spec.resources.requests{*}"
+    ));
     assert!(quantity_paths(&TypeRef::new("v1", "ConfigMap")).is_empty());
     assert!(quantity_paths(&TypeRef::new("example.com/v1", "Widget")).is_empty());
 }
@@ -58,31 +69,50 @@ fn canonicalize_rewrites_strings_numbers_and_null_list_values() {
         "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "0.1m"}}, {"name": "w", "emptyDir": {"sizeLimit": null}},
                     {"name": "t", "emptyDir": {"sizeLimit": " 1Gi "}}]
     }}}});
-    let Some(map) = body.as_object_mut() else { unreachable!("an object literal") };
+    let Some(map) = body.as_object_mut() else {
+        unreachable!("an object literal")
+    };
     canonicalize_quantities(&deployment(), map).expect("valid quantities");
     let pod = &body["spec"]["template"]["spec"];
-    assert_eq!(pod["containers"][0]["resources"]["requests"], json!({"cpu": "1", "memory": "1048576", "x": "0"}));
+    assert_eq!(
+        pod["containers"][0]["resources"]["requests"],
+        json!({"cpu": "1", "memory": "1048576", "x": "0"})
+    );
     assert_eq!(pod["containers"][0]["resources"]["limits"], json!({"cpu": "500m"}));
     assert_eq!(pod["containers"][1], json!({"name": "b"}));
     assert_eq!(pod["volumes"][0]["emptyDir"]["sizeLimit"], json!("100u"));
-    assert_eq!(pod["volumes"][1]["emptyDir"], json!({}), "a null single quantity is dropped");
-    assert_eq!(pod["volumes"][2]["emptyDir"]["sizeLimit"], json!("1Gi"), "spaces are trimmed");
+    assert_eq!(
+        pod["volumes"][1]["emptyDir"],
+        json!({}),
+        "a null single quantity is dropped"
+    );
+    assert_eq!(
+        pod["volumes"][2]["emptyDir"]["sizeLimit"],
+        json!("1Gi"),
+        "spaces are trimmed"
+    );
 }
 
 #[test]
 fn canonicalize_rejects_malformed_quantities() {
     let quota = TypeRef::new("v1", "ResourceQuota");
     let mut body = json!({"spec": {"hard": {"pods": "ten"}}});
-    let Some(map) = body.as_object_mut() else { unreachable!("an object literal") };
+    let Some(map) = body.as_object_mut() else {
+        unreachable!("an object literal")
+    };
     let error = canonicalize_quantities(&quota, map).expect_err("ten");
     assert_eq!(error, QuantityError::FormatWrong { input: "ten".into() });
     let mut body = json!({"spec": {"hard": {"pods": true}}});
-    let Some(map) = body.as_object_mut() else { unreachable!("an object literal") };
+    let Some(map) = body.as_object_mut() else {
+        unreachable!("an object literal")
+    };
     let error = canonicalize_quantities(&quota, map).expect_err("true");
     assert_eq!(error.input(), "true");
     // Go sees the escaped JSON text: a tab is `\t`, not trimmed (kube-apiserver 1.37: 400).
     let mut body = json!({"spec": {"hard": {"pods": "\t1"}}});
-    let Some(map) = body.as_object_mut() else { unreachable!("an object literal") };
+    let Some(map) = body.as_object_mut() else {
+        unreachable!("an object literal")
+    };
     let error = canonicalize_quantities(&quota, map).expect_err("escaped tab");
     assert_eq!(error.input(), "\\t1");
 }
@@ -91,6 +121,12 @@ fn canonicalize_rejects_malformed_quantities() {
 fn path_steps() {
     assert_eq!(
         steps("spec.a[*].b{*}"),
-        vec![Step::Field("spec"), Step::Field("a"), Step::Items, Step::Field("b"), Step::Values]
+        vec![
+            Step::Field("spec"),
+            Step::Field("a"),
+            Step::Items,
+            Step::Field("b"),
+            Step::Values
+        ]
     );
 }

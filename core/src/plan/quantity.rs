@@ -84,7 +84,10 @@ mod tests {
         .expect("valid object");
         let body = server_form(&deployment);
         let pod = &body["spec"]["template"]["spec"];
-        assert_eq!(pod["containers"][0]["resources"]["requests"], json!({"cpu": "1", "memory": "1m"}));
+        assert_eq!(
+            pod["containers"][0]["resources"]["requests"],
+            json!({"cpu": "1", "memory": "1m"})
+        );
         assert_eq!(pod["containers"][0]["resources"]["limits"], json!({"cpu": "2"}));
         assert_eq!(pod["volumes"][0]["emptyDir"]["sizeLimit"], json!("100u"));
 

@@ -14,8 +14,7 @@ fn every_go_golden_case_parses_prints_and_rounds_as_go() {
     let mut checked = 0;
     for line in GO_GOLDEN.lines() {
         let mut columns = line.split('\t');
-        let (Some(input), Some(canonical), Some(third)) = (columns.next(), columns.next(), columns.next())
-        else {
+        let (Some(input), Some(canonical), Some(third)) = (columns.next(), columns.next(), columns.next()) else {
             panic!("malformed golden line {line:?}");
         };
         match Quantity::parse(input) {
@@ -88,8 +87,8 @@ fn huge_exponents_stay_cheap() {
 /// Texts shaped like quantities: optional sign, digits, optional fraction, any suffix.
 fn quantity_text() -> impl Strategy<Value = String> {
     let suffix = prop::sample::select(vec![
-        "", "m", "u", "n", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "e3", "e-3", "E6",
-        "e-12", "e21",
+        "", "m", "u", "n", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "e3", "e-3", "E6", "e-12",
+        "e21",
     ]);
     ("[+-]?", "[0-9]{1,22}", prop::option::of("[0-9]{0,12}"), suffix).prop_map(|(sign, int, frac, suffix)| {
         let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
