@@ -1,5 +1,5 @@
 //! What the API server's OpenAPI documents say about the fields of built-in kinds, as data:
-//! which paths hold a resource [`Quantity`](crate::quantity::Quantity), and the list type
+//! which paths hold a resource [`Quantity`], and the list type
 //! (`atomic`, `set`, `map` with its keys) of each list.
 //!
 //! The tables are generated from a real kube-apiserver (`generated.rs`, see its header for the
