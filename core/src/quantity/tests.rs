@@ -4,9 +4,20 @@ use super::*;
 
 /// Output of Go's `resource.ParseQuantity` (apimachinery v0.37.2) for 981 inputs: hand-picked
 /// edge cases plus random ones. Columns: input, `String()` (or `ERR`), then `String()` after
-/// `RoundUp(Milli)` (or the error message). Produced by a 20-line Go program over the real
-/// package, kept outside the repository; the inputs the API server was asked about are in
-/// `SERVER_CASES` below.
+/// `RoundUp(Milli)` (or the error message). Produced over the real package by this program
+/// (module requiring `k8s.io/apimachinery v0.37.2`), one input per line on stdin:
+///
+/// ```text
+/// for sc.Scan() {
+///     in := sc.Text()
+///     q, err := resource.ParseQuantity(in)
+///     if err != nil { fmt.Printf("%s\tERR\t%s\n", in, err.Error()); continue }
+///     r := q.DeepCopy(); r.RoundUp(resource.Milli)
+///     fmt.Printf("%s\t%s\t%s\n", in, q.String(), r.String())
+/// }
+/// ```
+///
+/// The inputs the API server itself was asked about are in `SERVER_CASES` below.
 const GO_GOLDEN: &str = include_str!("go_golden.tsv");
 
 #[test]
