@@ -115,7 +115,7 @@ pub(crate) fn create_as(
         // A create's fields are all the creator's.
         obj.metadata.managed_fields = None;
     }
-    decode_write(state, kind, None, &mut obj, manager, None);
+    decode_write(state, kind, None, &mut obj, manager, None)?;
     let mut causes = Causes::default();
     let generate = obj.metadata.generate_name.clone().filter(|g| !g.is_empty());
     let named = obj.metadata.name.as_deref().is_some_and(|n| !n.is_empty());

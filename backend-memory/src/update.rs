@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use operator_runtime_core::builtin_schema;
 use operator_runtime_core::store::{StoreResult, WriteParams};
 use operator_runtime_core::{Object, StoreError};
 
@@ -87,7 +88,7 @@ pub(crate) fn update_main(
             None => new.body.remove("spec"),
         };
     }
-    decode_write(state, kind, Some(old), &mut new, manager, None);
+    decode_write(state, kind, Some(old), &mut new, manager, None)?;
     if kind.uses_generation && new.body != old.body {
         new.metadata.generation = Some(old.metadata.generation.unwrap_or(0) + 1);
     }
@@ -129,8 +130,9 @@ pub(crate) fn update_main(
 }
 
 /// What the server does to every write's body before validating it: prune and default it
-/// against the CRD schema, then record the writer's managedFields `Update` entry (when the write
-/// names a field manager). Apply records its own `Apply` entry and passes no manager.
+/// against the CRD schema, or, for a built-in kind, decode its quantities (canonical text, 400
+/// BadRequest for a malformed one); then record the writer's managedFields `Update` entry (when
+/// the write names a field manager). Apply records its own `Apply` entry and passes no manager.
 pub(crate) fn decode_write(
     state: &State,
     kind: &KindSpec,
@@ -138,14 +140,24 @@ pub(crate) fn decode_write(
     new: &mut Object,
     manager: Option<&str>,
     subresource: Option<&str>,
-) {
+) -> StoreResult<()> {
     if let Some(schema) = &kind.schema {
         schema::prune_and_default(schema, &mut new.body);
+    } else {
+        let type_ref = &kind.info.type_ref;
+        builtin_schema::canonicalize_quantities(type_ref, &mut new.body).map_err(|error| {
+            // The body does not decode into the Go type: kube-apiserver's message, word for word.
+            let (kind, version) = (&type_ref.kind, type_ref.version());
+            StoreError::BadRequest {
+                message: format!("{kind} in version \"{version}\" cannot be handled as a {kind}: {error}"),
+            }
+        })?;
     }
     if let Some(manager) = manager {
         let now = now_seconds(state.clock.as_ref());
         apply::record_update(kind, old, new, manager, subresource, now);
     }
+    Ok(())
 }
 
 /// Adds a cause per CRD schema violation of `object` (custom resources only).
@@ -234,7 +246,7 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
         &mut new,
         params.field_manager.as_deref(),
         Some("status"),
-    );
+    )?;
     let mut causes = Causes::default();
     validate_schema(&kind, &new, &mut causes);
     causes.into_result(&kind.info.type_ref.kind, new.name())?;

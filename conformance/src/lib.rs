@@ -4,7 +4,7 @@
 //! `object_store` crate's integration suite: every behaviour is a plain `pub async fn` generic
 //! over the store (`S: ObjectStore + ?Sized`) returning [`CaseResult`], grouped in modules by
 //! area ([`create`], [`update`], [`status`], [`patch`], [`delete_finalizers`], [`gc`],
-//! [`list_selectors`], [`watch`], [`apply`], [`dry_run`], [`namespaces`], [`crd`]). Each one
+//! [`list_selectors`], [`watch`], [`apply`], [`dry_run`], [`namespaces`], [`crd`], [`quantities`]). Each one
 //! checks one line of the API-server checklist (`docs/apiserver-semantics.md`, A.3),
 //! and every assertion is one that holds on a real kube-apiserver: error *variants* are matched
 //! ([`operator_runtime_core::StoreError::NotFound`], ...), never message texts.
@@ -54,6 +54,7 @@ pub mod gc;
 pub mod list_selectors;
 pub mod namespaces;
 pub mod patch;
+pub mod quantities;
 pub mod status;
 pub mod update;
 pub mod watch;
@@ -269,6 +270,9 @@ macro_rules! __with_behaviours {
             crd::schema_cel_rule_violation_is_invalid,
             crd::schema_unknown_field_is_pruned,
             crd::schema_default_is_applied_on_create,
+            quantities::quantities_are_stored_in_canonical_form,
+            quantities::quantity_respelling_is_a_no_op_update,
+            quantities::malformed_quantity_is_bad_request,
         }
     };
 }

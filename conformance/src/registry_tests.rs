@@ -25,6 +25,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("dry_run", include_str!("dry_run.rs")),
     ("namespaces", include_str!("namespaces.rs")),
     ("crd", include_str!("crd.rs")),
+    ("quantities", include_str!("quantities.rs")),
 ];
 
 /// A store whose every call fails: enough to type-check the registry.

@@ -11,6 +11,7 @@
 pub mod action;
 pub mod backoff;
 pub mod builder;
+pub mod builtin_schema;
 pub mod cache;
 pub mod clock;
 pub mod controller;
@@ -23,6 +24,7 @@ pub mod lease;
 pub mod metrics;
 pub mod model;
 pub mod plan;
+pub mod quantity;
 pub mod queue;
 pub mod rbac;
 pub mod reconcile;

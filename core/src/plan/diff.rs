@@ -10,9 +10,9 @@
 //! - an empty desired object or list, `null`, `false`, `0` and `""` match a missing live field
 //!   (Go's `omitempty` drops them on the way back);
 //! - numbers compare by value (`1` = `1.0`);
-//! - strings under `requests`, `limits`, `capacity`, `hard` and `storage` compare as resource
-//!   quantities (`1000m` = `1`, `1Gi` = `1024Mi`), because the server rewrites quantities in
-//!   canonical form.
+//! - the quantities of built-in kinds are compared in the canonical form the server stores
+//!   (`1000m` = `1`, `1024Mi` = `1Gi`, see [`crate::quantity`]); strings under `requests`,
+//!   `limits`, `capacity`, `hard` and `storage` of other kinds compare the same way.
 //!
 //! Lists whose desired elements all carry a distinct `name` (containers, env, volumes, ports)
 //! are matched by name, as server-side apply merges them, so an element another manager added
@@ -224,7 +224,9 @@ pub fn drift(desired: &Object, live: &Object) -> Vec<FieldChange> {
             }
         }
     }
-    for (key, value) in &desired.body {
+    // Quantities of built-in kinds compared in the form the server stores them (`1000m` -> `1`).
+    let desired_body = super::quantity::server_form(desired);
+    for (key, value) in desired_body.iter() {
         if key == "status" {
             continue;
         }
