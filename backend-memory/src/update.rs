@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use operator_runtime_core::schema;
 use operator_runtime_core::store::{StoreResult, WriteParams};
 use operator_runtime_core::{Object, StoreError};
 
@@ -14,7 +15,7 @@ use crate::meta::{keep_system_fields, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, validate_meta};
-use crate::{apply, crd, delete, schema};
+use crate::{apply, crd, delete};
 
 /// Whether an empty resourceVersion is acceptable for this write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +152,9 @@ pub(crate) fn decode_write(
 /// Adds a cause per CRD schema violation of `object` (custom resources only).
 pub(crate) fn validate_schema(kind: &KindSpec, object: &Object, causes: &mut Causes) {
     if let Some(schema) = &kind.schema {
-        schema::validate(schema, &object.body, causes);
+        for violation in schema::validate(schema, &object.body) {
+            causes.push(&violation.reason, &violation.field, violation.message);
+        }
     }
 }
 

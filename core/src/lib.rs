@@ -26,6 +26,7 @@ pub mod plan;
 pub mod queue;
 pub mod reconcile;
 pub mod rollout;
+pub mod schema;
 pub mod selector;
 pub mod status;
 pub mod store;
