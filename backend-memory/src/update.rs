@@ -129,6 +129,11 @@ pub(crate) fn update_main(
     commit_update(state, kind, new)
 }
 
+/// The field manager of an update or patch that names none. The API server derives one from
+/// the client's User-Agent, so every change moves the ownership of the fields it changes (an
+/// applier's drift detection relies on it); the memory backend has no User-Agent.
+pub(crate) const UNNAMED_MANAGER: &str = "unknown";
+
 /// What the server does to every write's body before validating it: prune and default it
 /// against the CRD schema, then record the writer's managedFields `Update` entry (when the write
 /// names a field manager). Apply records its own `Apply` entry and passes no manager.
@@ -205,7 +210,7 @@ pub(crate) fn replace(state: &mut State, object: &Object, params: &WriteParams) 
         return causes.fail(&kind.info.type_ref.kind, "");
     }
     let old = stored(state, &kind, &new)?;
-    let manager = params.field_manager.as_deref();
+    let manager = Some(params.field_manager.as_deref().unwrap_or(UNNAMED_MANAGER));
     update_main(state, &kind, &old, new, RvRule::PerKind, manager, params.dry_run)
 }
 

@@ -303,6 +303,10 @@ impl<O: Operator> Reconciler<O> {
 
         let (observed, inputs) = self.observe(&parent, &desired).await;
         let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
+        if !plan.is_converged() {
+            // The plan's text names changed paths; sensitive values are already redacted.
+            tracing::debug!(parent = %key, %plan, "planned");
+        }
         let paused =
             parent.annotation(&self.config.pause_annotation) == Some("true") || self.operator.is_paused(&parent);
         let outcome = if paused {

@@ -88,6 +88,9 @@ impl Operator for ChildrenOperator {
     fn status(&self, _parent: &Object, _children: &[Arc<Object>]) -> serde_json::Map<String, Value> {
         // Fields the Sprocket schema normalizes: a null it drops, an unknown field it prunes.
         let mut extra = serde_json::Map::new();
+        if self.schema.is_none() {
+            return extra;
+        }
         extra.insert("note".into(), Value::Null);
         extra.insert("scratch".into(), json!("pruned by the schema"));
         extra
@@ -306,9 +309,47 @@ fn secret_children(password: &str) -> Value {
         "data": {"password": base64(password), "user": base64("admin")}}])
 }
 
-/// A Secret's values never appear in events, plan text or conditions: a desired change and a
-/// repaired manual edit name `data.password` as `<redacted, changed>`.
+/// Log lines written on this thread, kept in memory.
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn lines(&self) -> Vec<String> {
+        let bytes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect()
+    }
+}
+
+/// A Secret's values never appear in events, plan text, conditions or the runtime's log lines
+/// (captured at trace level on the reconciling thread): a desired change and a repaired manual
+/// edit name `data.password` as `<redacted, changed>`.
 pub async fn secret_values_never_appear_in_events_or_plans(store: Arc<dyn ObjectStore>) -> CaseResult {
+    use tracing::instrument::WithSubscriber;
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    secret_scenario(store, logs).with_subscriber(subscriber).await
+}
+
+async fn secret_scenario(store: Arc<dyn ObjectStore>, logs: CapturedLogs) -> CaseResult {
     let operator = ChildrenOperator::new(kinds::widget(), None);
     let w = World::with_operator(store, "runtime-secret-redacted", operator, MANAGER).await?;
     let widget = kinds::widget();
@@ -354,6 +395,11 @@ pub async fn secret_values_never_appear_in_events_or_plans(store: Arc<dyn Object
     let status = w.get(&key).await?.and_then(|p| p.status().cloned()).unwrap_or_default();
     texts.push(status.to_string());
     texts.extend(events.iter().map(|e| format!("{} {} {}", e.event.reason, e.event.action, e.event.note)));
+    let lines = logs.lines();
+    ensure(lines.iter().any(|l| l.contains("data.password: <redacted, changed>")), || {
+        format!("no log line names the redacted change: {lines:?}")
+    })?;
+    texts.extend(lines);
     for value in [SECRET_PLAIN, SECRET_NEXT, SECRET_EDITED] {
         for form in [value.to_owned(), base64(value)] {
             if let Some(leak) = texts.iter().find(|t| t.contains(&form)) {

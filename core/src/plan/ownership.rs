@@ -85,11 +85,20 @@ fn walk(desired: &Value, node: Option<&Value>, live: Option<&Value>, path: &Fiel
     if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
         return;
     }
+    let live = live.filter(|v| !v.is_null());
     let Some(node) = node else {
-        out.push(change(path, live, desired));
+        // Not ours any more: name the leaves of a map (`emptyDir.sizeLimit`, not `emptyDir`).
+        match desired {
+            Value::Object(want) if !want.is_empty() => {
+                for (key, value) in want {
+                    let have = live.and_then(|l| l.get(key));
+                    walk(value, None, have, &path.child(PathSegment::Field(key.clone())), out);
+                }
+            }
+            _ => out.push(change(path, live, desired)),
+        }
         return;
     };
-    let live = live.filter(|v| !v.is_null());
     if owns_whole(node) {
         return;
     }
