@@ -78,9 +78,11 @@ impl Operator for ChildrenOperator {
             .map_err(|e| SpecError::new("spec", e.to_string()))?;
         for (i, child) in spec["children"].as_array().into_iter().flatten().enumerate() {
             let field = format!("spec.children[{i}]");
-            let mut object = Object::from_value(child.clone()).map_err(|e| SpecError::new(field.clone(), e.to_string()))?;
+            let mut object =
+                Object::from_value(child.clone()).map_err(|e| SpecError::new(field.clone(), e.to_string()))?;
             object.metadata.namespace = parent.namespace().map(str::to_owned);
-            set.add("all", object).map_err(|e| SpecError::new(field, e.to_string()))?;
+            set.add("all", object)
+                .map_err(|e| SpecError::new(field, e.to_string()))?;
         }
         Ok(())
     }
@@ -127,7 +129,10 @@ async fn five_quiet_resyncs<O: Operator>(w: &World<O>, kind: &TypeRef, name: &st
         let report = reconcile(w, kind, name).await?;
         let plan = report.plan.as_ref().map(ToString::to_string).unwrap_or_default();
         ensure(report.child_writes == 0 && !report.status_written, || {
-            format!("resync {round} wrote (status written: {}): {plan}", report.status_written)
+            format!(
+                "resync {round} wrote (status written: {}): {plan}",
+                report.status_written
+            )
         })?;
     }
     let sent = w.requests_since(&before);
@@ -178,8 +183,11 @@ pub async fn normalized_children_are_not_drift_and_edits_are_repaired_once(store
     let operator = ChildrenOperator::new(kinds::widget(), None);
     let w = World::with_operator(store, "runtime-normalized-not-drift", operator, MANAGER).await?;
     let widget = kinds::widget();
-    w.create(&w.widget("wn", json!([])).with("spec", json!({"children": normalized_children()})))
-        .await?;
+    w.create(
+        &w.widget("wn", json!([]))
+            .with("spec", json!({"children": normalized_children()})),
+    )
+    .await?;
     converge(&w, &widget, "wn").await?;
     five_quiet_resyncs(&w, &widget, "wn").await?;
 
@@ -188,27 +196,45 @@ pub async fn normalized_children_are_not_drift_and_edits_are_repaired_once(store
         ..PatchParams::default()
     };
     let sts = w.key(&stateful_set(), "wn-db");
-    let edit = Patch::Json(json!([{"op": "replace", "path": "/spec/template/spec/volumes/0/emptyDir/sizeLimit", "value": "3Gi"}]));
-    w.raw.patch(&sts, &edit, &other).await.map_err(|e| format!("editing sizeLimit: {e}"))?;
+    let edit = Patch::Json(
+        json!([{"op": "replace", "path": "/spec/template/spec/volumes/0/emptyDir/sizeLimit", "value": "3Gi"}]),
+    );
+    w.raw
+        .patch(&sts, &edit, &other)
+        .await
+        .map_err(|e| format!("editing sizeLimit: {e}"))?;
     let cm = w.key(&core("ConfigMap"), "wn-config");
     let edit = Patch::Merge(json!({"data": {"mode": "slow"}}));
-    w.raw.patch(&cm, &edit, &other).await.map_err(|e| format!("editing the ConfigMap: {e}"))?;
+    w.raw
+        .patch(&cm, &edit, &other)
+        .await
+        .map_err(|e| format!("editing the ConfigMap: {e}"))?;
 
     w.events.take();
     let report = reconcile(&w, &widget, "wn").await?;
     let plan = report.plan.as_ref().map(ToString::to_string).unwrap_or_default();
-    ensure(report.child_writes == 2, || format!("repair wrote {} children: {plan}", report.child_writes))?;
-    let notes: Vec<String> = w.events.take().into_iter().map(|e| format!("{}: {}", e.event.reason, e.event.note)).collect();
+    ensure(report.child_writes == 2, || {
+        format!("repair wrote {} children: {plan}", report.child_writes)
+    })?;
+    let notes: Vec<String> = w
+        .events
+        .take()
+        .into_iter()
+        .map(|e| format!("{}: {}", e.event.reason, e.event.note))
+        .collect();
     ensure(
         notes.len() == 2 && notes.iter().all(|n| n.starts_with("DriftRepaired")),
         || format!("expected two DriftRepaired events: {notes:?}"),
     )?;
-    ensure(notes.iter().any(|n| n.contains("emptyDir.sizeLimit: 3Gi -> 1024Mi")), || {
-        format!("the sizeLimit repair is not explained: {notes:?}")
-    })?;
+    ensure(
+        notes.iter().any(|n| n.contains("emptyDir.sizeLimit: 3Gi -> 1024Mi")),
+        || format!("the sizeLimit repair is not explained: {notes:?}"),
+    )?;
     let live = w.get(&sts).await?.ok_or("StatefulSet gone")?;
     let size = &live.body["spec"]["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"];
-    ensure(size == "1Gi" || size == "1024Mi", || format!("sizeLimit not repaired: {size}"))?;
+    ensure(size == "1Gi" || size == "1024Mi", || {
+        format!("sizeLimit not repaired: {size}")
+    })?;
     converge(&w, &widget, "wn").await?;
     five_quiet_resyncs(&w, &widget, "wn").await?;
     Ok(Outcome::Passed)
@@ -264,7 +290,8 @@ pub async fn status_defaulted_by_the_schema_is_not_rewritten(store: Arc<dyn Obje
     }
     let operator = ChildrenOperator::new(sprocket(), Some(sprocket_schema()));
     let w = World::with_operator(store, "runtime-status-schema", operator, MANAGER).await?;
-    let children = json!([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "sp-config"}, "data": {"a": "b"}}]);
+    let children =
+        json!([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "sp-config"}, "data": {"a": "b"}}]);
     let parent = Object::new(&sprocket(), Some(&w.ns), "sp").with("spec", json!({"children": children}));
     w.create(&parent).await?;
     converge(&w, &sprocket(), "sp").await?;
@@ -291,7 +318,11 @@ fn base64(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -353,15 +384,22 @@ async fn secret_scenario(store: Arc<dyn ObjectStore>, logs: CapturedLogs) -> Cas
     let operator = ChildrenOperator::new(kinds::widget(), None);
     let w = World::with_operator(store, "runtime-secret-redacted", operator, MANAGER).await?;
     let widget = kinds::widget();
-    let parent = w.widget("ws", json!([])).with("spec", json!({"children": secret_children(SECRET_PLAIN)}));
+    let parent = w
+        .widget("ws", json!([]))
+        .with("spec", json!({"children": secret_children(SECRET_PLAIN)}));
     w.create(&parent).await?;
     converge(&w, &widget, "ws").await?;
     let mut texts: Vec<String> = Vec::new();
 
     let key = w.key(&widget, "ws");
     let mut changed = (*w.get(&key).await?.ok_or("parent gone")?).clone();
-    changed.body.insert("spec".into(), json!({"children": secret_children(SECRET_NEXT)}));
-    w.raw.replace(&changed, &WriteParams::default()).await.map_err(|e| format!("spec change: {e}"))?;
+    changed
+        .body
+        .insert("spec".into(), json!({"children": secret_children(SECRET_NEXT)}));
+    w.raw
+        .replace(&changed, &WriteParams::default())
+        .await
+        .map_err(|e| format!("spec change: {e}"))?;
     let report = reconcile(&w, &widget, "ws").await?;
     texts.extend(report.plan.as_ref().map(|p| format!("{p:#}")));
     texts.extend(report.conditions.iter().map(|c| format!("{c:?}")));
@@ -372,7 +410,10 @@ async fn secret_scenario(store: Arc<dyn ObjectStore>, logs: CapturedLogs) -> Cas
         ..PatchParams::default()
     };
     let edit = Patch::Merge(json!({"data": {"password": base64(SECRET_EDITED)}}));
-    w.raw.patch(&secret, &edit, &params).await.map_err(|e| format!("editing the Secret: {e}"))?;
+    w.raw
+        .patch(&secret, &edit, &params)
+        .await
+        .map_err(|e| format!("editing the Secret: {e}"))?;
     let report = reconcile(&w, &widget, "ws").await?;
     texts.extend(report.plan.as_ref().map(|p| format!("{p:#}")));
     texts.extend(report.conditions.iter().map(|c| format!("{c:?}")));
@@ -383,9 +424,10 @@ async fn secret_scenario(store: Arc<dyn ObjectStore>, logs: CapturedLogs) -> Cas
 
     let events = w.events.take();
     let reasons: Vec<&str> = events.iter().map(|e| e.event.reason.as_str()).collect();
-    ensure(reasons.contains(&"Updated") && reasons.contains(&"DriftRepaired"), || {
-        format!("expected Updated and DriftRepaired events: {reasons:?}")
-    })?;
+    ensure(
+        reasons.contains(&"Updated") && reasons.contains(&"DriftRepaired"),
+        || format!("expected Updated and DriftRepaired events: {reasons:?}"),
+    )?;
     for event in &events {
         ensure(
             event.event.reason == "Created" || event.event.note.contains("data.password: <redacted, changed>"),
@@ -394,11 +436,16 @@ async fn secret_scenario(store: Arc<dyn ObjectStore>, logs: CapturedLogs) -> Cas
     }
     let status = w.get(&key).await?.and_then(|p| p.status().cloned()).unwrap_or_default();
     texts.push(status.to_string());
-    texts.extend(events.iter().map(|e| format!("{} {} {}", e.event.reason, e.event.action, e.event.note)));
+    texts.extend(
+        events
+            .iter()
+            .map(|e| format!("{} {} {}", e.event.reason, e.event.action, e.event.note)),
+    );
     let lines = logs.lines();
-    ensure(lines.iter().any(|l| l.contains("data.password: <redacted, changed>")), || {
-        format!("no log line names the redacted change: {lines:?}")
-    })?;
+    ensure(
+        lines.iter().any(|l| l.contains("data.password: <redacted, changed>")),
+        || format!("no log line names the redacted change: {lines:?}"),
+    )?;
     texts.extend(lines);
     for value in [SECRET_PLAIN, SECRET_NEXT, SECRET_EDITED] {
         for form in [value.to_owned(), base64(value)] {
@@ -423,8 +470,11 @@ pub async fn repeated_warning_is_sent_once_while_nothing_changes(store: Arc<dyn 
         Some(why) => json!({"invalid": why, "children": bad_child}),
         None => json!({"children": bad_child}),
     };
-    w.create(&w.widget("ww", json!([])).with("spec", spec_of(Some("nodes must not be empty"))))
-        .await?;
+    w.create(
+        &w.widget("ww", json!([]))
+            .with("spec", spec_of(Some("nodes must not be empty"))),
+    )
+    .await?;
     let key = w.key(&widget, "ww");
     let set_spec = |spec: Value| {
         let w = &w;
@@ -432,7 +482,10 @@ pub async fn repeated_warning_is_sent_once_while_nothing_changes(store: Arc<dyn 
         async move {
             let mut parent = (*w.get(&key).await?.ok_or("parent gone")?).clone();
             parent.body.insert("spec".into(), spec);
-            w.raw.replace(&parent, &WriteParams::default()).await.map_err(|e| format!("spec change: {e}"))?;
+            w.raw
+                .replace(&parent, &WriteParams::default())
+                .await
+                .map_err(|e| format!("spec change: {e}"))?;
             Ok::<(), String>(())
         }
     };
@@ -447,13 +500,17 @@ pub async fn repeated_warning_is_sent_once_while_nothing_changes(store: Arc<dyn 
     for _ in 0..5 {
         reconcile(&w, &widget, "ww").await?;
     }
-    ensure(count("InvalidSpec") == [1], || format!("InvalidSpec events: {:?}", w.events.events()))?;
+    ensure(count("InvalidSpec") == [1], || {
+        format!("InvalidSpec events: {:?}", w.events.events())
+    })?;
 
     set_spec(spec_of(None)).await?;
     for _ in 0..5 {
         let _ = reconcile(&w, &widget, "ww").await;
     }
-    ensure(count("WriteFailed") == [1], || format!("WriteFailed events: {:?}", w.events.events()))?;
+    ensure(count("WriteFailed") == [1], || {
+        format!("WriteFailed events: {:?}", w.events.events())
+    })?;
 
     set_spec(spec_of(Some("nodes must not be empty"))).await?;
     for _ in 0..3 {

@@ -55,7 +55,13 @@ pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange>
             }
             let current = have.as_ref().and_then(|m| m.get(key)).map(|v| Value::String(v.clone()));
             let at = path.child(PathSegment::Field(key.clone()));
-            walk(&Value::String(value.clone()), child(node, &format!("f:{key}")), current.as_ref(), &at, &mut out);
+            walk(
+                &Value::String(value.clone()),
+                child(node, &format!("f:{key}")),
+                current.as_ref(),
+                &at,
+                &mut out,
+            );
         }
     }
     for (key, value) in &desired.body {
@@ -63,7 +69,13 @@ pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange>
             continue;
         }
         let path = FieldPath(vec![PathSegment::Field(key.clone())]);
-        walk(value, child(Some(owned), &format!("f:{key}")), live.body.get(key), &path, &mut out);
+        walk(
+            value,
+            child(Some(owned), &format!("f:{key}")),
+            live.body.get(key),
+            &path,
+            &mut out,
+        );
     }
     out.sort();
     out
@@ -106,7 +118,13 @@ fn walk(desired: &Value, node: Option<&Value>, live: Option<&Value>, path: &Fiel
         Value::Object(want) => {
             for (key, value) in want {
                 let have = live.and_then(|l| l.get(key));
-                walk(value, child(Some(node), &format!("f:{key}")), have, &path.child(PathSegment::Field(key.clone())), out);
+                walk(
+                    value,
+                    child(Some(node), &format!("f:{key}")),
+                    have,
+                    &path.child(PathSegment::Field(key.clone())),
+                    out,
+                );
             }
         }
         Value::Array(want) => walk_list(want, node, live.and_then(Value::as_array), path, out),

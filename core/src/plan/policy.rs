@@ -49,7 +49,8 @@ impl PlanPolicy {
     /// (`spec.auth.password: <redacted, changed>`). A Secret's `data` and `stringData` are
     /// always sensitive.
     pub fn sensitive(mut self, kind: TypeRef, path: &[&str]) -> Self {
-        self.sensitive.push((kind, path.iter().map(|p| (*p).to_owned()).collect()));
+        self.sensitive
+            .push((kind, path.iter().map(|p| (*p).to_owned()).collect()));
         self
     }
 
@@ -69,7 +70,13 @@ impl PlanPolicy {
     pub fn redact(&self, kind: &TypeRef, changes: Vec<FieldChange>) -> Vec<FieldChange> {
         changes
             .into_iter()
-            .map(|c| if self.is_sensitive(kind, &c.path) { c.redacted() } else { c })
+            .map(|c| {
+                if self.is_sensitive(kind, &c.path) {
+                    c.redacted()
+                } else {
+                    c
+                }
+            })
             .collect()
     }
 
@@ -163,7 +170,11 @@ mod tests {
             change(&["stringData"], "{\"k\":\"old\"}", "{\"k\":\"new\"}"),
             change(&["metadata", "labels", "app"], "a", "b"),
         ];
-        let shown: Vec<String> = policy.redact(&secret, changes).iter().map(ToString::to_string).collect();
+        let shown: Vec<String> = policy
+            .redact(&secret, changes)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             shown,
             [
@@ -176,7 +187,10 @@ mod tests {
         assert!(policy.is_sensitive(&db, &FieldPath::fields(&["spec", "auth"])));
         assert!(policy.is_sensitive(&db, &FieldPath::fields(&["spec", "auth", "password"])));
         assert!(!policy.is_sensitive(&db, &FieldPath::fields(&["spec", "replicas"])));
-        assert!(!policy.is_sensitive(&TypeRef::new("v1", "ConfigMap"), &FieldPath::fields(&["data", "password"])));
+        assert!(!policy.is_sensitive(
+            &TypeRef::new("v1", "ConfigMap"),
+            &FieldPath::fields(&["data", "password"])
+        ));
     }
 
     #[test]
@@ -193,7 +207,10 @@ mod tests {
         set.add("g", secret).unwrap();
         let mut live = (*set.children().next().unwrap().object).clone();
         live.body["data"]["password"] = json!("c2VjcmV0LW9sZA==");
-        live.metadata.annotations.get_or_insert_default().insert(HASH_ANNOTATION.into(), "old".into());
+        live.metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(HASH_ANNOTATION.into(), "old".into());
         let p = plan(&set, &[Arc::new(live)], &PlanPolicy::new());
         let text = format!("{p:#}");
         assert!(matches!(p.items[0].action, Action::Update { .. }), "{text}");
