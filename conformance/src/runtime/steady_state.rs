@@ -365,19 +365,31 @@ impl CapturedLogs {
     }
 }
 
-/// A Secret's values never appear in events, plan text, conditions or the runtime's log lines
-/// (captured at trace level on the reconciling thread): a desired change and a repaired manual
-/// edit name `data.password` as `<redacted, changed>`.
+/// Every log line of this process from now on (debug level and up), or None when another
+/// global subscriber is installed. Global, not scoped to the scenario's task: scoped
+/// subscribers miss events whose callsite interest another test thread cached first, and the
+/// cache's tasks run on other threads.
+fn process_logs() -> Option<CapturedLogs> {
+    static LOGS: std::sync::OnceLock<Option<CapturedLogs>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = CapturedLogs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).ok().map(|()| logs)
+    })
+    .clone()
+}
+
+/// A Secret's values never appear in events, plan text, conditions or the process's log lines
+/// (captured at debug level): a desired change and a repaired manual edit name
+/// `data.password` as `<redacted, changed>`.
 pub async fn secret_values_never_appear_in_events_or_plans(store: Arc<dyn ObjectStore>) -> CaseResult {
-    use tracing::instrument::WithSubscriber;
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    secret_scenario(store, logs).with_subscriber(subscriber).await
+    let logs = process_logs().ok_or("another global tracing subscriber is installed: cannot capture log lines")?;
+    secret_scenario(store, logs).await
 }
 
 async fn secret_scenario(store: Arc<dyn ObjectStore>, logs: CapturedLogs) -> CaseResult {
