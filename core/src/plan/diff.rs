@@ -1,4 +1,7 @@
-//! Drift detection: does the live object still carry every field the desired object sets?
+//! Value-based drift detection: does the live object still carry every field the desired
+//! object sets? The planner uses it for objects without the operator's server-side-apply entry
+//! in managedFields (replace mode; otherwise [`super::ownership`] decides), and to name the
+//! changed paths of an update whose desired hash changed.
 //!
 //! Desired is compared as a *subset* of live: only fields the desired object sets are looked
 //! at, so fields the server defaults (`imagePullPolicy`, `clusterIP`, `terminationMessagePath`)
@@ -10,7 +13,7 @@
 //! - an empty desired object or list, `null`, `false`, `0` and `""` match a missing live field
 //!   (Go's `omitempty` drops them on the way back);
 //! - numbers compare by value (`1` = `1.0`);
-//! - strings under `requests`, `limits`, `capacity`, `hard` and `storage` compare as resource
+//! - strings under `requests`, `limits`, `capacity`, `hard`, `storage` and `sizeLimit` compare as resource
 //!   quantities (`1000m` = `1`, `1Gi` = `1024Mi`), because the server rewrites quantities in
 //!   canonical form.
 //!
