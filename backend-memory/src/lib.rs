@@ -46,7 +46,6 @@ mod kinds;
 mod meta;
 mod patch;
 mod read;
-mod schema;
 mod selectors;
 mod size;
 mod state;

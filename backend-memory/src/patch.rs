@@ -85,7 +85,12 @@ pub(crate) fn patch(
     let new =
         Object::from_value(doc).map_err(|e| StoreError::bad_request(format!("patched object is invalid: {e}")))?;
     let new = check_identity(&kind, namespace, &key.name, new)?;
-    let manager = params.field_manager.as_deref();
+    let manager = Some(
+        params
+            .field_manager
+            .as_deref()
+            .unwrap_or(crate::update::UNNAMED_MANAGER),
+    );
     update_main(state, &kind, &old, new, RvRule::Unconditional, manager, params.dry_run)
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use operator_runtime_core::builtin_schema;
+use operator_runtime_core::schema;
 use operator_runtime_core::store::{StoreResult, WriteParams};
 use operator_runtime_core::{Object, StoreError};
 
@@ -15,7 +16,7 @@ use crate::meta::{keep_system_fields, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, validate_meta};
-use crate::{apply, crd, delete, schema};
+use crate::{apply, crd, delete};
 
 /// Whether an empty resourceVersion is acceptable for this write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +130,11 @@ pub(crate) fn update_main(
     commit_update(state, kind, new)
 }
 
+/// The field manager of an update or patch that names none. The API server derives one from
+/// the client's User-Agent, so every change moves the ownership of the fields it changes (an
+/// applier's drift detection relies on it); the memory backend has no User-Agent.
+pub(crate) const UNNAMED_MANAGER: &str = "unknown";
+
 /// What the server does to every write's body before validating it: prune and default it
 /// against the CRD schema, or, for a built-in kind, decode its quantities (canonical text, 400
 /// BadRequest for a malformed one); then record the writer's managedFields `Update` entry (when
@@ -163,7 +169,9 @@ pub(crate) fn decode_write(
 /// Adds a cause per CRD schema violation of `object` (custom resources only).
 pub(crate) fn validate_schema(kind: &KindSpec, object: &Object, causes: &mut Causes) {
     if let Some(schema) = &kind.schema {
-        schema::validate(schema, &object.body, causes);
+        for violation in schema::validate(schema, &object.body) {
+            causes.push(&violation.reason, &violation.field, violation.message);
+        }
     }
 }
 
@@ -214,7 +222,7 @@ pub(crate) fn replace(state: &mut State, object: &Object, params: &WriteParams) 
         return causes.fail(&kind.info.type_ref.kind, "");
     }
     let old = stored(state, &kind, &new)?;
-    let manager = params.field_manager.as_deref();
+    let manager = Some(params.field_manager.as_deref().unwrap_or(UNNAMED_MANAGER));
     update_main(state, &kind, &old, new, RvRule::PerKind, manager, params.dry_run)
 }
 

@@ -29,6 +29,7 @@ pub mod queue;
 pub mod rbac;
 pub mod reconcile;
 pub mod rollout;
+pub mod schema;
 pub mod selector;
 pub mod status;
 pub mod store;

@@ -20,8 +20,12 @@
 //!   both ownership labels (managed-by = the operator, instance = the parent's name), has a
 //!   *controller* ownerReference to this parent's uid, is in the parent's namespace (namespaced
 //!   parents), is not terminating, and is not in the desired set. Labels alone never delete.
-//! - **Drift**: desired is compared as a subset of live ([`diff`]): server defaults and fields
-//!   other managers set are not drift; a field the operator sets that differs is an
+//! - **Drift** ([`ownership`]): when the live object has the operator's `Apply` entry in its
+//!   managedFields ([`PlanInputs::field_manager`]), a field the operator declares has drifted
+//!   only if that entry no longer owns it (another manager changed it) or it is missing; the
+//!   server's normalizations and defaults keep our ownership and are never drift. Without such
+//!   an entry (replace mode), desired is compared as a subset of live by value ([`diff`]).
+//!   Either way, fields other managers set are not drift, and drift is an
 //!   [`UpdateReason::Drift`] update naming the path, old and new value.
 //! - **Ownership**: an object with a desired name but another controller is never written
 //!   ([`BlockReason::OwnedByOther`]); one without controller is adopted only if
@@ -44,6 +48,7 @@
 
 pub mod diff;
 pub mod immutable;
+pub mod ownership;
 
 mod action;
 mod display;
@@ -55,7 +60,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
-pub use diff::{FieldChange, FieldPath, PathSegment, UNSET};
+pub use diff::{FieldChange, FieldPath, PathSegment, REDACTED, UNSET};
 pub use policy::{PlanInputs, PlanPolicy};
 
 use crate::builder::{ChildKey, DesiredSet, INSTANCE_LABEL, MANAGED_BY_LABEL};
@@ -245,12 +250,23 @@ fn decide(
             };
         }
     };
-    let mut changes = diff::drift(desired, live);
     let hash_changed = live.annotation(HASH_ANNOTATION) != desired.annotation(HASH_ANNOTATION);
+    let owned = inputs
+        .field_manager
+        .as_deref()
+        .and_then(|manager| ownership::apply_entry(live, manager));
+    let mut changes = match owned {
+        // Same desired state: only a field we no longer own is drift.
+        Some(tree) if !hash_changed => ownership::drift(desired, live, tree),
+        // A new desired state is written anyway: the value diff names what changes. Without
+        // managedFields of ours (replace mode), values are all there is to compare.
+        _ => diff::drift(desired, live),
+    };
     // A field can only have been dropped from the desired object if its hash changed.
     if hash_changed && let Some(manager) = &inputs.field_manager {
         changes.extend(diff::dropped_fields(desired, live, manager));
     }
+    let changes = policy.redact(&desired.type_ref(), changes);
     if changes.is_empty() && !hash_changed && !adopt {
         return Action::Unchanged;
     }

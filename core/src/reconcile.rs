@@ -16,9 +16,12 @@
 //!    applied in plan order: server-side apply with the operator's field manager where the
 //!    backend supports it, otherwise replace with the live resourceVersion; a Conflict re-reads
 //!    and retries up to [`ReconcilerConfig::conflict_retries`] times.
-//! 7. One event per write and per failure; no event when nothing changed.
+//! 7. One event per write and per failure; no event when nothing changed: a warning identical
+//!    to one of the parent's previous reconcile is not sent again (its condition still shows
+//!    it), and recorders fold repeats into one series.
 //! 8. Status (conditions Ready / Progressing / Degraded, observedGeneration, per-group
-//!    readiness, plus [`Operator::status`] fields) is written only when it changed.
+//!    readiness, plus [`Operator::status`] fields) is written only when it changed, compared
+//!    after the pruning and defaulting the server applies ([`Operator::parent_schema`]).
 //!
 //! # Guarantees
 //! - A steady-state reconcile (nothing changed) sends no request to the backend: every read is
@@ -34,6 +37,7 @@
 
 mod conditions;
 mod finalizer;
+mod warnings;
 mod write;
 
 use std::sync::Arc;
@@ -91,6 +95,15 @@ pub trait Operator: Send + Sync + 'static {
     /// `groups`). The default adds nothing.
     fn status(&self, _parent: &Object, _children: &[Arc<Object>]) -> Map<String, Value> {
         Map::new()
+    }
+
+    /// The `openAPIV3Schema` of the parent's CRD version (e.g. from `CustomResourceExt::crd()`
+    /// of a `#[derive(CustomResource)]` type). With it, the computed status is pruned and
+    /// defaulted as the API server will store it ([`crate::schema::prune_and_default`]) before
+    /// it is compared with the stored status, so a status field the schema defaults (or drops)
+    /// does not cause a status write on every reconcile. The default, None, compares as is.
+    fn parent_schema(&self) -> Option<&Value> {
+        None
     }
 
     /// True when the parent's own spec asks for a pause (e.g. a `spec.paused` flag); the
@@ -179,6 +192,7 @@ pub struct Reconciler<O: Operator> {
     operator: Arc<O>,
     config: ReconcilerConfig,
     metrics: Option<Metrics>,
+    warned: warnings::WarningMemory,
 }
 
 impl<O: Operator> Reconciler<O> {
@@ -199,6 +213,7 @@ impl<O: Operator> Reconciler<O> {
             operator,
             config,
             metrics: None,
+            warned: warnings::WarningMemory::default(),
         }
     }
 
@@ -259,12 +274,14 @@ impl<O: Operator> Reconciler<O> {
             return Err(ReconcileError::NotSynced(parent_type));
         }
         let Some(parent) = self.cache.get(key) else {
+            self.warned.forget(key);
             return Ok(ReconcileReport {
                 action: Some(Action::await_change()),
                 ..Default::default()
             });
         };
         let mut report = ReconcileReport::default();
+        self.warned.begin(&parent.object_ref());
         if parent.is_terminating() {
             self.finalize(&parent, &mut report).await?;
             report.action = Some(Action::await_change());
@@ -286,6 +303,10 @@ impl<O: Operator> Reconciler<O> {
 
         let (observed, inputs) = self.observe(&parent, &desired).await;
         let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
+        if !plan.is_converged() {
+            // The plan's text names changed paths; sensitive values are already redacted.
+            tracing::debug!(parent = %key, %plan, "planned");
+        }
         let paused =
             parent.annotation(&self.config.pause_annotation) == Some("true") || self.operator.is_paused(&parent);
         let outcome = if paused {
@@ -385,8 +406,22 @@ impl<O: Operator> Reconciler<O> {
         Ok(report)
     }
 
-    /// Writes `status` unless it equals the parent's current status. Returns whether it wrote.
+    /// Writes `status` unless it equals the parent's current status once normalized by the
+    /// parent's schema ([`Operator::parent_schema`]). Returns whether it wrote.
     async fn write_status(&self, parent: &Object, status: Value) -> Result<bool, ReconcileError> {
+        let status = match self.operator.parent_schema() {
+            Some(schema) => {
+                let mut body = Map::new();
+                body.insert("status".into(), status);
+                crate::schema::prune_and_default(schema, &mut body);
+                // A schema without `status` drops it: the server would store nothing.
+                let Some(status) = body.remove("status") else {
+                    return Ok(false);
+                };
+                status
+            }
+            None => status,
+        };
         if parent.status() == Some(&status) {
             return Ok(false);
         }
@@ -400,6 +435,9 @@ impl<O: Operator> Reconciler<O> {
     }
 
     async fn emit(&self, event: Event) {
+        if !self.warned.should_send(&event) {
+            return;
+        }
         if let Err(e) = self.recorder.record(event).await {
             tracing::warn!(error = %e, "failed to record event");
         }

@@ -30,6 +30,8 @@ pub const MAX_CHILD_NAME: usize = 52;
 /// The DataCluster operator.
 pub struct DataClusterOperator {
     ownership: Ownership,
+    /// The served version's `openAPIV3Schema`, so the status is compared as the server stores it.
+    schema: Option<Value>,
 }
 
 impl Default for DataClusterOperator {
@@ -39,7 +41,15 @@ impl Default for DataClusterOperator {
             .owns(OwnedKind::of::<Service>())
             .owns(OwnedKind::of::<StatefulSet>())
             .owns(OwnedKind::of::<Deployment>());
-        Self { ownership }
+        let crd = <crate::crd::DataCluster as kube::CustomResourceExt>::crd();
+        let schema = crd
+            .spec
+            .versions
+            .first()
+            .and_then(|v| v.schema.as_ref())
+            .and_then(|s| s.open_api_v3_schema.as_ref())
+            .and_then(|s| serde_json::to_value(s).ok());
+        Self { ownership, schema }
     }
 }
 
@@ -124,6 +134,10 @@ impl Operator for DataClusterOperator {
 
     fn ownership(&self) -> &Ownership {
         &self.ownership
+    }
+
+    fn parent_schema(&self) -> Option<&Value> {
+        self.schema.as_ref()
     }
 
     fn is_paused(&self, parent: &Object) -> bool {

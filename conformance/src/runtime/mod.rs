@@ -8,6 +8,7 @@
 
 pub mod fixture;
 pub mod scenarios;
+pub mod steady_state;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -101,6 +102,10 @@ macro_rules! __with_scenarios {
             spec_change_writes_changed_children_and_one_status => runtime_spec_change_writes_changed_children_and_one_status,
             store_event_recorder_writes_events_and_folds_repeats => runtime_store_event_recorder_writes_events_and_folds_repeats,
             lease_lock_acquires_renews_takes_over_and_releases => runtime_lease_lock_acquires_renews_takes_over_and_releases,
+            normalized_children_are_not_drift_and_edits_are_repaired_once => runtime_normalized_children_are_not_drift_and_edits_are_repaired_once,
+            status_defaulted_by_the_schema_is_not_rewritten => runtime_status_defaulted_by_the_schema_is_not_rewritten,
+            secret_values_never_appear_in_events_or_plans => runtime_secret_values_never_appear_in_events_or_plans,
+            repeated_warning_is_sent_once_while_nothing_changes => runtime_repeated_warning_is_sent_once_while_nothing_changes,
         }
     };
 }

@@ -8,6 +8,11 @@ use operator_runtime_core::store::{DeleteParams, Patch, PatchParams, WriteParams
 use operator_runtime_core::{Object, ObjectStore};
 use serde_json::{Value, json};
 
+pub use super::steady_state::{
+    normalized_children_are_not_drift_and_edits_are_repaired_once, repeated_warning_is_sent_once_while_nothing_changes,
+    secret_values_never_appear_in_events_or_plans, status_defaulted_by_the_schema_is_not_rewritten,
+};
+
 use super::fixture::{World, config_map, deployment};
 use crate::outcome::{CaseResult, Outcome};
 use crate::support::kinds;

@@ -97,28 +97,30 @@ impl<'s, S: ObjectStore + ?Sized> Ctx<'s, S> {
     /// Installs the Widget and Gadget CRDs through the API (AlreadyExists is fine) and waits
     /// until both kinds are served.
     pub async fn install_crds(&self) -> Result<(), String> {
-        for crd in [kinds::widget_crd(), kinds::gadget_crd()] {
-            match self.store.create(&crd, &WriteParams::default()).await {
-                Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
-                Err(e) => return Err(format!("installing CRD {}: unexpected error {e:?}", crd.name())),
-            }
+        self.install_crd(&kinds::widget_crd(), &kinds::widget()).await?;
+        self.install_crd(&kinds::gadget_crd(), &kinds::gadget()).await
+    }
+
+    /// Installs one CRD through the API (AlreadyExists is fine) and waits until `kind` is
+    /// served (discovery, list and watch work in this namespace).
+    pub async fn install_crd(&self, crd: &Object, kind: &TypeRef) -> Result<(), String> {
+        match self.store.create(crd, &WriteParams::default()).await {
+            Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
+            Err(e) => return Err(format!("installing CRD {}: unexpected error {e:?}", crd.name())),
         }
-        for kind in [kinds::widget(), kinds::gadget()] {
-            eventually(&format!("{kind} to be served"), CRD_DEADLINE, || async {
-                self.store
-                    .kind_info(&kind)
-                    .await
-                    .map_err(|e| format!("discovery: {e:?}"))?;
-                let list = self
-                    .store
-                    .list(&kind, &ListParams::in_namespace(&self.ns))
-                    .await
-                    .map_err(|e| format!("list: {e:?}"))?;
-                self.watch_accepted(&kind, list.resource_version).await
-            })
-            .await?;
-        }
-        Ok(())
+        eventually(&format!("{kind} to be served"), CRD_DEADLINE, || async {
+            self.store
+                .kind_info(kind)
+                .await
+                .map_err(|e| format!("discovery: {e:?}"))?;
+            let list = self
+                .store
+                .list(kind, &ListParams::in_namespace(&self.ns))
+                .await
+                .map_err(|e| format!("list: {e:?}"))?;
+            self.watch_accepted(kind, list.resource_version).await
+        })
+        .await
     }
 
     /// A real server refuses watches of a new kind (429 "storage is (re)initializing") until its

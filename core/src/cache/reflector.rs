@@ -157,10 +157,21 @@ fn notify_all(events: &broadcast::Sender<CacheEvent>, changes: Vec<CacheEvent>) 
     }
 }
 
-/// Drops managedFields in place when the cache holds the only reference (never copies).
+/// Drops managedFields in place when the cache holds the only reference (never copies), but
+/// keeps the `Apply` entries of the main resource: the planner tells drift from the server's
+/// normalizations by whether the operator's apply entry still owns a field. An operator's
+/// child usually has one such entry (the operator's); `Update` entries, often many, go.
 fn strip_managed_fields(object: &mut Arc<Object>) {
     if let Some(o) = Arc::get_mut(object) {
-        o.metadata.managed_fields = None;
+        let kept: Vec<_> = o
+            .metadata
+            .managed_fields
+            .take()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.operation.as_deref() == Some("Apply") && e.subresource.is_none())
+            .collect();
+        o.metadata.managed_fields = (!kept.is_empty()).then_some(kept);
     }
 }
 

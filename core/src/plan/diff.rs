@@ -1,4 +1,7 @@
-//! Drift detection: does the live object still carry every field the desired object sets?
+//! Value-based drift detection: does the live object still carry every field the desired
+//! object sets? The planner uses it for objects without the operator's server-side-apply entry
+//! in managedFields (replace mode; otherwise [`super::ownership`] decides), and to name the
+//! changed paths of an update whose desired hash changed.
 //!
 //! Desired is compared as a *subset* of live: only fields the desired object sets are looked
 //! at, so fields the server defaults (`imagePullPolicy`, `clusterIP`, `terminationMessagePath`)
@@ -12,7 +15,7 @@
 //! - numbers compare by value (`1` = `1.0`);
 //! - the quantities of built-in kinds are compared in the canonical form the server stores
 //!   (`1000m` = `1`, `1024Mi` = `1Gi`, see [`crate::quantity`]); strings under `requests`,
-//!   `limits`, `capacity`, `hard` and `storage` of other kinds compare the same way.
+//!   `limits`, `capacity`, `hard`, `storage` and `sizeLimit` of other kinds compare the same way.
 //!
 //! Lists whose desired elements all carry a distinct `name` (containers, env, volumes, ports)
 //! are matched by name, as server-side apply merges them, so an element another manager added
@@ -49,6 +52,15 @@ impl FieldPath {
         Self(fields.iter().map(|f| PathSegment::Field((*f).to_owned())).collect())
     }
 
+    /// True if this path and the plain fields in `other` overlap: one is a prefix of the other
+    /// (`data` and `data.password` overlap, `data` and `metadata` do not).
+    pub fn overlaps(&self, other: &[String]) -> bool {
+        self.0
+            .iter()
+            .zip(other)
+            .all(|(s, o)| matches!(s, PathSegment::Field(f) if f == o))
+    }
+
     /// True if this path starts with the plain fields in `prefix`.
     pub fn starts_with(&self, prefix: &[&str]) -> bool {
         prefix.len() <= self.0.len()
@@ -58,7 +70,7 @@ impl FieldPath {
                 .all(|(p, s)| matches!(s, PathSegment::Field(f) if f == p))
     }
 
-    fn child(&self, segment: PathSegment) -> Self {
+    pub(crate) fn child(&self, segment: PathSegment) -> Self {
         let mut next = self.clone();
         next.0.push(segment);
         next
@@ -98,8 +110,28 @@ pub struct FieldChange {
     pub to: String,
 }
 
+impl FieldChange {
+    /// True when the values were withheld ([`REDACTED`]): the path is sensitive.
+    pub fn is_redacted(&self) -> bool {
+        self.to == REDACTED || self.from.as_deref() == Some(REDACTED)
+    }
+
+    /// The same change with both values replaced by [`REDACTED`] (a missing live value stays
+    /// missing: that the field was added is not secret).
+    pub fn redacted(self) -> Self {
+        Self {
+            from: self.from.map(|_| REDACTED.to_owned()),
+            to: REDACTED.to_owned(),
+            path: self.path,
+        }
+    }
+}
+
 impl fmt::Display for FieldChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_redacted() {
+            return write!(f, "{}: <redacted, changed>", self.path);
+        }
         write!(
             f,
             "{}: {} -> {}",
@@ -112,6 +144,11 @@ impl fmt::Display for FieldChange {
 
 /// How a missing value is shown in a [`FieldChange`].
 pub const UNSET: &str = "<unset>";
+
+/// The value shown for a sensitive path (a Secret's `data` and `stringData`, paths marked with
+/// [`PlanPolicy::sensitive`](super::PlanPolicy::sensitive)); such a change displays as
+/// `data.password: <redacted, changed>`.
+pub const REDACTED: &str = "<redacted>";
 
 /// Fields `manager` applied before (its `Apply` entry in the live object's managedFields) that
 /// the desired object no longer sets, with their live values: server-side apply removes them
@@ -335,7 +372,7 @@ fn scalar_eq(desired: &Value, live: &Value, path: &FieldPath) -> bool {
             _ => a.as_f64() == b.as_f64(),
         },
         (Value::String(a), Value::String(b)) if a != b => {
-            path.has_field(&["requests", "limits", "capacity", "hard", "storage"])
+            path.has_field(&["requests", "limits", "capacity", "hard", "storage", "sizeLimit"])
                 && super::quantity::same_quantity(a, b)
         }
         _ => desired == live,

@@ -3,14 +3,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::diff::{FieldChange, FieldPath};
 use crate::builder::same_kind;
 use crate::model::TypeRef;
+
+/// The fields of a core/v1 Secret whose values are never shown.
+const SECRET_FIELDS: [&str; 2] = ["data", "stringData"];
 
 /// Operator-wide planning policy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanPolicy {
     recreate: Vec<TypeRef>,
     adopt_unowned: bool,
+    sensitive: Vec<(TypeRef, Vec<String>)>,
 }
 
 impl PlanPolicy {
@@ -36,6 +41,43 @@ impl PlanPolicy {
     pub fn adopt_unowned(mut self, adopt: bool) -> Self {
         self.adopt_unowned = adopt;
         self
+    }
+
+    /// Marks the field at `path` (plain field names from the object root, e.g.
+    /// `["spec", "auth", "password"]`) of objects of `kind` (any version) as sensitive: plan
+    /// display, events, conditions and logs name its changes without values
+    /// (`spec.auth.password: <redacted, changed>`). A Secret's `data` and `stringData` are
+    /// always sensitive.
+    pub fn sensitive(mut self, kind: TypeRef, path: &[&str]) -> Self {
+        self.sensitive
+            .push((kind, path.iter().map(|p| (*p).to_owned()).collect()));
+        self
+    }
+
+    /// True if a change at `path` of an object of `kind` must not show values: the path is in,
+    /// or contains, a sensitive field.
+    pub fn is_sensitive(&self, kind: &TypeRef, path: &FieldPath) -> bool {
+        let secret = kind.kind == "Secret" && kind.group().is_empty();
+        (secret && SECRET_FIELDS.iter().any(|f| path.overlaps(&[(*f).to_owned()])))
+            || self
+                .sensitive
+                .iter()
+                .any(|(k, p)| same_kind(k, kind) && path.overlaps(p))
+    }
+
+    /// Replaces the values of every sensitive change of an object of `kind` by
+    /// [`REDACTED`](super::diff::REDACTED).
+    pub fn redact(&self, kind: &TypeRef, changes: Vec<FieldChange>) -> Vec<FieldChange> {
+        changes
+            .into_iter()
+            .map(|c| {
+                if self.is_sensitive(kind, &c.path) {
+                    c.redacted()
+                } else {
+                    c
+                }
+            })
+            .collect()
     }
 
     /// True if objects of `kind` may be recreated.
@@ -96,5 +138,83 @@ impl PlanInputs {
 
     pub(crate) fn is_unlisted(&self, kind: &TypeRef) -> bool {
         self.unlisted_kinds.iter().any(|k| same_kind(k, kind))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::builder::{DesiredSet, OwnedKind, Ownership};
+    use crate::hash::HASH_ANNOTATION;
+    use crate::model::Object;
+    use crate::plan::{Action, plan};
+
+    fn change(path: &[&str], from: &str, to: &str) -> FieldChange {
+        FieldChange {
+            path: FieldPath::fields(path),
+            from: Some(from.to_owned()),
+            to: to.to_owned(),
+        }
+    }
+
+    #[test]
+    fn secret_data_and_marked_paths_lose_their_values() {
+        let policy = PlanPolicy::new().sensitive(TypeRef::new("example.io/v1", "Db"), &["spec", "auth", "password"]);
+        let secret = TypeRef::new("v1", "Secret");
+        let changes = vec![
+            change(&["data", "password"], "b2xk", "bmV3"),
+            change(&["stringData"], "{\"k\":\"old\"}", "{\"k\":\"new\"}"),
+            change(&["metadata", "labels", "app"], "a", "b"),
+        ];
+        let shown: Vec<String> = policy
+            .redact(&secret, changes)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "data.password: <redacted, changed>",
+                "stringData: <redacted, changed>",
+                "metadata.labels.app: a -> b"
+            ]
+        );
+        let db = TypeRef::new("example.io/v2", "Db");
+        assert!(policy.is_sensitive(&db, &FieldPath::fields(&["spec", "auth"])));
+        assert!(policy.is_sensitive(&db, &FieldPath::fields(&["spec", "auth", "password"])));
+        assert!(!policy.is_sensitive(&db, &FieldPath::fields(&["spec", "replicas"])));
+        assert!(!policy.is_sensitive(
+            &TypeRef::new("v1", "ConfigMap"),
+            &FieldPath::fields(&["data", "password"])
+        ));
+    }
+
+    #[test]
+    fn a_planned_secret_update_names_the_path_without_values() {
+        let parent = Object::from_value(json!({"apiVersion": "example.io/v1", "kind": "Db",
+            "metadata": {"name": "db", "namespace": "ns", "uid": "u1"}}))
+        .unwrap();
+        let ownership = Ownership::new("op").owns(OwnedKind::namespaced(TypeRef::new("v1", "Secret")));
+        let mut set = DesiredSet::new(&parent, &ownership).unwrap();
+        set.declare_group("g").unwrap();
+        let secret = Object::from_value(json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s", "namespace": "ns"}, "data": {"password": "c2VjcmV0LW5ldw=="}}))
+        .unwrap();
+        set.add("g", secret).unwrap();
+        let mut live = (*set.children().next().unwrap().object).clone();
+        live.body["data"]["password"] = json!("c2VjcmV0LW9sZA==");
+        live.metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(HASH_ANNOTATION.into(), "old".into());
+        let p = plan(&set, &[Arc::new(live)], &PlanPolicy::new());
+        let text = format!("{p:#}");
+        assert!(matches!(p.items[0].action, Action::Update { .. }), "{text}");
+        assert!(text.contains("data.password: <redacted, changed>"), "{text}");
+        assert!(!text.contains("c2VjcmV0"), "{text}");
     }
 }

@@ -1,32 +1,68 @@
 //! Custom resources against their CRD's structural OpenAPI v3 schema, in the API server's
-//! order: prune unknown fields, apply defaults, then validate.
+//! order: prune unknown fields, drop non-nullable `null`s without a default, apply defaults,
+//! then validate. One implementation shared by the memory backend's admission and by the
+//! reconcile driver, which normalizes the status it computes exactly as the server will
+//! before comparing it with the stored one (so a defaulted status field is not a change).
 //!
-//! What is implemented (the apiextensions-apiserver behaviour for structural schemas):
-//! - **Pruning**: a field not named in `properties` (and with no `additionalProperties`) is
-//!   dropped, at any depth, except below `x-kubernetes-preserve-unknown-fields: true` and
-//!   `x-kubernetes-embedded-resource` nodes and nodes without `type` or `properties`.
-//!   `apiVersion`, `kind` and `metadata` at the root are never pruned.
+//! What is implemented (the apiextensions-apiserver behaviour for structural schemas,
+//! `pkg/apiserver/schema/{pruning,defaulting}` of v0.37):
+//! - **Pruning** ([`prune_and_default`]): a field not named in `properties` (and with no
+//!   `additionalProperties`) is dropped, at any depth, except below
+//!   `x-kubernetes-preserve-unknown-fields: true` and `x-kubernetes-embedded-resource` nodes
+//!   and nodes without `type` or `properties`. `apiVersion`, `kind` and `metadata` at the root
+//!   are never pruned.
+//! - **Nulls**: a `null` in a field whose schema is not `nullable` is replaced by the field's
+//!   `default` when it has one and dropped otherwise (`PruneNonNullableNullsWithoutDefaults`,
+//!   then `Default`); a `null` in a nullable field, or in a field without a schema, stays.
+//!   In a list, a non-nullable `null` item is replaced by the items' default if any (and
+//!   otherwise stays, and fails validation).
 //! - **Defaulting**: a missing property with a `default` gets a copy of it, then its own
 //!   defaults and pruning apply (defaults run after pruning, like the server's).
-//! - **Validation**: `type` (object, array, string, integer, number, boolean) with `nullable`
-//!   and `x-kubernetes-int-or-string`; `required`; `enum`; `minimum` / `maximum` (and the
-//!   exclusive forms); `minLength` / `maxLength`; `minItems` / `maxItems`; `minProperties` /
-//!   `maxProperties`. Each violation is one cause, with the field path and the server's wording.
+//! - **Validation** ([`validate`]): `type` (object, array, string, integer, number, boolean)
+//!   with `nullable` and `x-kubernetes-int-or-string` (an integer or a string); `required`;
+//!   `enum`; `minimum` / `maximum` (and the exclusive forms); `minLength` / `maxLength`;
+//!   `minItems` / `maxItems`; `minProperties` / `maxProperties`. Each violation is one
+//!   [`Violation`], with the field path and the server's wording.
 //!
 //! Not implemented: CEL rules (`x-kubernetes-validations`), `pattern`, `format`, `uniqueItems`,
-//! `allOf` / `anyOf` / `oneOf` / `not`, list-type and map-type checks. The backend says so
-//! through `Capabilities::schema_validation` = `Structural`.
+//! `allOf` / `anyOf` / `oneOf` / `not`, list-type and map-type checks.
 
 use serde_json::{Map, Value};
 
-use crate::validation::Causes;
+/// One schema violation, as a `StatusCause` of the server's Invalid error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The cause type: `FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`,
+    /// `FieldValueTooLong` or `FieldValueTooMany`.
+    pub reason: String,
+    /// The field path (`spec.nodes[0].name`).
+    pub field: String,
+    /// The server's message (`Required value`, `Invalid value: ...`).
+    pub message: String,
+}
+
+/// The violations found so far.
+#[derive(Debug, Default)]
+struct Causes(Vec<Violation>);
+
+impl Causes {
+    fn push(&mut self, reason: &str, field: &str, message: String) {
+        self.0.push(Violation {
+            reason: reason.to_owned(),
+            field: field.to_owned(),
+            message,
+        });
+    }
+}
 
 /// Root fields every object has, outside the schema's reach.
 const ROOT_META: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
-/// Prunes unknown fields and applies defaults to `body` (an object's fields other than
-/// `apiVersion`, `kind` and `metadata`), as the server does when it decodes a request.
-pub(crate) fn prune_and_default(schema: &Value, body: &mut Map<String, Value>) {
+/// Prunes unknown fields, drops or defaults non-nullable `null`s and applies defaults to
+/// `body` (an object's top-level fields; `apiVersion`, `kind` and `metadata` are left alone),
+/// as the server does when it decodes a request. `schema` is the CRD version's
+/// `openAPIV3Schema`.
+pub fn prune_and_default(schema: &Value, body: &mut Map<String, Value>) {
     prune_object(schema, body, &ROOT_META);
 }
 
@@ -47,22 +83,44 @@ fn preserves_unknown(schema: &Value) -> bool {
     flag("x-kubernetes-preserve-unknown-fields") || flag("x-kubernetes-embedded-resource")
 }
 
+fn nullable(schema: &Value) -> bool {
+    schema.get("nullable").and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// What the server does with a `null` under `schema`: None keeps it, Some(None) drops it,
+/// Some(Some(default)) replaces it.
+fn null_outcome(schema: &Value) -> Option<Option<&Value>> {
+    (!nullable(schema)).then(|| schema.get("default"))
+}
+
 /// Defaults and prunes the children of an object node.
 fn default_properties(schema: &Value, object: &mut Map<String, Value>) {
-    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
-        for (name, sub) in properties {
-            if !object.contains_key(name)
-                && let Some(default) = sub.get("default")
-            {
-                object.insert(name.clone(), default.clone());
-            }
-            if let Some(value) = object.get_mut(name) {
-                prune_value(sub, value);
-            }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+    let mut dropped = Vec::new();
+    for (name, value) in object.iter_mut() {
+        let Some(sub) = properties.and_then(|p| p.get(name)).or(additional) else {
+            continue;
+        };
+        match (value.is_null(), null_outcome(sub)) {
+            (true, Some(Some(default))) => *value = default.clone(),
+            (true, Some(None)) => dropped.push(name.clone()),
+            _ => {}
         }
-    } else if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
-        for value in object.values_mut() {
-            prune_value(additional, value);
+    }
+    for name in dropped {
+        object.remove(&name);
+    }
+    for (name, sub) in properties.into_iter().flatten() {
+        if !object.contains_key(name)
+            && let Some(default) = sub.get("default")
+        {
+            object.insert(name.clone(), default.clone());
+        }
+    }
+    for (name, value) in object.iter_mut() {
+        if let Some(sub) = properties.and_then(|p| p.get(name)).or(additional) {
+            prune_value(sub, value);
         }
     }
 }
@@ -73,6 +131,11 @@ fn prune_value(schema: &Value, value: &mut Value) {
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for item in items {
+                    if item.is_null()
+                        && let Some(Some(default)) = null_outcome(item_schema)
+                    {
+                        *item = default.clone();
+                    }
                     prune_value(item_schema, item);
                 }
             }
@@ -81,9 +144,12 @@ fn prune_value(schema: &Value, value: &mut Value) {
     }
 }
 
-/// Validates `body` against the root schema; every violation becomes one cause.
-pub(crate) fn validate(schema: &Value, body: &Map<String, Value>, causes: &mut Causes) {
-    validate_object(schema, body, "", causes);
+/// Validates `body` (after [`prune_and_default`]) against the root schema: every violation,
+/// in the order the fields are visited.
+pub fn validate(schema: &Value, body: &Map<String, Value>) -> Vec<Violation> {
+    let mut causes = Causes::default();
+    validate_object(schema, body, "", &mut causes);
+    causes.0
 }
 
 /// `path.name`, or `name` at the root.
@@ -331,19 +397,43 @@ mod tests {
     fn admit(body: Value) -> (Map<String, Value>, Vec<(String, String)>) {
         let mut body = body.as_object().cloned().unwrap_or_default();
         prune_and_default(&schema(), &mut body);
-        let mut causes = Causes::default();
-        validate(&schema(), &body, &mut causes);
-        let listed = causes
-            .into_result("Widget", "w")
-            .err()
-            .map(|e| {
-                e.causes()
-                    .iter()
-                    .map(|c| (c.field.clone(), c.message.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let listed = validate(&schema(), &body)
+            .into_iter()
+            .map(|c| (c.field, c.message))
+            .collect();
         (body, listed)
+    }
+
+    #[test]
+    fn non_nullable_nulls_are_defaulted_or_dropped_nullable_ones_stay() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "replicas": {"type": "integer", "default": 1},
+            "image": {"type": "string"},
+            "note": {"type": "string", "nullable": true},
+            "sizes": {"type": "array", "items": {"type": "string", "default": "s"}},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}});
+        let mut body = json!({"spec": {"replicas": null, "image": null, "note": null,
+            "sizes": ["m", null], "free": {"x": null}}})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        prune_and_default(&schema, &mut body);
+        assert_eq!(
+            Value::Object(body.clone()),
+            json!({"spec": {"replicas": 1, "note": null, "sizes": ["m", "s"], "free": {"x": null}}})
+        );
+        assert_eq!(validate(&schema, &body), vec![]);
+    }
+
+    #[test]
+    fn int_or_string_accepts_both_and_nothing_else() {
+        for port in [json!(8080), json!("http")] {
+            let (body, causes) = admit(json!({"spec": {"image": "i", "port": port}}));
+            assert!(causes.is_empty(), "{causes:?}");
+            assert_eq!(body["spec"]["port"], port);
+        }
+        let (_, causes) = admit(json!({"spec": {"image": "i", "port": 1.5}}));
+        assert_eq!(causes.len(), 1, "{causes:?}");
     }
 
     #[test]
@@ -455,11 +545,8 @@ mod tests {
                 prune_and_default(&schema(), &mut body);
                 prop_assert_eq!(&body, &once);
                 prop_assert!(!body.contains_key("extra"));
-                let mut causes = Causes::default();
-                validate(&schema(), &body, &mut causes);
-                if let Err(e) = causes.into_result("Widget", "w") {
-                    prop_assert!(e.causes().iter().all(|c| !c.field.is_empty()), "{:?}", e);
-                }
+                let causes = validate(&schema(), &body);
+                prop_assert!(causes.iter().all(|c| !c.field.is_empty()), "{:?}", causes);
             }
         }
     }

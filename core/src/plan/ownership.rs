@@ -1,0 +1,302 @@
+//! Drift from server-side-apply ownership: a field the operator declares has drifted when its
+//! field manager's `Apply` entry in the live object's managedFields no longer owns it, or when
+//! it is missing from the live object.
+//!
+//! The API server moves a field's ownership to whoever changes its value (every `Update`, and
+//! a forced `Apply` by another manager), drops it from every manager's set when someone
+//! removes it (structured-merge-diff's `Updater.update`), while its own normalizations (a quantity rewritten in
+//! canonical form, a defaulted field, an empty map dropped by `omitempty`) keep the applier's
+//! ownership. Asking "do we still own it?" therefore tells a manual edit from a normalization
+//! without knowing the schema or the canonical form of any value; no value is compared.
+//!
+//! The walk follows the desired object and the `fieldsV1` tree side by side: `f:<name>` for
+//! fields, `k:{...}` for entries of keyed lists (matched on the key fields the desired entry
+//! sets, so a key field the server defaults, such as a port's `protocol`, still matches),
+//! `v:<json>` for set lists, and a node without children for anything owned whole (atomic
+//! lists and maps).
+
+use serde_json::{Map, Value};
+
+use super::diff::{FieldChange, FieldPath, PathSegment, render};
+use crate::fields_v1;
+use crate::hash::HASH_ANNOTATION;
+use crate::model::Object;
+
+/// The `fieldsV1` tree of `manager`'s `Apply` entry for the main resource, if the live object
+/// has one.
+pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<&'a Value> {
+    live.metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .find(|e| {
+            e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some("Apply") && e.subresource.is_none()
+        })
+        .and_then(|e| e.fields_v1.as_ref())
+        .map(|f| &f.0)
+}
+
+/// Every field the desired object sets (labels, annotations but the hash, body but `status`)
+/// that `owned` (the manager's `fieldsV1` tree) no longer covers, in path order. A field that
+/// is owned but absent from the live object is not drift: the server drops zero values
+/// (`omitempty`) and write-only fields (a Secret's `stringData`) while the applier keeps them. `from` is the live value, `to` the desired one.
+pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let meta_owned = child(Some(owned), "f:metadata");
+    for (field, want, have) in [
+        ("labels", &desired.metadata.labels, &live.metadata.labels),
+        ("annotations", &desired.metadata.annotations, &live.metadata.annotations),
+    ] {
+        let node = child(meta_owned, &format!("f:{field}"));
+        let path = FieldPath::fields(&["metadata", field]);
+        for (key, value) in want.iter().flatten() {
+            if key == HASH_ANNOTATION {
+                continue;
+            }
+            let current = have.as_ref().and_then(|m| m.get(key)).map(|v| Value::String(v.clone()));
+            let at = path.child(PathSegment::Field(key.clone()));
+            walk(
+                &Value::String(value.clone()),
+                child(node, &format!("f:{key}")),
+                current.as_ref(),
+                &at,
+                &mut out,
+            );
+        }
+    }
+    for (key, value) in &desired.body {
+        if key == "status" {
+            continue;
+        }
+        let path = FieldPath(vec![PathSegment::Field(key.clone())]);
+        walk(
+            value,
+            child(Some(owned), &format!("f:{key}")),
+            live.body.get(key),
+            &path,
+            &mut out,
+        );
+    }
+    out.sort();
+    out
+}
+
+/// The child node `key` of a `fieldsV1` node.
+fn child<'a>(node: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+    node?.as_object()?.get(key)
+}
+
+/// True when the node owns its value whole: no children but the `.` marker.
+fn owns_whole(node: &Value) -> bool {
+    node.as_object().is_none_or(|m| m.keys().all(|k| k == "."))
+}
+
+fn walk(desired: &Value, node: Option<&Value>, live: Option<&Value>, path: &FieldPath, out: &mut Vec<FieldChange>) {
+    // Nothing to own: an empty granular list has no path in `fieldsV1` (structured-merge-diff
+    // records a list through its entries; only atomic lists and empty maps are leaves).
+    if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
+        return;
+    }
+    let live = live.filter(|v| !v.is_null());
+    let Some(node) = node else {
+        // Not ours any more: name the leaves of a map (`emptyDir.sizeLimit`, not `emptyDir`).
+        match desired {
+            Value::Object(want) if !want.is_empty() => {
+                for (key, value) in want {
+                    let have = live.and_then(|l| l.get(key));
+                    walk(value, None, have, &path.child(PathSegment::Field(key.clone())), out);
+                }
+            }
+            _ => out.push(change(path, live, desired)),
+        }
+        return;
+    };
+    if owns_whole(node) {
+        return;
+    }
+    match desired {
+        Value::Object(want) => {
+            for (key, value) in want {
+                let have = live.and_then(|l| l.get(key));
+                walk(
+                    value,
+                    child(Some(node), &format!("f:{key}")),
+                    have,
+                    &path.child(PathSegment::Field(key.clone())),
+                    out,
+                );
+            }
+        }
+        Value::Array(want) => walk_list(want, node, live.and_then(Value::as_array), path, out),
+        // A scalar under a node with children: the tree does not describe this value.
+        scalar => out.push(change(path, live, scalar)),
+    }
+}
+
+fn walk_list(want: &[Value], node: &Value, have: Option<&Vec<Value>>, path: &FieldPath, out: &mut Vec<FieldChange>) {
+    let Some(children) = node.as_object() else {
+        return;
+    };
+    for (index, item) in want.iter().enumerate() {
+        let segment = match item.get("name").and_then(Value::as_str) {
+            Some(name) => PathSegment::Named(name.to_owned()),
+            None => PathSegment::Index(index),
+        };
+        let at = path.child(segment);
+        let set_key = format!("v:{item}");
+        if children.contains_key(&set_key) {
+            continue;
+        }
+        let positional = children.get(&format!("i:{index}"));
+        let keyed = children
+            .iter()
+            .filter(|(k, _)| k.starts_with("k:"))
+            .find(|(k, _)| key_matches(item, k))
+            .map(|(_, v)| v);
+        let live_item = match (keyed, have) {
+            (Some(_), Some(items)) => items.iter().find(|h| same_entry(item, h, children)),
+            (None, Some(items)) => items.get(index),
+            _ => None,
+        };
+        match keyed.or(positional) {
+            Some(entry) => walk(item, Some(entry), live_item, &at, out),
+            // Not ours any more (changed or removed by someone else): report the entry once,
+            // not each of its fields.
+            None => out.push(change(&at, live_item, item)),
+        }
+    }
+}
+
+/// True when every key field of the `k:{...}` step that the desired entry sets has the same
+/// value, and it sets at least one (the server may default the others, e.g. `protocol`).
+fn key_matches(item: &Value, step: &str) -> bool {
+    let Some(key) = step
+        .strip_prefix("k:")
+        .and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
+    else {
+        return false;
+    };
+    let mut matched = 0;
+    for (field, value) in &key {
+        match item.get(field) {
+            Some(v) if same_key_value(v, value) => matched += 1,
+            Some(_) => return false,
+            None => {}
+        }
+    }
+    matched > 0
+}
+
+/// Key values compare as JSON, numbers by value (`80` = `80.0`).
+fn same_key_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// The live entry of a keyed list that the desired entry denotes: the one whose `k:` step in
+/// `children` matches both.
+fn same_entry(want: &Value, have: &Value, children: &Map<String, Value>) -> bool {
+    children
+        .keys()
+        .filter(|k| k.starts_with("k:"))
+        .any(|k| key_matches(want, k) && fields_v1::is_entry(have, k))
+}
+
+fn change(path: &FieldPath, live: Option<&Value>, desired: &Value) -> FieldChange {
+    FieldChange {
+        path: path.clone(),
+        from: live.map(render),
+        to: render(desired),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Object {
+        Object::from_value(v).unwrap()
+    }
+
+    fn paths(changes: &[FieldChange]) -> Vec<String> {
+        changes.iter().map(ToString::to_string).collect()
+    }
+
+    fn desired() -> Object {
+        obj(json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "s", "labels": {"app": "x"}, "annotations": {HASH_ANNOTATION: "h"}},
+            "spec": {"replicas": 3, "template": {"spec": {
+                "hostNetwork": false,
+                "containers": [{"name": "app", "image": "a:1", "args": ["x"],
+                    "ports": [{"containerPort": 80, "name": "http"}],
+                    "resources": {"requests": {"cpu": "1000m"}}}],
+                "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "1024Mi"}}]}}}}))
+    }
+
+    fn owned() -> Value {
+        json!({"f:metadata": {"f:labels": {"f:app": {}}, "f:annotations": {"f:operator-runtime.io/desired-hash": {}}},
+            "f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:hostNetwork": {},
+                "f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:name": {}, "f:image": {}, "f:args": {},
+                    "f:ports": {"k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}, "f:name": {}}},
+                    "f:resources": {"f:requests": {"f:cpu": {}}}}},
+                "f:volumes": {"k:{\"name\":\"scratch\"}": {".": {}, "f:name": {}, "f:emptyDir": {"f:sizeLimit": {}}}}}}}})
+    }
+
+    fn live(replicas: i64) -> Object {
+        obj(json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "s", "labels": {"app": "x"}},
+            "spec": {"replicas": replicas, "podManagementPolicy": "OrderedReady", "template": {"spec": {
+                "containers": [{"name": "app", "image": "a:1", "args": ["x"],
+                    "ports": [{"containerPort": 80, "name": "http", "protocol": "TCP"}],
+                    "resources": {"requests": {"cpu": "1"}}}],
+                "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}}]}}}}))
+    }
+
+    #[test]
+    fn normalized_and_defaulted_fields_we_own_are_not_drift() {
+        assert_eq!(paths(&drift(&desired(), &live(3), &owned())), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_field_another_manager_took_is_drift_with_its_values() {
+        let mut owned = owned();
+        if let Some(spec) = owned["f:spec"].as_object_mut() {
+            spec.remove("f:replicas");
+        }
+        assert_eq!(paths(&drift(&desired(), &live(5), &owned)), ["spec.replicas: 5 -> 3"]);
+    }
+
+    #[test]
+    fn a_field_or_entry_someone_removed_is_drift() {
+        let mut live = live(3);
+        live.body["spec"]["template"]["spec"]["volumes"] = json!([]);
+        live.metadata.labels = None;
+        let mut owned = owned();
+        owned["f:metadata"] = json!({});
+        owned["f:spec"]["f:template"]["f:spec"]["f:volumes"] = json!({"k:{\"name\":\"other\"}": {}});
+        assert_eq!(
+            paths(&drift(&desired(), &live, &owned)),
+            [
+                "metadata.labels.app: <unset> -> x",
+                "spec.template.spec.volumes[name=scratch]: <unset> -> {\"emptyDir\":{\"sizeLimit\":\"1024Mi\"},\"name\":\"scratch\"}",
+            ]
+        );
+    }
+
+    #[test]
+    fn owned_fields_the_server_dropped_are_not_drift() {
+        let mut live = live(3);
+        live.body["spec"]["template"]["spec"]["volumes"] = json!([{"name": "scratch", "emptyDir": {}}]);
+        assert_eq!(drift(&desired(), &live, &owned()), vec![]);
+    }
+
+    #[test]
+    fn an_atomic_list_is_owned_whole() {
+        let mut owned = owned();
+        owned["f:spec"]["f:template"]["f:spec"]["f:volumes"] = json!({});
+        assert_eq!(drift(&desired(), &live(3), &owned), vec![]);
+    }
+}
