@@ -14,7 +14,7 @@ use crate::meta::{keep_system_fields, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, validate_meta};
-use crate::{apply, crd, delete, schema};
+use crate::{apply, crd, defaults, delete, schema};
 
 /// Whether an empty resourceVersion is acceptable for this write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,8 +128,8 @@ pub(crate) fn update_main(
     commit_update(state, kind, new)
 }
 
-/// What the server does to every write's body before validating it: prune and default it
-/// against the CRD schema, then record the writer's managedFields `Update` entry (when the write
+/// What the server does to every write's body before validating it: default a built-in
+/// object ([`defaults`]), prune and default a custom resource against the CRD schema, then record the writer's managedFields `Update` entry (when the write
 /// names a field manager). Apply records its own `Apply` entry and passes no manager.
 pub(crate) fn decode_write(
     state: &State,
@@ -139,6 +139,7 @@ pub(crate) fn decode_write(
     manager: Option<&str>,
     subresource: Option<&str>,
 ) {
+    defaults::apply_write(state, kind, old, new);
     if let Some(schema) = &kind.schema {
         schema::prune_and_default(schema, &mut new.body);
     }

@@ -25,6 +25,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("dry_run", include_str!("dry_run.rs")),
     ("namespaces", include_str!("namespaces.rs")),
     ("crd", include_str!("crd.rs")),
+    ("builtin_defaults", include_str!("builtin_defaults.rs")),
 ];
 
 /// A store whose every call fails: enough to type-check the registry.
