@@ -326,7 +326,7 @@ pub async fn cron_job_spec_is_defaulted<S: ObjectStore + ?Sized>(store: &S) -> C
         "suspend": false,
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 1,
-        "jobTemplate": {"spec": {"template": {"spec": batch_template_spec_defaulted("OnFailure")}}}
+        "jobTemplate": {"metadata": {}, "spec": {"template": {"metadata": {}, "spec": batch_template_spec_defaulted("OnFailure")}}}
     });
     defaulted(
         store,
@@ -372,8 +372,15 @@ pub async fn pod_spec_is_defaulted<S: ObjectStore + ?Sized>(store: &S) -> CaseRe
 /// `clusterIPs`) and removes both for the exact comparison.
 fn take_cluster_ip(spec: &mut Value) -> Result<(), String> {
     let ip = spec["clusterIP"].as_str().unwrap_or_default().to_owned();
-    ensure!(ip.parse::<Ipv4Addr>().is_ok(), "clusterIP {ip:?} is not an IPv4 address");
-    ensure!(spec["clusterIPs"] == json!([ip]), "clusterIPs {} is not [clusterIP]", spec["clusterIPs"]);
+    ensure!(
+        ip.parse::<Ipv4Addr>().is_ok(),
+        "clusterIP {ip:?} is not an IPv4 address"
+    );
+    ensure!(
+        spec["clusterIPs"] == json!([ip]),
+        "clusterIPs {} is not [clusterIP]",
+        spec["clusterIPs"]
+    );
     if let Some(fields) = spec.as_object_mut() {
         fields.remove("clusterIP");
         fields.remove("clusterIPs");
@@ -411,12 +418,16 @@ pub async fn service_spec_is_defaulted_with_cluster_ip<S: ObjectStore + ?Sized>(
 /// default node port range), kept by an update that omits it.
 pub async fn node_port_service_gets_node_ports<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
     let cx = Ctx::new(store, "node_port_service_gets_node_ports").await?;
-    let original = json!({"spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]}});
+    let original =
+        json!({"spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]}});
     let stored = create_and_read(&cx, &TypeRef::new("v1", "Service"), original.clone()).await?;
     let mut spec = stored.body.get("spec").cloned().unwrap_or(Value::Null);
     take_cluster_ip(&mut spec)?;
     let node_port = spec["ports"][0]["nodePort"].as_i64().unwrap_or_default();
-    ensure!((30000..=32767).contains(&node_port), "nodePort {node_port} outside 30000-32767");
+    ensure!(
+        (30000..=32767).contains(&node_port),
+        "nodePort {node_port} outside 30000-32767"
+    );
     let expected = json!({
         "type": "NodePort",
         "selector": {"app": "web"},
@@ -430,7 +441,11 @@ pub async fn node_port_service_gets_node_ports<S: ObjectStore + ?Sized>(store: &
     same("spec", Some(&spec), &expected)?;
     let resent = edit(&stored).with("spec", original["spec"].clone());
     let updated = cx.replace(&resent).await?;
-    same("spec after re-sending the original spec", updated.body.get("spec"), &stored.body["spec"])?;
+    same(
+        "spec after re-sending the original spec",
+        updated.body.get("spec"),
+        &stored.body["spec"],
+    )?;
     ensure!(
         rv_of(&updated)? == rv_of(&stored)?,
         "re-sending the original spec changed the resourceVersion"
@@ -678,17 +693,17 @@ pub async fn lease_spec_is_kept<S: ObjectStore + ?Sized>(store: &S) -> CaseResul
 pub async fn namespace_gets_metadata_name_label<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
     let cx = Ctx::new(store, "namespace_gets_metadata_name_label").await?;
     let namespace = cx
-        .get(&operator_runtime_core::ObjectRef::cluster(TypeRef::new("v1", "Namespace"), &cx.ns))
+        .get(&operator_runtime_core::ObjectRef::cluster(
+            TypeRef::new("v1", "Namespace"),
+            &cx.ns,
+        ))
         .await?;
     let label = namespace
         .metadata
         .labels
         .as_ref()
         .and_then(|l| l.get("kubernetes.io/metadata.name"));
-    ensure!(
-        label == Some(&cx.ns),
-        "kubernetes.io/metadata.name label is {label:?}"
-    );
+    ensure!(label == Some(&cx.ns), "kubernetes.io/metadata.name label is {label:?}");
     Ok(Outcome::Passed)
 }
 

@@ -54,6 +54,11 @@ pub(crate) fn stateful_set(body: &mut Obj) {
     template_of(spec);
     for template in each_mut(spec, "volumeClaimTemplates") {
         claim(template);
+        // ObjectMeta is a struct: Go writes it as `{}` when empty.
+        default_nil(template, "metadata", json!({}));
+        // The apps/v1 conversion stamps the type on every claim template (issue 87583).
+        template.insert("apiVersion".into(), json!("v1"));
+        template.insert("kind".into(), json!("PersistentVolumeClaim"));
     }
 }
 
@@ -79,7 +84,6 @@ pub(crate) fn template_of(spec: &mut Obj) {
         pod::template(template);
     }
 }
-
 
 /// The annotation the apps/v1 DaemonSet carries its (internal) `templateGeneration` in.
 const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";

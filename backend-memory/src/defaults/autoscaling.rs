@@ -45,10 +45,7 @@ pub(crate) fn horizontal_pod_autoscaler(body: &mut Obj) {
 /// `copyHPAScalingRules`: the defaults, overwritten by each field the user set (non-null).
 fn fill_rules(behavior: &mut Obj, key: &str, defaults: Value) {
     let mut rules = defaults;
-    if let (Some(target), Some(given)) = (
-        rules.as_object_mut(),
-        behavior.get(key).and_then(Value::as_object),
-    ) {
+    if let (Some(target), Some(given)) = (rules.as_object_mut(), behavior.get(key).and_then(Value::as_object)) {
         for field in ["selectPolicy", "stabilizationWindowSeconds", "policies", "tolerance"] {
             if let Some(value) = given.get(field).filter(|v| !v.is_null()) {
                 target.insert(field.into(), value.clone());

@@ -27,7 +27,11 @@ fn job_spec(spec: &mut Obj) {
     }
     default_nil(spec, "parallelism", json!(1));
     if is_nil(spec, "backoffLimit") {
-        let limit = if is_nil(spec, "backoffLimitPerIndex") { 6 } else { MAX_INT32 };
+        let limit = if is_nil(spec, "backoffLimitPerIndex") {
+            6
+        } else {
+            MAX_INT32
+        };
         spec.insert("backoffLimit".into(), json!(limit));
     }
     default_nil(spec, "completionMode", json!("NonIndexed"));
@@ -64,8 +68,12 @@ pub(crate) fn cron_job(body: &mut Obj) {
     default_nil(spec, "suspend", json!(false));
     default_nil(spec, "successfulJobsHistoryLimit", json!(3));
     default_nil(spec, "failedJobsHistoryLimit", json!(1));
-    if let Some(job_spec) = object_mut(spec, "jobTemplate").and_then(|t| object_mut(t, "spec")) {
-        failure_policy_and_template(job_spec);
+    if let Some(job_template) = object_mut(spec, "jobTemplate") {
+        // ObjectMeta is a struct: Go writes it as `{}` when empty.
+        default_nil(job_template, "metadata", json!({}));
+        if let Some(job_spec) = object_mut(job_template, "spec") {
+            failure_policy_and_template(job_spec);
+        }
     }
 }
 
@@ -101,7 +109,9 @@ const CONTROLLER_UID_LABELS: [&str; 2] = ["controller-uid", "batch.kubernetes.io
 pub(crate) fn generate_selector(job: &mut Object) {
     let name = job.name().to_owned();
     let uid = job.uid().unwrap_or("").to_owned();
-    let Some(spec) = object_mut(&mut job.body, "spec") else { return };
+    let Some(spec) = object_mut(&mut job.body, "spec") else {
+        return;
+    };
     if spec.get("manualSelector").and_then(Value::as_bool) == Some(true) {
         return;
     }

@@ -4,8 +4,8 @@
 //! have no defaults that show in JSON (`SetDefaults_ConfigMap` makes `data` an empty map, which
 //! `omitempty` drops).
 
-use operator_runtime_core::Object;
 use k8s_openapi::ByteString;
+use operator_runtime_core::Object;
 use serde_json::{Value, json};
 
 use super::fields::{Obj, default_nil, default_unset, object_mut};
@@ -14,8 +14,12 @@ use super::fields::{Obj, default_nil, default_unset, object_mut};
 /// into `data` (base64; a `stringData` key wins) and never stores `stringData`.
 pub(crate) fn secret(body: &mut Obj) {
     default_unset(body, "type", json!("Opaque"));
-    let Some(string_data) = body.remove("stringData") else { return };
-    let Value::Object(string_data) = string_data else { return };
+    let Some(string_data) = body.remove("stringData") else {
+        return;
+    };
+    let Value::Object(string_data) = string_data else {
+        return;
+    };
     let Some(data) = object_mut(body, "data") else { return };
     for (key, value) in string_data {
         let Value::String(text) = value else { continue };

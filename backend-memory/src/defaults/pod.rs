@@ -6,9 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::fields::{
-    Obj, default_nil, default_unset, each_mut, is_nil, is_unset, object_mut, present_mut, str_of,
-};
+use super::fields::{Obj, default_nil, default_unset, each_mut, is_nil, is_unset, object_mut, present_mut, str_of};
 
 /// `v1.TerminationMessagePathDefault`.
 const TERMINATION_MESSAGE_PATH: &str = "/dev/termination-log";
@@ -22,7 +20,9 @@ const DEFAULT_TOLERATION_KEYS: [&str; 2] = ["node.kubernetes.io/not-ready", "nod
 const DEFAULT_TOLERATION_SECONDS: i64 = 300;
 
 /// A pod template (`PodTemplateSpec`) as it appears in workloads: only its spec is defaulted.
+/// Its `metadata` is a struct, which Go writes as `{}` when empty.
 pub(crate) fn template(template: &mut Obj) {
+    default_nil(template, "metadata", json!({}));
     if let Some(spec) = object_mut(template, "spec") {
         pod_spec(spec);
     }
@@ -95,9 +95,15 @@ pub(crate) fn admit(body: &mut Obj) {
 
 /// Copies each limit without a request into the requests (`SetDefaults_Pod`, containers only).
 fn requests_from_limits(container: &mut Obj) {
-    let Some(resources) = present_mut(container, "resources") else { return };
-    let Some(limits) = resources.get("limits").and_then(Value::as_object).cloned() else { return };
-    let Some(requests) = object_mut(resources, "requests") else { return };
+    let Some(resources) = present_mut(container, "resources") else {
+        return;
+    };
+    let Some(limits) = resources.get("limits").and_then(Value::as_object).cloned() else {
+        return;
+    };
+    let Some(requests) = object_mut(resources, "requests") else {
+        return;
+    };
     for (name, quantity) in limits {
         requests.entry(name).or_insert(quantity);
     }
@@ -249,11 +255,7 @@ fn container(container: &mut Obj) {
         let policy = pull_policy(str_of(container, "image"));
         container.insert("imagePullPolicy".into(), json!(policy));
     }
-    default_unset(
-        container,
-        "terminationMessagePath",
-        json!(TERMINATION_MESSAGE_PATH),
-    );
+    default_unset(container, "terminationMessagePath", json!(TERMINATION_MESSAGE_PATH));
     default_unset(container, "terminationMessagePolicy", json!("File"));
     // `resources` is a struct, not a pointer: Go's encoder writes it even when empty.
     default_nil(container, "resources", json!({}));
@@ -261,7 +263,9 @@ fn container(container: &mut Obj) {
         default_unset(port, "protocol", json!("TCP"));
     }
     for env in each_mut(container, "env") {
-        let Some(value_from) = present_mut(env, "valueFrom") else { continue };
+        let Some(value_from) = present_mut(env, "valueFrom") else {
+            continue;
+        };
         if let Some(field_ref) = present_mut(value_from, "fieldRef") {
             default_unset(field_ref, "apiVersion", json!("v1"));
         }

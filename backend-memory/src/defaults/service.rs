@@ -90,8 +90,8 @@ fn spec_defaults(spec: &mut Obj) {
         }
     }
     let kind = str_of(spec, "type").to_owned();
-    let externally_accessible = matches!(kind.as_str(), "LoadBalancer" | "NodePort")
-        || (kind == "ClusterIP" && !is_unset(spec, "externalIPs"));
+    let externally_accessible =
+        matches!(kind.as_str(), "LoadBalancer" | "NodePort") || (kind == "ClusterIP" && !is_unset(spec, "externalIPs"));
     if externally_accessible {
         default_unset(spec, "externalTrafficPolicy", json!("Cluster"));
     }
@@ -107,7 +107,9 @@ fn spec_defaults(spec: &mut Obj) {
 /// update omits are taken from the stored Service, then IP family fields, the cluster IP and
 /// node ports are filled in.
 pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: &InUse) {
-    let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) else { return };
+    let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
     let kind = str_of(spec, "type").to_owned();
     let old_spec = old.and_then(|o| o.get("spec")).and_then(Value::as_object);
     if let Some(old_spec) = old_spec {
@@ -119,7 +121,11 @@ pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: &InUse) {
     let headless = str_of(spec, "clusterIP") == "None";
     let selectorless = is_unset(spec, "selector");
     if is_nil(spec, "ipFamilyPolicy") {
-        let policy = if headless && selectorless { "RequireDualStack" } else { "SingleStack" };
+        let policy = if headless && selectorless {
+            "RequireDualStack"
+        } else {
+            "SingleStack"
+        };
         spec.insert("ipFamilyPolicy".into(), json!(policy));
     }
     if is_unset(spec, "clusterIP") {
