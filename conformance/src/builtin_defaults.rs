@@ -738,3 +738,67 @@ pub async fn update_resending_undefaulted_spec_is_a_no_op<S: ObjectStore + ?Size
     same("spec", updated.body.get("spec"), &created.body["spec"])?;
     Ok(Outcome::Passed)
 }
+
+/// A new object's status reads back with the zero-valued fields the server encodes (and a
+/// Pod's phase and QoS class), before any controller writes one.
+pub async fn new_object_status_has_server_zero_values<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "new_object_status_has_server_zero_values").await?;
+    let selector = json!({"matchLabels": {"app": "a"}});
+    let template = json!({"metadata": {"labels": {"app": "a"}}, "spec": batch_template("Always")["spec"]});
+    let job_template = json!({"spec": batch_template("Never")["spec"]});
+    let cases = [
+        (
+            ("apps/v1", "Deployment"),
+            json!({"spec": {"selector": selector, "template": template}}),
+            json!({}),
+        ),
+        (
+            ("apps/v1", "StatefulSet"),
+            json!({"spec": {"selector": selector, "template": template}}),
+            json!({"replicas": 0, "availableReplicas": 0}),
+        ),
+        (
+            ("apps/v1", "DaemonSet"),
+            json!({"spec": {"selector": selector, "template": template}}),
+            json!({"currentNumberScheduled": 0, "desiredNumberScheduled": 0, "numberMisscheduled": 0, "numberReady": 0}),
+        ),
+        (
+            ("batch/v1", "Job"),
+            json!({"spec": {"template": job_template}}),
+            json!({}),
+        ),
+        (
+            ("batch/v1", "CronJob"),
+            json!({"spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": job_template}}}}),
+            json!({}),
+        ),
+        (
+            ("policy/v1", "PodDisruptionBudget"),
+            json!({"spec": {"maxUnavailable": 1, "selector": selector}}),
+            json!({"currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0, "expectedPods": 0}),
+        ),
+        (
+            ("networking.k8s.io/v1", "Ingress"),
+            json!({"spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}),
+            json!({"loadBalancer": {}}),
+        ),
+        (
+            ("autoscaling/v2", "HorizontalPodAutoscaler"),
+            json!({"spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                "maxReplicas": 2
+            }}),
+            json!({"currentMetrics": null, "desiredReplicas": 0}),
+        ),
+        (
+            ("v1", "Pod"),
+            json!({"spec": {"containers": [{"name": "a", "image": "busybox:1.36"}]}}),
+            json!({"phase": "Pending", "qosClass": "BestEffort"}),
+        ),
+    ];
+    for ((api_version, kind), body, expected) in cases {
+        let stored = create_and_read(&cx, &TypeRef::new(api_version, kind), body).await?;
+        same(&format!("{kind} status"), stored.body.get("status"), &expected)?;
+    }
+    Ok(Outcome::Passed)
+}

@@ -293,6 +293,7 @@ macro_rules! __with_behaviours {
             builtin_defaults::lease_spec_is_kept,
             builtin_defaults::namespace_gets_metadata_name_label,
             builtin_defaults::update_resending_undefaulted_spec_is_a_no_op,
+            builtin_defaults::new_object_status_has_server_zero_values,
         }
     };
 }

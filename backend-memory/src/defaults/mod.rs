@@ -6,8 +6,8 @@
 //! `k8s.io/kubernetes/pkg/apis/<group>/v1/defaults.go`, run in the order and on the nested
 //! fields that each group's `zz_generated.defaults.go` lists, as pure functions over the JSON
 //! body (one file per API group). [`apply_write`] adds what depends on the server's state or on
-//! metadata: the `kubernetes.io/metadata.name` namespace label, a new pod's admission
-//! defaults, a DaemonSet's template generation annotation, a Job's generated selector and
+//! metadata: the zero-valued status Go encodes for a new object, the `kubernetes.io/metadata.name`
+//! namespace label, a new pod's admission defaults and status, a DaemonSet's template generation annotation, a Job's generated selector and
 //! labels (create strategy), and a Service's IP family fields, cluster IP and node ports
 //! (REST storage). Custom resources are defaulted from their schema instead
 //! ([`crate::schema`]). Quantity canonicalization (`SetDefaults_ResourceList`) is not here.
@@ -24,6 +24,7 @@ mod networking;
 mod pod;
 mod rbac;
 mod service;
+mod status;
 
 use operator_runtime_core::{Object, TypeRef};
 use serde_json::{Map, Value};
@@ -64,9 +65,13 @@ pub(crate) fn apply_write(state: &State, kind: &KindSpec, old: Option<&Object>, 
     }
     let type_ref = &kind.info.type_ref;
     apply(type_ref, &mut new.body);
+    status::zero_status(&type_ref.api_version, &type_ref.kind, &mut new.body);
     match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
         ("v1", "Namespace") => core_misc::namespace_label(new),
-        ("v1", "Pod") if old.is_none() => pod::admit(&mut new.body),
+        ("v1", "Pod") if old.is_none() => {
+            pod::admit(&mut new.body);
+            status::new_pod_status(&mut new.body);
+        }
         ("apps/v1", "DaemonSet") => apps::template_generation(old, new),
         ("batch/v1", "Job") => {
             if old.is_none() {
