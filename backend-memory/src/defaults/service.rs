@@ -208,3 +208,50 @@ fn free_ip(in_use: &InUse) -> String {
         .find(|ip| !in_use.ips.contains(ip))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaulted(spec: Value, old: Option<&Obj>, in_use: &InUse) -> Obj {
+        let mut body = json!({ "spec": spec });
+        let body = body.as_object_mut().expect("object");
+        service(body);
+        allocate(body, old, in_use);
+        body.clone()
+    }
+
+    #[test]
+    fn allocation_takes_the_lowest_free_address_and_node_port() {
+        let mut in_use = InUse::default();
+        let first = defaulted(json!({"ports": [{"port": 80}]}), None, &in_use);
+        assert_eq!(first["spec"]["clusterIP"], "10.0.0.17");
+        in_use.add(&first);
+        let spec = json!({"type": "NodePort", "ports": [{"name": "a", "port": 80}, {"name": "b", "port": 81}]});
+        let second = defaulted(spec, None, &in_use);
+        assert_eq!(second["spec"]["clusterIPs"], json!(["10.0.0.18"]));
+        assert_eq!(second["spec"]["ports"][0]["nodePort"], 30000);
+        assert_eq!(second["spec"]["ports"][1]["nodePort"], 30001);
+    }
+
+    #[test]
+    fn an_update_that_omits_allocated_values_keeps_them() {
+        let spec = json!({"type": "NodePort", "ports": [{"name": "a", "port": 80}]});
+        let created = defaulted(spec.clone(), None, &InUse::default());
+        let mut others = InUse::default();
+        others.ips.insert("10.0.0.17".into());
+        let updated = defaulted(spec, Some(&created), &others);
+        assert_eq!(updated, created);
+    }
+
+    #[test]
+    fn headless_services_get_no_address() {
+        let headless = defaulted(
+            json!({"clusterIP": "None", "selector": {"a": "b"}}),
+            None,
+            &InUse::default(),
+        );
+        assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
+        assert_eq!(headless["spec"]["ipFamilyPolicy"], "SingleStack");
+    }
+}
