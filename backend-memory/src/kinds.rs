@@ -100,7 +100,7 @@ impl KindRegistry {
     pub fn with_builtins() -> Self {
         let mut reg = Self::default();
         // (apiVersion, kind, plural, namespaced, status, generation, name rule)
-        let builtins: [(&str, &str, &str, bool, bool, bool, NameRule); 15] = [
+        let builtins: [(&str, &str, &str, bool, bool, bool, NameRule); 22] = [
             ("v1", "Namespace", "namespaces", false, true, false, NameRule::Label),
             (
                 "apiextensions.k8s.io/v1",
@@ -188,6 +188,53 @@ impl KindRegistry {
                 NameRule::Subdomain,
             ),
             ("v1", "Event", "events", true, false, false, NameRule::Subdomain),
+            (
+                "apps/v1",
+                "DaemonSet",
+                "daemonsets",
+                true,
+                true,
+                true,
+                NameRule::Subdomain,
+            ),
+            ("batch/v1", "Job", "jobs", true, true, true, NameRule::Subdomain),
+            ("batch/v1", "CronJob", "cronjobs", true, true, true, NameRule::Subdomain),
+            (
+                "rbac.authorization.k8s.io/v1",
+                "Role",
+                "roles",
+                true,
+                false,
+                false,
+                NameRule::Subdomain,
+            ),
+            (
+                "rbac.authorization.k8s.io/v1",
+                "RoleBinding",
+                "rolebindings",
+                true,
+                false,
+                false,
+                NameRule::Subdomain,
+            ),
+            (
+                "networking.k8s.io/v1",
+                "Ingress",
+                "ingresses",
+                true,
+                true,
+                true,
+                NameRule::Subdomain,
+            ),
+            (
+                "autoscaling/v2",
+                "HorizontalPodAutoscaler",
+                "horizontalpodautoscalers",
+                true,
+                true,
+                true,
+                NameRule::Subdomain,
+            ),
         ];
         for (api_version, kind, plural, namespaced, status, generation, name_rule) in builtins {
             // The CRD strategy rejects unconditional updates; built-in strategies allow them.

@@ -37,6 +37,7 @@
 pub mod apply;
 mod crd;
 mod create;
+mod defaults;
 mod delete;
 mod errors;
 pub mod faults;

@@ -16,7 +16,7 @@ use crate::meta::{keep_system_fields, now_seconds};
 use crate::size::check_size;
 use crate::state::State;
 use crate::validation::{Causes, validate_meta};
-use crate::{apply, crd, delete};
+use crate::{apply, crd, defaults, delete};
 
 /// Whether an empty resourceVersion is acceptable for this write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,10 +135,11 @@ pub(crate) fn update_main(
 /// applier's drift detection relies on it); the memory backend has no User-Agent.
 pub(crate) const UNNAMED_MANAGER: &str = "unknown";
 
-/// What the server does to every write's body before validating it: prune and default it
-/// against the CRD schema, or, for a built-in kind, decode its quantities (canonical text, 400
-/// BadRequest for a malformed one); then record the writer's managedFields `Update` entry (when
-/// the write names a field manager). Apply records its own `Apply` entry and passes no manager.
+/// What the server does to every write's body before validating it: for a built-in kind,
+/// decode its quantities (canonical text, 400 BadRequest for a malformed one) and apply the
+/// kind's defaults ([`defaults`]); for a custom resource, prune and default it against the CRD
+/// schema; then record the writer's managedFields `Update` entry (when the write names a field
+/// manager). Apply records its own `Apply` entry and passes no manager.
 pub(crate) fn decode_write(
     state: &State,
     kind: &KindSpec,
@@ -158,6 +159,7 @@ pub(crate) fn decode_write(
                 message: format!("{kind} in version \"{version}\" cannot be handled as a {kind}: {error}"),
             }
         })?;
+        defaults::apply_write(state, kind, old, new);
     }
     if let Some(manager) = manager {
         let now = now_seconds(state.clock.as_ref());

@@ -4,8 +4,9 @@
 //! `object_store` crate's integration suite: every behaviour is a plain `pub async fn` generic
 //! over the store (`S: ObjectStore + ?Sized`) returning [`CaseResult`], grouped in modules by
 //! area ([`create`], [`update`], [`status`], [`patch`], [`delete_finalizers`], [`gc`],
-//! [`list_selectors`], [`watch`], [`apply`], [`dry_run`], [`namespaces`], [`crd`], [`quantities`]). Each one
-//! checks one line of the API-server checklist (`docs/apiserver-semantics.md`, A.3),
+//! [`list_selectors`], [`watch`], [`apply`], [`dry_run`], [`namespaces`], [`crd`], [`quantities`],
+//! [`builtin_defaults`]). Each one checks one line of the API-server checklist
+//! (`docs/apiserver-semantics.md`, A.3),
 //! and every assertion is one that holds on a real kube-apiserver: error *variants* are matched
 //! ([`operator_runtime_core::StoreError::NotFound`], ...), never message texts.
 //!
@@ -46,6 +47,7 @@ pub mod support;
 pub mod bench;
 
 pub mod apply;
+pub mod builtin_defaults;
 pub mod crd;
 pub mod create;
 pub mod delete_finalizers;
@@ -273,6 +275,29 @@ macro_rules! __with_behaviours {
             quantities::quantities_are_stored_in_canonical_form,
             quantities::quantity_respelling_is_a_no_op_update,
             quantities::malformed_quantity_is_bad_request,
+            builtin_defaults::deployment_spec_is_defaulted,
+            builtin_defaults::stateful_set_spec_is_defaulted,
+            builtin_defaults::daemon_set_spec_is_defaulted,
+            builtin_defaults::job_spec_is_defaulted_with_generated_selector,
+            builtin_defaults::cron_job_spec_is_defaulted,
+            builtin_defaults::pod_spec_is_defaulted,
+            builtin_defaults::service_spec_is_defaulted_with_cluster_ip,
+            builtin_defaults::node_port_service_gets_node_ports,
+            builtin_defaults::headless_service_is_single_stack,
+            builtin_defaults::config_map_data_is_kept,
+            builtin_defaults::secret_is_opaque_and_string_data_moves_to_data,
+            builtin_defaults::persistent_volume_claim_is_defaulted,
+            builtin_defaults::pod_disruption_budget_spec_is_kept,
+            builtin_defaults::service_account_body_is_kept,
+            builtin_defaults::role_rules_are_kept,
+            builtin_defaults::role_binding_subjects_get_api_group,
+            builtin_defaults::ingress_spec_is_kept,
+            builtin_defaults::horizontal_pod_autoscaler_spec_is_defaulted,
+            builtin_defaults::network_policy_spec_is_defaulted,
+            builtin_defaults::lease_spec_is_kept,
+            builtin_defaults::namespace_gets_metadata_name_label,
+            builtin_defaults::update_resending_undefaulted_spec_is_a_no_op,
+            builtin_defaults::new_object_status_has_server_zero_values,
         }
     };
 }

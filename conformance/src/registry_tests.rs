@@ -26,6 +26,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("namespaces", include_str!("namespaces.rs")),
     ("crd", include_str!("crd.rs")),
     ("quantities", include_str!("quantities.rs")),
+    ("builtin_defaults", include_str!("builtin_defaults.rs")),
 ];
 
 /// A store whose every call fails: enough to type-check the registry.

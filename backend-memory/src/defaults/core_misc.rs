@@ -1,0 +1,61 @@
+//! Core (`v1`) kinds other than Pod and Service: Secret, PersistentVolumeClaim (also as a
+//! StatefulSet claim template or an ephemeral volume's claim), Namespace
+//! (`k8s.io/kubernetes/pkg/apis/core/v1/defaults.go`, 1.37.2). ConfigMap and ServiceAccount
+//! have no defaults that show in JSON (`SetDefaults_ConfigMap` makes `data` an empty map, which
+//! `omitempty` drops).
+
+use k8s_openapi::ByteString;
+use operator_runtime_core::Object;
+use serde_json::{Value, json};
+
+use super::fields::{Obj, default_nil, default_unset, object_mut};
+
+/// `SetDefaults_Secret` (`type: Opaque`), and the v1 conversion that merges `stringData`
+/// into `data` (base64; a `stringData` key wins) and never stores `stringData`.
+pub(crate) fn secret(body: &mut Obj) {
+    default_unset(body, "type", json!("Opaque"));
+    let Some(string_data) = body.remove("stringData") else {
+        return;
+    };
+    let Value::Object(string_data) = string_data else {
+        return;
+    };
+    let Some(data) = object_mut(body, "data") else { return };
+    for (key, value) in string_data {
+        let Value::String(text) = value else { continue };
+        // k8s-openapi's ByteString serializes as standard base64, as the API server encodes.
+        if let Ok(encoded) = serde_json::to_value(ByteString(text.into_bytes())) {
+            data.insert(key, encoded);
+        }
+    }
+}
+
+/// `SetObjectDefaults_PersistentVolumeClaim`: the spec's volumeMode and `status.phase: Pending`
+/// (a read decodes the stored object with defaults again, so the phase shows even though the
+/// create strategy clears status).
+pub(crate) fn claim(body: &mut Obj) {
+    if let Some(status) = object_mut(body, "status") {
+        default_unset(status, "phase", json!("Pending"));
+    }
+    if let Some(spec) = object_mut(body, "spec") {
+        claim_spec(spec);
+    }
+}
+
+/// `SetDefaults_PersistentVolumeClaimSpec`: `volumeMode: Filesystem`.
+pub(crate) fn claim_spec(spec: &mut Obj) {
+    default_nil(spec, "volumeMode", json!("Filesystem"));
+}
+
+/// `SetDefaults_Namespace`: the `kubernetes.io/metadata.name` label, set on every write.
+pub(crate) fn namespace_label(namespace: &mut Object) {
+    let name = namespace.name().to_owned();
+    if name.is_empty() {
+        return;
+    }
+    namespace
+        .metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert("kubernetes.io/metadata.name".to_owned(), name);
+}

@@ -1,0 +1,96 @@
+//! Built-in defaulting: what kube-apiserver 1.37.2 fills into a built-in object between
+//! decoding a request and storing it, so the memory backend stores (and returns) the same
+//! object the real server does.
+//!
+//! [`apply`] is the port of the `SetDefaults_*` functions of
+//! `k8s.io/kubernetes/pkg/apis/<group>/v1/defaults.go`, run in the order and on the nested
+//! fields that each group's `zz_generated.defaults.go` lists, as pure functions over the JSON
+//! body (one file per API group). [`apply_write`] adds what depends on the server's state or on
+//! metadata: the zero-valued status Go encodes for a new object, the `kubernetes.io/metadata.name`
+//! namespace label, a new pod's admission defaults and status, a DaemonSet's template generation annotation, a Job's generated selector and
+//! labels (create strategy), and a Service's IP family fields, cluster IP and node ports
+//! (REST storage). Custom resources are defaulted from their schema instead
+//! ([`crate::schema`]). Quantity canonicalization (`SetDefaults_ResourceList`) is not here.
+//!
+//! Defaulting is idempotent, and runs on every write before the no-op check and the
+//! generation rule, so an update that re-sends the pre-defaulting spec stores nothing new.
+
+mod apps;
+mod autoscaling;
+mod batch;
+mod core_misc;
+mod fields;
+mod networking;
+mod pod;
+mod rbac;
+mod service;
+mod status;
+
+use operator_runtime_core::{Object, TypeRef};
+use serde_json::{Map, Value};
+
+use crate::kinds::KindSpec;
+use crate::state::State;
+
+/// Applies the static defaults of a built-in kind to its body (everything but metadata).
+/// Kinds without defaulters (and custom resources) are left as they are.
+pub(crate) fn apply(type_ref: &TypeRef, body: &mut Map<String, Value>) {
+    match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
+        ("v1", "Pod") => pod::pod(body),
+        ("v1", "PodTemplate") => {
+            if let Some(template) = body.get_mut("template").and_then(Value::as_object_mut) {
+                pod::template(template);
+            }
+        }
+        ("v1", "Service") => service::service(body),
+        ("v1", "Secret") => core_misc::secret(body),
+        ("v1", "PersistentVolumeClaim") => core_misc::claim(body),
+        ("apps/v1", "Deployment") => apps::deployment(body),
+        ("apps/v1", "StatefulSet") => apps::stateful_set(body),
+        ("apps/v1", "DaemonSet") => apps::daemon_set(body),
+        ("batch/v1", "Job") => batch::job(body),
+        ("batch/v1", "CronJob") => batch::cron_job(body),
+        ("networking.k8s.io/v1", "NetworkPolicy") => networking::network_policy(body),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => rbac::binding(body),
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => autoscaling::horizontal_pod_autoscaler(body),
+        _ => {}
+    }
+}
+
+/// Defaults one write of a built-in kind: [`apply`], then the state- and metadata-dependent
+/// parts. `old` is the stored object for an update, `None` for a create.
+pub(crate) fn apply_write(state: &State, kind: &KindSpec, old: Option<&Object>, new: &mut Object) {
+    if kind.schema.is_some() || kind.from_crd.is_some() {
+        return;
+    }
+    let type_ref = &kind.info.type_ref;
+    apply(type_ref, &mut new.body);
+    status::zero_status(&type_ref.api_version, &type_ref.kind, &mut new.body);
+    match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
+        ("v1", "Namespace") => core_misc::namespace_label(new),
+        ("v1", "Pod") if old.is_none() => {
+            pod::admit(&mut new.body);
+            status::new_pod_status(&mut new.body);
+        }
+        ("apps/v1", "DaemonSet") => apps::template_generation(old, new),
+        ("batch/v1", "Job") => {
+            if old.is_none() {
+                batch::generate_selector(new);
+            }
+            batch::job_labels(new);
+        }
+        ("v1", "Service") => {
+            let mut in_use = service::InUse::default();
+            if let Some(table) = state.table(kind.slot) {
+                for object in table.values().flat_map(|names| names.values()) {
+                    let same = object.namespace() == new.namespace() && object.name() == new.name();
+                    if !same {
+                        in_use.add(&object.body);
+                    }
+                }
+            }
+            service::allocate(&mut new.body, old.map(|o| &o.body), &in_use);
+        }
+        _ => {}
+    }
+}

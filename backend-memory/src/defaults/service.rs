@@ -1,0 +1,257 @@
+//! Service: `SetDefaults_Service` (`k8s.io/kubernetes/pkg/apis/core/v1/defaults.go`, 1.37.2)
+//! and what the Service REST storage fills in (`pkg/registry/core/service/storage`): IP family
+//! fields, the cluster IP and node ports, kept across updates that omit them
+//! (`patchAllocatedValues`).
+//!
+//! Allocation is deterministic, unlike the real server's random pick: the lowest free address
+//! of the dynamic band of `10.0.0.0/24` (the test control plane's `--service-cluster-ip-range`;
+//! the first 16 addresses are the band the real allocator keeps for static choices), and the
+//! lowest free node port from 30000.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::fields::{Obj, default_nil, default_unset, each_mut, is_nil, is_unset, object_mut, str_of};
+
+/// The first three octets of the service range.
+const SERVICE_NETWORK: &str = "10.0.0";
+/// The first address the dynamic band hands out, and the broadcast address (excluded).
+const DYNAMIC_FIRST: u8 = 17;
+const LAST_HOST: u8 = 254;
+/// The node port range (`--service-node-port-range` default).
+const NODE_PORTS: std::ops::RangeInclusive<i64> = 30000..=32767;
+/// `v1.DefaultClientIPServiceAffinitySeconds`.
+const CLIENT_IP_TIMEOUT_SECONDS: i64 = 10800;
+
+/// Addresses and node ports other Services hold.
+#[derive(Debug, Default)]
+pub(crate) struct InUse {
+    /// Cluster IPs of every stored Service.
+    pub ips: BTreeSet<String>,
+    /// Node ports of every stored Service.
+    pub node_ports: BTreeSet<i64>,
+}
+
+impl InUse {
+    /// Records what one stored Service holds.
+    pub(crate) fn add(&mut self, body: &Obj) {
+        let Some(spec) = body.get("spec") else { return };
+        for ip in spec.get("clusterIPs").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(ip) = ip.as_str() {
+                self.ips.insert(ip.to_owned());
+            }
+        }
+        for port in spec.get("ports").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(node_port) = port.get("nodePort").and_then(Value::as_i64) {
+                self.node_ports.insert(node_port);
+            }
+        }
+    }
+}
+
+/// `SetObjectDefaults_Service`, plus the empty `status.loadBalancer` struct Go always writes.
+pub(crate) fn service(body: &mut Obj) {
+    if let Some(spec) = object_mut(body, "spec") {
+        spec_defaults(spec);
+    }
+    if let Some(status) = object_mut(body, "status") {
+        default_nil(status, "loadBalancer", json!({}));
+    }
+}
+
+fn spec_defaults(spec: &mut Obj) {
+    default_unset(spec, "sessionAffinity", json!("None"));
+    match str_of(spec, "sessionAffinity") {
+        "None" => {
+            spec.remove("sessionAffinityConfig");
+        }
+        "ClientIP" => {
+            let has_timeout = spec
+                .get("sessionAffinityConfig")
+                .and_then(|c| c.get("clientIP"))
+                .and_then(|c| c.get("timeoutSeconds"))
+                .is_some_and(|t| !t.is_null());
+            if !has_timeout {
+                spec.insert(
+                    "sessionAffinityConfig".into(),
+                    json!({"clientIP": {"timeoutSeconds": CLIENT_IP_TIMEOUT_SECONDS}}),
+                );
+            }
+        }
+        _ => {}
+    }
+    default_unset(spec, "type", json!("ClusterIP"));
+    for port in each_mut(spec, "ports") {
+        default_unset(port, "protocol", json!("TCP"));
+        if is_unset(port, "targetPort") {
+            let port_number = port.get("port").cloned().unwrap_or(json!(0));
+            port.insert("targetPort".into(), port_number);
+        }
+    }
+    let kind = str_of(spec, "type").to_owned();
+    let externally_accessible =
+        matches!(kind.as_str(), "LoadBalancer" | "NodePort") || (kind == "ClusterIP" && !is_unset(spec, "externalIPs"));
+    if externally_accessible {
+        default_unset(spec, "externalTrafficPolicy", json!("Cluster"));
+    }
+    if matches!(kind.as_str(), "NodePort" | "LoadBalancer" | "ClusterIP") {
+        default_nil(spec, "internalTrafficPolicy", json!("Cluster"));
+    }
+    if kind == "LoadBalancer" {
+        default_nil(spec, "allocateLoadBalancerNodePorts", json!(true));
+    }
+}
+
+/// The REST storage's allocation for a create (`old` is `None`) or an update: values the
+/// update omits are taken from the stored Service, then IP family fields, the cluster IP and
+/// node ports are filled in.
+pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: &InUse) {
+    let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let kind = str_of(spec, "type").to_owned();
+    let old_spec = old.and_then(|o| o.get("spec")).and_then(Value::as_object);
+    if let Some(old_spec) = old_spec {
+        keep_allocated(spec, old_spec, &kind);
+    }
+    if kind == "ExternalName" {
+        return;
+    }
+    let headless = str_of(spec, "clusterIP") == "None";
+    let selectorless = is_unset(spec, "selector");
+    if is_nil(spec, "ipFamilyPolicy") {
+        let policy = if headless && selectorless {
+            "RequireDualStack"
+        } else {
+            "SingleStack"
+        };
+        spec.insert("ipFamilyPolicy".into(), json!(policy));
+    }
+    if is_unset(spec, "clusterIP") {
+        let ip = free_ip(in_use);
+        spec.insert("clusterIP".into(), json!(ip));
+    }
+    if is_unset(spec, "clusterIPs") {
+        let ip = spec.get("clusterIP").cloned().unwrap_or(Value::Null);
+        spec.insert("clusterIPs".into(), json!([ip]));
+    }
+    if is_unset(spec, "ipFamilies") {
+        let families = if headless && selectorless {
+            json!(["IPv4", "IPv6"])
+        } else {
+            json!(["IPv4"])
+        };
+        spec.insert("ipFamilies".into(), families);
+    }
+    if matches!(kind.as_str(), "NodePort" | "LoadBalancer") {
+        let mut taken = in_use.node_ports.clone();
+        for port in each_mut(spec, "ports") {
+            if is_unset(port, "nodePort")
+                && let Some(free) = NODE_PORTS.clone().find(|p| !taken.contains(p))
+            {
+                taken.insert(free);
+                port.insert("nodePort".into(), json!(free));
+            }
+        }
+    }
+}
+
+/// `patchAllocatedValues` and the update half of `initIPFamilyFields`.
+fn keep_allocated(spec: &mut Obj, old_spec: &Obj, kind: &str) {
+    if kind == "ExternalName" || str_of(old_spec, "type") == "ExternalName" {
+        return;
+    }
+    for key in ["clusterIP", "clusterIPs", "ipFamilyPolicy"] {
+        if is_unset(spec, key)
+            && let Some(value) = old_spec.get(key)
+        {
+            spec.insert(key.into(), value.clone());
+        }
+    }
+    let old_ports: Vec<(String, i64)> = old_spec
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let node_port = p.get("nodePort")?.as_i64()?;
+            let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+            Some((name, node_port))
+        })
+        .collect();
+    let used: BTreeSet<i64> = spec
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("nodePort")?.as_i64())
+        .filter(|p| old_ports.iter().any(|(_, old)| old == p))
+        .collect();
+    for port in each_mut(spec, "ports") {
+        if is_unset(port, "nodePort") {
+            let name = str_of(port, "name");
+            if let Some((_, node_port)) = old_ports.iter().find(|(n, _)| n == name)
+                && !used.contains(node_port)
+            {
+                port.insert("nodePort".into(), json!(node_port));
+            }
+        }
+    }
+}
+
+/// The lowest free address of the dynamic band, then of the static band.
+fn free_ip(in_use: &InUse) -> String {
+    (DYNAMIC_FIRST..=LAST_HOST)
+        .chain(2..DYNAMIC_FIRST)
+        .map(|host| format!("{SERVICE_NETWORK}.{host}"))
+        .find(|ip| !in_use.ips.contains(ip))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaulted(spec: Value, old: Option<&Obj>, in_use: &InUse) -> Obj {
+        let mut body = json!({ "spec": spec });
+        let body = body.as_object_mut().expect("object");
+        service(body);
+        allocate(body, old, in_use);
+        body.clone()
+    }
+
+    #[test]
+    fn allocation_takes_the_lowest_free_address_and_node_port() {
+        let mut in_use = InUse::default();
+        let first = defaulted(json!({"ports": [{"port": 80}]}), None, &in_use);
+        assert_eq!(first["spec"]["clusterIP"], "10.0.0.17");
+        in_use.add(&first);
+        let spec = json!({"type": "NodePort", "ports": [{"name": "a", "port": 80}, {"name": "b", "port": 81}]});
+        let second = defaulted(spec, None, &in_use);
+        assert_eq!(second["spec"]["clusterIPs"], json!(["10.0.0.18"]));
+        assert_eq!(second["spec"]["ports"][0]["nodePort"], 30000);
+        assert_eq!(second["spec"]["ports"][1]["nodePort"], 30001);
+    }
+
+    #[test]
+    fn an_update_that_omits_allocated_values_keeps_them() {
+        let spec = json!({"type": "NodePort", "ports": [{"name": "a", "port": 80}]});
+        let created = defaulted(spec.clone(), None, &InUse::default());
+        let mut others = InUse::default();
+        others.ips.insert("10.0.0.17".into());
+        let updated = defaulted(spec, Some(&created), &others);
+        assert_eq!(updated, created);
+    }
+
+    #[test]
+    fn headless_services_get_no_address() {
+        let headless = defaulted(
+            json!({"clusterIP": "None", "selector": {"a": "b"}}),
+            None,
+            &InUse::default(),
+        );
+        assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
+        assert_eq!(headless["spec"]["ipFamilyPolicy"], "SingleStack");
+    }
+}
