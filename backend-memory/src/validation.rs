@@ -4,7 +4,16 @@
 
 use operator_runtime_core::{Object, StatusCause, StoreError};
 
-use crate::kinds::NameRule;
+/// Which validation rule applies to `metadata.name` (chosen by the kind's strategy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameRule {
+    /// DNS-1123 subdomain (most kinds, custom resources).
+    Subdomain,
+    /// DNS-1123 label (Namespace, StatefulSet).
+    Label,
+    /// DNS-1035 label (Service).
+    Dns1035Label,
+}
 
 const DNS1123_LABEL_MAX: usize = 63;
 const DNS1123_SUBDOMAIN_MAX: usize = 253;
@@ -25,9 +34,17 @@ pub(crate) fn is_dns1123_label(s: &str) -> bool {
         && b.iter().all(|&c| is_alnum_lower(c) || c == b'-')
 }
 
-/// Dot-separated DNS-1123 labels, at most 253 characters.
+/// Dot-separated DNS-1123 label patterns, at most 253 characters in all. Like Go's
+/// `IsDNS1123Subdomain`, a part is not limited to 63 characters (only the whole name is).
 pub(crate) fn is_dns1123_subdomain(s: &str) -> bool {
-    !s.is_empty() && s.len() <= DNS1123_SUBDOMAIN_MAX && s.split('.').all(is_dns1123_label)
+    let part = |p: &str| {
+        let b = p.as_bytes();
+        !b.is_empty()
+            && is_alnum_lower(b[0])
+            && is_alnum_lower(b[b.len() - 1])
+            && b.iter().all(|&c| is_alnum_lower(c) || c == b'-')
+    };
+    !s.is_empty() && s.len() <= DNS1123_SUBDOMAIN_MAX && s.split('.').all(part)
 }
 
 /// `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.

@@ -46,6 +46,7 @@ pub mod support;
 pub mod bench;
 
 pub mod apply;
+pub mod builtin_kinds;
 pub mod crd;
 pub mod create;
 pub mod delete_finalizers;
@@ -54,6 +55,7 @@ pub mod gc;
 pub mod list_selectors;
 pub mod namespaces;
 pub mod patch;
+pub mod secrets;
 pub mod status;
 pub mod update;
 pub mod watch;
@@ -269,6 +271,29 @@ macro_rules! __with_behaviours {
             crd::schema_cel_rule_violation_is_invalid,
             crd::schema_unknown_field_is_pruned,
             crd::schema_default_is_applied_on_create,
+            builtin_kinds::put_of_missing_lease_creates_it,
+            builtin_kinds::put_of_missing_role_creates_it,
+            builtin_kinds::put_of_missing_config_map_is_not_found,
+            builtin_kinds::stale_update_with_invalid_body_conflicts,
+            builtin_kinds::service_name_must_be_a_dns1035_label,
+            builtin_kinds::statefulset_name_with_dot_is_invalid,
+            builtin_kinds::generate_name_prefix_is_cut_to_58_characters,
+            builtin_kinds::service_without_ports_is_invalid,
+            builtin_kinds::deployment_selector_must_match_template_labels,
+            builtin_kinds::deployment_selector_is_immutable,
+            builtin_kinds::statefulset_service_name_is_immutable,
+            builtin_kinds::pod_and_namespace_field_selectors_follow_the_kind,
+            builtin_kinds::status_write_of_service_keeps_annotations,
+            builtin_kinds::status_write_of_deployment_ignores_labels,
+            secrets::immutable_config_map_data_cannot_change,
+            secrets::immutable_config_map_cannot_be_made_mutable,
+            secrets::immutable_secret_data_cannot_change,
+            secrets::secret_string_data_is_stored_as_data,
+            secrets::secret_with_invalid_base64_is_bad_request,
+            secrets::secret_type_is_immutable,
+            secrets::tls_secret_without_key_is_invalid,
+            secrets::secret_field_selector_selects_by_type,
+            secrets::config_map_field_selector_on_data_is_bad_request,
         }
     };
 }

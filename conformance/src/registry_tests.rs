@@ -25,6 +25,8 @@ const SOURCES: &[(&str, &str)] = &[
     ("dry_run", include_str!("dry_run.rs")),
     ("namespaces", include_str!("namespaces.rs")),
     ("crd", include_str!("crd.rs")),
+    ("builtin_kinds", include_str!("builtin_kinds.rs")),
+    ("secrets", include_str!("secrets.rs")),
 ];
 
 /// A store whose every call fails: enough to type-check the registry.
