@@ -9,10 +9,8 @@ use operator_runtime_core::{Object, StatusCause, StoreError};
 pub(crate) enum NameRule {
     /// DNS-1123 subdomain (most kinds, custom resources).
     Subdomain,
-    /// DNS-1123 label (Namespace, StatefulSet).
+    /// DNS-1123 label (Namespace, StatefulSet, and Service since KEP-5311).
     Label,
-    /// DNS-1035 label (Service).
-    Dns1035Label,
 }
 
 const DNS1123_LABEL_MAX: usize = 63;
@@ -47,11 +45,6 @@ pub(crate) fn is_dns1123_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= DNS1123_SUBDOMAIN_MAX && s.split('.').all(part)
 }
 
-/// `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-pub(crate) fn is_dns1035_label(s: &str) -> bool {
-    is_dns1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
-}
-
 /// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, at most 63 characters (label values may be empty).
 fn is_name_part(s: &str, allow_empty: bool) -> bool {
     let b = s.as_bytes();
@@ -83,12 +76,10 @@ pub(crate) fn name_error(name: &str, rule: NameRule) -> Option<String> {
     let ok = match rule {
         NameRule::Subdomain => is_dns1123_subdomain(name),
         NameRule::Label => is_dns1123_label(name),
-        NameRule::Dns1035Label => is_dns1035_label(name),
     };
     (!ok).then(|| match rule {
         NameRule::Subdomain => "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character".to_owned(),
         NameRule::Label => "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character".to_owned(),
-        NameRule::Dns1035Label => "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character".to_owned(),
     })
 }
 
@@ -231,7 +222,6 @@ mod tests {
             assert!(!is_dns1123_subdomain(bad), "{bad}");
         }
         assert!(is_dns1123_label("kube-system") && !is_dns1123_label("a.b"));
-        assert!(is_dns1035_label("svc") && !is_dns1035_label("1svc"));
         assert!(name_error("Bad", NameRule::Subdomain).is_some());
     }
 

@@ -133,19 +133,21 @@ pub async fn stale_update_with_invalid_body_conflicts<S: ObjectStore + ?Sized>(s
     Ok(Outcome::Passed)
 }
 
-/// Service names are DNS-1035 labels: a leading digit is Invalid.
-pub async fn service_name_must_be_a_dns1035_label<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
-    let cx = Ctx::new(store, "service_name_must_be_a_dns1035_label").await?;
+/// Service names are DNS-1123 labels in 1.37 (KEP-5311, RelaxedServiceNameValidation GA): a
+/// leading digit is fine, a dot is Invalid.
+pub async fn service_name_must_be_a_dns_label<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "service_name_must_be_a_dns_label").await?;
     let error = expect_err!(
         store
-            .create(&service_object(&cx.ns, "1web"), &WriteParams::default())
+            .create(&service_object(&cx.ns, "web.v1"), &WriteParams::default())
             .await,
         StoreError::Invalid { .. },
-        "create Service 1web"
+        "create Service web.v1"
     );
     expect_cause(&error, "metadata.name")?;
-    // A ConfigMap may start with a digit (subdomain).
-    cx.create(&cx.config_map("1web")).await?;
+    cx.create(&service_object(&cx.ns, "1web")).await?;
+    // A ConfigMap may contain dots (subdomain).
+    cx.create(&cx.config_map("web.v1")).await?;
     Ok(Outcome::Passed)
 }
 

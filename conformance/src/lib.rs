@@ -275,7 +275,7 @@ macro_rules! __with_behaviours {
             builtin_kinds::put_of_missing_role_creates_it,
             builtin_kinds::put_of_missing_config_map_is_not_found,
             builtin_kinds::stale_update_with_invalid_body_conflicts,
-            builtin_kinds::service_name_must_be_a_dns1035_label,
+            builtin_kinds::service_name_must_be_a_dns_label,
             builtin_kinds::statefulset_name_with_dot_is_invalid,
             builtin_kinds::generate_name_prefix_is_cut_to_58_characters,
             builtin_kinds::service_without_ports_is_invalid,

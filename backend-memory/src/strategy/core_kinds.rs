@@ -104,16 +104,12 @@ impl KindHooks for ServiceHooks {
             let path = format!("spec.ports[{i}]");
             match port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
                 None if ports.len() > 1 => causes.required(&format!("{path}.name"), ""),
-                None => {}
-                Some(name) => {
-                    if !names.insert(name) {
-                        causes.push(
-                            "FieldValueDuplicate",
-                            &format!("{path}.name"),
-                            format!("Duplicate value: \"{name}\""),
-                        );
-                    }
-                }
+                Some(name) if !names.insert(name) => causes.push(
+                    "FieldValueDuplicate",
+                    &format!("{path}.name"),
+                    format!("Duplicate value: \"{name}\""),
+                ),
+                _ => {}
             }
             let number = port.get("port").and_then(Value::as_i64).unwrap_or(0);
             if !(1..=65535).contains(&number) {
@@ -187,7 +183,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "services",
         true,
         base(true, false)
-            .names(NameRule::Dns1035Label)
+            .names(NameRule::Label)
             .create_on_update()
             .fields(FieldLabels::Only(fields::SERVICE))
             .hooks(ServiceHooks),
