@@ -10,10 +10,15 @@
 //!   For kinds with a status subresource, `status` in an apply to the main resource is ignored.
 //! - **Keyed lists merge by entry** for the lists the built-in kinds declare as maps by
 //!   `name` (containers, initContainers, ephemeralContainers, volumes, env), `mountPath`
-//!   (volumeMounts) and `type` (conditions) (`src/fieldpath.rs`): each entry is owned per
-//!   field under its `k:{"name":...}` key, so two managers' containers live side by side and a
-//!   manager dropping its entry removes only that entry. Every other list is atomic: one leaf,
-//!   owned and replaced as a whole.
+//!   (volumeMounts), `type` (conditions), (`containerPort`, `protocol`) for container ports
+//!   and (`port`, `protocol`) for Service ports, `protocol` defaulting to `TCP` in the key
+//!   (`src/fieldpath.rs`): each entry is owned per field under its `k:{...}` key, so two
+//!   managers' entries live side by side and a manager dropping its entry removes only that
+//!   entry. For custom resources, the CRD schema's `x-kubernetes-list-type: map` with
+//!   `x-kubernetes-list-map-keys`, and `set`, decide instead.
+//! - **Sets**: `metadata.finalizers` (and CRD `x-kubernetes-list-type: set` lists) own each
+//!   item on its own (`v:"..."`), so two managers can each own one finalizer. Every other
+//!   list is atomic: one leaf, owned and replaced as a whole.
 //! - **managedFields** gets one entry per applying manager, with `operation: Apply`,
 //!   `fieldsType: FieldsV1` and `fieldsV1` in the real `f:` format (`{"f:spec":{"f:replicas":{}}}`).
 //!   Writes other than apply (create, update, patch, status update) with a field manager
@@ -32,10 +37,8 @@
 //!   resourceVersion and emit nothing.
 //! - A missing field manager is a 422 Invalid; `managedFields` in the body is a 400.
 //!
-//! Not implemented: merge keys taken from a schema (CRD `x-kubernetes-list-map-keys`, the
-//! multi-field keys of container and Service ports, which default `protocol`), set lists
-//! (`v:` entries), `x-kubernetes-map-type`, apply to subresources, and the managedFields `time`
-//! of shared ownership.
+//! Not implemented: `x-kubernetes-map-type`, defaults of CRD list-map keys, apply to
+//! subresources, and the managedFields `time` of shared ownership.
 
 use std::sync::Arc;
 
@@ -71,7 +74,8 @@ pub(crate) fn apply(
     let applied = registry::check_identity(&kind, namespace, &key.name, applied)?;
     let old = state.lookup(kind.slot, namespace, &key.name).cloned();
     let now = now_seconds(state.clock.as_ref());
-    let new = fieldmanager::apply(&kind.info, old.as_deref(), applied, manager, params.force, now)?;
+    let schema = kind.strategy.hooks.schema();
+    let new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
     // Apply records its own entry: the pipeline records no `Update` entry.
     let opts = WriteOptions {
         manager: None,

@@ -14,7 +14,7 @@ const APPLY: &str = "Apply";
 const METADATA_OWNED: [&str; 4] = ["labels", "annotations", "finalizers", "ownerReferences"];
 
 /// The fields an applied configuration sets.
-fn applied_fields(body: &Map<String, Value>, skip_status: bool) -> FieldSet {
+fn applied_fields(body: &Map<String, Value>, skip_status: bool, schema: Option<&Value>) -> FieldSet {
     let mut out = FieldSet::new();
     let mut prefix = Path::new();
     for (k, v) in body {
@@ -25,14 +25,14 @@ fn applied_fields(body: &Map<String, Value>, skip_status: bool) -> FieldSet {
                 for owned in METADATA_OWNED {
                     if let Some(v) = v.get(owned) {
                         prefix.extend(["metadata".to_owned(), owned.to_owned()]);
-                        leaves(v, &mut prefix, &mut out);
+                        leaves(v, schema, &mut prefix, &mut out);
                         prefix.clear();
                     }
                 }
             }
             _ => {
                 prefix.push(k.clone());
-                leaves(v, &mut prefix, &mut out);
+                leaves(v, schema, &mut prefix, &mut out);
                 prefix.clear();
             }
         }
@@ -61,6 +61,7 @@ const UPDATE: &str = "Update";
 /// leaves managedFields alone. `subresource` is `Some("status")` for status writes.
 pub(crate) fn record_update(
     info: &KindInfo,
+    schema: Option<&Value>,
     old: Option<&Object>,
     new: &mut Object,
     manager: &str,
@@ -87,7 +88,7 @@ pub(crate) fn record_update(
         _ => Map::new(),
     };
     let scope = |map: &Map<String, Value>| -> FieldSet {
-        let all = applied_fields(map, false);
+        let all = applied_fields(map, false, schema);
         let status = subresource == Some("status");
         all.into_iter()
             .filter(|p| !info.status_subresource || status == (p.first().map(String::as_str) == Some("status")))
@@ -146,6 +147,7 @@ pub(crate) fn record_update(
 /// causes name each field (none with `force`, which takes the fields over).
 pub(crate) fn apply(
     info: &KindInfo,
+    schema: Option<&Value>,
     old: Option<&Object>,
     applied: Object,
     manager: &str,
@@ -156,7 +158,7 @@ pub(crate) fn apply(
         Ok(Value::Object(m)) => m,
         _ => return Err(StoreError::bad_request("an apply configuration must be an object")),
     };
-    let fields = applied_fields(&applied_map, info.status_subresource);
+    let fields = applied_fields(&applied_map, info.status_subresource, schema);
     let entry = |fields: &FieldSet| ManagedFieldsEntry {
         api_version: Some(info.type_ref.api_version.clone()),
         fields_type: Some("FieldsV1".into()),
@@ -275,7 +277,7 @@ mod tests {
     fn fields_v1_round_trips_in_f_format() {
         let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "a", "labels": {"x": "1"}}, "data": {"k": "v", "l": []}});
-        let fields = applied_fields(body.as_object().unwrap(), false);
+        let fields = applied_fields(body.as_object().unwrap(), false, None);
         let encoded = encode(&fields);
         assert_eq!(
             encoded,

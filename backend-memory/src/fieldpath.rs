@@ -24,10 +24,12 @@ pub(crate) type FieldSet = BTreeSet<Path>;
 type KeyField = (&'static str, Option<&'static str>);
 
 /// How the list at a path merges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ListType {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ListType<'s> {
     /// `listType=map`: entries are merged by these key fields.
     Map(&'static [KeyField]),
+    /// `x-kubernetes-list-type: map` of a CRD schema, keyed by its `x-kubernetes-list-map-keys`.
+    SchemaMap(Vec<&'s str>),
     /// `listType=set`: each scalar item is owned on its own.
     Set,
 }
@@ -38,8 +40,15 @@ const BY_TYPE: &[KeyField] = &[("type", None)];
 const BY_CONTAINER_PORT: &[KeyField] = &[("containerPort", None), ("protocol", Some("TCP"))];
 const BY_SERVICE_PORT: &[KeyField] = &[("port", None), ("protocol", Some("TCP"))];
 
-/// The merge type of the list at `path`, None for an atomic list.
-pub(crate) fn list_type(path: &[String]) -> Option<ListType> {
+/// The merge type of the list at `path`, None for an atomic list. With a CRD `schema` (a
+/// custom resource), lists outside `metadata` merge as the schema's `x-kubernetes-list-type`
+/// says (atomic when it says nothing); without one, as the built-in kinds' lists do.
+pub(crate) fn list_type<'s>(path: &[String], schema: Option<&'s Value>) -> Option<ListType<'s>> {
+    if let Some(schema) = schema
+        && path.first().is_some_and(|f| f != "metadata")
+    {
+        return schema_list_type(schema, path);
+    }
     let (last, parent) = path.split_last()?;
     match last.as_str() {
         "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "env" => Some(ListType::Map(BY_NAME)),
@@ -53,17 +62,45 @@ pub(crate) fn list_type(path: &[String]) -> Option<ListType> {
     }
 }
 
+/// The list type a CRD schema declares for the list at `path`.
+fn schema_list_type<'s>(schema: &'s Value, path: &[String]) -> Option<ListType<'s>> {
+    let mut node = schema;
+    for segment in path {
+        node = if segment.starts_with("k:") || segment.starts_with("v:") {
+            node.get("items")?
+        } else {
+            match node.get("properties").and_then(|p| p.get(segment.as_str())) {
+                Some(child) => child,
+                None => node.get("additionalProperties").filter(|a| a.is_object())?,
+            }
+        };
+    }
+    match node.get("x-kubernetes-list-type").and_then(Value::as_str)? {
+        "map" => {
+            let keys: Vec<&str> = node
+                .get("x-kubernetes-list-map-keys")?
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            (!keys.is_empty()).then_some(ListType::SchemaMap(keys))
+        }
+        "set" => Some(ListType::Set),
+        _ => None,
+    }
+}
+
 /// The `k:{...}` segment of a keyed-list entry (defaulted key fields filled in), or None when
 /// it lacks a key field without default.
-fn entry_segment(item: &Value, keys: &[KeyField]) -> Option<String> {
+fn entry_segment<'a>(item: &Value, keys: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Option<String> {
     let mut key = Map::new();
     for (k, default) in keys {
-        let value = match (item.get(*k), default) {
+        let value = match (item.get(k), default) {
             (Some(v), _) => v.clone(),
-            (None, Some(d)) => Value::from(*d),
+            (None, Some(d)) => Value::from(d),
             (None, None) => return None,
         };
-        key.insert((*k).to_owned(), value);
+        key.insert(k.to_owned(), value);
     }
     Some(format!("k:{}", Value::Object(key)))
 }
@@ -103,19 +140,27 @@ pub(crate) fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Optio
     })
 }
 
-/// Adds the leaf paths of `value` (below `prefix`) to `out`.
-pub(crate) fn leaves(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
+/// Adds the leaf paths of `value` (below `prefix`) to `out`; `schema` is a custom resource's
+/// CRD schema (its list types), None for built-in kinds.
+pub(crate) fn leaves(value: &Value, schema: Option<&Value>, prefix: &mut Path, out: &mut FieldSet) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
                 prefix.push(k.clone());
-                leaves(v, prefix, out);
+                leaves(v, schema, prefix, out);
                 prefix.pop();
             }
         }
         Value::Array(items) if !items.is_empty() => {
-            let segments: Option<Vec<String>> = match list_type(prefix) {
-                Some(ListType::Map(keys)) => items.iter().map(|item| entry_segment(item, keys)).collect(),
+            let segments: Option<Vec<String>> = match list_type(prefix, schema) {
+                Some(ListType::Map(keys)) => items
+                    .iter()
+                    .map(|item| entry_segment(item, keys.iter().copied()))
+                    .collect(),
+                Some(ListType::SchemaMap(keys)) => items
+                    .iter()
+                    .map(|item| entry_segment(item, keys.iter().map(|k| (*k, None))))
+                    .collect(),
                 Some(ListType::Set) => items.iter().map(set_segment).collect(),
                 None => None,
             };
@@ -123,7 +168,7 @@ pub(crate) fn leaves(value: &Value, prefix: &mut Path, out: &mut FieldSet) {
                 Some(segments) => {
                     for (segment, item) in segments.into_iter().zip(items) {
                         prefix.push(segment);
-                        leaves(item, prefix, out);
+                        leaves(item, schema, prefix, out);
                         prefix.pop();
                     }
                 }
@@ -305,7 +350,7 @@ mod tests {
 
     fn paths(value: Value) -> FieldSet {
         let mut out = FieldSet::new();
-        leaves(&value, &mut Path::new(), &mut out);
+        leaves(&value, None, &mut Path::new(), &mut out);
         out
     }
 
@@ -379,6 +424,25 @@ mod tests {
     }
 
     #[test]
+    fn crd_schemas_declare_map_and_set_lists() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "members": {"type": "array", "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["id"], "items": {"type": "object"}},
+            "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+            "args": {"type": "array", "items": {"type": "string"}}}}}});
+        let obj = json!({"spec": {"members": [{"id": 1, "role": "a"}], "tags": ["x"], "args": ["y"],
+            "containers": [{"name": "c"}]}, "metadata": {"finalizers": ["f"]}});
+        let mut fields = FieldSet::new();
+        leaves(&obj, Some(&schema), &mut Path::new(), &mut fields);
+        assert!(fields.contains(&p(&["spec", "members", r#"k:{"id":1}"#, "role"])));
+        assert!(fields.contains(&p(&["spec", "tags", r#"v:"x""#])));
+        assert!(fields.contains(&p(&["spec", "args"])));
+        // Not declared in the schema: atomic, even where a built-in kind would key it.
+        assert!(fields.contains(&p(&["spec", "containers"])));
+        assert!(fields.contains(&p(&["metadata", "finalizers", r#"v:"f""#])));
+    }
+
+    #[test]
     fn remove_prunes_emptied_maps() {
         let mut m = json!({"spec": {"a": {"b": 1}}, "x": 1})
             .as_object()
@@ -426,7 +490,7 @@ mod tests {
             #[test]
             fn leaves_rebuild_and_remove_the_object(obj in object()) {
                 let mut fields = FieldSet::new();
-                leaves(&Value::Object(obj.clone()), &mut Path::new(), &mut fields);
+                leaves(&Value::Object(obj.clone()), None, &mut Path::new(), &mut fields);
                 let mut rebuilt = Map::new();
                 for path in &fields {
                     let value = lookup(&obj, path).cloned();

@@ -46,6 +46,7 @@ pub mod support;
 pub mod bench;
 
 pub mod apply;
+pub mod apply_lists;
 pub mod builtin_kinds;
 pub mod crd;
 pub mod create;
@@ -294,6 +295,8 @@ macro_rules! __with_behaviours {
             secrets::tls_secret_without_key_is_invalid,
             secrets::secret_field_selector_selects_by_type,
             secrets::config_map_field_selector_on_data_is_bad_request,
+            apply_lists::apply_finalizers_are_owned_one_by_one,
+            apply_lists::apply_service_ports_merge_by_port_and_protocol,
         }
     };
 }

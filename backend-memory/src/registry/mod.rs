@@ -153,7 +153,15 @@ pub(crate) fn decode_write(
     kind.strategy.hooks.default(&kind.info.type_ref, new);
     if let Some(manager) = manager {
         let now = now_seconds(state.clock.as_ref());
-        fieldmanager::record_update(&kind.info, old, new, manager, subresource, now);
+        fieldmanager::record_update(
+            &kind.info,
+            kind.strategy.hooks.schema(),
+            old,
+            new,
+            manager,
+            subresource,
+            now,
+        );
     }
 }
 

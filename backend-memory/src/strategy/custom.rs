@@ -94,6 +94,9 @@ struct CustomResourceHooks {
 }
 
 impl KindHooks for CustomResourceHooks {
+    fn schema(&self) -> Option<&Value> {
+        self.schema.as_deref()
+    }
     fn default(&self, _type_ref: &TypeRef, object: &mut Object) {
         if let Some(schema) = &self.schema {
             schema::prune_and_default(schema, &mut object.body);

@@ -53,6 +53,12 @@ pub(crate) trait KindHooks: Send + Sync + Debug {
         Ok(())
     }
 
+    /// The CRD schema of a custom resource (its list types drive the field manager), None
+    /// for built-in kinds.
+    fn schema(&self) -> Option<&Value> {
+        None
+    }
+
     /// Validation of an object about to be created.
     fn validate(&self, _object: &Object, _causes: &mut Causes) {}
 
