@@ -1,4 +1,6 @@
-//! Server-side apply, the documented subset.
+//! Server-side apply (PATCH with `application/apply-patch+yaml`), the documented subset. This
+//! module is the verb; the merge, ownership and conflicts are in [`crate::fieldmanager`], the
+//! write goes through [`crate::registry`].
 //!
 //! What the in-memory server implements:
 //! - **Field ownership at leaf paths.** The fields of an applied configuration are its leaf
@@ -8,10 +10,15 @@
 //!   For kinds with a status subresource, `status` in an apply to the main resource is ignored.
 //! - **Keyed lists merge by entry** for the lists the built-in kinds declare as maps by
 //!   `name` (containers, initContainers, ephemeralContainers, volumes, env), `mountPath`
-//!   (volumeMounts) and `type` (conditions) (`src/fieldpath.rs`): each entry is owned per
-//!   field under its `k:{"name":...}` key, so two managers' containers live side by side and a
-//!   manager dropping its entry removes only that entry. Every other list is atomic: one leaf,
-//!   owned and replaced as a whole.
+//!   (volumeMounts), `type` (conditions), (`containerPort`, `protocol`) for container ports
+//!   and (`port`, `protocol`) for Service ports, `protocol` defaulting to `TCP` in the key
+//!   (`src/fieldpath.rs`): each entry is owned per field under its `k:{...}` key, so two
+//!   managers' entries live side by side and a manager dropping its entry removes only that
+//!   entry. For custom resources, the CRD schema's `x-kubernetes-list-type: map` with
+//!   `x-kubernetes-list-map-keys`, and `set`, decide instead.
+//! - **Sets**: `metadata.finalizers` (and CRD `x-kubernetes-list-type: set` lists) own each
+//!   item on its own (`v:"..."`), so two managers can each own one finalizer. Every other
+//!   list is atomic: one leaf, owned and replaced as a whole.
 //! - **managedFields** gets one entry per applying manager, with `operation: Apply`,
 //!   `fieldsType: FieldsV1` and `fieldsV1` in the real `f:` format (`{"f:spec":{"f:replicas":{}}}`).
 //!   Writes other than apply (create, update, patch, status update) with a field manager
@@ -30,166 +37,30 @@
 //!   resourceVersion and emit nothing.
 //! - A missing field manager is a 422 Invalid; `managedFields` in the body is a 400.
 //!
-//! Not implemented: merge keys taken from a schema (CRD `x-kubernetes-list-map-keys`, the
-//! multi-field keys of container and Service ports, which default `protocol`), set lists
-//! (`v:` entries), `x-kubernetes-map-type`, apply to subresources, and the managedFields `time`
-//! of shared ownership.
+//! Not implemented: `x-kubernetes-map-type`, defaults of CRD list-map keys, apply to
+//! subresources, and the managedFields `time` of shared ownership.
 
 use std::sync::Arc;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
 use operator_runtime_core::store::{PatchParams, StoreResult};
-use operator_runtime_core::{Object, StatusCause, StoreError};
-use serde_json::{Map, Value};
+use operator_runtime_core::{Object, ObjectRef, StoreError};
+use serde_json::Value;
 
-use crate::create::create_as;
-use crate::fieldpath::{FieldSet, Path, decode, encode, leaves, lookup, overlaps, remove, set};
-use crate::kinds::KindSpec;
+use crate::fieldmanager;
 use crate::meta::now_seconds;
-use crate::patch::check_identity;
+use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
-use crate::update::{RvRule, update_main};
 use crate::validation::Causes;
-
-const APPLY: &str = "Apply";
-const METADATA_OWNED: [&str; 4] = ["labels", "annotations", "finalizers", "ownerReferences"];
-
-/// The fields an applied configuration sets.
-fn applied_fields(body: &Map<String, Value>, skip_status: bool) -> FieldSet {
-    let mut out = FieldSet::new();
-    let mut prefix = Path::new();
-    for (k, v) in body {
-        match k.as_str() {
-            "apiVersion" | "kind" => {}
-            "status" if skip_status => {}
-            "metadata" => {
-                for owned in METADATA_OWNED {
-                    if let Some(v) = v.get(owned) {
-                        prefix.extend(["metadata".to_owned(), owned.to_owned()]);
-                        leaves(v, &mut prefix, &mut out);
-                        prefix.clear();
-                    }
-                }
-            }
-            _ => {
-                prefix.push(k.clone());
-                leaves(v, &mut prefix, &mut out);
-                prefix.clear();
-            }
-        }
-    }
-    out
-}
-
-fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
-    entry.fields_v1.as_ref().map(|f| decode(&f.0)).unwrap_or_default()
-}
-
-fn is_empty_map(value: &Value) -> bool {
-    value.as_object().is_some_and(Map::is_empty)
-}
-
-fn dotted(path: &[String]) -> String {
-    path.iter().map(|s| format!(".{s}")).collect()
-}
-
-const UPDATE: &str = "Update";
-
-/// Records a non-apply write (create, update, patch, status update) by `manager` in
-/// `new.metadata.managedFields`, as the API server's field manager does for `operation: Update`:
-/// the fields this write changed (set, or changed in value) become the manager's, and every
-/// other manager loses them; fields it removed are nobody's. A write that changes nothing
-/// leaves managedFields alone. `subresource` is `Some("status")` for status writes.
-pub(crate) fn record_update(
-    kind: &KindSpec,
-    old: Option<&Object>,
-    new: &mut Object,
-    manager: &str,
-    subresource: Option<&str>,
-    now: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
-) {
-    // A write that changes no owned field (the common no-op) needs no serialization at all.
-    if let Some(old) = old {
-        let (a, b) = (&old.metadata, &new.metadata);
-        if old.body == new.body
-            && a.labels == b.labels
-            && a.annotations == b.annotations
-            && a.finalizers == b.finalizers
-            && a.owner_references == b.owner_references
-        {
-            return;
-        }
-    }
-    let (Ok(Value::Object(new_map)), old_map) = (new.to_value(), old.map(Object::to_value)) else {
-        return;
-    };
-    let old_map = match old_map {
-        Some(Ok(Value::Object(m))) => m,
-        _ => Map::new(),
-    };
-    let scope = |map: &Map<String, Value>| -> FieldSet {
-        let all = applied_fields(map, false);
-        let status = subresource == Some("status");
-        all.into_iter()
-            .filter(|p| !kind.info.status_subresource || status == (p.first().map(String::as_str) == Some("status")))
-            .collect()
-    };
-    let (before, after) = (scope(&old_map), scope(&new_map));
-    let set_now: FieldSet = after
-        .iter()
-        .filter(|p| lookup(&new_map, p) != lookup(&old_map, p))
-        .cloned()
-        .collect();
-    let removed: FieldSet = before.difference(&after).cloned().collect();
-    if set_now.is_empty() && removed.is_empty() {
-        return;
-    }
-    let touched = |p: &Path| set_now.iter().chain(&removed).any(|c| overlaps(c, p));
-    let mut mine = FieldSet::new();
-    let mut managed = Vec::new();
-    for e in new.metadata.managed_fields.take().into_iter().flatten() {
-        let ours = e.manager.as_deref() == Some(manager)
-            && e.operation.as_deref() == Some(UPDATE)
-            && e.subresource.as_deref() == subresource;
-        let owned = entry_fields(&e);
-        if ours {
-            mine.extend(owned.into_iter().filter(|p| !removed.iter().any(|r| overlaps(r, p))));
-            continue;
-        }
-        let kept: FieldSet = owned.iter().filter(|p| !touched(p)).cloned().collect();
-        if kept.is_empty() {
-            continue;
-        }
-        let mut e = e;
-        if kept != owned {
-            e.fields_v1 = Some(FieldsV1(encode(&kept)));
-        }
-        managed.push(e);
-    }
-    mine.extend(set_now);
-    if !mine.is_empty() {
-        managed.push(ManagedFieldsEntry {
-            api_version: Some(kind.info.type_ref.api_version.clone()),
-            fields_type: Some("FieldsV1".into()),
-            fields_v1: Some(FieldsV1(encode(&mine))),
-            manager: Some(manager.to_owned()),
-            operation: Some(UPDATE.into()),
-            subresource: subresource.map(str::to_owned),
-            time: Some(now),
-        });
-    }
-    new.metadata.managed_fields = (!managed.is_empty()).then_some(managed);
-}
 
 /// PATCH with `application/apply-patch+yaml`.
 pub(crate) fn apply(
     state: &mut State,
-    kind: &Arc<KindSpec>,
-    namespace: &str,
-    name: &str,
+    key: &ObjectRef,
     body: &Value,
     params: &PatchParams,
 ) -> StoreResult<Arc<Object>> {
+    let kind = registry::kind_of(state, &key.type_ref)?;
+    let namespace = registry::request_namespace(&kind, key.namespace.as_deref());
     let Some(manager) = params.field_manager.as_deref().filter(|m| !m.is_empty()) else {
         let mut causes = Causes::default();
         causes.required("fieldManager", "is required for apply patch");
@@ -200,137 +71,18 @@ pub(crate) fn apply(
     if applied.metadata.managed_fields.as_ref().is_some_and(|m| !m.is_empty()) {
         return Err(StoreError::bad_request("metadata.managedFields must be nil"));
     }
-    let applied = check_identity(kind, namespace, name, applied)?;
-    let applied_map = match applied.to_value() {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(StoreError::bad_request("an apply configuration must be an object")),
-    };
-    let fields = applied_fields(&applied_map, kind.info.status_subresource);
+    let applied = registry::check_identity(&kind, namespace, &key.name, applied)?;
+    let old = state.lookup(kind.slot, namespace, &key.name).cloned();
     let now = now_seconds(state.clock.as_ref());
-    let entry = |fields: &FieldSet| ManagedFieldsEntry {
-        api_version: Some(kind.info.type_ref.api_version.clone()),
-        fields_type: Some("FieldsV1".into()),
-        fields_v1: Some(FieldsV1(encode(fields))),
-        manager: Some(manager.to_owned()),
-        operation: Some(APPLY.into()),
-        subresource: None,
-        time: Some(now.clone()),
+    let schema = kind.strategy.hooks.schema();
+    let new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
+    // Apply records its own entry: the pipeline records no `Update` entry.
+    let opts = WriteOptions {
+        manager: None,
+        dry_run: params.dry_run,
     };
-
-    let Some(old) = state.lookup(kind.slot, namespace, name).cloned() else {
-        let mut new = applied;
-        new.metadata.managed_fields = Some(vec![entry(&fields)]);
-        return create_as(state, kind, new, None, params.dry_run);
-    };
-
-    let current = match old.to_value() {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(StoreError::backend("stored object does not serialize")),
-    };
-    let mut others: Vec<(ManagedFieldsEntry, FieldSet)> = Vec::new();
-    let mut previous = FieldSet::new();
-    let mut own_entry = None;
-    for e in old.metadata.managed_fields.iter().flatten() {
-        if e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some(APPLY) {
-            previous = entry_fields(e);
-            own_entry = Some(e.clone());
-        } else {
-            others.push((e.clone(), entry_fields(e)));
-        }
-    }
-
-    // Conflicts: another manager owns an overlapping field and the values differ.
-    let mut causes = Vec::new();
-    for path in &fields {
-        let value = lookup(&applied_map, path);
-        // An empty map merges into what is there: it changes no value.
-        if value == lookup(&current, path) || value.is_some_and(is_empty_map) {
-            continue;
-        }
-        for (e, owned) in others.iter_mut() {
-            let clashing: Vec<Path> = owned.iter().filter(|p| overlaps(p, path)).cloned().collect();
-            if clashing.is_empty() {
-                continue;
-            }
-            if params.force {
-                for p in clashing {
-                    owned.remove(&p);
-                }
-            } else {
-                let who = e.manager.clone().unwrap_or_default();
-                causes.push(StatusCause::new(
-                    "FieldManagerConflict",
-                    dotted(path),
-                    format!("conflict with \"{who}\": {}", dotted(path)),
-                ));
-            }
-        }
-    }
-    if !causes.is_empty() {
-        let list: Vec<&str> = causes.iter().map(|c| c.message.as_str()).collect();
-        return Err(StoreError::Conflict {
-            message: format!("Apply failed with {} conflict(s): {}", causes.len(), list.join(", ")),
-            causes,
-        });
-    }
-
-    // Merge: drop what this manager no longer applies (unless someone else owns it), then set
-    // every applied leaf.
-    let mut merged = current.clone();
-    for path in previous.difference(&fields) {
-        let owned_elsewhere = others.iter().any(|(_, owned)| owned.iter().any(|p| overlaps(p, path)));
-        if !owned_elsewhere {
-            remove(&mut merged, path);
-        }
-    }
-    for path in &fields {
-        if let Some(v) = lookup(&applied_map, path) {
-            set(&mut merged, path, v.clone());
-        }
-    }
-    let mut new = Object::from_value(Value::Object(merged))
-        .map_err(|e| StoreError::bad_request(format!("applied object is invalid: {e}")))?;
-    let own = match own_entry {
-        Some(e) if previous == fields => e,
-        _ => entry(&fields),
-    };
-    let mut managed = vec![own];
-    for (mut e, owned) in others {
-        if owned.is_empty() {
-            continue;
-        }
-        if entry_fields(&e) != owned {
-            e.fields_v1 = Some(FieldsV1(encode(&owned)));
-        }
-        managed.push(e);
-    }
-    // Keep the stored order of entries when nothing about ownership changed.
-    if let Some(stored) = old.metadata.managed_fields.as_ref()
-        && stored.len() == managed.len()
-        && stored.iter().all(|e| managed.contains(e))
-    {
-        managed.clone_from(stored);
-    }
-    new.metadata.managed_fields = Some(managed);
-    new.metadata.resource_version = applied.metadata.resource_version.clone();
-    update_main(state, kind, &old, new, RvRule::Unconditional, None, params.dry_run)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn fields_v1_round_trips_in_f_format() {
-        let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "a", "labels": {"x": "1"}}, "data": {"k": "v", "l": []}});
-        let fields = applied_fields(body.as_object().unwrap(), false);
-        let encoded = encode(&fields);
-        assert_eq!(
-            encoded,
-            json!({"f:metadata": {"f:labels": {"f:x": {}}}, "f:data": {"f:k": {}, "f:l": {}}})
-        );
-        assert_eq!(decode(&encoded), fields);
+    match old {
+        Some(old) => registry::update(state, &kind, &old, new, RvRule::Unconditional, opts),
+        None => registry::create(state, &kind, new, opts),
     }
 }

@@ -12,67 +12,11 @@ use serde_json::{Value, json};
 use crate::kinds::CRD_SLOT;
 use crate::meta::now_seconds;
 use crate::state::State;
-use crate::validation::Causes;
-
-/// The parts of a CRD the registry needs.
-struct CrdShape<'a> {
-    group: &'a str,
-    kind: &'a str,
-    plural: &'a str,
-    namespaced: bool,
-    /// (version, status subresource, openAPIV3Schema) for every served version.
-    versions: Vec<(&'a str, bool, Option<&'a Value>)>,
-}
-
-fn shape(crd: &Object) -> Option<CrdShape<'_>> {
-    let spec = crd.body.get("spec")?;
-    let names = spec.get("names")?;
-    let versions = spec
-        .get("versions")?
-        .as_array()?
-        .iter()
-        .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(false))
-        .filter_map(|v| {
-            let name = v.get("name")?.as_str()?;
-            let status = v.get("subresources").and_then(|s| s.get("status")).is_some();
-            let schema = v.get("schema").and_then(|s| s.get("openAPIV3Schema"));
-            Some((name, status, schema))
-        })
-        .collect();
-    Some(CrdShape {
-        group: spec.get("group")?.as_str()?,
-        kind: names.get("kind")?.as_str()?,
-        plural: names.get("plural")?.as_str()?,
-        namespaced: spec.get("scope").and_then(Value::as_str) != Some("Cluster"),
-        versions,
-    })
-}
-
-/// Validation of the fields the registry relies on.
-pub(crate) fn validate(crd: &Object, causes: &mut Causes) {
-    let Some(s) = shape(crd) else {
-        causes.required("spec", "group, names.kind, names.plural and versions are required");
-        return;
-    };
-    if s.group.is_empty() || !s.group.contains('.') {
-        causes.invalid("spec.group", s.group, "should be a domain with at least one dot");
-    }
-    let expected = format!("{}.{}", s.plural, s.group);
-    if crd.name() != expected && !crd.name().is_empty() {
-        causes.invalid(
-            "metadata.name",
-            crd.name(),
-            &format!("must be spec.names.plural+\".\"+spec.group ({expected})"),
-        );
-    }
-    if s.versions.is_empty() {
-        causes.invalid("spec.versions", "", "must have at least one served version");
-    }
-}
+use crate::strategy::crd_shape;
 
 /// Registers the CRD's kinds and records the conditions the establishing controller sets.
 pub(crate) fn established(state: &mut State, crd: &Object) {
-    let Some(s) = shape(crd) else { return };
+    let Some(s) = crd_shape(crd) else { return };
     let revision = state.revision;
     let mut served = Vec::with_capacity(s.versions.len());
     for (version, status, schema) in &s.versions {

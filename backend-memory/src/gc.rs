@@ -22,17 +22,10 @@ use std::collections::BTreeSet;
 
 use operator_runtime_core::store::{DeleteParams, Propagation};
 use operator_runtime_core::{Object, ObjectRef};
-use serde_json::json;
 
-use crate::delete;
 use crate::kinds::NAMESPACE_SLOT;
+use crate::registry::{self, FOREGROUND_FINALIZER, ORPHAN_FINALIZER};
 use crate::state::{ObjKey, State};
-use crate::update::commit_update;
-
-/// Finalizer of foreground deletion.
-pub(crate) const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
-/// Finalizer of orphaning deletion.
-pub(crate) const ORPHAN_FINALIZER: &str = "orphan";
 /// Bound on collector rounds, so a pathological ownership graph cannot spin forever.
 const MAX_ROUNDS: usize = 10_000;
 
@@ -81,7 +74,7 @@ fn strip_owners(state: &mut State, key: &ObjKey, uids: &[String]) -> bool {
     if refs.is_empty() {
         new.metadata.owner_references = None;
     }
-    commit_update(state, &kind, new).is_ok()
+    registry::commit_update(state, &kind, new).is_ok()
 }
 
 /// Looks at one dependent: delete it, or drop its dangling references.
@@ -118,7 +111,7 @@ fn attempt_to_delete(state: &mut State, key: &ObjKey) -> bool {
         propagation: Some(propagation),
         ..DeleteParams::default()
     };
-    delete::delete(state, &target, &params).is_ok()
+    registry::delete(state, &target, &params).is_ok()
 }
 
 /// Removes `finalizer` from a terminating owner (which may then go).
@@ -133,7 +126,7 @@ fn remove_finalizer(state: &mut State, key: &ObjKey, finalizer: &str) -> bool {
     if let Some(f) = new.metadata.finalizers.as_mut() {
         f.retain(|x| x != finalizer);
     }
-    commit_update(state, &kind, new).is_ok()
+    registry::commit_update(state, &kind, new).is_ok()
 }
 
 /// Processes one owner uid: orphaning, its dependents, and foreground completion. A live,
@@ -214,27 +207,12 @@ fn namespaces(state: &mut State) -> bool {
             }
         }
         for target in targets {
-            changed |= delete::delete(state, &target, &DeleteParams::default()).is_ok();
+            changed |= registry::delete(state, &target, &DeleteParams::default()).is_ok();
         }
         if remaining > 0 {
             continue;
         }
-        let Some(current) = state.lookup(NAMESPACE_SLOT, "", &ns).cloned() else {
-            continue;
-        };
-        let Some(kind) = state.kinds.get_by(&current.api_version, &current.kind).cloned() else {
-            continue;
-        };
-        let mut new = Object::clone(&current);
-        new.body.insert("spec".into(), json!({}));
-        if new.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
-            // The finalize write, then the namespace goes.
-            let stored = state.commit_put(kind.slot, new);
-            delete::remove_now(state, &kind, &stored);
-            changed = true;
-        } else if new != *current {
-            changed |= commit_update(state, &kind, new).is_ok();
-        }
+        changed |= registry::finalize_namespace(state, &ns);
     }
     changed
 }

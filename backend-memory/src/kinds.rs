@@ -1,8 +1,7 @@
 //! The kind registry: which kinds the server serves and how each one behaves.
 //!
-//! The registry is the in-memory equivalent of the API server's REST storage strategies: per
-//! kind it records scope, the status subresource, whether `metadata.generation` is maintained,
-//! whether an update without a resourceVersion is allowed, and which name rule applies.
+//! Per kind it records scope, the table slot and the kind's [`Strategy`] (the in-memory
+//! equivalent of the API server's REST storage strategy, see [`crate::strategy`]).
 //! Objects of a kind live in one table however many versions the kind is served at, like a CRD
 //! with several served versions sharing one etcd key space.
 
@@ -14,16 +13,7 @@ use operator_runtime_core::TypeRef;
 use operator_runtime_core::store::KindInfo;
 use serde_json::Value;
 
-/// Which validation rule applies to `metadata.name`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NameRule {
-    /// DNS-1123 subdomain (most kinds, custom resources).
-    Subdomain,
-    /// DNS-1123 label (Namespace).
-    Label,
-    /// DNS-1035 label (Service).
-    Dns1035Label,
-}
+use crate::strategy::{self, Strategy};
 
 /// Everything the server knows about one served kind.
 #[derive(Clone, Debug)]
@@ -32,20 +22,13 @@ pub(crate) struct KindSpec {
     pub info: KindInfo,
     /// Index of the table holding this kind's objects.
     pub slot: usize,
-    /// `metadata.generation` is set to 1 on create and bumped on non-metadata changes.
-    pub uses_generation: bool,
-    /// An update without a resourceVersion is accepted (false for custom resources).
-    pub unconditional_update: bool,
-    /// Name validation rule.
-    pub name_rule: NameRule,
+    /// How writes of this kind behave.
+    pub strategy: Strategy,
     /// Registered from a CustomResourceDefinition object (removed when the CRD goes).
     pub from_crd: Option<String>,
     /// The revision at which the kind started being served: like the API server's watch
     /// cache, which starts at its initial list, a watch from an older revision gets 410.
     pub served_since: u64,
-    /// The CRD version's `openAPIV3Schema` (custom resources only): pruning, defaults and
-    /// validation (see [`crate::schema`]).
-    pub schema: Option<Arc<Value>>,
 }
 
 /// Well-known type references.
@@ -99,156 +82,15 @@ impl KindRegistry {
     /// A registry holding the built-in kinds an operator typically uses.
     pub fn with_builtins() -> Self {
         let mut reg = Self::default();
-        // (apiVersion, kind, plural, namespaced, status, generation, name rule)
-        let builtins: [(&str, &str, &str, bool, bool, bool, NameRule); 22] = [
-            ("v1", "Namespace", "namespaces", false, true, false, NameRule::Label),
-            (
-                "apiextensions.k8s.io/v1",
-                "CustomResourceDefinition",
-                "customresourcedefinitions",
-                false,
-                true,
-                true,
-                NameRule::Subdomain,
-            ),
-            ("v1", "ConfigMap", "configmaps", true, false, false, NameRule::Subdomain),
-            ("v1", "Secret", "secrets", true, false, false, NameRule::Subdomain),
-            ("v1", "Service", "services", true, true, false, NameRule::Dns1035Label),
-            (
-                "v1",
-                "ServiceAccount",
-                "serviceaccounts",
-                true,
-                false,
-                false,
-                NameRule::Subdomain,
-            ),
-            (
-                "v1",
-                "PersistentVolumeClaim",
-                "persistentvolumeclaims",
-                true,
-                true,
-                false,
-                NameRule::Subdomain,
-            ),
-            ("v1", "Pod", "pods", true, true, true, NameRule::Subdomain),
-            (
-                "apps/v1",
-                "Deployment",
-                "deployments",
-                true,
-                true,
-                true,
-                NameRule::Subdomain,
-            ),
-            (
-                "apps/v1",
-                "StatefulSet",
-                "statefulsets",
-                true,
-                true,
-                true,
-                NameRule::Subdomain,
-            ),
-            (
-                "policy/v1",
-                "PodDisruptionBudget",
-                "poddisruptionbudgets",
-                true,
-                true,
-                true,
-                NameRule::Subdomain,
-            ),
-            (
-                "networking.k8s.io/v1",
-                "NetworkPolicy",
-                "networkpolicies",
-                true,
-                false,
-                true,
-                NameRule::Subdomain,
-            ),
-            (
-                "coordination.k8s.io/v1",
-                "Lease",
-                "leases",
-                true,
-                false,
-                false,
-                NameRule::Subdomain,
-            ),
-            (
-                "events.k8s.io/v1",
-                "Event",
-                "events",
-                true,
-                false,
-                false,
-                NameRule::Subdomain,
-            ),
-            ("v1", "Event", "events", true, false, false, NameRule::Subdomain),
-            (
-                "apps/v1",
-                "DaemonSet",
-                "daemonsets",
-                true,
-                true,
-                true,
-                NameRule::Subdomain,
-            ),
-            ("batch/v1", "Job", "jobs", true, true, true, NameRule::Subdomain),
-            ("batch/v1", "CronJob", "cronjobs", true, true, true, NameRule::Subdomain),
-            (
-                "rbac.authorization.k8s.io/v1",
-                "Role",
-                "roles",
-                true,
-                false,
-                false,
-                NameRule::Subdomain,
-            ),
-            (
-                "rbac.authorization.k8s.io/v1",
-                "RoleBinding",
-                "rolebindings",
-                true,
-                false,
-                false,
-                NameRule::Subdomain,
-            ),
-            (
-                "networking.k8s.io/v1",
-                "Ingress",
-                "ingresses",
-                true,
-                true,
-                true,
-                NameRule::Subdomain,
-            ),
-            (
-                "autoscaling/v2",
-                "HorizontalPodAutoscaler",
-                "horizontalpodautoscalers",
-                true,
-                true,
-                true,
-                NameRule::Subdomain,
-            ),
-        ];
-        for (api_version, kind, plural, namespaced, status, generation, name_rule) in builtins {
-            // The CRD strategy rejects unconditional updates; built-in strategies allow them.
-            let unconditional = kind != "CustomResourceDefinition";
+        for b in strategy::builtins() {
             reg.insert(
                 KindInfo {
-                    type_ref: TypeRef::new(api_version, kind),
-                    plural: plural.to_owned(),
-                    namespaced,
-                    status_subresource: status,
+                    type_ref: TypeRef::new(b.api_version, b.kind),
+                    plural: b.plural.to_owned(),
+                    namespaced: b.namespaced,
+                    status_subresource: b.strategy.status_subresource,
                 },
-                generation,
-                unconditional,
-                name_rule,
+                b.strategy,
                 None,
             );
         }
@@ -256,14 +98,7 @@ impl KindRegistry {
     }
 
     /// Registers (or re-registers) a kind; returns its spec.
-    pub fn insert(
-        &mut self,
-        info: KindInfo,
-        uses_generation: bool,
-        unconditional_update: bool,
-        name_rule: NameRule,
-        from_crd: Option<String>,
-    ) -> Arc<KindSpec> {
+    pub fn insert(&mut self, info: KindInfo, strategy: Strategy, from_crd: Option<String>) -> Arc<KindSpec> {
         let group_kind = (info.type_ref.group().to_owned(), info.type_ref.kind.clone());
         let slot = match self.slots.get(&group_kind) {
             Some(slot) => *slot,
@@ -277,12 +112,9 @@ impl KindRegistry {
         let spec = Arc::new(KindSpec {
             info,
             slot,
-            uses_generation,
-            unconditional_update,
-            name_rule,
+            strategy,
             from_crd,
             served_since: 0,
-            schema: None,
         });
         self.by_type
             .entry(spec.info.type_ref.api_version.clone())
@@ -302,10 +134,10 @@ impl KindRegistry {
         schema: Option<Arc<Value>>,
     ) -> Arc<KindSpec> {
         let served_since = self.get(&info.type_ref).map_or(revision, |k| k.served_since);
-        let spec = self.insert(info, true, false, NameRule::Subdomain, from_crd);
+        let strategy = strategy::custom_resource(info.status_subresource, schema);
+        let spec = self.insert(info, strategy, from_crd);
         let spec = Arc::new(KindSpec {
             served_since,
-            schema,
             ..KindSpec::clone(&spec)
         });
         self.by_type
@@ -363,9 +195,9 @@ mod tests {
         assert_eq!(reg.get(&namespace_type()).unwrap().slot, NAMESPACE_SLOT);
         assert_eq!(reg.get(&crd_type()).unwrap().slot, CRD_SLOT);
         let cm = reg.get(&TypeRef::new("v1", "ConfigMap")).unwrap();
-        assert!(cm.unconditional_update && !cm.uses_generation && !cm.info.status_subresource);
+        assert!(cm.strategy.unconditional_update && !cm.strategy.uses_generation && !cm.info.status_subresource);
         let deploy = reg.get(&TypeRef::new("apps/v1", "Deployment")).unwrap();
-        assert!(deploy.uses_generation && deploy.info.status_subresource);
+        assert!(deploy.strategy.uses_generation && deploy.info.status_subresource);
         assert!(reg.get(&TypeRef::new("apps/v1beta1", "Deployment")).is_none());
     }
 
@@ -386,7 +218,7 @@ mod tests {
             5
         );
         assert_eq!(a.slot, b.slot);
-        assert!(!a.unconditional_update);
+        assert!(!a.strategy.unconditional_update);
         assert_eq!(reg.remove_crd("foos.x.io"), vec![a.slot]);
         assert!(reg.get(&TypeRef::new("x.io/v1", "Foo")).is_none());
     }

@@ -41,15 +41,18 @@ mod defaults;
 mod delete;
 mod errors;
 pub mod faults;
+mod fieldmanager;
 mod fieldpath;
 mod gc;
 mod kinds;
 mod meta;
 mod patch;
 mod read;
+mod registry;
 mod selectors;
 mod size;
 mod state;
+mod strategy;
 mod update;
 mod validation;
 mod watch;
@@ -279,7 +282,10 @@ impl ObjectStore for MemoryStore {
     }
 
     async fn patch(&self, key: &ObjectRef, patch: &Patch, params: &PatchParams) -> StoreResult<Arc<Object>> {
-        self.write(|s| patch::patch(s, key, patch, params))
+        self.write(|s| match patch {
+            Patch::Apply(body) => apply::apply(s, key, body, params),
+            _ => patch::patch(s, key, patch, params),
+        })
     }
 
     async fn delete(&self, key: &ObjectRef, params: &DeleteParams) -> StoreResult<DeleteOutcome> {

@@ -1,5 +1,6 @@
 //! PATCH with a JSON merge patch (RFC 7386) or a JSON patch (RFC 6902, via the `json-patch`
-//! crate); server-side apply lives in [`crate::apply`].
+//! crate); server-side apply lives in [`crate::apply`]. The verb builds the patched object;
+//! the pipeline is [`crate::registry::update`].
 //!
 //! The patched object goes through the same update pipeline as a PUT, against the current
 //! version: a `metadata.resourceVersion` that the patch puts into the object is a precondition
@@ -13,14 +14,11 @@ use operator_runtime_core::store::{Patch, PatchParams, StoreResult};
 use operator_runtime_core::{Object, ObjectRef, StatusCause, StoreError};
 use serde_json::Value;
 
-use crate::apply;
+use crate::registry::{self, RvRule, WriteOptions};
+use crate::state::State;
 
 /// `maxJSONPatchOperations` of the apiserver's patch handler.
 const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
-use crate::errors::{not_found, unknown_kind};
-use crate::kinds::KindSpec;
-use crate::state::State;
-use crate::update::{RvRule, update_main};
 
 /// PATCH.
 pub(crate) fn patch(
@@ -29,23 +27,9 @@ pub(crate) fn patch(
     patch: &Patch,
     params: &PatchParams,
 ) -> StoreResult<Arc<Object>> {
-    let kind = state
-        .kinds
-        .get(&key.type_ref)
-        .cloned()
-        .ok_or_else(|| unknown_kind(&key.type_ref))?;
-    let namespace = if kind.info.namespaced {
-        key.namespace.as_deref().unwrap_or("")
-    } else {
-        ""
-    };
-    if let Patch::Apply(body) = patch {
-        return apply::apply(state, &kind, namespace, &key.name, body, params);
-    }
-    let old = state
-        .lookup(kind.slot, namespace, &key.name)
-        .cloned()
-        .ok_or_else(|| not_found(&kind.info, &key.name))?;
+    let kind = registry::kind_of(state, &key.type_ref)?;
+    let namespace = registry::request_namespace(&kind, key.namespace.as_deref());
+    let old = registry::stored(state, &kind, namespace, &key.name)?;
     let mut doc = old.to_value().map_err(|e| StoreError::backend(e.to_string()))?;
     match patch {
         Patch::Merge(p) => {
@@ -80,49 +64,15 @@ pub(crate) fn patch(
                 causes: vec![StatusCause::new("FieldValueInvalid", "patch", e.to_string())],
             })?;
         }
-        Patch::Apply(_) => {}
+        // The store routes apply to `crate::apply`; an apply body here is not a patch.
+        Patch::Apply(_) => return Err(StoreError::bad_request("apply is not a merge or JSON patch")),
     }
     let new =
         Object::from_value(doc).map_err(|e| StoreError::bad_request(format!("patched object is invalid: {e}")))?;
-    let new = check_identity(&kind, namespace, &key.name, new)?;
-    let manager = Some(
-        params
-            .field_manager
-            .as_deref()
-            .unwrap_or(crate::update::UNNAMED_MANAGER),
-    );
-    update_main(state, &kind, &old, new, RvRule::Unconditional, manager, params.dry_run)
-}
-
-/// The patched (or applied) object must still be the object the request names.
-pub(crate) fn check_identity(kind: &KindSpec, namespace: &str, name: &str, mut new: Object) -> StoreResult<Object> {
-    let want = &kind.info.type_ref;
-    let got = new.type_ref();
-    if got.kind != want.kind || got.group() != want.group() {
-        return Err(StoreError::bad_request(format!(
-            "the kind of the object ({got}) does not match the kind on the request ({want})"
-        )));
-    }
-    if new.name().is_empty() {
-        new.metadata.name = Some(name.to_owned());
-    } else if new.name() != name {
-        return Err(StoreError::bad_request(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            new.name()
-        )));
-    }
-    if kind.info.namespaced {
-        match new.metadata.namespace.as_deref() {
-            None | Some("") => new.metadata.namespace = Some(namespace.to_owned()),
-            Some(ns) if ns != namespace => {
-                return Err(StoreError::bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request",
-                ));
-            }
-            Some(_) => {}
-        }
-    } else {
-        new.metadata.namespace = None;
-    }
-    Ok(new)
+    let new = registry::check_identity(&kind, namespace, &key.name, new)?;
+    let opts = WriteOptions {
+        manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
+        dry_run: params.dry_run,
+    };
+    registry::update(state, &kind, &old, new, RvRule::Unconditional, opts)
 }

@@ -59,7 +59,11 @@ fn decode_continue(token: &str) -> StoreResult<Continue> {
 /// LIST.
 pub(crate) fn list(state: &State, type_ref: &TypeRef, params: &ListParams) -> StoreResult<ObjectList> {
     let kind = state.kinds.get(type_ref).ok_or_else(|| unknown_kind(type_ref))?;
-    let selector = Selector::parse(params.label_selector.as_deref(), params.field_selector.as_deref())?;
+    let selector = Selector::parse(
+        params.label_selector.as_deref(),
+        params.field_selector.as_deref(),
+        &kind.strategy.field_labels,
+    )?;
     let namespace = params
         .namespace
         .as_deref()

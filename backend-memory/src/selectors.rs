@@ -3,14 +3,15 @@
 //! Label selectors follow `k8s.io/apimachinery/pkg/labels.Parse`: comma-separated
 //! requirements `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, `k>n`, `k<n`;
 //! keys must be qualified names and values label values, otherwise the request is a 400.
-//! Field selectors accept `metadata.name` and `metadata.namespace` with `=`, `==` and `!=`,
-//! like a custom resource without `selectableFields`; any other field is a 400
-//! "field label not supported".
+//! Field selectors take `=`, `==` and `!=` on the labels the kind accepts (its strategy's
+//! [`FieldLabels`]: `metadata.name` and `metadata.namespace` by default); any other label is
+//! a 400 worded as the server words it.
 
 use std::collections::BTreeMap;
 
 use operator_runtime_core::{Object, StoreError};
 
+use crate::strategy::{FieldLabels, field_value};
 use crate::validation::{is_label_value, is_qualified_name};
 
 /// One label requirement.
@@ -160,22 +161,16 @@ impl LabelSelector {
     }
 }
 
-/// Which metadata field a field requirement tests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
-    Name,
-    Namespace,
-}
-
-/// A parsed field selector.
+/// A parsed field selector: (label, equality, value) terms, every one must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct FieldSelector {
-    requirements: Vec<(Field, bool, String)>,
+    requirements: Vec<(String, bool, String)>,
 }
 
 impl FieldSelector {
-    /// Parses a field selector; unknown fields and malformed terms are a BadRequest.
-    pub fn parse(selector: &str) -> Result<Self, StoreError> {
+    /// Parses a field selector against the labels the kind accepts; unknown labels and
+    /// malformed terms are a BadRequest.
+    pub fn parse(selector: &str, accepted: &FieldLabels) -> Result<Self, StoreError> {
         let mut requirements = Vec::new();
         if selector.trim().is_empty() {
             return Ok(Self { requirements });
@@ -192,25 +187,18 @@ impl FieldSelector {
                     "invalid selector: '{selector}'; can't understand '{term}'"
                 )));
             };
-            let field = match field.trim() {
-                "metadata.name" => Field::Name,
-                "metadata.namespace" => Field::Namespace,
-                other => return Err(StoreError::bad_request(format!("field label not supported: {other}"))),
-            };
-            requirements.push((field, equal, value.trim().to_owned()));
+            let field = field.trim();
+            accepted.check(field)?;
+            requirements.push((field.to_owned(), equal, value.trim().to_owned()));
         }
         Ok(Self { requirements })
     }
 
     /// Whether an object satisfies every requirement.
     pub fn matches(&self, object: &Object) -> bool {
-        self.requirements.iter().all(|(field, equal, value)| {
-            let actual = match field {
-                Field::Name => object.name(),
-                Field::Namespace => object.namespace().unwrap_or(""),
-            };
-            (actual == value) == *equal
-        })
+        self.requirements
+            .iter()
+            .all(|(field, equal, value)| (field_value(object, field) == value.as_str()) == *equal)
     }
 }
 
@@ -223,10 +211,10 @@ pub(crate) struct Selector {
 
 impl Selector {
     /// Parses both selectors of a request.
-    pub fn parse(labels: Option<&str>, fields: Option<&str>) -> Result<Self, StoreError> {
+    pub fn parse(labels: Option<&str>, fields: Option<&str>, accepted: &FieldLabels) -> Result<Self, StoreError> {
         Ok(Self {
             labels: LabelSelector::parse(labels.unwrap_or(""))?,
-            fields: FieldSelector::parse(fields.unwrap_or(""))?,
+            fields: FieldSelector::parse(fields.unwrap_or(""), accepted)?,
         })
     }
 
@@ -278,11 +266,13 @@ mod tests {
     #[test]
     fn field_selectors_support_name_and_namespace_only() {
         let obj = Object::new(&operator_runtime_core::TypeRef::new("v1", "ConfigMap"), Some("ns"), "x");
-        let m = |s: &str| FieldSelector::parse(s).unwrap().matches(&obj);
+        let m = |s: &str| FieldSelector::parse(s, &FieldLabels::Default).unwrap().matches(&obj);
         assert!(m("metadata.name=x") && m("metadata.name==x") && !m("metadata.name!=x"));
         assert!(m("metadata.namespace=ns,metadata.name!=y"));
-        let err = FieldSelector::parse("spec.x=1").unwrap_err();
-        assert!(matches!(err, StoreError::BadRequest { ref message } if message.contains("field label not supported")));
-        assert!(FieldSelector::parse("metadata.name").is_err());
+        let err = FieldSelector::parse("spec.x=1", &FieldLabels::Default).unwrap_err();
+        assert!(
+            matches!(err, StoreError::BadRequest { ref message } if message.contains("is not a known field selector"))
+        );
+        assert!(FieldSelector::parse("metadata.name", &FieldLabels::Default).is_err());
     }
 }

@@ -4,7 +4,14 @@
 
 use operator_runtime_core::{Object, StatusCause, StoreError};
 
-use crate::kinds::NameRule;
+/// Which validation rule applies to `metadata.name` (chosen by the kind's strategy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NameRule {
+    /// DNS-1123 subdomain (most kinds, custom resources).
+    Subdomain,
+    /// DNS-1123 label (Namespace, StatefulSet, and Service since KEP-5311).
+    Label,
+}
 
 const DNS1123_LABEL_MAX: usize = 63;
 const DNS1123_SUBDOMAIN_MAX: usize = 253;
@@ -25,14 +32,17 @@ pub(crate) fn is_dns1123_label(s: &str) -> bool {
         && b.iter().all(|&c| is_alnum_lower(c) || c == b'-')
 }
 
-/// Dot-separated DNS-1123 labels, at most 253 characters.
+/// Dot-separated DNS-1123 label patterns, at most 253 characters in all. Like Go's
+/// `IsDNS1123Subdomain`, a part is not limited to 63 characters (only the whole name is).
 pub(crate) fn is_dns1123_subdomain(s: &str) -> bool {
-    !s.is_empty() && s.len() <= DNS1123_SUBDOMAIN_MAX && s.split('.').all(is_dns1123_label)
-}
-
-/// `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-pub(crate) fn is_dns1035_label(s: &str) -> bool {
-    is_dns1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
+    let part = |p: &str| {
+        let b = p.as_bytes();
+        !b.is_empty()
+            && is_alnum_lower(b[0])
+            && is_alnum_lower(b[b.len() - 1])
+            && b.iter().all(|&c| is_alnum_lower(c) || c == b'-')
+    };
+    !s.is_empty() && s.len() <= DNS1123_SUBDOMAIN_MAX && s.split('.').all(part)
 }
 
 /// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, at most 63 characters (label values may be empty).
@@ -66,12 +76,10 @@ pub(crate) fn name_error(name: &str, rule: NameRule) -> Option<String> {
     let ok = match rule {
         NameRule::Subdomain => is_dns1123_subdomain(name),
         NameRule::Label => is_dns1123_label(name),
-        NameRule::Dns1035Label => is_dns1035_label(name),
     };
     (!ok).then(|| match rule {
         NameRule::Subdomain => "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character".to_owned(),
         NameRule::Label => "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character".to_owned(),
-        NameRule::Dns1035Label => "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character".to_owned(),
     })
 }
 
@@ -214,7 +222,6 @@ mod tests {
             assert!(!is_dns1123_subdomain(bad), "{bad}");
         }
         assert!(is_dns1123_label("kube-system") && !is_dns1123_label("a.b"));
-        assert!(is_dns1035_label("svc") && !is_dns1035_label("1svc"));
         assert!(name_error("Bad", NameRule::Subdomain).is_some());
     }
 

@@ -283,7 +283,11 @@ pub(crate) fn start(
         .get(type_ref)
         .cloned()
         .ok_or_else(|| crate::errors::unknown_kind(type_ref))?;
-    let selector = Selector::parse(params.label_selector.as_deref(), params.field_selector.as_deref())?;
+    let selector = Selector::parse(
+        params.label_selector.as_deref(),
+        params.field_selector.as_deref(),
+        &kind.strategy.field_labels,
+    )?;
     let namespace = params
         .namespace
         .clone()

@@ -48,6 +48,8 @@ pub mod bench;
 
 pub mod apply;
 pub mod builtin_defaults;
+pub mod apply_lists;
+pub mod builtin_kinds;
 pub mod crd;
 pub mod create;
 pub mod delete_finalizers;
@@ -57,6 +59,7 @@ pub mod list_selectors;
 pub mod namespaces;
 pub mod patch;
 pub mod quantities;
+pub mod secrets;
 pub mod status;
 pub mod update;
 pub mod watch;
@@ -298,6 +301,31 @@ macro_rules! __with_behaviours {
             builtin_defaults::namespace_gets_metadata_name_label,
             builtin_defaults::update_resending_undefaulted_spec_is_a_no_op,
             builtin_defaults::new_object_status_has_server_zero_values,
+            builtin_kinds::put_of_missing_lease_creates_it,
+            builtin_kinds::put_of_missing_role_creates_it,
+            builtin_kinds::put_of_missing_config_map_is_not_found,
+            builtin_kinds::stale_update_with_invalid_body_conflicts,
+            builtin_kinds::service_name_must_be_a_dns_label,
+            builtin_kinds::statefulset_name_with_dot_is_invalid,
+            builtin_kinds::generate_name_prefix_is_cut_to_58_characters,
+            builtin_kinds::service_without_ports_is_invalid,
+            builtin_kinds::deployment_selector_must_match_template_labels,
+            builtin_kinds::deployment_selector_is_immutable,
+            builtin_kinds::statefulset_service_name_is_immutable,
+            builtin_kinds::pod_and_namespace_field_selectors_follow_the_kind,
+            builtin_kinds::status_write_of_service_keeps_annotations,
+            builtin_kinds::status_write_of_deployment_ignores_labels,
+            secrets::immutable_config_map_data_cannot_change,
+            secrets::immutable_config_map_cannot_be_made_mutable,
+            secrets::immutable_secret_data_cannot_change,
+            secrets::secret_string_data_is_stored_as_data,
+            secrets::secret_with_invalid_base64_is_bad_request,
+            secrets::secret_type_is_immutable,
+            secrets::tls_secret_without_key_is_invalid,
+            secrets::secret_field_selector_selects_by_type,
+            secrets::config_map_field_selector_on_data_is_bad_request,
+            apply_lists::apply_finalizers_are_owned_one_by_one,
+            apply_lists::apply_service_ports_merge_by_port_and_protocol,
         }
     };
 }

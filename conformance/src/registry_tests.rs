@@ -27,6 +27,9 @@ const SOURCES: &[(&str, &str)] = &[
     ("crd", include_str!("crd.rs")),
     ("quantities", include_str!("quantities.rs")),
     ("builtin_defaults", include_str!("builtin_defaults.rs")),
+    ("builtin_kinds", include_str!("builtin_kinds.rs")),
+    ("secrets", include_str!("secrets.rs")),
+    ("apply_lists", include_str!("apply_lists.rs")),
 ];
 
 /// A store whose every call fails: enough to type-check the registry.

@@ -60,9 +60,6 @@ pub(crate) fn apply(type_ref: &TypeRef, body: &mut Map<String, Value>) {
 /// Defaults one write of a built-in kind: [`apply`], then the state- and metadata-dependent
 /// parts. `old` is the stored object for an update, `None` for a create.
 pub(crate) fn apply_write(state: &State, kind: &KindSpec, old: Option<&Object>, new: &mut Object) {
-    if kind.schema.is_some() || kind.from_crd.is_some() {
-        return;
-    }
     let type_ref = &kind.info.type_ref;
     apply(type_ref, &mut new.body);
     status::zero_status(&type_ref.api_version, &type_ref.kind, &mut new.body);

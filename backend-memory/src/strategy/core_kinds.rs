@@ -1,0 +1,289 @@
+//! Strategies of the core (`v1`) kinds and the other non-workload built-in kinds, ported from
+//! `pkg/registry/core/*/strategy.go` and `pkg/apis/core/validation`.
+
+use operator_runtime_core::Object;
+use serde_json::{Value, json};
+
+use super::fields::{self, FieldLabels};
+use super::secret::SecretHooks;
+use super::{Builtin, KindHooks, NameRule, base, custom};
+use crate::validation::Causes;
+
+/// The message of `ValidateImmutableField`.
+pub(crate) const FIELD_IMMUTABLE: &str = "field is immutable";
+/// The message of the `immutable: true` checks of ConfigMap and Secret.
+pub(crate) const IMMUTABLE_WHEN_SET: &str = "field is immutable when `immutable` is set";
+
+/// Namespace: `spec.finalizers` is `["kubernetes"]` from creation and changes only through
+/// `/finalize` (the namespace controller); a new namespace is `Active`.
+#[derive(Debug)]
+struct NamespaceHooks;
+
+impl KindHooks for NamespaceHooks {
+    fn prepare_for_create(&self, object: &mut Object) {
+        object.body.insert("spec".into(), json!({"finalizers": ["kubernetes"]}));
+        object.body.insert("status".into(), json!({"phase": "Active"}));
+    }
+    fn prepare_for_update(&self, new: &mut Object, old: &Object) {
+        match old.body.get("spec") {
+            Some(spec) => new.body.insert("spec".into(), spec.clone()),
+            None => new.body.remove("spec"),
+        };
+    }
+    fn deletes_gracefully(&self) -> bool {
+        true
+    }
+    fn prepare_for_delete(&self, object: &mut Object) {
+        let status = object.body.entry("status").or_insert_with(|| json!({}));
+        if let Some(map) = status.as_object_mut() {
+            map.insert("phase".into(), json!("Terminating"));
+        }
+    }
+}
+
+/// Whether `immutable: true` is set on the object.
+pub(crate) fn is_immutable(object: &Object) -> bool {
+    object.body.get("immutable").and_then(Value::as_bool) == Some(true)
+}
+
+/// The `immutable: true` rules shared by ConfigMap and Secret (`ValidateConfigMapUpdate`,
+/// `ValidateSecretUpdate`): once set it cannot be unset, and the data fields cannot change.
+pub(crate) fn check_immutable(new: &Object, old: &Object, data_fields: &[&str], causes: &mut Causes) {
+    if !is_immutable(old) {
+        return;
+    }
+    if !is_immutable(new) {
+        causes.forbidden("immutable", IMMUTABLE_WHEN_SET);
+    }
+    for field in data_fields {
+        if !same_map(new.body.get(*field), old.body.get(*field)) {
+            causes.forbidden(field, IMMUTABLE_WHEN_SET);
+        }
+    }
+}
+
+/// Go's `reflect.DeepEqual` of two maps decoded from JSON: absent and empty differ only in
+/// Go (nil vs empty map) and both come back as nil from an omitted or `{}` field after a
+/// round trip through etcd, so they compare equal here.
+fn same_map(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let empty = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v.as_object().is_some_and(|m| m.is_empty()));
+    (empty(a) && empty(b)) || a == b
+}
+
+/// ConfigMap: the `immutable` rules.
+#[derive(Debug)]
+struct ConfigMapHooks;
+
+impl KindHooks for ConfigMapHooks {
+    fn validate_update(&self, new: &Object, old: &Object, causes: &mut Causes) {
+        check_immutable(new, old, &["data", "binaryData"], causes);
+    }
+}
+
+/// Service: `ValidateService`'s port rules (ports required unless headless or ExternalName,
+/// names required when there are several and unique, port numbers in range).
+#[derive(Debug)]
+struct ServiceHooks;
+
+impl KindHooks for ServiceHooks {
+    fn validate(&self, object: &Object, causes: &mut Causes) {
+        let spec = object.body.get("spec");
+        let get = |k: &str| spec.and_then(|s| s.get(k)).and_then(Value::as_str);
+        let headless = get("clusterIP") == Some("None");
+        let external_name = get("type") == Some("ExternalName");
+        let ports = spec
+            .and_then(|s| s.get("ports"))
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if ports.is_empty() && !headless && !external_name {
+            causes.required("spec.ports", "");
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, port) in ports.iter().enumerate() {
+            let path = format!("spec.ports[{i}]");
+            match port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+                None if ports.len() > 1 => causes.required(&format!("{path}.name"), ""),
+                Some(name) if !names.insert(name) => causes.push(
+                    "FieldValueDuplicate",
+                    &format!("{path}.name"),
+                    format!("Duplicate value: \"{name}\""),
+                ),
+                _ => {}
+            }
+            let number = port.get("port").and_then(Value::as_i64).unwrap_or(0);
+            if !(1..=65535).contains(&number) {
+                causes.invalid(
+                    &format!("{path}.port"),
+                    &number.to_string(),
+                    "must be between 1 and 65535, inclusive",
+                );
+            }
+        }
+    }
+}
+
+/// Pod: status writes cannot touch ownerReferences (`podStatusStrategy.PrepareForUpdate`).
+#[derive(Debug)]
+struct PodHooks;
+
+impl KindHooks for PodHooks {
+    fn prepare_for_status_update(&self, new: &mut Object, old: &Object) {
+        new.metadata.owner_references.clone_from(&old.metadata.owner_references);
+    }
+}
+
+/// Registers the core and other non-workload built-in kinds (Namespace first, CRD second).
+pub(super) fn register(out: &mut Vec<Builtin>) {
+    let mut add = |api_version, kind, plural, namespaced, strategy| {
+        out.push(Builtin {
+            api_version,
+            kind,
+            plural,
+            namespaced,
+            strategy,
+        });
+    };
+    add(
+        "v1",
+        "Namespace",
+        "namespaces",
+        false,
+        base(true, false)
+            .names(NameRule::Label)
+            .fields(FieldLabels::Only(fields::NAMESPACE))
+            .hooks(NamespaceHooks),
+    );
+    add(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        custom::crd_strategy(),
+    );
+    add(
+        "v1",
+        "ConfigMap",
+        "configmaps",
+        true,
+        base(false, false).hooks(ConfigMapHooks),
+    );
+    add(
+        "v1",
+        "Secret",
+        "secrets",
+        true,
+        base(false, false)
+            .fields(FieldLabels::Only(fields::SECRET))
+            .hooks(SecretHooks),
+    );
+    add(
+        "v1",
+        "Service",
+        "services",
+        true,
+        base(true, false)
+            .names(NameRule::Label)
+            .create_on_update()
+            .fields(FieldLabels::Only(fields::SERVICE))
+            .hooks(ServiceHooks),
+    );
+    add("v1", "ServiceAccount", "serviceaccounts", true, base(false, false));
+    add(
+        "v1",
+        "Endpoints",
+        "endpoints",
+        true,
+        base(false, false).create_on_update(),
+    );
+    add(
+        "v1",
+        "LimitRange",
+        "limitranges",
+        true,
+        base(false, false).create_on_update(),
+    );
+    add(
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+        base(true, false),
+    );
+    add(
+        "v1",
+        "Pod",
+        "pods",
+        true,
+        base(true, true).fields(FieldLabels::Only(fields::POD)).hooks(PodHooks),
+    );
+    add(
+        "v1",
+        "Event",
+        "events",
+        true,
+        base(false, false)
+            .create_on_update()
+            .fields(FieldLabels::Only(fields::CORE_EVENT)),
+    );
+    add(
+        "events.k8s.io/v1",
+        "Event",
+        "events",
+        true,
+        base(false, false)
+            .create_on_update()
+            .fields(FieldLabels::Only(fields::EVENTS_EVENT)),
+    );
+    add(
+        "coordination.k8s.io/v1",
+        "Lease",
+        "leases",
+        true,
+        base(false, false).create_on_update(),
+    );
+    for (kind, plural, namespaced) in [
+        ("Role", "roles", true),
+        ("RoleBinding", "rolebindings", true),
+        ("ClusterRole", "clusterroles", false),
+        ("ClusterRoleBinding", "clusterrolebindings", false),
+    ] {
+        add(
+            "rbac.authorization.k8s.io/v1",
+            kind,
+            plural,
+            namespaced,
+            base(false, false).create_on_update(),
+        );
+    }
+    add(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        true,
+        base(false, true),
+    );
+    add("networking.k8s.io/v1", "Ingress", "ingresses", true, base(true, true));
+    add(
+        "policy/v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+        base(true, true),
+    );
+    add(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+        base(true, true),
+    );
+    add(
+        "batch/v1",
+        "Job",
+        "jobs",
+        true,
+        base(true, true).fields(FieldLabels::OnlyFor("Job", fields::JOB)),
+    );
+    add("batch/v1", "CronJob", "cronjobs", true, base(true, true));
+}
