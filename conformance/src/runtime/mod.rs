@@ -7,6 +7,7 @@
 //! can share one real API server.
 
 pub mod fixture;
+pub mod safety;
 pub mod scenarios;
 
 use std::future::Future;
@@ -101,6 +102,11 @@ macro_rules! __with_scenarios {
             spec_change_writes_changed_children_and_one_status => runtime_spec_change_writes_changed_children_and_one_status,
             store_event_recorder_writes_events_and_folds_repeats => runtime_store_event_recorder_writes_events_and_folds_repeats,
             lease_lock_acquires_renews_takes_over_and_releases => runtime_lease_lock_acquires_renews_takes_over_and_releases,
+            deleting_parent_with_orphan_propagation_keeps_children => runtime_deleting_parent_with_orphan_propagation_keeps_children,
+            permanent_error_is_reported_once_and_not_retried => runtime_permanent_error_is_reported_once_and_not_retried,
+            forbidden_kind_is_reported_and_other_kinds_keep_working => runtime_forbidden_kind_is_reported_and_other_kinds_keep_working,
+            stale_relist_never_writes_from_an_older_spec => runtime_stale_relist_never_writes_from_an_older_spec,
+            paused_parent_gets_no_child_writes_until_resumed => runtime_paused_parent_gets_no_child_writes_until_resumed,
         }
     };
 }
