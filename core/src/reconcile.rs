@@ -356,19 +356,17 @@ impl<O: Operator> Reconciler<O> {
         report.status_written = self
             .write_status(&parent, computed.to_status(&parent, extra, self.clock.now()))
             .await?;
-        report.action = Some(
-            if !unservable.is_empty() {
-                // Look again when the kind may be served (RBAC fixed, CRD installed).
-                Action::requeue(self.config.progress_requeue)
-            } else if plan.is_converged() && outcome.failures.is_empty() && computed.all_ready {
-                Action::await_change()
-            } else if !outcome.failures.is_empty() && outcome.failures.iter().all(|f| !f.retryable) {
-                // Permanent failures wait for a change of the spec or the children.
-                Action::await_change()
-            } else {
-                Action::requeue(self.config.progress_requeue)
-            },
-        );
+        report.action = Some(if !unservable.is_empty() {
+            // Look again when the kind may be served (RBAC fixed, CRD installed).
+            Action::requeue(self.config.progress_requeue)
+        } else if plan.is_converged() && outcome.failures.is_empty() && computed.all_ready {
+            Action::await_change()
+        } else if !outcome.failures.is_empty() && outcome.failures.iter().all(|f| !f.retryable) {
+            // Permanent failures wait for a change of the spec or the children.
+            Action::await_change()
+        } else {
+            Action::requeue(self.config.progress_requeue)
+        });
         report.plan = Some(plan);
         if let Some(err) = outcome.failures.iter().find(|f| f.retryable) {
             return Err(ReconcileError::Retryable(err.error.clone()));
@@ -451,7 +449,12 @@ impl<O: Operator> Reconciler<O> {
     /// A failed write of the parent itself (finalizer, status): returned for backoff when the
     /// operator's [`Operator::error_policy`] says Retry; otherwise reported with one Warning
     /// event and swallowed, so the reconcile ends waiting for a change.
-    async fn wait_if_permanent(&self, parent: &Object, what: &str, error: ReconcileError) -> Result<(), ReconcileError> {
+    async fn wait_if_permanent(
+        &self,
+        parent: &Object,
+        what: &str,
+        error: ReconcileError,
+    ) -> Result<(), ReconcileError> {
         let ReconcileError::Retryable(store_error) = &error else {
             return Err(error);
         };
@@ -459,8 +462,13 @@ impl<O: Operator> Reconciler<O> {
             return Err(error);
         }
         let note = format!("{what} write failed: {store_error}; not retried until something changes");
-        self.emit(Event::warning(reason::WRITE_FAILED, "Reconcile", note, parent.object_ref()))
-            .await;
+        self.emit(Event::warning(
+            reason::WRITE_FAILED,
+            "Reconcile",
+            note,
+            parent.object_ref(),
+        ))
+        .await;
         Ok(())
     }
 

@@ -39,7 +39,11 @@ where
 
 async fn holder(store: &KubeStore, lease: &ObjectRef) -> Result<String, String> {
     let lease = store.get(lease).await.map_err(|e| e.to_string())?;
-    Ok(lease.spec().and_then(|s| s["holderIdentity"].as_str()).unwrap_or_default().to_owned())
+    Ok(lease
+        .spec()
+        .and_then(|s| s["holderIdentity"].as_str())
+        .unwrap_or_default()
+        .to_owned())
 }
 
 fn successes(probes: &Probes) -> u64 {
@@ -118,7 +122,9 @@ async fn two_replicas_one_reconciles_and_the_other_takes_over_when_it_dies() {
     })
     .await;
     let takeover = killed.elapsed();
-    eprintln!("figure: takeover {takeover:?} after the leader died (lease duration {LEASE_DURATION:?}, retry period {RETRY_PERIOD:?})");
+    eprintln!(
+        "figure: takeover {takeover:?} after the leader died (lease duration {LEASE_DURATION:?}, retry period {RETRY_PERIOD:?})"
+    );
     assert!(
         takeover <= LEASE_DURATION + RETRY_PERIOD + Duration::from_secs(2),
         "takeover took {takeover:?}"
@@ -139,11 +145,17 @@ async fn two_replicas_one_reconciles_and_the_other_takes_over_when_it_dies() {
         }
     })
     .await;
-    assert!(successes(&probes_b) > 0, "replica-b never reconciled after the takeover");
+    assert!(
+        successes(&probes_b) > 0,
+        "replica-b never reconciled after the takeover"
+    );
 
     // A clean stop releases the Lease at once.
     stop_b.send(()).unwrap();
     replica_b.await.unwrap().unwrap();
     let released = holder(&store, &lease).await.unwrap();
-    assert!(released.is_empty(), "Lease still held by {released:?} after a clean stop");
+    assert!(
+        released.is_empty(),
+        "Lease still held by {released:?} after a clean stop"
+    );
 }

@@ -33,7 +33,10 @@ impl<O: Operator> Reconciler<O> {
 
     /// The resourceVersion of the last write of `key` since the last call, if any.
     pub(super) fn take_own_write(&self, key: &ObjectRef) -> Option<String> {
-        self.own_writes.lock().unwrap_or_else(PoisonError::into_inner).remove(key)
+        self.own_writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key)
     }
 
     /// Waits until the cached parent `key` is at `resource_version` or newer (numeric

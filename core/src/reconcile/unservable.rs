@@ -34,8 +34,13 @@ impl<O: Operator> Reconciler<O> {
             let text = kind.to_string();
             if !super::surface::degraded_mentions(parent, &text) {
                 let note = format!("{text}; children of this kind are neither read nor written");
-                self.emit(Event::warning(reason::KIND_UNAVAILABLE, "Watch", note, parent.object_ref()))
-                    .await;
+                self.emit(Event::warning(
+                    reason::KIND_UNAVAILABLE,
+                    "Watch",
+                    note,
+                    parent.object_ref(),
+                ))
+                .await;
             }
         }
         let text = kinds.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");

@@ -58,7 +58,9 @@ fn main() -> ExitCode {
 }
 
 fn usage(why: &str) -> ExitCode {
-    eprintln!("error: {why}\nusage: datacluster [crd | --kubeconfig PATH [--metrics-addr HOST:PORT] [--no-leader-election]]");
+    eprintln!(
+        "error: {why}\nusage: datacluster [crd | --kubeconfig PATH [--metrics-addr HOST:PORT] [--no-leader-election]]"
+    );
     ExitCode::from(2)
 }
 

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use operator_runtime_core::ObjectStore;
 use operator_runtime_core::cache::{Cache, CacheConfig};
 use operator_runtime_core::clock::ManualClock;
 use operator_runtime_core::counting::CountingStore;
 use operator_runtime_core::events::MemoryRecorder;
 use operator_runtime_core::reconcile::{Operator, Reconciler, ReconcilerConfig};
-use operator_runtime_core::ObjectStore;
 
 use crate::runtime::fixture::World;
 use crate::support::ctx::Ctx;
