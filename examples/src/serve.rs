@@ -142,3 +142,21 @@ pub async fn serve(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readyz_names_the_kinds_the_cluster_refuses() {
+        let probes = Probes::new(Metrics::new());
+        probes.set_ready();
+        assert_eq!(probes.respond(&Method::GET, "/readyz").status(), StatusCode::OK);
+        probes.set_missing(vec!["cannot list apps/v1/Deployment: forbidden: no".to_owned()]);
+        let response = probes.respond(&Method::GET, "/readyz");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(probes.missing(), ["cannot list apps/v1/Deployment: forbidden: no"]);
+        probes.set_missing(Vec::new());
+        assert_eq!(probes.respond(&Method::GET, "/readyz").status(), StatusCode::OK);
+    }
+}
