@@ -72,20 +72,19 @@ pub(crate) fn from_status(status: &Status) -> StoreError {
     }
 }
 
-/// Classifies a transport failure by walking its source chain.
+/// Classifies a transport failure by walking its source chain for an error *type* that
+/// means "timed out": an `io::Error` of kind `TimedOut` (what kube-rs's connector, hyper-timeout,
+/// reports for connect, read and write timeouts) or tokio's `Elapsed` (a `tokio::time::timeout`
+/// around a request). The message text is never looked at: a server message that happens to
+/// contain "timed out" does not make a refused connection a timeout.
 fn from_transport(error: &kube::Error) -> StoreError {
     let message = error.to_string();
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return StoreError::Timeout { message };
-        }
-        // tower's timeout layer reports `Elapsed`, whose text is "request timed out" /
-        // "deadline has elapsed" depending on the layer; match on text to avoid a dependency.
-        let text = e.to_string();
-        if text.contains("timed out") || text.contains("elapsed") {
+        let io_timeout = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+        if io_timeout || e.is::<tokio::time::error::Elapsed>() {
             return StoreError::Timeout { message };
         }
         source = e.source();
@@ -190,5 +189,36 @@ mod tests {
             "connection refused",
         )));
         assert!(matches!(from_kube(refused), StoreError::Unavailable { .. }));
+    }
+
+    #[test]
+    fn timeouts_are_recognised_by_type_not_by_text() {
+        // A timeout wrapped in another error is found down the source chain.
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let wrapped = Wrapper(std::io::Error::new(std::io::ErrorKind::TimedOut, "read"));
+        assert!(matches!(
+            from_kube(kube::Error::Service(Box::new(wrapped))),
+            StoreError::Timeout { .. }
+        ));
+        // The words alone do not make a timeout.
+        let reset = std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "request timed out; deadline has elapsed",
+        );
+        assert!(matches!(
+            from_kube(kube::Error::Service(Box::new(reset))),
+            StoreError::Unavailable { .. }
+        ));
     }
 }

@@ -14,10 +14,10 @@ use operator_runtime_conformance::support::kinds;
 use operator_runtime_core::cache::{Cache, CacheConfig};
 use operator_runtime_core::clock::ManualClock;
 use operator_runtime_core::events::MemoryRecorder;
-use operator_runtime_core::reconcile::{ReconcileError, ReconcileReport, Reconciler, ReconcilerConfig};
+use operator_runtime_core::reconcile::{ErrorPolicy, ReconcileError, ReconcileReport, Reconciler, ReconcilerConfig};
 use operator_runtime_core::store::{
-    ApplySupport, DeleteOutcome, DeleteParams, KindInfo, ListParams, Patch, PatchParams, StoreResult, WatchParams,
-    WatchStream, WriteParams,
+    ApplySupport, DeleteOutcome, DeleteParams, KindInfo, ListParams, Patch, PatchParams, Propagation, StoreResult,
+    WatchParams, WatchStream, WriteParams,
 };
 use operator_runtime_core::{Action, Capabilities, Object, ObjectList, ObjectRef, ObjectStore, StoreError, TypeRef};
 use operator_runtime_memory::MemoryStore;
@@ -283,11 +283,20 @@ async fn status_write_errors_are_returned_for_backoff() {
         match error {
             // The parent vanished meanwhile: nothing to retry.
             StoreError::NotFound { .. } => assert!(run.result.is_ok(), "NotFound on status -> Ok"),
-            _ => assert!(
+            _ if ErrorPolicy::default_for(&error) == ErrorPolicy::Retry => assert!(
                 matches!(&run.result, Err(ReconcileError::Retryable(got)) if *got == error),
-                "{error:?}: status write errors go back to the runner, got {:?}",
+                "{error:?}: retryable status write errors go back to the runner, got {:?}",
                 run.result
             ),
+            // Permanent: one Warning event, and the reconcile waits for a change.
+            _ => {
+                assert!(run.result.is_ok(), "{error:?}: permanent -> Ok, got {:?}", run.result);
+                assert_eq!(
+                    run.events.reasons().iter().filter(|r| *r == "WriteFailed").count(),
+                    1,
+                    "{error:?}: one WriteFailed event"
+                );
+            }
         }
     }
 }
@@ -304,11 +313,19 @@ async fn finalizer_errors_stop_before_any_child_write() {
         mock.expect_create().never();
         mock.expect_replace_status().never();
         let run = run(mock, cache).await;
-        assert!(
-            matches!(&run.result, Err(ReconcileError::Retryable(got)) if *got == error),
-            "{error:?}: finalizer write error -> Err, got {:?}",
-            run.result
-        );
+        if ErrorPolicy::default_for(&error) == ErrorPolicy::Retry {
+            assert!(
+                matches!(&run.result, Err(ReconcileError::Retryable(got)) if *got == error),
+                "{error:?}: finalizer write error -> Err, got {:?}",
+                run.result
+            );
+        } else {
+            let report = run
+                .result
+                .unwrap_or_else(|e| panic!("{error:?}: permanent finalizer error -> Ok, got {e}"));
+            assert_eq!(report.action, Some(Action::await_change()), "{error:?}");
+            assert!(run.events.reasons().contains(&"WriteFailed".to_owned()), "{error:?}");
+        }
     }
 }
 
@@ -354,25 +371,60 @@ async fn cleanup_errors_keep_the_finalizer() {
         mock.expect_capabilities().return_const(caps(ApplySupport::Subset));
         let e = error.clone();
         mock.expect_delete().times(1).returning(move |_, _| Err(e.clone()));
-        let finalizer_removals = if matches!(error, StoreError::NotFound { .. } | StoreError::Conflict { .. }) {
-            1
-        } else {
-            0
-        };
+        // Only a child already gone counts as deleted. A Conflict (the child changed since the
+        // cache saw it: orphaned by the garbage collector, or recreated) is retried after a
+        // re-read, never skipped.
+        let finalizer_removals = usize::from(matches!(error, StoreError::NotFound { .. }));
         mock.expect_replace()
             .times(finalizer_removals)
             .returning(|o, _| echo(o));
         let run = run(mock, cache).await;
         if finalizer_removals == 1 {
-            assert!(
-                run.result.is_ok(),
-                "{error:?}: child already gone or replaced -> finalizer removed"
-            );
-        } else {
+            assert!(run.result.is_ok(), "{error:?}: child already gone -> finalizer removed");
+        } else if ErrorPolicy::default_for(&error) == ErrorPolicy::Retry {
             assert!(
                 run.result.is_err(),
-                "{error:?}: the finalizer stays until cleanup succeeded"
+                "{error:?}: the finalizer stays until cleanup succeeded, retried with backoff"
             );
+        } else {
+            // Permanent: the finalizer stays (no replace), reported, waiting for a change.
+            assert!(run.result.is_ok(), "{error:?}: permanent -> Ok, got {:?}", run.result);
+            assert!(run.events.reasons().contains(&"WriteFailed".to_owned()), "{error:?}");
         }
     }
+}
+
+/// `kubectl delete --cascade=orphan`: the parent carries the `orphan` finalizer and its
+/// children still name it (the garbage collector has not run yet): the driver removes its own
+/// finalizer and deletes no child.
+#[tokio::test]
+async fn orphan_propagation_removes_the_finalizer_without_deleting_children() {
+    let (mem, cache, parent) = world(true, true, false).await;
+    mem.set_garbage_collection(false);
+    let params = DeleteParams {
+        propagation: Some(Propagation::Orphan),
+        ..DeleteParams::default()
+    };
+    mem.delete(&parent.object_ref(), &params).await.unwrap();
+    let terminating = mem.get(&parent.object_ref()).await.unwrap();
+    assert!(
+        terminating.has_finalizer("orphan"),
+        "{:?}",
+        terminating.metadata.finalizers
+    );
+    let mut mock = MockStore::new();
+    mock.expect_capabilities().return_const(caps(ApplySupport::Subset));
+    mock.expect_delete().never();
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&kept);
+    mock.expect_replace().times(1).returning(move |o, _| {
+        seen.lock()
+            .unwrap()
+            .extend(o.metadata.finalizers.clone().unwrap_or_default());
+        echo(o)
+    });
+    let run = run(mock, cache).await;
+    assert!(run.result.is_ok(), "{:?}", run.result);
+    assert_eq!(*kept.lock().unwrap(), ["orphan"], "only our finalizer is removed");
+    assert_eq!(run.events.reasons(), ["CleanedUp"]);
 }

@@ -8,7 +8,10 @@
 //! 2. watch from the list's resourceVersion and apply every Added / Modified / Deleted event;
 //! 3. when the stream ends, watch again from the last resourceVersion seen (no relist);
 //! 4. on `Err(StoreError::Expired)` (410), relist: the new list replaces the state at once, and
-//!    objects that vanished in between are announced as [`ChangeKind::Deleted`];
+//!    objects that vanished in between are announced as [`ChangeKind::Deleted`]; a list older
+//!    than what the cache already reflected (numeric resourceVersions) is rejected and retried,
+//!    and a watch event older than the held object is dropped: the cache never goes back in
+//!    time;
 //! 5. any other error is retried after an exponential [`Backoff`] delay (tokio time, so tests
 //!    run on virtual time); an empty stream or a repeated 410 is also delayed, so a misbehaving
 //!    backend never makes the loop spin.
@@ -241,6 +244,46 @@ pub struct KindStatus {
     pub watches: u64,
     /// The last backend error, cleared by the next successful list or watch event.
     pub last_error: Option<StoreError>,
+    /// Lists rejected because they were older than what the cache already held.
+    pub stale_lists_rejected: u64,
+    /// The request that failed with `last_error`.
+    pub failed_verb: Option<Verb>,
+}
+
+/// The cache's own requests, to say which one failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verb {
+    /// The (re)list.
+    List,
+    /// The watch.
+    Watch,
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::List => "list",
+            Self::Watch => "watch",
+        })
+    }
+}
+
+/// A tracked kind the backend refuses to serve (Forbidden, or NotFound: the kind is not
+/// installed): which request failed and how. The cache keeps retrying it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unservable {
+    /// The kind.
+    pub type_ref: TypeRef,
+    /// The request that failed.
+    pub verb: Verb,
+    /// The backend's answer.
+    pub error: StoreError,
+}
+
+impl fmt::Display for Unservable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot {} {}: {}", self.verb, self.type_ref, self.error)
+    }
 }
 
 /// One tracked kind: its scope, state, sync flag and health. Shared by the cache handle and
@@ -249,6 +292,8 @@ struct KindEntry {
     spec: TrackSpec,
     state: RwLock<KindState>,
     synced: watch::Sender<bool>,
+    /// The last list or watch failed with Forbidden or NotFound, and nothing succeeded since.
+    unservable: watch::Sender<bool>,
     status: Mutex<KindStatus>,
 }
 
@@ -258,6 +303,7 @@ impl KindEntry {
             spec,
             state: RwLock::new(KindState::with_hash_seed(hash_seed)),
             synced: watch::Sender::new(false),
+            unservable: watch::Sender::new(false),
             status: Mutex::new(KindStatus::default()),
         }
     }
@@ -404,6 +450,44 @@ impl Cache {
             rx.wait_for(|synced| *synced).await.map_err(|_| CacheError::ShutDown)?;
         }
         Ok(())
+    }
+
+    /// Waits until every kind tracked at the time of the call has either synced or been
+    /// refused by the backend ([`Cache::unservable`]): what a runner waits for before it
+    /// starts, so the kinds that can be served keep working while one is forbidden or missing.
+    pub async fn wait_all_settled(&self) -> Result<(), CacheError> {
+        let entries: Vec<_> = self.kinds().values().cloned().collect();
+        for entry in entries {
+            let mut synced = entry.synced.subscribe();
+            let mut unservable = entry.unservable.subscribe();
+            loop {
+                if *synced.borrow_and_update() || *unservable.borrow_and_update() {
+                    break;
+                }
+                tokio::select! {
+                    changed = synced.changed() => changed.map_err(|_| CacheError::ShutDown)?,
+                    changed = unservable.changed() => changed.map_err(|_| CacheError::ShutDown)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The tracked kinds whose last list or watch was refused (Forbidden, NotFound), ordered
+    /// by kind. A kind leaves the list once a list or watch succeeds again.
+    pub fn unservable(&self) -> Vec<Unservable> {
+        self.kinds()
+            .values()
+            .filter(|e| *e.unservable.borrow())
+            .filter_map(|e| {
+                let status = e.status();
+                Some(Unservable {
+                    type_ref: e.spec.type_ref.clone(),
+                    verb: status.failed_verb?,
+                    error: status.last_error.clone()?,
+                })
+            })
+            .collect()
     }
 
     /// The health of a tracked kind.

@@ -14,8 +14,9 @@
 //! - **Resync**: every parent is queued every [`ControllerConfig::resync_period`].
 //! - **Sync gate**: nothing runs before the source reports synced; then every parent is queued
 //!   once.
-//! - **Leadership** (optional, [`Controller::leader_gate`], e.g. from
-//!   [`crate::lease::LeaderElector::subscribe`]): nothing starts while the value is `false`;
+//! - **Leadership** ([`Controller::leader_election`], which runs a
+//!   [`crate::lease::LeaderElector`] next to the runner and releases the Lease on shutdown;
+//!   or any gate with [`Controller::leader_gate`]): nothing starts while the value is `false`;
 //!   when it turns `false`, running reconciles are aborted at their next await point and the
 //!   queue is dropped; when it turns `true`, every parent is queued again.
 //! - **Shutdown**: when the shutdown future completes, no new reconcile starts; running ones
@@ -75,6 +76,8 @@ pub use runner::RunSummary;
 pub use source::{Change, ObjectSource};
 
 use crate::cache::{Cache, CacheConfig};
+use crate::clock::Clock;
+use crate::lease::{LeaderElector, LeaseConfig};
 use crate::metrics::Metrics;
 use crate::model::{Object, ObjectRef, TypeRef};
 use crate::store::ObjectStore;
@@ -88,6 +91,7 @@ pub struct Controller<Src> {
     metrics: Metrics,
     name: String,
     leadership: Option<watch::Receiver<bool>>,
+    election: Option<LeaderElector<Arc<dyn ObjectStore>>>,
 }
 
 impl<Src: ObjectSource> Controller<Src> {
@@ -101,6 +105,7 @@ impl<Src: ObjectSource> Controller<Src> {
             config: ControllerConfig::default(),
             metrics: Metrics::new(),
             leadership: None,
+            election: None,
         }
     }
 
@@ -150,6 +155,25 @@ impl<Src: ObjectSource> Controller<Src> {
     pub fn leader_gate(mut self, leader: watch::Receiver<bool>) -> Self {
         self.leadership = Some(leader);
         self
+    }
+
+    /// Elects a leader among the replicas through the Lease of `config` (in `store`, with
+    /// `clock` for its timestamps) and reconciles only while this replica leads: the elector
+    /// runs next to the runner and, on shutdown, steps down and releases the Lease so another
+    /// replica takes over at once. Replaces any [`Controller::leader_gate`].
+    ///
+    /// Production operators run several replicas; without this each of them would reconcile.
+    pub fn leader_election(mut self, store: Arc<dyn ObjectStore>, clock: Arc<dyn Clock>, config: LeaseConfig) -> Self {
+        let elector = LeaderElector::new(store, clock, config);
+        self.leadership = Some(elector.subscribe());
+        self.election = Some(elector);
+        self
+    }
+
+    /// Whether the runner is gated on leadership ([`Controller::leader_election`] or
+    /// [`Controller::leader_gate`]).
+    pub fn is_leader_gated(&self) -> bool {
+        self.leadership.is_some()
     }
 
     /// The metrics this controller records into.

@@ -206,17 +206,36 @@ impl StoreError {
         }
     }
 
-    /// True when retrying the same request later may succeed (throttling, unavailability,
-    /// timeouts); Conflict is not included: it needs a re-read first.
+    /// True when retrying the same request later may succeed: throttling (429), unavailability
+    /// (503, connection failures), timeouts (504, client timeouts), server errors (500) unless
+    /// the server says the request itself failed validation, and transport failures
+    /// ([`StoreError::Backend`]). Conflict and Expired are not included: they need a re-read
+    /// first, not the same request again. Everything else is [`StoreError::is_permanent`].
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::TooManyRequests { .. }
-                | Self::Unavailable { .. }
-                | Self::Timeout { .. }
-                | Self::Internal { .. }
-                | Self::Backend { .. }
-        )
+        match self {
+            Self::TooManyRequests { .. } | Self::Unavailable { .. } | Self::Timeout { .. } | Self::Backend { .. } => {
+                true
+            }
+            Self::Internal { message } => !is_validation_message(message),
+            _ => false,
+        }
+    }
+
+    /// True when sending the same request again cannot succeed until something changes (the
+    /// object, the spec, RBAC, the cluster): Invalid, BadRequest, Forbidden, MethodNotAllowed,
+    /// TooLarge, UnsupportedMediaType, and a 500 caused by a validation failure. A controller
+    /// reports these once and waits for a change instead of retrying with backoff.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Invalid { .. }
+            | Self::BadRequest { .. }
+            | Self::Forbidden { .. }
+            | Self::MethodNotAllowed { .. }
+            | Self::TooLarge { .. }
+            | Self::UnsupportedMediaType { .. } => true,
+            Self::Internal { message } => is_validation_message(message),
+            _ => false,
+        }
     }
 
     /// The server-suggested delay before retrying, if any.
@@ -232,6 +251,66 @@ impl StoreError {
         match self {
             Self::Invalid { causes, .. } | Self::Conflict { causes, .. } => causes,
             _ => &[],
+        }
+    }
+}
+
+/// Whether a 500's message says the request was refused by validation rather than the server
+/// failing. The API server wraps some request checks into 500s with no machine-readable cause
+/// (`rest.BeforeCreate`'s "resourceVersion should not be set on objects to be created", a
+/// field error surfaced as "Internal error occurred: ... is invalid"), so the text is all
+/// there is to go on; anything else stays retryable.
+fn is_validation_message(message: &str) -> bool {
+    const PHRASES: [&str; 3] = ["should not be set", " is invalid", "validation failed"];
+    PHRASES.iter().any(|p| message.contains(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_500_from_validation_is_permanent_any_other_500_is_retryable() {
+        let validation = StoreError::Internal {
+            message: "resourceVersion should not be set on objects to be created".into(),
+        };
+        assert!(validation.is_permanent() && !validation.is_retryable());
+        let crash = StoreError::Internal {
+            message: "etcdserver: request timed out".into(),
+        };
+        assert!(crash.is_retryable() && !crash.is_permanent());
+    }
+
+    #[test]
+    fn retryable_permanent_and_re_read_errors_do_not_overlap() {
+        let errors = [
+            StoreError::not_found("x"),
+            StoreError::already_exists("x"),
+            StoreError::conflict("x"),
+            StoreError::invalid("f", "x"),
+            StoreError::bad_request("x"),
+            StoreError::forbidden("x"),
+            StoreError::MethodNotAllowed { message: "x".into() },
+            StoreError::expired("x"),
+            StoreError::TooLarge { message: "x".into() },
+            StoreError::UnsupportedMediaType { message: "x".into() },
+            StoreError::TooManyRequests {
+                message: "x".into(),
+                retry_after: None,
+            },
+            StoreError::Unavailable {
+                message: "x".into(),
+                retry_after: None,
+            },
+            StoreError::Timeout { message: "x".into() },
+            StoreError::Internal { message: "x".into() },
+            StoreError::backend("x"),
+        ];
+        for e in &errors {
+            assert!(!(e.is_retryable() && e.is_permanent()), "{e:?}");
+            // The documented retryable set: 429, 503, 504, plain 500, transport.
+            let documented = matches!(e.code(), 429 | 503 | 504 | 500 | 0);
+            assert_eq!(e.is_retryable(), documented, "{e:?}");
         }
     }
 }

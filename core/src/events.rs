@@ -52,6 +52,10 @@ pub mod reason {
     pub const OWNED_BY_OTHER: &str = "OwnedByOther";
     /// The parent is paused: no child is written.
     pub const PAUSED: &str = "Paused";
+    /// An owned kind cannot be listed or watched (forbidden, or not installed).
+    pub const KIND_UNAVAILABLE: &str = "KindUnavailable";
+    /// The parent's pause was lifted: pending child writes are applied.
+    pub const RESUMED: &str = "Resumed";
     /// Cleanup ran and the finalizer was removed.
     pub const CLEANED_UP: &str = "CleanedUp";
     /// A rollout group is waiting for the previous one.

@@ -38,6 +38,11 @@
 mod conditions;
 mod finalizer;
 mod warnings;
+mod own_writes;
+mod pause;
+mod policy;
+mod surface;
+mod unservable;
 mod write;
 
 use std::sync::Arc;
@@ -58,6 +63,7 @@ use crate::plan::{Action as PlanAction, Plan, PlanInputs, PlanPolicy, plan_with}
 use crate::store::{ObjectStore, WriteParams};
 
 pub use conditions::GroupStatus;
+pub use policy::ErrorPolicy;
 
 /// An invalid spec: which field and why. Reported as a Warning event and a Degraded condition.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +116,13 @@ pub trait Operator: Send + Sync + 'static {
     /// pause annotation of [`ReconcilerConfig::pause_annotation`] works for every operator.
     fn is_paused(&self, _parent: &Object) -> bool {
         false
+    }
+
+    /// What to do after a write for `parent` failed with `error`: retry with backoff, or
+    /// report once and wait for a change. The default is [`ErrorPolicy::default_for`]
+    /// (permanent errors such as Invalid, Forbidden or BadRequest wait).
+    fn error_policy(&self, _parent: &Object, error: &StoreError) -> ErrorPolicy {
+        ErrorPolicy::default_for(error)
     }
 
     /// Cleanup before the finalizer is removed (external resources, ...). Children are deleted
@@ -193,6 +206,8 @@ pub struct Reconciler<O: Operator> {
     config: ReconcilerConfig,
     metrics: Option<Metrics>,
     warned: warnings::WarningMemory,
+    /// The resourceVersion of the last write of each parent in the running reconcile.
+    own_writes: std::sync::Mutex<std::collections::HashMap<ObjectRef, String>>,
 }
 
 impl<O: Operator> Reconciler<O> {
@@ -214,6 +229,7 @@ impl<O: Operator> Reconciler<O> {
             config,
             metrics: None,
             warned: warnings::WarningMemory::default(),
+            own_writes: std::sync::Mutex::default(),
         }
     }
 
@@ -269,6 +285,13 @@ impl<O: Operator> Reconciler<O> {
     /// # Errors
     /// [`ReconcileError`] when the runner should retry with backoff.
     pub async fn reconcile(&self, key: &ObjectRef) -> Result<ReconcileReport, ReconcileError> {
+        let result = self.reconcile_once(key).await;
+        let written = self.take_own_write(key);
+        self.await_own_write(key, written.as_deref()).await;
+        result
+    }
+
+    async fn reconcile_once(&self, key: &ObjectRef) -> Result<ReconcileReport, ReconcileError> {
         let parent_type = self.operator.parent_type();
         if !self.cache.has_synced(&parent_type) {
             return Err(ReconcileError::NotSynced(parent_type));
@@ -283,11 +306,20 @@ impl<O: Operator> Reconciler<O> {
         let mut report = ReconcileReport::default();
         self.warned.begin(&parent.object_ref());
         if parent.is_terminating() {
-            self.finalize(&parent, &mut report).await?;
+            if let Err(e) = self.finalize(&parent, &mut report).await {
+                self.wait_if_permanent(&parent, "finalizer removal", e).await?;
+            }
             report.action = Some(Action::await_change());
             return Ok(report);
         }
-        let parent = self.ensure_finalizer(parent, &mut report).await?;
+        let parent = match self.ensure_finalizer(Arc::clone(&parent), &mut report).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.wait_if_permanent(&parent, "finalizer", e).await?;
+                report.action = Some(Action::await_change());
+                return Ok(report);
+            }
+        };
 
         let mut desired = match DesiredSet::new(&parent, self.operator.ownership()) {
             Ok(d) => d,
@@ -307,8 +339,7 @@ impl<O: Operator> Reconciler<O> {
             // The plan's text names changed paths; sensitive values are already redacted.
             tracing::debug!(parent = %key, %plan, "planned");
         }
-        let paused =
-            parent.annotation(&self.config.pause_annotation) == Some("true") || self.operator.is_paused(&parent);
+        let paused = self.is_paused(&parent);
         let outcome = if paused {
             write::WriteOutcome::default()
         } else {
@@ -320,7 +351,12 @@ impl<O: Operator> Reconciler<O> {
                 metrics.record_write_skipped(&item.key.type_ref.kind);
             }
         }
-        for kind in &plan.skipped_kinds {
+        let unservable = self.unservable_owned();
+        for kind in plan
+            .skipped_kinds
+            .iter()
+            .filter(|k| !unservable.iter().any(|u| &u.type_ref == *k))
+        {
             let note = format!("cannot list {kind}: orphans of this kind are not cleaned up");
             self.emit(Event::warning(
                 reason::LIST_FORBIDDEN,
@@ -332,22 +368,26 @@ impl<O: Operator> Reconciler<O> {
         }
 
         let children = self.cache.owned_by(parent.uid().unwrap_or_default());
-        let computed = conditions::compute(&desired, &plan, &observed, &outcome, paused);
+        let mut computed = conditions::compute(&desired, &plan, &observed, &outcome, paused);
+        self.note_pause(&parent, paused, &plan, &mut computed.conditions).await;
+        self.note_unservable(&parent, &unservable, &mut computed.conditions)
+            .await;
         report.conditions = computed.summary();
         let extra = self.operator.status(&parent, &children);
         report.status_written = self
             .write_status(&parent, computed.to_status(&parent, extra, self.clock.now()))
             .await?;
-        report.action = Some(
-            if plan.is_converged() && outcome.failures.is_empty() && computed.all_ready {
-                Action::await_change()
-            } else if !outcome.failures.is_empty() && outcome.failures.iter().all(|f| !f.retryable) {
-                // Permanent failures wait for a change of the spec or the children.
-                Action::await_change()
-            } else {
-                Action::requeue(self.config.progress_requeue)
-            },
-        );
+        report.action = Some(if !unservable.is_empty() {
+            // Look again when the kind may be served (RBAC fixed, CRD installed).
+            Action::requeue(self.config.progress_requeue)
+        } else if plan.is_converged() && outcome.failures.is_empty() && computed.all_ready {
+            Action::await_change()
+        } else if !outcome.failures.is_empty() && outcome.failures.iter().all(|f| !f.retryable) {
+            // Permanent failures wait for a change of the spec or the children.
+            Action::await_change()
+        } else {
+            Action::requeue(self.config.progress_requeue)
+        });
         report.plan = Some(plan);
         if let Some(err) = outcome.failures.iter().find(|f| f.retryable) {
             return Err(ReconcileError::Retryable(err.error.clone()));
@@ -375,7 +415,7 @@ impl<O: Operator> Reconciler<O> {
                     .cache
                     .status(&owned.type_ref)
                     .and_then(|s| s.last_error)
-                    .is_some_and(|e| matches!(e, StoreError::Forbidden { .. }));
+                    .is_some_and(|e| matches!(e, StoreError::Forbidden { .. } | StoreError::NotFound { .. }));
                 if forbidden || !self.cache.is_tracked(&owned.type_ref) {
                     inputs = inputs.unlisted(owned.type_ref.clone());
                 }
@@ -428,10 +468,43 @@ impl<O: Operator> Reconciler<O> {
         let mut updated = parent.clone();
         updated.body.insert("status".into(), status);
         match self.store.replace_status(&updated, &WriteParams::default()).await {
-            Ok(_) => Ok(true),
+            Ok(written) => {
+                self.note_own_write(&written);
+                Ok(true)
+            }
             Err(StoreError::NotFound { .. }) => Ok(false),
-            Err(e) => Err(ReconcileError::Retryable(e)),
+            Err(e) => {
+                self.wait_if_permanent(parent, "status", ReconcileError::Retryable(e))
+                    .await?;
+                Ok(false)
+            }
         }
+    }
+
+    /// A failed write of the parent itself (finalizer, status): returned for backoff when the
+    /// operator's [`Operator::error_policy`] says Retry; otherwise reported with one Warning
+    /// event and swallowed, so the reconcile ends waiting for a change.
+    async fn wait_if_permanent(
+        &self,
+        parent: &Object,
+        what: &str,
+        error: ReconcileError,
+    ) -> Result<(), ReconcileError> {
+        let ReconcileError::Retryable(store_error) = &error else {
+            return Err(error);
+        };
+        if self.operator.error_policy(parent, store_error) == ErrorPolicy::Retry {
+            return Err(error);
+        }
+        let note = format!("{what} write failed: {store_error}; not retried until something changes");
+        self.emit(Event::warning(
+            reason::WRITE_FAILED,
+            "Reconcile",
+            note,
+            parent.object_ref(),
+        ))
+        .await;
+        Ok(())
     }
 
     async fn emit(&self, event: Event) {

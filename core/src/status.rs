@@ -17,6 +17,9 @@ pub const PROGRESSING: &str = "Progressing";
 /// Something needs a human: an invalid spec, a forbidden immutable change, a failing write, a
 /// rollout group that does not become ready.
 pub const DEGRADED: &str = "Degraded";
+/// The parent is paused (pause annotation or the operator's own flag): no child is written.
+/// Present only on parents that were paused at least once.
+pub const PAUSED: &str = "Paused";
 
 /// The desired state of one condition, without timestamps.
 #[derive(Clone, Debug, PartialEq, Eq)]

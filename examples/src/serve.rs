@@ -9,7 +9,8 @@
 //!   (`prometheus-client`'s encoder, which Prometheus scrapes).
 //! - `GET /healthz`: 200 `ok` while the process serves (liveness).
 //! - `GET /readyz`: 200 `ready` once [`Probes::set_ready`] was called (the caches synced),
-//!   503 `not ready` before.
+//!   503 `not ready` before; 503 naming each kind the cluster refuses to serve (one
+//!   `cannot <verb> <kind>: <error>` line each, see [`Probes::set_missing`]) while there is one.
 //! - any other path: 404; any other method: 405.
 //!
 //! Errors: [`serve`] returns the accept error that ended it; a failing connection is logged and
@@ -17,8 +18,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
@@ -37,6 +38,7 @@ pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; char
 pub struct Probes {
     metrics: Metrics,
     ready: Arc<AtomicBool>,
+    missing: Arc<Mutex<Vec<String>>>,
 }
 
 impl Probes {
@@ -45,6 +47,7 @@ impl Probes {
         Self {
             metrics,
             ready: Arc::default(),
+            missing: Arc::default(),
         }
     }
 
@@ -63,6 +66,17 @@ impl Probes {
         self.ready.store(true, Ordering::Release);
     }
 
+    /// Sets the kinds the operator cannot list or watch (one line each, naming the kind and
+    /// the verb); `/readyz` is 503 and lists them while any is set.
+    pub fn set_missing(&self, missing: Vec<String>) {
+        *self.missing.lock().unwrap_or_else(PoisonError::into_inner) = missing;
+    }
+
+    /// The kinds set by [`Probes::set_missing`].
+    pub fn missing(&self) -> Vec<String> {
+        self.missing.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     /// The answer to one request.
     pub fn respond(&self, method: &Method, path: &str) -> Response<Full<Bytes>> {
         if method != Method::GET && method != Method::HEAD {
@@ -74,6 +88,10 @@ impl Probes {
                 Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("encoding failed: {e}\n")),
             },
             "/healthz" => text(StatusCode::OK, "ok\n"),
+            "/readyz" if !self.missing().is_empty() => {
+                let lines: String = self.missing().iter().map(|m| format!("{m}\n")).collect();
+                text(StatusCode::SERVICE_UNAVAILABLE, &format!("not ready\n{lines}"))
+            }
             "/readyz" if self.is_ready() => text(StatusCode::OK, "ready\n"),
             "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
             _ => text(StatusCode::NOT_FOUND, "not found\n"),
@@ -122,5 +140,23 @@ pub async fn serve(
                 tracing::debug!(%peer, error = %e, "metrics connection failed");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readyz_names_the_kinds_the_cluster_refuses() {
+        let probes = Probes::new(Metrics::new());
+        probes.set_ready();
+        assert_eq!(probes.respond(&Method::GET, "/readyz").status(), StatusCode::OK);
+        probes.set_missing(vec!["cannot list apps/v1/Deployment: forbidden: no".to_owned()]);
+        let response = probes.respond(&Method::GET, "/readyz");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(probes.missing(), ["cannot list apps/v1/Deployment: forbidden: no"]);
+        probes.set_missing(Vec::new());
+        assert_eq!(probes.respond(&Method::GET, "/readyz").status(), StatusCode::OK);
     }
 }

@@ -7,6 +7,7 @@
 //! can share one real API server.
 
 pub mod fixture;
+pub mod safety;
 pub mod scenarios;
 pub mod steady_state;
 
@@ -106,6 +107,11 @@ macro_rules! __with_scenarios {
             status_defaulted_by_the_schema_is_not_rewritten => runtime_status_defaulted_by_the_schema_is_not_rewritten,
             secret_values_never_appear_in_events_or_plans => runtime_secret_values_never_appear_in_events_or_plans,
             repeated_warning_is_sent_once_while_nothing_changes => runtime_repeated_warning_is_sent_once_while_nothing_changes,
+            deleting_parent_with_orphan_propagation_keeps_children => runtime_deleting_parent_with_orphan_propagation_keeps_children,
+            permanent_error_is_reported_once_and_not_retried => runtime_permanent_error_is_reported_once_and_not_retried,
+            forbidden_kind_is_reported_and_other_kinds_keep_working => runtime_forbidden_kind_is_reported_and_other_kinds_keep_working,
+            stale_relist_never_writes_from_an_older_spec => runtime_stale_relist_never_writes_from_an_older_spec,
+            paused_parent_gets_no_child_writes_until_resumed => runtime_paused_parent_gets_no_child_writes_until_resumed,
         }
     };
 }

@@ -17,6 +17,12 @@ use super::fixture::{World, config_map, deployment};
 use crate::outcome::{CaseResult, Outcome};
 use crate::support::kinds;
 
+pub use super::safety::{
+    deleting_parent_with_orphan_propagation_keeps_children, forbidden_kind_is_reported_and_other_kinds_keep_working,
+    paused_parent_gets_no_child_writes_until_resumed, permanent_error_is_reported_once_and_not_retried,
+    stale_relist_never_writes_from_an_older_spec,
+};
+
 fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if cond { Ok(()) } else { Err(why()) }
 }

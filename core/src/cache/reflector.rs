@@ -10,7 +10,7 @@ use crate::model::Object;
 use crate::store::{ListParams, ObjectStore, ObjectStoreExt, WatchEvent, WatchParams};
 
 use super::backoff::Attempts;
-use super::{CacheConfig, CacheEvent, KindEntry};
+use super::{CacheConfig, CacheEvent, KindEntry, Verb};
 
 /// Runs until aborted: list, then watch until a 410, then relist, forever.
 pub(super) async fn run(
@@ -35,7 +35,7 @@ pub(super) async fn run(
             Ok(list) => list,
             Err(error) => {
                 let delay = attempts.next_delay(&config.backoff, error.retry_after());
-                record_error(&entry, error);
+                record_error(&entry, Verb::List, error);
                 tokio::time::sleep(delay).await;
                 continue;
             }
@@ -44,17 +44,33 @@ pub(super) async fn run(
         if config.strip_managed_fields {
             items.iter_mut().for_each(strip_managed_fields);
         }
-        let changes = entry
-            .state
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .replace(items);
-        {
-            let mut status = entry.status();
-            status.last_error = None;
-            if !first_list {
-                status.relists += 1;
+        // A list from behind what was already seen (a lagging replica, a stale read served
+        // after a 410) would take every reader back in time and make the reconciler write from
+        // an older spec: keep serving the newer state, list again.
+        let changes = {
+            let mut state = entry.state.write().unwrap_or_else(PoisonError::into_inner);
+            if state.is_behind(&list.resource_version) {
+                None
+            } else {
+                let changes = state.replace(items);
+                state.observe_rv(Some(&list.resource_version));
+                Some(changes)
             }
+        };
+        let Some(changes) = changes else {
+            let error = StoreError::expired(format!(
+                "list at resourceVersion {} is older than what the cache already holds; relisting",
+                list.resource_version
+            ));
+            let delay = attempts.next_delay(&config.backoff, None);
+            record_error(&entry, Verb::List, error);
+            entry.status().stale_lists_rejected += 1;
+            tokio::time::sleep(delay).await;
+            continue;
+        };
+        record_success(&entry);
+        if !first_list {
+            entry.status().relists += 1;
         }
         first_list = false;
         entry.synced.send_replace(true);
@@ -90,7 +106,7 @@ async fn watch(
             Err(StoreError::Expired { .. }) => return,
             Err(error) => {
                 let delay = attempts.next_delay(&config.backoff, error.retry_after());
-                record_error(entry, error);
+                record_error(entry, Verb::Watch, error);
                 tokio::time::sleep(delay).await;
                 continue;
             }
@@ -109,7 +125,7 @@ async fn watch(
                     if !received {
                         received = true;
                         attempts.reset();
-                        entry.status().last_error = None;
+                        record_success(entry);
                     }
                     if let Some(rv) = event.resource_version() {
                         rv.clone_into(&mut resource_version);
@@ -128,7 +144,7 @@ async fn watch(
         match failure {
             Some(error) => {
                 let delay = attempts.next_delay(&config.backoff, error.retry_after());
-                record_error(entry, error);
+                record_error(entry, Verb::Watch, error);
                 tokio::time::sleep(delay).await;
             }
             None if !received => tokio::time::sleep(attempts.next_delay(&config.backoff, None)).await,
@@ -180,7 +196,25 @@ fn selector_param(entry: &KindEntry) -> Option<String> {
     (!selector.matches_everything()).then(|| selector.to_string())
 }
 
-fn record_error(entry: &KindEntry, error: StoreError) {
-    tracing::warn!(kind = %entry.spec.type_ref, %error, "cache list/watch failed; retrying after backoff");
-    entry.status().last_error = Some(error);
+fn record_error(entry: &KindEntry, verb: Verb, error: StoreError) {
+    tracing::warn!(kind = %entry.spec.type_ref, %verb, %error, "cache list/watch failed; retrying after backoff");
+    // Forbidden (RBAC) and NotFound (the kind is not served) do not heal by retrying soon:
+    // the kind is reported unservable so the runner starts without it. It keeps retrying.
+    let unservable = matches!(error, StoreError::Forbidden { .. } | StoreError::NotFound { .. });
+    {
+        let mut status = entry.status();
+        status.last_error = Some(error);
+        status.failed_verb = Some(verb);
+    }
+    entry.unservable.send_replace(unservable);
+}
+
+/// Marks the kind healthy again after a successful list or watch event.
+fn record_success(entry: &KindEntry) {
+    {
+        let mut status = entry.status();
+        status.last_error = None;
+        status.failed_verb = None;
+    }
+    entry.unservable.send_replace(false);
 }

@@ -118,6 +118,22 @@ pub struct KindState {
     namespaces: HashMap<Option<String>, HashSet<ByName, FixedState>, FixedState>,
     by_owner: HashMap<String, HashSet<ByKey, FixedState>, FixedState>,
     len: usize,
+    /// The newest resourceVersion reflected (a list's, an event's, a bookmark's), when the
+    /// backend's resourceVersions are numbers; what a later list must not be older than.
+    newest: Option<u64>,
+}
+
+/// A resourceVersion as a number, when it is one. The API server documents resourceVersions
+/// as opaque, but for one resource from one server they are etcd revisions that only grow
+/// (the watch cache and kube-rs's reflector compare them the same way); a backend whose
+/// versions are not numbers is never compared.
+pub(crate) fn numeric_rv(rv: Option<&str>) -> Option<u64> {
+    rv?.parse().ok()
+}
+
+/// True when `candidate` is known to be older than `held` (both numeric).
+fn is_older(candidate: Option<&str>, held: Option<&str>) -> bool {
+    matches!((numeric_rv(candidate), numeric_rv(held)), (Some(c), Some(h)) if c < h)
 }
 
 impl Default for KindState {
@@ -140,6 +156,7 @@ impl KindState {
             by_owner: HashMap::with_hasher(hasher.clone()),
             hasher,
             len: 0,
+            newest: None,
         }
     }
 
@@ -186,10 +203,24 @@ impl KindState {
     ///
     /// Added and Modified are both upserts: which one the change is depends on what was held,
     /// not on the event's label (a resumed watch may repeat an Added).
+    ///
+    /// An event older than what is held for its object (numeric resourceVersions) is dropped:
+    /// the cache never goes back in time, whatever order a backend delivers in.
     pub fn apply(&mut self, event: WatchEvent) -> Option<Change> {
+        self.observe_rv(event.resource_version());
         match event {
-            WatchEvent::Added(object) | WatchEvent::Modified(object) => self.upsert(object),
+            WatchEvent::Added(object) | WatchEvent::Modified(object) => {
+                let held = self.get(object.namespace(), object.name());
+                if held.is_some_and(|h| is_older(object.resource_version(), h.resource_version())) {
+                    return None;
+                }
+                self.upsert(object)
+            }
             WatchEvent::Deleted(object) => {
+                let held = self.get(object.namespace(), object.name())?;
+                if is_older(object.resource_version(), held.resource_version()) {
+                    return None;
+                }
                 let old = self.remove(object.namespace(), object.name())?;
                 // The event carries the last state with the deletion resourceVersion.
                 Some((ChangeKind::Deleted, object, Some(old)))
@@ -198,12 +229,26 @@ impl KindState {
         }
     }
 
+    /// Records that the state reflects the store at `rv` (a list's resourceVersion).
+    pub fn observe_rv(&mut self, rv: Option<&str>) {
+        if let Some(rv) = numeric_rv(rv) {
+            self.newest = Some(self.newest.map_or(rv, |n| n.max(rv)));
+        }
+    }
+
+    /// True when a list at `list_rv` would take the state back in time: it is older than the
+    /// newest resourceVersion already reflected (both numeric).
+    pub fn is_behind(&self, list_rv: &str) -> bool {
+        matches!((numeric_rv(Some(list_rv)), self.newest), (Some(l), Some(n)) if l < n)
+    }
+
     /// Replaces the whole state with a fresh list, and returns the changes that turn the old
     /// state into the new one, sorted by (namespace, name) within each group: Added and
     /// Modified for listed objects that are new or carry another resourceVersion, then Deleted
     /// (with the last state held) for objects that vanished.
     pub fn replace(&mut self, items: Vec<Arc<Object>>) -> Vec<CacheEvent> {
         let mut old = std::mem::replace(self, Self::with_hasher(self.hasher.clone()));
+        self.newest = old.newest;
         let mut changes = Vec::new();
         for object in items {
             let previous = old.remove(object.namespace(), object.name());
@@ -230,6 +275,7 @@ impl KindState {
             by_owner: HashMap::with_hasher(hasher.clone()),
             hasher,
             len: 0,
+            newest: None,
         }
     }
 
@@ -388,6 +434,34 @@ mod tests {
         s.apply(WatchEvent::Deleted(cm("a", "n1", "3", None)));
         assert_eq!(s.len(), 1);
         assert!(s.get(Some("a"), "n1").is_none());
+    }
+
+    #[test]
+    fn events_older_than_what_is_held_are_dropped() {
+        let mut s = KindState::new();
+        s.apply(WatchEvent::Added(cm("a", "x", "5", Some("u"))));
+        assert!(s.apply(WatchEvent::Modified(cm("a", "x", "4", None))).is_none());
+        assert_eq!(s.get(Some("a"), "x").unwrap().resource_version(), Some("5"));
+        assert_eq!(names(s.owned_by("u")), ["x"]);
+        assert!(s.apply(WatchEvent::Deleted(cm("a", "x", "3", None))).is_none());
+        assert_eq!(s.len(), 1);
+        let (k, ..) = s.apply(WatchEvent::Modified(cm("a", "x", "6", None))).unwrap();
+        assert_eq!(k, ChangeKind::Modified);
+        // Versions that are not numbers are never compared.
+        let (k, ..) = s.apply(WatchEvent::Modified(cm("a", "x", "opaque", None))).unwrap();
+        assert_eq!(k, ChangeKind::Modified);
+    }
+
+    #[test]
+    fn a_list_older_than_what_was_reflected_is_behind() {
+        let mut s = KindState::new();
+        assert!(!s.is_behind("1"));
+        s.observe_rv(Some("10"));
+        s.replace(vec![cm("a", "x", "9", None)]);
+        s.apply(WatchEvent::Modified(cm("a", "x", "12", None)));
+        assert!(s.is_behind("11"));
+        assert!(!s.is_behind("12"));
+        assert!(!s.is_behind("opaque"));
     }
 
     #[test]

@@ -115,7 +115,22 @@ impl<Src: ObjectSource> Controller<Src> {
             .changes(&runner.watches.kinds())
             .map_err(|e| ControllerError::Source(Box::new(e)))?;
         let span = tracing::info_span!("controller", controller = %runner.name);
-        Ok(runner.run(changes, leadership, shutdown).instrument(span).await)
+        let Some(elector) = self.election.take() else {
+            return Ok(runner.run(changes, leadership, shutdown).instrument(span).await);
+        };
+        // The elector renews until the runner has drained, then steps down and releases.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut election = AbortOnDrop(tokio::spawn(elector.run(async move {
+            let _ = stopped.await;
+        })));
+        let summary = runner.run(changes, leadership, shutdown).instrument(span).await;
+        let _ = stop.send(());
+        match (&mut election.0).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "releasing the Lease failed; it will expire"),
+            Err(error) => tracing::warn!(%error, "the leader election task failed"),
+        }
+        Ok(summary)
     }
 }
 
@@ -385,5 +400,16 @@ async fn sleep_until_or_never(at: Option<Instant>) {
     match at {
         Some(at) => sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Aborts the task when dropped: a controller whose `run` future is dropped (its task
+/// aborted, the process going down) must not leave its elector renewing the Lease, or no
+/// other replica could ever take over.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

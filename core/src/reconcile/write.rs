@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Operator, ReconcileError, Reconciler};
+use super::{ErrorPolicy, Operator, ReconcileError, Reconciler};
 use crate::error::StoreError;
 use crate::events::{Event, reason};
 use crate::model::{Object, ObjectRef};
@@ -44,16 +44,21 @@ impl<O: Operator> Reconciler<O> {
                         self.emit(success_event(parent, item)).await;
                     }
                     Err(error) => {
-                        let retryable = error.is_retryable() || matches!(error, StoreError::Conflict { .. });
-                        let note = format!("{} {} failed: {error}", item.action.verb(), describe(&item.key));
-                        let event = Event::warning(
-                            reason::WRITE_FAILED,
-                            verb_action(&item.action),
-                            note,
-                            parent.object_ref(),
-                        )
-                        .related_to(item.key.clone());
-                        self.emit(event).await;
+                        let retryable = self.operator.error_policy(parent, &error) == ErrorPolicy::Retry;
+                        // A failure that waits for a change is reported once: its text is in
+                        // the parent's Degraded condition after the first time.
+                        let shown = format!("{} {}: {error}", item.key.type_ref.kind, item.key.name);
+                        if retryable || !super::surface::degraded_mentions(parent, &shown) {
+                            let note = format!("{} {} failed: {error}", item.action.verb(), describe(&item.key));
+                            let event = Event::warning(
+                                reason::WRITE_FAILED,
+                                verb_action(&item.action),
+                                note,
+                                parent.object_ref(),
+                            )
+                            .related_to(item.key.clone());
+                            self.emit(event).await;
+                        }
                         outcome.failures.push(WriteFailure {
                             key: item.key.clone(),
                             error,

@@ -4,16 +4,29 @@
 //!   when every step reached its expected state;
 //! - `crd`: prints the CustomResourceDefinition as YAML;
 //! - `rbac`: prints the least-privilege ClusterRole the cluster mode needs, as YAML;
-//! - `--kubeconfig PATH [--metrics-addr ADDR]`: runs the operator against a real cluster until
-//!   Ctrl-C; with `--metrics-addr`, serves `/metrics`, `/healthz` and `/readyz` on `ADDR`.
+//! - `--kubeconfig PATH [--metrics-addr ADDR] [--no-leader-election]`: runs the operator
+//!   against a real cluster until Ctrl-C, as one candidate of leader election (unless
+//!   `--no-leader-election`); with `--metrics-addr`, serves `/metrics`, `/healthz` and
+//!   `/readyz` on `ADDR`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use operator_runtime_examples::cluster::ClusterOptions;
 use operator_runtime_examples::{crd, story};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // Leader election is on by default; this flag opts out (a single replica only).
+    let no_election = args.iter().any(|a| a == "--no-leader-election");
+    args.retain(|a| a != "--no-leader-election");
+    let options = || {
+        if no_election {
+            Ok(ClusterOptions::without_leader_election())
+        } else {
+            ClusterOptions::from_env()
+        }
+    };
     match args.first().map(String::as_str) {
         None => run_story(),
         Some("rbac") => match crd::rbac_yaml() {
@@ -37,10 +50,14 @@ fn main() -> ExitCode {
             }
         },
         Some("--kubeconfig") => match (args.get(1), &args[2.min(args.len())..]) {
-            (Some(path), []) => operator_runtime_examples::cluster::run(path, None),
-            (Some(path), [flag, addr]) if flag == "--metrics-addr" => match addr.parse() {
-                Ok(addr) => operator_runtime_examples::cluster::run(path, Some(addr)),
-                Err(e) => usage(&format!(
+            (Some(path), []) => match options() {
+                Ok(options) => operator_runtime_examples::cluster::run(path, None, options),
+                Err(e) => usage(&format!("leader election: {e}")),
+            },
+            (Some(path), [flag, addr]) if flag == "--metrics-addr" => match (addr.parse(), options()) {
+                (Ok(addr), Ok(options)) => operator_runtime_examples::cluster::run(path, Some(addr), options),
+                (_, Err(e)) => usage(&format!("leader election: {e}")),
+                (Err(e), _) => usage(&format!(
                     "--metrics-addr {addr:?}: {e} (expected HOST:PORT, e.g. 127.0.0.1:8080)"
                 )),
             },
@@ -52,7 +69,9 @@ fn main() -> ExitCode {
 }
 
 fn usage(why: &str) -> ExitCode {
-    eprintln!("error: {why}\nusage: datacluster [crd | rbac | --kubeconfig PATH [--metrics-addr HOST:PORT]]");
+    eprintln!(
+        "error: {why}\nusage: datacluster [crd | rbac | --kubeconfig PATH [--metrics-addr HOST:PORT] [--no-leader-election]]"
+    );
     ExitCode::from(2)
 }
 

@@ -42,12 +42,18 @@ impl ObjectSource for Cache {
         Ok(stream.boxed())
     }
 
+    /// Completes once every kind synced or was refused by the backend (Forbidden, NotFound):
+    /// a forbidden or missing owned kind must not stop the parents from being reconciled
+    /// (the reconciler reports it on each parent, see [`Cache::unservable`]).
     fn wait_synced(&self) -> impl Future<Output = ()> + Send {
         let cache = self.clone();
         async move {
-            if let Err(error) = cache.wait_all_synced().await {
+            if let Err(error) = cache.wait_all_settled().await {
                 tracing::error!(%error, "cache will never sync");
                 std::future::pending::<()>().await;
+            }
+            for kind in cache.unservable() {
+                tracing::warn!(%kind, "starting without this kind");
             }
         }
     }
