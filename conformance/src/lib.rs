@@ -44,6 +44,7 @@
 pub mod support;
 
 pub mod bench;
+pub mod differential;
 
 pub mod apply;
 pub mod crd;
