@@ -8,7 +8,8 @@
 //!
 //! Options: `--seeds A..B` (a range), `--seed N` (one seed, optionally with the `--keep` and
 //! `--simplify` arguments a divergence report prints, to replay its minimal sequence),
-//! `--jobs K` (sequences at once, default 4), `--no-shrink`. Exits non-zero when a divergence
+//! `--jobs K` (sequences at once, default 4), `--no-shrink`, `--survey` (run every sequence
+//! to its end and list each divergence class with how many seeds show it; always exits 0). Exits non-zero when a divergence
 //! is not in the accepted list (`operator_runtime_conformance::differential::ACCEPTED`).
 
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ struct Args {
     simplify: Option<String>,
     jobs: usize,
     no_shrink: bool,
+    survey: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
             "--simplify" => args.simplify = Some(it.next().ok_or("--simplify needs a list")?),
             "--jobs" => args.jobs = usize::try_from(number("--jobs", it.next())?).map_err(|e| e.to_string())?,
             "--no-shrink" => args.no_shrink = true,
+            "--survey" => args.survey = true,
             other => return Err(format!("unknown argument {other} (see the doc comment of this binary)")),
         }
     }
@@ -97,6 +100,25 @@ async fn main() -> ExitCode {
         }
     };
     let start = Instant::now();
+    if args.survey {
+        let seeds = args.seeds.clone().unwrap_or(0..100);
+        let classes = engine.survey(seeds, args.jobs).await;
+        for (class, (count, seed, divergence)) in &classes {
+            eprintln!("survey: {count:4} seeds, first seed {seed}: {class}");
+            for line in divergence.display(engine.names()).to_string().lines().skip(1).take(6) {
+                eprintln!("survey:     {line}");
+            }
+        }
+        let figures = engine.figures();
+        eprintln!(
+            "survey: {} classes, {} sequences, {} operations per side in {:.1} s",
+            classes.len(),
+            figures.sequences,
+            figures.operations,
+            start.elapsed().as_secs_f64()
+        );
+        return ExitCode::SUCCESS;
+    }
     let summary = if let Some(seed) = args.seed {
         replay_one(&engine, seed, &args).await
     } else {

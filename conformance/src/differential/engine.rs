@@ -1,6 +1,7 @@
 //! Running sequences on two stores side by side, settling asynchronous garbage collection,
 //! shrinking a divergence to a minimal sequence, and the run's figures.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -195,12 +196,38 @@ where
     /// # Errors
     /// A harness failure.
     pub async fn run(&self, seed: u64, ops: &[Op]) -> Result<Option<Divergence>, String> {
+        Ok(self.run_collect(seed, ops, false).await?.into_iter().next())
+    }
+
+    /// Runs every seed of `seeds` to its end, collecting every divergence instead of stopping
+    /// at the first (later ones may follow from earlier ones, since the sides' states differ
+    /// from then on); returns, per class, how many seeds showed it and the first one found.
+    pub async fn survey(&self, seeds: Range<u64>, jobs: usize) -> BTreeMap<String, (usize, u64, Divergence)> {
+        let mut classes: BTreeMap<String, (usize, u64, Divergence)> = BTreeMap::new();
+        let mut results = futures::stream::iter(seeds)
+            .map(|seed| async move { (seed, self.run_collect(seed, &generate(seed), true).await) })
+            .buffered(jobs.max(1));
+        while let Some((seed, result)) = results.next().await {
+            let Ok(found) = result else { continue };
+            let mut seen = std::collections::BTreeSet::new();
+            for d in found {
+                if seen.insert(d.class.clone()) {
+                    let entry = classes.entry(d.class.clone()).or_insert((0, seed, d));
+                    entry.0 += 1;
+                }
+            }
+        }
+        classes
+    }
+
+    async fn run_collect(&self, seed: u64, ops: &[Op], keep_going: bool) -> Result<Vec<Divergence>, String> {
         let left_store = (self.make_left)().await;
         install_crd(&left_store).await?;
         let run = self.runs.fetch_add(1, Ordering::Relaxed);
-        let (mut left, mut right, ns) = self.namespaces(&left_store, seed, run).await?;
+        let (mut left, mut right, _ns) = self.namespaces(&left_store, seed, run).await?;
         self.add(|f| f.sequences += 1);
         let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| ops.iter().any(|o| o.kind() == *k)).collect();
+        let mut found = Vec::new();
         let mut watch_ops = Vec::new();
         for (i, op) in ops.iter().enumerate() {
             let t0 = Instant::now();
@@ -214,7 +241,10 @@ where
                 f.right += t2 - t1;
             });
             if let Some(d) = compare(Step::Op(i), op, &l, &r, &self.names) {
-                return Ok(Some(d));
+                found.push(d);
+                if !keep_going {
+                    return Ok(found);
+                }
             }
             if let Op::Watch { .. } = op {
                 watch_ops.push(op.clone());
@@ -226,21 +256,28 @@ where
                 if let Some((lo, ro)) = settled
                     && let Some(d) = compare(Step::Settled(i), op, &lo, &ro, &self.names)
                 {
-                    return Ok(Some(d));
+                    found.push(d);
+                    if !keep_going {
+                        return Ok(found);
+                    }
                 }
             }
         }
-        for (w, op) in watch_ops.iter().enumerate() {
+        // Watches started on one side only (the start itself diverged) are not compared.
+        let watches = left.watch_count().min(right.watch_count()).min(watch_ops.len());
+        for (w, op) in watch_ops.iter().enumerate().take(watches) {
             let l = left.finish_watch(w).await;
             let r = right.finish_watch(w).await;
             if let Some(d) = compare(Step::Watch(w), op, &l, &r, &self.names) {
-                return Ok(Some(d));
+                found.push(d);
+                if !keep_going {
+                    return Ok(found);
+                }
             }
         }
         // Namespaces are left in place: deleting them would make the namespace controller work
         // through every resource type while the next sequences run.
-        let _ = ns;
-        Ok(None)
+        Ok(found)
     }
 
     async fn namespaces<'a>(

@@ -10,6 +10,9 @@
 //!   dropped (both sides use the same name anyway).
 //! - `metadata.managedFields`: manager, operation, subresource, apiVersion and the field set;
 //!   `time` dropped. Entries sorted by manager, operation and subresource.
+//! - Empty `labels`, `annotations`, `finalizers` and `ownerReferences` are the same as absent
+//!   (the real server omits them when empty; a client cannot tell the two apart through
+//!   `ObjectMeta`'s `Option`s in a way that matters).
 //! - Service `spec.clusterIP`, `spec.clusterIPs[]`, `spec.ports[].nodePort`,
 //!   `spec.healthCheckNodePort`: allocated values become `"<allocated>"` (`None` is kept).
 
@@ -86,11 +89,11 @@ pub fn view(object: &Object, symbols: &Symbols, prev_rv: Option<&str>) -> Value 
         "generateName": m.generate_name,
         "rvChanged": prev_rv.map(|p| Some(p) != m.resource_version.as_deref()),
         "generation": m.generation,
-        "finalizers": m.finalizers,
+        "finalizers": m.finalizers.as_ref().filter(|f| !f.is_empty()),
         "deleting": m.deletion_timestamp.is_some(),
         "deletionGracePeriodSeconds": m.deletion_grace_period_seconds,
-        "labels": m.labels,
-        "annotations": m.annotations,
+        "labels": m.labels.as_ref().filter(|l| !l.is_empty()),
+        "annotations": m.annotations.as_ref().filter(|a| !a.is_empty()),
         "ownerReferences": owners,
         "managedFields": managed,
         "body": body,

@@ -240,10 +240,7 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
                     self.symbols.by_name.insert(n.clone(), target.sym.clone());
                 }
                 let object = self.build(target, body, Some(name), owners);
-                let params = WriteParams {
-                    dry_run: *dry_run,
-                    field_manager: None,
-                };
+                let params = write_params(*dry_run);
                 let result = self.store.create(&object, &params).await;
                 if let (Ok(created), NameChoice::Generate(_), false) = (&result, name, dry_run) {
                     self.names.insert(target.sym.clone(), created.name().to_owned());
@@ -278,10 +275,7 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
                     self.apply_edit(&mut object, edit);
                 }
                 object.metadata.resource_version = self.rv(target, *rv);
-                let params = WriteParams {
-                    dry_run: *dry_run,
-                    field_manager: None,
-                };
+                let params = write_params(*dry_run);
                 let result = self.store.replace(&object, &params).await;
                 self.written(target, result, *dry_run)
             }
@@ -292,7 +286,7 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
                 };
                 object.body.insert("status".to_owned(), status.clone());
                 object.metadata.resource_version = self.rv(target, *rv);
-                let result = self.store.replace_status(&object, &WriteParams::default()).await;
+                let result = self.store.replace_status(&object, &write_params(false)).await;
                 self.written(target, result, false)
             }
             Op::MergePatch {
@@ -310,6 +304,7 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
                 }
                 let params = PatchParams {
                     dry_run: *dry_run,
+                    field_manager: Some(FIELD_MANAGER.to_owned()),
                     ..PatchParams::default()
                 };
                 let result = self.store.patch(&self.key(target), &Patch::Merge(patch), &params).await;
@@ -322,6 +317,7 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
             } => {
                 let params = PatchParams {
                     dry_run: *dry_run,
+                    field_manager: Some(FIELD_MANAGER.to_owned()),
                     ..PatchParams::default()
                 };
                 let result = self
@@ -571,6 +567,17 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Field manager of every write but server-side apply (operators always name one; writes
+/// without one are a separate divergence, see the findings).
+pub const FIELD_MANAGER: &str = "differential";
+
+fn write_params(dry_run: bool) -> WriteParams {
+    WriteParams {
+        dry_run,
+        field_manager: Some(FIELD_MANAGER.to_owned()),
     }
 }
 
