@@ -45,7 +45,9 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--seeds" => {
                 let v = it.next().ok_or("--seeds needs a range A..B")?;
-                let (a, b) = v.split_once("..").ok_or_else(|| format!("--seeds {v}: expected A..B"))?;
+                let (a, b) = v
+                    .split_once("..")
+                    .ok_or_else(|| format!("--seeds {v}: expected A..B"))?;
                 let a = a.parse::<u64>().map_err(|e| format!("--seeds {v}: {e}"))?;
                 let b = b.parse::<u64>().map_err(|e| format!("--seeds {v}: {e}"))?;
                 args.seeds = Some(a..b);
@@ -102,6 +104,9 @@ async fn main() -> ExitCode {
     let start = Instant::now();
     if args.survey {
         let seeds = args.seeds.clone().unwrap_or(0..100);
+        // States differ after a first divergence, so settling would often wait in vain.
+        let mut engine = engine;
+        engine.settle_deadline = std::time::Duration::from_secs(2);
         let classes = engine.survey(seeds, args.jobs).await;
         for (class, (count, seed, divergence)) in &classes {
             eprintln!("survey: {count:4} seeds, first seed {seed}: {class}");
@@ -125,7 +130,11 @@ async fn main() -> ExitCode {
         engine.check_range(args.seeds.unwrap_or(0..100), args.jobs).await
     };
     eprint!("{}", summary.render(&engine.figures(), engine.names(), start.elapsed()));
-    if summary.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if summary.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// One seed: with `--keep`/`--simplify`, runs exactly that minimal sequence; otherwise checks
@@ -140,7 +149,10 @@ where
     if args.keep.is_none() && args.simplify.is_none() {
         let result = engine.check_seed(seed).await;
         if let Ok(r) = &result {
-            eprint!("{}", operator_runtime_conformance::differential::describe(r, engine.names()));
+            eprint!(
+                "{}",
+                operator_runtime_conformance::differential::describe(r, engine.names())
+            );
         }
         summary.add(&result, seed);
         return summary;

@@ -50,8 +50,14 @@ mod tests {
 
     #[test]
     fn glob_matches_prefix_infix_and_suffix() {
-        assert!(matches("apply *: *managedFields*", "apply Sprocket: managedFields[].fields differs"));
-        assert!(!matches("apply *: *managedFields*", "create Sprocket: managedFields differs"));
+        assert!(matches(
+            "apply *: *managedFields*",
+            "apply Sprocket: managedFields[].fields differs"
+        ));
+        assert!(!matches(
+            "apply *: *managedFields*",
+            "create Sprocket: managedFields differs"
+        ));
         assert!(matches("exact", "exact"));
         assert!(!matches("exact", "exactly"));
         assert!(matches("a*", "a"));

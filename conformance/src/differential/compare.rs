@@ -98,7 +98,11 @@ fn brief(v: &Option<Value>) -> String {
         None => "<absent>".to_owned(),
         Some(v) => {
             let s = v.to_string();
-            if s.chars().count() > 160 { format!("{}...", s.chars().take(160).collect::<String>()) } else { s }
+            if s.chars().count() > 160 {
+                format!("{}...", s.chars().take(160).collect::<String>())
+            } else {
+                s
+            }
         }
     }
 }

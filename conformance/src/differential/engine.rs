@@ -21,8 +21,9 @@ use super::shrink::{Replay, simplifications};
 use super::side::{Observation, Side};
 use super::values::sprocket_crd;
 
-/// How long garbage collection on the slower side may take to reach the other side's state.
-const SETTLE_DEADLINE: Duration = Duration::from_secs(15);
+/// How long garbage collection on the slower side may take to reach the other side's state
+/// (the default of [`Engine::settle_deadline`]).
+pub const SETTLE_DEADLINE: Duration = Duration::from_secs(15);
 /// Pause between two settle probes.
 const SETTLE_INTERVAL: Duration = Duration::from_millis(40);
 /// How long a new CRD may take to be served.
@@ -83,6 +84,8 @@ pub struct Engine<R, F> {
     /// run over many divergent seeds stays bounded in time.
     pub shrink_limit: usize,
     shrunk: std::sync::atomic::AtomicUsize,
+    /// How long the sides' garbage-collection states may take to agree after a write.
+    pub settle_deadline: Duration,
 }
 
 impl<L, R, F, Fut> Engine<R, F>
@@ -113,6 +116,7 @@ where
             shrink: true,
             shrink_limit: usize::MAX,
             shrunk: std::sync::atomic::AtomicUsize::new(0),
+            settle_deadline: SETTLE_DEADLINE,
         })
     }
 
@@ -226,7 +230,10 @@ where
         let run = self.runs.fetch_add(1, Ordering::Relaxed);
         let (mut left, mut right, _ns) = self.namespaces(&left_store, seed, run).await?;
         self.add(|f| f.sequences += 1);
-        let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| ops.iter().any(|o| o.kind() == *k)).collect();
+        let kinds: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| ops.iter().any(|o| o.kind() == *k))
+            .collect();
         let mut found = Vec::new();
         let mut watch_ops = Vec::new();
         for (i, op) in ops.iter().enumerate() {
@@ -308,8 +315,13 @@ where
 
     /// Waits until both sides' garbage-collection state agrees (the real garbage collector
     /// works asynchronously); returns the last two states when it does not within the deadline.
-    async fn settle(&self, left: &Side<'_, L>, right: &Side<'_, R>, kinds: &[Kind]) -> Option<(Observation, Observation)> {
-        let deadline = Instant::now() + SETTLE_DEADLINE;
+    async fn settle(
+        &self,
+        left: &Side<'_, L>,
+        right: &Side<'_, R>,
+        kinds: &[Kind],
+    ) -> Option<(Observation, Observation)> {
+        let deadline = Instant::now() + self.settle_deadline;
         loop {
             let l = left.gc_state(kinds).await;
             let r = right.gc_state(kinds).await;

@@ -195,7 +195,10 @@ impl Gen {
                 0 => (path(&["spec", "type"]), Some(json!("NodePort"))),
                 1 => (path(&["spec", "clusterIP"]), Some(json!("10.0.0.99"))),
                 2 => (path(&["spec", "selector"]), Some(json!({"app": "b"}))),
-                _ => (path(&["spec", "ports"]), Some(json!([{"port": 81, "targetPort": "web"}]))),
+                _ => (
+                    path(&["spec", "ports"]),
+                    Some(json!([{"port": 81, "targetPort": "web"}])),
+                ),
             },
             Kind::Deployment | Kind::StatefulSet => match r {
                 0 => (path(&["spec", "replicas"]), Some(json!(self.rng.random_range(0..4)))),
@@ -220,7 +223,9 @@ impl Gen {
 
     fn replace(&mut self) -> Op {
         let target = self.target();
-        let edits = (0..self.rng.random_range(1..3)).map(|_| self.edit(target.kind)).collect();
+        let edits = (0..self.rng.random_range(1..3))
+            .map(|_| self.edit(target.kind))
+            .collect();
         let fallback = values::body(&mut self.rng, target.kind);
         Op::Replace {
             target,
@@ -391,7 +396,18 @@ mod tests {
         for seed in 0..200 {
             verbs.extend(generate(seed).iter().map(Op::verb));
         }
-        for verb in ["create", "get", "list", "replace", "replace_status", "merge-patch", "json-patch", "apply", "delete", "watch"] {
+        for verb in [
+            "create",
+            "get",
+            "list",
+            "replace",
+            "replace_status",
+            "merge-patch",
+            "json-patch",
+            "apply",
+            "delete",
+            "watch",
+        ] {
             assert!(verbs.contains(verb), "{verb} never generated: {verbs:?}");
         }
     }

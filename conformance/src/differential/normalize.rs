@@ -173,7 +173,11 @@ fn walk(left: Option<&Value>, right: Option<&Value>, path: String, out: &mut Vec
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 walk(a.get(key), b.get(key), child, out);
             }
         }

@@ -363,11 +363,7 @@ impl fmt::Display for Op {
                 rv,
                 dry_run,
             } => write!(f, "merge-patch {target} rv={rv:?}{} {patch}", dry(dry_run)),
-            Op::JsonPatch {
-                target,
-                patch,
-                dry_run,
-            } => write!(f, "json-patch {target}{} {patch}", dry(dry_run)),
+            Op::JsonPatch { target, patch, dry_run } => write!(f, "json-patch {target}{} {patch}", dry(dry_run)),
             Op::Apply {
                 target,
                 manager,

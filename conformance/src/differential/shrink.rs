@@ -21,7 +21,6 @@ pub struct Replay {
     pub simplify: Vec<(usize, usize)>,
 }
 
-
 impl Replay {
     /// The whole sequence of `seed` (`len` operations).
     pub fn new(seed: u64, len: usize) -> Self {
@@ -52,7 +51,9 @@ impl Replay {
                 .split(',')
                 .filter(|p| !p.is_empty())
                 .map(|p| {
-                    let (i, j) = p.split_once(':').ok_or_else(|| format!("--simplify {p}: expected i:j"))?;
+                    let (i, j) = p
+                        .split_once(':')
+                        .ok_or_else(|| format!("--simplify {p}: expected i:j"))?;
                     let i = i.trim().parse::<usize>().map_err(|e| format!("--simplify {p}: {e}"))?;
                     let j = j.trim().parse::<usize>().map_err(|e| format!("--simplify {p}: {e}"))?;
                     Ok((i, j))
@@ -136,7 +137,10 @@ fn body_removals(body: &Value) -> Vec<Value> {
         }
     }
     if let Some(map) = body.as_object() {
-        for key in map.keys().filter(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata")) {
+        for key in map
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
+        {
             let mut b = body.clone();
             if let Some(m) = b.as_object_mut() {
                 m.remove(key);
@@ -235,9 +239,7 @@ pub fn simplifications(op: &Op) -> Vec<Op> {
         Op::Delete { .. } => {
             push(&|o| {
                 if let Op::Delete {
-                    precondition,
-                    dry_run,
-                    ..
+                    precondition, dry_run, ..
                 } = o
                 {
                     *precondition = Precondition::None;

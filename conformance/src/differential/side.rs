@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use operator_runtime_core::store::{
-    DeleteOutcome, DeleteParams, ListParams, Patch, PatchParams, Preconditions, WatchEvent, WatchParams,
-    WatchStream, WriteParams,
-};
 use operator_runtime_core::model::OwnerReference;
+use operator_runtime_core::store::{
+    DeleteOutcome, DeleteParams, ListParams, Patch, PatchParams, Preconditions, WatchEvent, WatchParams, WatchStream,
+    WriteParams,
+};
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, StoreError};
 use serde_json::{Value, json};
 
@@ -130,7 +130,10 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
     }
 
     fn name(&self, target: &Target) -> String {
-        self.names.get(&target.sym).cloned().unwrap_or_else(|| target.sym.clone())
+        self.names
+            .get(&target.sym)
+            .cloned()
+            .unwrap_or_else(|| target.sym.clone())
     }
 
     fn key(&self, target: &Target) -> ObjectRef {
@@ -166,7 +169,11 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
                 api_version: o.owner.kind.type_ref().api_version,
                 kind: o.owner.kind.type_ref().kind,
                 name: self.name(&o.owner),
-                uid: self.uids.get(&o.owner.sym).cloned().unwrap_or_else(|| WRONG_UID.to_owned()),
+                uid: self
+                    .uids
+                    .get(&o.owner.sym)
+                    .cloned()
+                    .unwrap_or_else(|| WRONG_UID.to_owned()),
                 controller: Some(o.controller),
                 block_owner_deletion: Some(o.block),
             })
@@ -310,11 +317,7 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
                 let result = self.store.patch(&self.key(target), &Patch::Merge(patch), &params).await;
                 self.written(target, result, *dry_run)
             }
-            Op::JsonPatch {
-                target,
-                patch,
-                dry_run,
-            } => {
+            Op::JsonPatch { target, patch, dry_run } => {
                 let params = PatchParams {
                     dry_run: *dry_run,
                     field_manager: Some(FIELD_MANAGER.to_owned()),
@@ -394,7 +397,13 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
         }
     }
 
-    async fn list(&mut self, kind: Kind, labels: &Option<String>, fields: &Option<String>, limit: Option<u32>) -> Observation {
+    async fn list(
+        &mut self,
+        kind: Kind,
+        labels: &Option<String>,
+        fields: &Option<String>,
+        limit: Option<u32>,
+    ) -> Observation {
         let mut params = ListParams::in_namespace(&self.ns);
         params.label_selector = labels.clone();
         params.field_selector = fields.clone();
@@ -425,7 +434,12 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
         let preconditions = match precondition {
             Precondition::None => None,
             Precondition::Uid => Some(Preconditions {
-                uid: Some(self.uids.get(&target.sym).cloned().unwrap_or_else(|| WRONG_UID.to_owned())),
+                uid: Some(
+                    self.uids
+                        .get(&target.sym)
+                        .cloned()
+                        .unwrap_or_else(|| WRONG_UID.to_owned()),
+                ),
                 resource_version: None,
             }),
             Precondition::WrongUid => Some(Preconditions {

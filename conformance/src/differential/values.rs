@@ -279,10 +279,12 @@ pub fn status<R: Rng>(rng: &mut R, kind: Kind) -> Value {
             json!({"replicas": rng.random_range(0..3), "observedGeneration": 1})
         }
         Kind::Service => json!({"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}}),
-        Kind::Sprocket => {
-            [json!({"phase": "Ready", "ready": 1}), json!({"phase": 3}), json!({"ready": null})][rng.random_range(0..3)]
-                .clone()
-        }
+        Kind::Sprocket => [
+            json!({"phase": "Ready", "ready": 1}),
+            json!({"phase": 3}),
+            json!({"ready": null}),
+        ][rng.random_range(0..3)]
+        .clone(),
         Kind::ConfigMap | Kind::Secret => json!({"phase": "x"}),
     }
 }
