@@ -154,6 +154,13 @@ where
         let (replay, ops, divergence) = if shrink {
             self.shrink(replay, found).await?
         } else {
+            // Without shrinking, still leave out what follows the diverging operation: it
+            // cannot have influenced it (no re-run needed).
+            let mut replay = replay;
+            if let Step::Op(i) | Step::Settled(i) = found.step {
+                replay.keep.truncate(i + 1);
+            }
+            let ops = replay.ops();
             (replay, ops, found)
         };
         let accepted = accepted(&divergence.class);

@@ -193,7 +193,7 @@ impl Gen {
             },
             Kind::Service => match r {
                 0 => (path(&["spec", "type"]), Some(json!("NodePort"))),
-                1 => (path(&["spec", "clusterIP"]), Some(json!("10.0.0.99"))),
+                1 => (path(&["spec", "clusterIP"]), Some(json!("None"))),
                 2 => (path(&["spec", "selector"]), Some(json!({"app": "b"}))),
                 _ => (
                     path(&["spec", "ports"]),
