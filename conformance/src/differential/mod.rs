@@ -2,7 +2,7 @@
 //! [`ObjectStore`](operator_runtime_core::ObjectStore)s side by side (the memory backend and a
 //! real API server), comparing every answer.
 //!
-//! - [`generate`]: one `u64` seed gives a sequence of 10 to 30 operations (ChaCha8) over
+//! - [`generate()`]: one `u64` seed gives a sequence of 10 to 30 operations (ChaCha8) over
 //!   ConfigMap, Secret, Service, Deployment, StatefulSet and the `Sprocket` custom resource
 //!   (a structural schema, see [`values::sprocket_crd`]): creates (some with `generateName`,
 //!   owner references, bad names), gets, paginated lists with selectors, replaces with current,
