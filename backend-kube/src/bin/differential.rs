@@ -9,13 +9,16 @@
 //! Options: `--seeds A..B` (a range), `--seed N` (one seed, optionally with the `--keep` and
 //! `--simplify` arguments a divergence report prints, to replay its minimal sequence),
 //! `--jobs K` (sequences at once, default 4), `--no-shrink`, `--survey` (run every sequence
-//! to its end and list each divergence class with how many seeds show it; always exits 0). Exits non-zero when a divergence
+//! to its end and list each divergence class with how many seeds show it; always exits 0),
+//! `--self-check` (the real server on both sides: must show no divergence; checks the fuzzer's
+//! normalization and its determinism, and measures full-length sequences). Exits non-zero when a divergence
 //! is not in the accepted list (`operator_runtime_conformance::differential::ACCEPTED`).
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use operator_runtime_conformance::differential::{Engine, Replay, Summary};
+use operator_runtime_core::ObjectStore;
 use operator_runtime_kube::KubeStore;
 use operator_runtime_kube::testenv::TestEnv;
 use operator_runtime_memory::MemoryStore;
@@ -29,6 +32,7 @@ struct Args {
     jobs: usize,
     no_shrink: bool,
     survey: bool,
+    self_check: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -58,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
             "--jobs" => args.jobs = usize::try_from(number("--jobs", it.next())?).map_err(|e| e.to_string())?,
             "--no-shrink" => args.no_shrink = true,
             "--survey" => args.survey = true,
+            "--self-check" => args.self_check = true,
             other => return Err(format!("unknown argument {other} (see the doc comment of this binary)")),
         }
     }
@@ -91,6 +96,36 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.self_check {
+        let left = client.clone();
+        let engine = match Engine::new(KubeStore::new(client), move || {
+            let left = left.clone();
+            async move {
+                let store = KubeStore::new(left);
+                let mut caps = store.capabilities();
+                caps.name = "kube-self".to_owned();
+                store.with_capabilities(caps)
+            }
+        })
+        .await
+        {
+            Ok(engine) => engine,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let start = Instant::now();
+        let summary = engine
+            .check_range(args.seeds.clone().unwrap_or(0..100), args.jobs)
+            .await;
+        eprint!("{}", summary.render(&engine.figures(), engine.names(), start.elapsed()));
+        return if summary.is_success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let engine = match Engine::new(KubeStore::new(client), || async { MemoryStore::new() }).await {
         Ok(mut engine) => {
             engine.shrink = !args.no_shrink;

@@ -312,9 +312,12 @@ where
                 Err(StoreError::AlreadyExists { .. }) => continue,
                 Err(e) => return Err(format!("creating namespace {ns} on {}: {e}", self.names.right)),
             };
-            let left = Side::new(left, &ns)
+            // Its own name on the left, so that both sides may be the same server (a self-check
+            // of the fuzzer: a real server against itself must show no divergence).
+            let left_ns = format!("{ns}-l");
+            let left = Side::new(left, &left_ns)
                 .await
-                .map_err(|e| format!("creating namespace {ns} on {}: {e}", self.names.left))?;
+                .map_err(|e| format!("creating namespace {left_ns} on {}: {e}", self.names.left))?;
             return Ok((left, right, ns));
         }
         Err(format!("no free namespace name for seed {seed}"))
