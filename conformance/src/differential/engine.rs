@@ -237,6 +237,22 @@ where
         let run = self.runs.fetch_add(1, Ordering::Relaxed);
         let (mut left, mut right, _ns) = self.namespaces(&left_store, seed, run).await?;
         self.add(|f| f.sequences += 1);
+        let found = self.run_sides(&mut left, &mut right, ops, keep_going).await;
+        // Service IPs come from one small range per server: release them, or later sequences
+        // fail to allocate. Namespaces themselves are left in place: deleting them would make
+        // the namespace controller work through every resource type while the next sequences run.
+        left.release_services().await;
+        right.release_services().await;
+        Ok(found)
+    }
+
+    async fn run_sides(
+        &self,
+        left: &mut Side<'_, L>,
+        right: &mut Side<'_, R>,
+        ops: &[Op],
+        keep_going: bool,
+    ) -> Vec<Divergence> {
         let kinds: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| ops.iter().any(|o| o.kind() == *k))
@@ -257,7 +273,7 @@ where
             if let Some(d) = compare(Step::Op(i), op, &l, &r, &self.names) {
                 found.push(d);
                 if !keep_going {
-                    return Ok(found);
+                    return found;
                 }
             }
             if let Op::Watch { .. } = op {
@@ -265,14 +281,14 @@ where
             }
             if needs_settling(op, &l) || needs_settling(op, &r) {
                 let t = Instant::now();
-                let settled = self.settle(&left, &right, &kinds).await;
+                let settled = self.settle(left, right, &kinds).await;
                 self.add(|f| f.settle += t.elapsed());
                 if let Some((lo, ro)) = settled
                     && let Some(d) = compare(Step::Settled(i), op, &lo, &ro, &self.names)
                 {
                     found.push(d);
                     if !keep_going {
-                        return Ok(found);
+                        return found;
                     }
                 }
             }
@@ -285,13 +301,11 @@ where
             if let Some(d) = compare(Step::Watch(w), op, &l, &r, &self.names) {
                 found.push(d);
                 if !keep_going {
-                    return Ok(found);
+                    return found;
                 }
             }
         }
-        // Namespaces are left in place: deleting them would make the namespace controller work
-        // through every resource type while the next sequences run.
-        Ok(found)
+        found
     }
 
     async fn namespaces<'a>(

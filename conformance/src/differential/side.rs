@@ -554,6 +554,23 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
         Observation::ok("Events", json!(events))
     }
 
+    /// Deletes every Service of the namespace (finalizers removed first), best effort, so that
+    /// their cluster IPs return to the server's range.
+    pub async fn release_services(&self) {
+        let kind = Kind::Service.type_ref();
+        let Ok(list) = self.store.list(&kind, &ListParams::in_namespace(&self.ns)).await else {
+            return;
+        };
+        for service in &list.items {
+            let key = service.object_ref();
+            if service.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) {
+                let patch = Patch::Merge(json!({"metadata": {"finalizers": null}}));
+                let _ = self.store.patch(&key, &patch, &PatchParams::default()).await;
+            }
+            let _ = self.store.delete(&key, &DeleteParams::default()).await;
+        }
+    }
+
     /// The garbage-collection-relevant state of every object of `kinds` in the namespace.
     ///
     /// # Errors
