@@ -262,6 +262,26 @@ mod tests {
     }
 
     #[test]
+    fn uids_in_managed_field_keys_and_dry_run_generated_names_become_symbols() {
+        let mut symbols = Symbols::default();
+        symbols.by_uid.insert("u-1".into(), "cm-0".into());
+        let fields = json!({"f:metadata": {"f:ownerReferences": {"k:{\"uid\":\"u-1\"}": {}}}});
+        assert_eq!(
+            symbolize_keys(&fields, &symbols),
+            json!({"f:metadata": {"f:ownerReferences": {"k:{\"uid\":\"cm-0\"}": {}}}})
+        );
+        let mut object = Object::new(
+            &operator_runtime_core::TypeRef::new("v1", "ConfigMap"),
+            Some("ns"),
+            "cm-1-x7k2p",
+        );
+        object.metadata.generate_name = Some("cm-1-".into());
+        assert_eq!(object_name(&object, &symbols), "cm-1-<generated>");
+        symbols.by_name.insert("cm-1-x7k2p".into(), "cm-1".into());
+        assert_eq!(object_name(&object, &symbols), "cm-1");
+    }
+
+    #[test]
     fn service_allocations_are_normalized_but_headless_is_kept() {
         let mut body = json!({"spec": {"clusterIP": "10.0.0.7", "clusterIPs": ["10.0.0.7"],
             "ports": [{"port": 80, "nodePort": 30001}]}});
