@@ -45,6 +45,7 @@
 pub mod support;
 
 pub mod bench;
+pub mod differential;
 
 pub mod apply;
 pub mod builtin_defaults;
