@@ -100,6 +100,12 @@ impl KindHooks for WorkloadHooks {
         if containers.is_none_or(Vec::is_empty) {
             causes.required("spec.template.spec.containers", "");
         }
+        // `ValidateNonnegativeField` on the counts every workload kind has.
+        for field in ["replicas", "minReadySeconds", "revisionHistoryLimit"] {
+            if let Some(n) = at(spec, &[field]).and_then(Value::as_i64).filter(|n| *n < 0) {
+                causes.invalid(&format!("spec.{field}"), &n.to_string(), "must be greater than or equal to 0");
+            }
+        }
     }
 
     fn prepare_for_status_update(&self, new: &mut Object, old: &Object) {

@@ -48,6 +48,8 @@ pub struct Summary {
     pub seeds: u64,
     /// Seeds with a divergence that is not accepted.
     pub failed: Vec<u64>,
+    /// The class of each failed seed's (shrunk) divergence.
+    pub failed_classes: Vec<(u64, String)>,
     /// Seeds with an accepted divergence.
     pub accepted: Vec<u64>,
     /// Seeds whose run could not be set up (harness errors).
@@ -62,7 +64,10 @@ impl Summary {
             Err(e) => self.errors.push((seed, e.clone())),
             Ok(r) => match &r.divergence {
                 Some(s) if s.accepted.is_some() => self.accepted.push(seed),
-                Some(_) => self.failed.push(seed),
+                Some(s) => {
+                    self.failed.push(seed);
+                    self.failed_classes.push((seed, s.divergence.class.clone()));
+                }
                 None => {}
             },
         }
