@@ -56,6 +56,7 @@ mod strategy;
 mod update;
 mod validation;
 mod watch;
+pub mod workloads;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -244,7 +245,7 @@ impl ObjectStore for MemoryStore {
             dry_run: true,
             bookmarks: true,
             eventually_consistent_gc: false,
-            // The examples' `WorkloadSimulator` and the runtime fixture play the workload controllers.
+            // `workloads::WorkloadSimulator` (and the runtime fixture) play the workload controllers.
             workload_controllers: false,
         }
     }

@@ -3,7 +3,7 @@
 //! - [`crd`]: the `DataCluster` custom resource (a Pinot-like data application).
 //! - [`operator`]: its operator (`Operator` implementation: spec -> children -> status).
 //! - [`serve`]: the opt-in `/metrics`, `/healthz` and `/readyz` endpoint.
-//! - [`simulator`]: plays the StatefulSet/Deployment controllers on the memory backend.
+//! - the workload controllers on the memory backend are played by `operator_runtime_memory::workloads`.
 //! - [`story`]: the whole life of a DataCluster, run by `cargo run -p operator-runtime-examples
 //!   --bin datacluster`.
 
@@ -11,7 +11,6 @@ pub mod cluster;
 pub mod crd;
 pub mod operator;
 pub mod serve;
-pub mod simulator;
 pub mod story;
 
 /// The README's code blocks, compiled and run as doctests.

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::crd::DataCluster;
 use crate::operator::{DataClusterOperator, OPERATOR_NAME, data_cluster_type};
-use crate::simulator::WorkloadSimulator;
+use operator_runtime_memory::workloads::WorkloadSimulator;
 
 /// Namespace of the story.
 pub const NAMESPACE: &str = "demo";
@@ -330,7 +330,7 @@ pub async fn run_story(log: Log) -> Result<Summary, StoryError> {
     let runner = tokio::spawn(controller.run(reconcile, ctx, async {
         let _ = stopped.await;
     }));
-    let simulator = tokio::spawn(WorkloadSimulator::new(raw.clone(), Duration::from_secs(10)).run());
+    let simulator = tokio::spawn(WorkloadSimulator::new(raw.clone(), Duration::from_secs(3)).run());
 
     let world = World {
         raw,
