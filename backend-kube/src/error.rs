@@ -8,16 +8,22 @@
 use std::time::Duration;
 
 use kube::core::Status;
-use operator_runtime_core::{StatusCause, StoreError};
+use operator_runtime_core::{ErrorSource, StatusCause, StoreError};
 
 /// Converts a kube-rs error into the store's error type. Never panics.
 pub(crate) fn from_kube(error: kube::Error) -> StoreError {
     match error {
         kube::Error::Api(status) => from_status(&status),
         kube::Error::BuildRequest(e) => StoreError::bad_request(format!("invalid request: {e}")),
-        kube::Error::SerdeError(e) => StoreError::backend(format!("cannot decode the response: {e}")),
-        kube::Error::HyperError(_) | kube::Error::Service(_) => from_transport(&error),
-        other => StoreError::backend(other.to_string()),
+        kube::Error::SerdeError(e) => StoreError::Backend {
+            message: format!("cannot decode the response: {e}"),
+            source: Some(ErrorSource::new(e)),
+        },
+        kube::Error::HyperError(_) | kube::Error::Service(_) => from_transport(error),
+        other => StoreError::Backend {
+            message: other.to_string(),
+            source: Some(ErrorSource::new(other)),
+        },
     }
 }
 
@@ -44,7 +50,7 @@ pub(crate) fn from_status(status: &Status) -> StoreError {
         .filter(|s| *s > 0)
         .map(|s| Duration::from_secs(u64::from(s)));
     match (status.code, status.reason.as_str()) {
-        (_, "Timeout" | "ServerTimeout") | (504, _) => StoreError::Timeout { message },
+        (_, "Timeout" | "ServerTimeout") | (504, _) => StoreError::Timeout { message, source: None },
         (404, _) => StoreError::NotFound { message },
         (409, "AlreadyExists") => StoreError::AlreadyExists { message },
         (409, _) => StoreError::Conflict {
@@ -66,7 +72,11 @@ pub(crate) fn from_status(status: &Status) -> StoreError {
         (413, _) => StoreError::TooLarge { message },
         (415, _) => StoreError::UnsupportedMediaType { message },
         (429, _) => StoreError::TooManyRequests { message, retry_after },
-        (503, _) => StoreError::Unavailable { message, retry_after },
+        (503, _) => StoreError::Unavailable {
+            message,
+            retry_after,
+            source: None,
+        },
         (500, _) => StoreError::Internal { message },
         (code, reason) => StoreError::backend(format!("unexpected status {code} {reason}: {message}")),
     }
@@ -77,21 +87,29 @@ pub(crate) fn from_status(status: &Status) -> StoreError {
 /// reports for connect, read and write timeouts) or tokio's `Elapsed` (a `tokio::time::timeout`
 /// around a request). The message text is never looked at: a server message that happens to
 /// contain "timed out" does not make a refused connection a timeout.
-fn from_transport(error: &kube::Error) -> StoreError {
+fn from_transport(error: kube::Error) -> StoreError {
     let message = error.to_string();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut timed_out = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
     while let Some(e) = source {
         let io_timeout = e
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
         if io_timeout || e.is::<tokio::time::error::Elapsed>() {
-            return StoreError::Timeout { message };
+            timed_out = true;
+            break;
         }
         source = e.source();
+    }
+    // The kube error is kept as the source: callers can walk down to the I/O error.
+    let source = Some(ErrorSource::new(error));
+    if timed_out {
+        return StoreError::Timeout { message, source };
     }
     StoreError::Unavailable {
         message,
         retry_after: None,
+        source,
     }
 }
 
@@ -189,6 +207,27 @@ mod tests {
             "connection refused",
         )));
         assert!(matches!(from_kube(refused), StoreError::Unavailable { .. }));
+    }
+
+    #[test]
+    fn transport_errors_keep_their_source_chain() {
+        let refused = kube::Error::Service(Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        )));
+        let error = from_kube(refused);
+        let mut chain = Vec::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&error);
+        while let Some(e) = next {
+            chain.push(e);
+            next = e.source();
+        }
+        assert!(
+            chain.iter().any(|e| e
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)),
+            "the I/O error is reachable from the store error: {chain:?}"
+        );
     }
 
     #[test]

@@ -119,6 +119,7 @@ impl<S: ObjectStore> FaultyStore<S> {
                 );
                 Err(StoreError::Timeout {
                     message: format!("injected: the server did not answer in time ({})", target()),
+                    source: None,
                 })
             }
             None => result,

@@ -49,6 +49,7 @@ fn unavailable() -> StoreError {
     StoreError::Unavailable {
         message: "scripted".into(),
         retry_after: Some(Duration::from_secs(2)),
+        source: None,
     }
 }
 

@@ -61,8 +61,9 @@ fn all_errors() -> Vec<StoreError> {
         StoreError::Unavailable {
             message: "x".into(),
             retry_after: None,
+            source: None,
         },
-        StoreError::Timeout { message: "x".into() },
+        StoreError::timeout("x"),
         StoreError::Internal { message: "x".into() },
         StoreError::backend("x"),
     ]

@@ -111,12 +111,18 @@ pub enum StoreError {
         message: String,
         /// Server-suggested delay.
         retry_after: Option<Duration>,
+        /// The underlying failure (a refused connection, ...), when there is one.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// 504 or a client timeout: the outcome of the request is unknown.
     #[error("timeout (outcome unknown): {message}")]
     Timeout {
         /// Server message.
         message: String,
+        /// The underlying failure (an I/O timeout, ...), when there is one.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// 500: the server failed (e.g. create with a resourceVersion set).
     #[error("internal error: {message}")]
@@ -129,7 +135,52 @@ pub enum StoreError {
     Backend {
         /// Description.
         message: String,
+        /// The underlying failure, when there is one.
+        #[source]
+        source: Option<ErrorSource>,
     },
+}
+
+/// The error underneath a [`StoreError`] (transport, decoding), kept so callers can walk the
+/// chain with [`std::error::Error::source`]. Cheap to clone. Two sources compare equal when
+/// their messages are equal: errors are compared by what they say, as tests match them.
+#[derive(Clone)]
+pub struct ErrorSource(std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl ErrorSource {
+    /// Wraps an error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(error))
+    }
+
+    /// The wrapped error.
+    pub fn get(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for ErrorSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for ErrorSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for ErrorSource {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for ErrorSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
 }
 
 impl StoreError {
@@ -183,6 +234,22 @@ impl StoreError {
     pub fn backend(message: impl Into<String>) -> Self {
         Self::Backend {
             message: message.into(),
+            source: None,
+        }
+    }
+    /// 503 / connection failure with a message, no suggested delay and no source.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            retry_after: None,
+            source: None,
+        }
+    }
+    /// Timeout (outcome unknown) with a message and no source.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::Timeout {
+            message: message.into(),
+            source: None,
         }
     }
 
@@ -301,8 +368,9 @@ mod tests {
             StoreError::Unavailable {
                 message: "x".into(),
                 retry_after: None,
+                source: None,
             },
-            StoreError::Timeout { message: "x".into() },
+            StoreError::timeout("x"),
             StoreError::Internal { message: "x".into() },
             StoreError::backend("x"),
         ];

@@ -35,6 +35,6 @@ pub mod status;
 pub mod store;
 
 pub use action::Action;
-pub use error::{StatusCause, StoreError};
+pub use error::{ErrorSource, StatusCause, StoreError};
 pub use model::{Object, ObjectList, ObjectRef, TypeRef};
 pub use store::{Capabilities, ObjectStore, ObjectStoreExt};

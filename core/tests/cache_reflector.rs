@@ -196,6 +196,7 @@ async fn list_errors_are_retried_with_growing_delays() {
         StoreError::Unavailable {
             message: "down".into(),
             retry_after: None,
+            source: None,
         },
         StoreError::forbidden("rbac"),
         StoreError::TooManyRequests {
@@ -241,6 +242,7 @@ async fn watch_errors_back_off_and_resume_without_relisting() {
     store.fail_next_watches([StoreError::Unavailable {
         message: "down".into(),
         retry_after: None,
+        source: None,
     }]);
     store.fail_watches(StoreError::Internal { message: "boom".into() });
     settle().await;

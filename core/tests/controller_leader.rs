@@ -162,6 +162,7 @@ async fn only_one_replica_reconciles_at_any_instant_and_the_other_takes_over() {
         StoreError::Unavailable {
             message: "partitioned".into(),
             retry_after: None,
+            source: None,
         },
     );
     sleep(Duration::from_secs(60)).await;

@@ -92,6 +92,7 @@ impl Candidate {
             StoreError::Unavailable {
                 message: "partitioned".into(),
                 retry_after: None,
+                source: None,
             },
         );
     }

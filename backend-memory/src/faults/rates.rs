@@ -70,6 +70,7 @@ fn default_errors() -> Vec<StoreError> {
         StoreError::Unavailable {
             message: "injected: service unavailable".into(),
             retry_after: Some(Duration::from_secs(1)),
+            source: None,
         },
         StoreError::TooManyRequests {
             message: "injected: too many requests".into(),

@@ -286,6 +286,7 @@ fn pick(errors: &[StoreError], u: f64) -> StoreError {
         return StoreError::Unavailable {
             message: "injected: service unavailable".into(),
             retry_after: None,
+            source: None,
         };
     }
     // Truncation is the point: `u` in [0, 1) maps onto an index.
