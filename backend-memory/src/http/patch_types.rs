@@ -86,6 +86,7 @@ pub(crate) fn apply_locally(
         PatchKind::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| StoreError::bad_request(format!("invalid JSON patch: {e}")))?;
+            let ops = crate::patch::null_tests_of_absent_members_pass(doc, ops);
             json_patch::patch(doc, &ops).map_err(|e| StoreError::Invalid {
                 message: format!("the server rejected our request due to an error in our request: {e}"),
                 causes: vec![StatusCause::new("FieldValueInvalid", "patch", e.to_string())],
