@@ -13,12 +13,24 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use operator_runtime_core::clock::{Clock, Timestamp};
 
 use operator_runtime_core::store::WriteParams;
 use operator_runtime_core::{Object, ObjectStore};
 use operator_runtime_memory::MemoryStore;
 use operator_runtime_memory::http::ApiServer;
 use serde::Deserialize;
+
+/// The wall clock: creation timestamps and ages as people expect them from a server.
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
 
 struct Args {
     port: u16,
@@ -70,7 +82,7 @@ async fn preload(store: &MemoryStore, file: &PathBuf) -> Result<usize, String> {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let store = MemoryStore::new();
+    let store = MemoryStore::builder().clock(Arc::new(SystemClock)).build();
     for file in &args.crds {
         let n = preload(&store, file).await?;
         eprintln!("loaded {n} object(s) from {}", file.display());

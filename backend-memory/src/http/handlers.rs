@@ -103,6 +103,15 @@ async fn resource(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    if content_type
+        .as_deref()
+        .is_some_and(|c| c.contains("protobuf") || c.contains("cbor"))
+    {
+        return Err(StoreError::UnsupportedMediaType {
+            message: "the memory API server only accepts JSON (and YAML for apply); protobuf and CBOR are not served"
+                .to_owned(),
+        });
+    }
     let body = req
         .into_body()
         .collect()
