@@ -178,7 +178,7 @@ impl Catalog {
             }
         }
         for versions in groups.values_mut() {
-            versions.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+            versions.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
         }
         groups
     }
@@ -355,7 +355,7 @@ mod tests {
     #[test]
     fn versions_sort_ga_then_beta_then_alpha() {
         let mut vs = vec!["v1alpha1", "v2", "v1beta1", "v1", "v1beta2"];
-        vs.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+        vs.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
         assert_eq!(vs, ["v2", "v1", "v1beta2", "v1beta1", "v1alpha1"]);
     }
 

@@ -572,10 +572,10 @@ pub(crate) fn error_response(error: &StoreError, subject: &Subject) -> Response<
         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         &status::status_of(error, subject),
     );
-    if let Some(after) = error.retry_after() {
-        if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(after) = error.retry_after()
+        && let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
 }
