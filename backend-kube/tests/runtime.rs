@@ -49,7 +49,7 @@ fn runtime_forbidden_kind_with_real_rbac() {
         .build()
         .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
     let result = runtime.block_on(async {
-        let env = TestEnv::shared().map_err(|e| format!("the test control plane is not available: {e}"))?;
+        let env = TestEnv::shared_cluster().map_err(|e| format!("the test control plane is not available: {e}"))?;
         let admin: Arc<dyn ObjectStore> = Arc::new(KubeStore::new(env.client().map_err(|e| e.to_string())?));
         let limited = role(&["get", "create", "update", "patch", "delete"]).map_err(|e| e.to_string())?;
         let binding = Object::from_value(json!({

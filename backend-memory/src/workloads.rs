@@ -248,30 +248,27 @@ impl Workload {
             self.pods.truncate(spec.replicas);
         } else if !self.all_ready(now, ready_time) {
             // OrderedReady: nothing happens while a pod is not Ready.
+            return;
         } else if self.pods.len() < spec.replicas {
             self.pods.push(new_pod(self.pods.len()));
+            return;
         } else if self.pods.len() > spec.replicas {
             self.pods.pop();
-        } else if !spec.alternate_strategy
-            && let Some(ordinal) = (spec.partition..self.pods.len())
-                .rev()
-                .find(|&i| self.pods[i].revision != spec.revision)
+            return;
+        }
+        // A rolling update replaces one pod at a time, from the highest ordinal down to the
+        // partition, once every pod is Ready.
+        if spec.alternate_strategy || !self.all_ready(now, ready_time) {
+            return;
+        }
+        if let Some(ordinal) = (spec.partition..self.pods.len())
+            .rev()
+            .find(|&i| self.pods[i].revision != spec.revision)
         {
             self.pods[ordinal] = Pod {
                 revision: spec.revision.clone(),
                 created: now,
             };
-        }
-        if spec.parallel && !spec.alternate_strategy && self.all_ready(now, ready_time) {
-            if let Some(ordinal) = (spec.partition..self.pods.len())
-                .rev()
-                .find(|&i| self.pods[i].revision != spec.revision)
-            {
-                self.pods[ordinal] = Pod {
-                    revision: spec.revision.clone(),
-                    created: now,
-                };
-            }
         }
     }
 

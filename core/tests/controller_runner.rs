@@ -369,3 +369,41 @@ async fn metrics_encode_reconciles_durations_and_queue_depth() {
         assert!(text.contains(series), "missing {series} in\n{text}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_parent_change_already_handed_to_a_reconcile_does_not_queue_it_again() {
+    let at = |rv: &str| {
+        let mut o = parent("a");
+        o.metadata.resource_version = Some(rv.into());
+        o
+    };
+    let source = TestSource::new();
+    source.apply(at("5"));
+    source.mark_synced();
+    let probe = Probe::new(secs(10));
+    let running = start(
+        Controller::new(Arc::clone(&source), parent_type()).with_config(config()),
+        &probe,
+    );
+    sleep(secs(1)).await;
+    // The watch's Added for the state the reconcile already got (it arrives late on a real
+    // server), and an older one: nothing new.
+    source.apply(at("5"));
+    source.apply(at("4"));
+    sleep(secs(30)).await;
+    assert_eq!(
+        probe.starts_of("a"),
+        [0],
+        "a state already reconciled is not reconciled again"
+    );
+    // A newer state is.
+    source.apply(at("6"));
+    sleep(secs(30)).await;
+    assert_eq!(probe.starts_of("a"), [0, 31]);
+    // After a delete and re-create the versions start over from what the new object has.
+    source.delete(&at("6").object_ref());
+    source.apply(at("7"));
+    sleep(secs(30)).await;
+    assert_eq!(probe.starts_of("a"), [0, 31, 61]);
+    running.shutdown().await;
+}

@@ -69,6 +69,9 @@ struct Runner<Src, Ctx, F> {
     backoff: Backoff<ObjectRef>,
     tasks: JoinSet<Result<Action, ()>>,
     running: HashMap<Id, Running>,
+    /// Per parent, the resourceVersion of the state last handed to a reconcile: a change of
+    /// the parent at that version or older carries nothing the reconcile has not seen.
+    handed: HashMap<ObjectRef, u64>,
     summary: RunSummary,
 }
 
@@ -107,6 +110,7 @@ impl<Src: ObjectSource> Controller<Src> {
             queue: WorkQueue::new(),
             tasks: JoinSet::new(),
             running: HashMap::new(),
+            handed: HashMap::new(),
             summary: RunSummary::default(),
         };
         // Subscribe before waiting for the sync, so no change after the initial list is lost.
@@ -201,8 +205,14 @@ where
                     }
                 }
                 Event::Change(Some(change)) => {
+                    if let Change::Deleted(object) = &change {
+                        self.handed.remove(&object.object_ref());
+                    }
+                    let stale = self.already_handed(&change);
                     for (key, reason) in self.watches.keys_for(&change) {
-                        self.queue.add(key, reason);
+                        if stale.as_ref() != Some(&key) {
+                            self.queue.add(key, reason);
+                        }
                     }
                 }
                 Event::Change(None) => {
@@ -237,7 +247,27 @@ where
         }
     }
 
+    /// The parent whose own change this is, when a reconcile was already handed that state or
+    /// a newer one. Such a change (the watch's Added for a parent the initial list already
+    /// queued, arriving after its reconcile started) would only cause a reconcile of a state
+    /// already reconciled. Only the parent's own key is skipped; a changed owner or child still
+    /// queues its parents. Non-numeric resourceVersions are never compared.
+    fn already_handed(&self, change: &Change) -> Option<ObjectRef> {
+        let Change::Applied { object, previous: None } = change else {
+            return None;
+        };
+        if object.type_ref() != *self.watches.parent() {
+            return None;
+        }
+        let key = object.object_ref();
+        let version = object.resource_version()?.parse::<u64>().ok()?;
+        (self.handed.get(&key).is_some_and(|handed| version <= *handed)).then_some(key)
+    }
+
     fn spawn(&mut self, key: ObjectRef, reason: ReconcileReason, object: Arc<Object>) {
+        if let Some(version) = object.resource_version().and_then(|rv| rv.parse::<u64>().ok()) {
+            self.handed.insert(key.clone(), version);
+        }
         let span = tracing::info_span!(
             "reconcile",
             object = %key,
