@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use operator_runtime_core::store::{
     DeleteOutcome, DeleteParams, ListParams, ObjectStoreExt, Patch, PatchParams, Preconditions, Propagation,
-    WatchParams, WriteParams,
+    WatchEvent, WatchParams, WriteParams,
 };
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, StoreError};
 use serde_json::{Value, json};
@@ -236,6 +236,9 @@ async fn watch(
             .filter(|t| *t > 0)
             .map(Duration::from_secs),
     };
+    if query.flag("sendInitialEvents") {
+        return streaming_list(ctx, params, kind).await;
+    }
     let body: Body = match ctx.store.watch(&kind.type_ref, &params).await {
         Ok(stream) => watch_stream::body(stream, kind.type_ref.clone()).boxed_unsync(),
         // A too-old start is reported inside the stream, as the API server does.
@@ -247,6 +250,40 @@ async fn watch(
         Err(e) => return Err(e),
     };
     let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// `sendInitialEvents=true`: the current objects as ADDED events, a bookmark annotated
+/// `k8s.io/initial-events-end`, then changes (kube-rs `watcher::Config::streaming_lists`).
+async fn streaming_list(ctx: &Ctx, params: WatchParams, kind: &KindEntry) -> Result<Response<Body>, StoreError> {
+    let list = ctx
+        .store
+        .list_all(
+            &kind.type_ref,
+            &ListParams {
+                namespace: params.namespace.clone(),
+                label_selector: params.label_selector.clone(),
+                field_selector: params.field_selector.clone(),
+                ..ListParams::default()
+            },
+        )
+        .await?;
+    let mut initial: Vec<Bytes> = list
+        .items
+        .into_iter()
+        .map(|o| watch_stream::event_line(&Ok(WatchEvent::Added(o)), &kind.type_ref))
+        .collect();
+    initial.push(watch_stream::initial_events_end(&kind.type_ref, &list.resource_version));
+    let params = WatchParams {
+        resource_version: Some(list.resource_version),
+        ..params
+    };
+    let stream = ctx.store.watch(&kind.type_ref, &params).await?;
+    let mut response =
+        Response::new(watch_stream::streaming_list_body(initial, stream, kind.type_ref.clone()).boxed_unsync());
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -17,7 +17,7 @@
 //! What is served: every kind the store serves (built-in and from CRDs created through the API),
 //! at the core and grouped paths, namespaced and cluster-scoped; the verbs get, list (label and
 //! field selectors, limit/continue), watch (`?watch=true`, bookmarks, resourceVersion, a 410
-//! `Status` in the stream), create, update, patch (merge, JSON, strategic merge for built-in
+//! `Status` in the stream, streaming lists with `sendInitialEvents`), create, update, patch (merge, JSON, strategic merge for built-in
 //! kinds, server-side apply with `fieldManager` and `force`), delete (`DeleteOptions`,
 //! preconditions, propagation) and deletecollection, `dryRun=All`; the `status` and `scale`
 //! subresources; errors as `metav1.Status` with the API server's reason and code; discovery
@@ -25,7 +25,7 @@
 //! an OpenAPI v2/v3 skeleton (paths and kinds, no schemas).
 //!
 //! Not served: protobuf, Table output (`as=Table`; kubectl falls back to its own printing),
-//! aggregated discovery, `sendInitialEvents` streaming lists, list at an exact older
+//! aggregated discovery, list at an exact older
 //! resourceVersion (lists are served at the current revision), OpenAPI schemas (`kubectl
 //! explain`), authentication and authorization. A server-side apply to `/status` merges the
 //! applied `status` into the current one instead of tracking its field ownership.

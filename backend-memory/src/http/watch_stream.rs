@@ -34,12 +34,12 @@ pub(crate) fn event_line(event: &Result<WatchEvent, StoreError>, type_ref: &Type
     Bytes::from(bytes)
 }
 
-/// The response body of a watch: events until the store ends the stream or sends an error.
-pub(crate) fn body(
+/// The frames of a watch: events until the store ends the stream or sends an error.
+fn frames(
     stream: WatchStream,
     type_ref: TypeRef,
-) -> StreamBody<impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static> {
-    let lines = stream
+) -> impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static {
+    stream
         .scan(false, |done, event| {
             // Stop after the first error: the API server ends the watch with it.
             if *done {
@@ -48,8 +48,44 @@ pub(crate) fn body(
             *done = event.is_err();
             futures::future::ready(Some(event))
         })
-        .map(move |event| Ok(Frame::data(event_line(&event, &type_ref))));
-    StreamBody::new(lines)
+        .map(move |event| Ok(Frame::data(event_line(&event, &type_ref))))
+}
+
+/// The response body of a watch.
+pub(crate) fn body(
+    stream: WatchStream,
+    type_ref: TypeRef,
+) -> StreamBody<impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static> {
+    StreamBody::new(frames(stream, type_ref))
+}
+
+/// The bookmark that ends the initial events of a streaming list (`sendInitialEvents=true`).
+pub(crate) fn initial_events_end(type_ref: &TypeRef, resource_version: &str) -> Bytes {
+    let value = json!({
+        "type": "BOOKMARK",
+        "object": {
+            "apiVersion": type_ref.api_version,
+            "kind": type_ref.kind,
+            "metadata": {
+                "resourceVersion": resource_version,
+                "annotations": {"k8s.io/initial-events-end": "true"},
+            },
+        },
+    });
+    let mut bytes = serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec());
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
+
+/// A streaming list: the current objects as ADDED events, the initial-events-end bookmark,
+/// then the watch from the list's revision.
+pub(crate) fn streaming_list_body(
+    initial: Vec<Bytes>,
+    stream: WatchStream,
+    type_ref: TypeRef,
+) -> StreamBody<impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static> {
+    let head = futures::stream::iter(initial.into_iter().map(|b| Ok(Frame::data(b))));
+    StreamBody::new(head.chain(frames(stream, type_ref)))
 }
 
 /// A watch that fails at once, as a stream with one ERROR event (the API server sends a 410 for
