@@ -187,7 +187,20 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
     // scale goes through the scale subresource.
     let out = run(vec!["scale", "deployment", "web", "--replicas=5"], None).await?;
     assert!(out.contains("scaled"), "{out}");
-    assert_eq!(deployments.get("web").await?.spec.replicas, Some(5));
+    let scaled = deployments.get("web").await?;
+    assert_eq!(scaled.spec.replicas, Some(5));
+    // replicas now belongs to kubectl's scale write (manager from its User-Agent).
+    let owner = scaled.managed_fields().iter().find(|m| {
+        m.fields_v1
+            .as_ref()
+            .is_some_and(|f| f.0.get("f:spec").and_then(|s| s.get("f:replicas")).is_some())
+    });
+    assert_eq!(
+        owner.map(|m| (m.manager.as_deref(), m.operation.as_deref())),
+        Some((Some("kubectl"), Some("Update"))),
+        "{:?}",
+        scaled.managed_fields()
+    );
 
     // Server-side apply, a conflict with another manager, and --force-conflicts.
     let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n";

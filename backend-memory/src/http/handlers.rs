@@ -86,7 +86,7 @@ async fn resource(
     path: &ResourcePath,
     kind: &KindEntry,
 ) -> Result<Response<Body>, StoreError> {
-    let query = Query::parse(req.uri().query());
+    let mut query = Query::parse(req.uri().query());
     if path.namespace.is_some() && !kind.namespaced {
         return Err(StoreError::not_found(
             "the server could not find the requested resource",
@@ -103,6 +103,19 @@ async fn resource(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    // Like the API server, a write without fieldManager is recorded under the User-Agent's
+    // first word (`kubectl/v1.32.4 (linux/amd64) ...` -> `kubectl`); apply still requires one.
+    let is_apply = content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("application/apply-patch"));
+    if let Some(agent) = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok())
+        && !is_apply
+    {
+        let prefix = agent.split('/').next().unwrap_or_default().trim();
+        if !prefix.is_empty() && query.non_empty("fieldManager").is_none() {
+            query.set("fieldManager", prefix.to_owned());
+        }
+    }
     if content_type
         .as_deref()
         .is_some_and(|c| c.contains("protobuf") || c.contains("cbor"))

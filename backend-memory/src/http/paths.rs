@@ -143,6 +143,11 @@ impl Query {
         )
     }
 
+    /// Sets a parameter.
+    pub(crate) fn set(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
     /// A parameter, None when absent.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
