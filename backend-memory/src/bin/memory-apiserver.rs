@@ -1,6 +1,6 @@
 //! `memory-apiserver`: the memory backend served as a Kubernetes API server on loopback, for
 //! kubectl and any client. Prints the path of a kubeconfig pointing at it, then serves until
-//! interrupted.
+//! interrupted (SIGINT or SIGTERM; the kubeconfig it wrote is then removed).
 //!
 //! ```text
 //! cargo run -p operator-runtime-memory --bin memory-apiserver -- [--port N] [--crd FILE]... [--kubeconfig PATH]
@@ -101,7 +101,12 @@ async fn run(args: Args) -> Result<(), String> {
     };
     eprintln!("memory-apiserver serving on {}", server.url());
     println!("{}", kubeconfig.display());
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.map_err(|e| e.to_string())?,
+        _ = terminate.recv() => {}
+    }
     drop(server);
     Ok(())
 }
