@@ -2,7 +2,8 @@
 # The project's test command (README "Test"): builds or reuses the test control plane
 # (etcd + kube-apiserver + kube-controller-manager from Go modules), then runs every test of
 # the workspace, including the conformance suite on the memory backend and on the real API
-# server, and prints both conformance reports by behaviour name.
+# server, and prints the three conformance reports by behaviour name (memory, real API server,
+# and KubeStore over HTTP to the memory API server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +16,4 @@ cargo test --workspace
 echo "==> conformance reports (every behaviour by name, per backend)"
 cargo test -p operator-runtime-memory --test conformance conformance_report -- --nocapture
 cargo test -p operator-runtime-kube --test conformance conformance_report -- --nocapture
+cargo test -p operator-runtime-kube --test conformance_http conformance_report -- --nocapture

@@ -37,7 +37,7 @@ pub(crate) fn namespace_type() -> TypeRef {
 }
 
 /// The CustomResourceDefinition type.
-#[cfg(test)]
+#[cfg(any(test, feature = "http"))]
 pub(crate) fn crd_type() -> TypeRef {
     TypeRef::new("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 }
@@ -172,6 +172,15 @@ impl KindRegistry {
         slots.sort_unstable();
         slots.dedup();
         slots
+    }
+
+    /// Every served kind (discovery), in no particular order.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub fn all(&self) -> Vec<Arc<KindSpec>> {
+        self.by_type
+            .values()
+            .flat_map(|kinds| kinds.values().cloned())
+            .collect()
     }
 
     /// Looks a served kind up.

@@ -44,6 +44,8 @@ pub mod faults;
 mod fieldmanager;
 mod fieldpath;
 mod gc;
+#[cfg(feature = "http")]
+pub mod http;
 mod kinds;
 mod meta;
 mod patch;

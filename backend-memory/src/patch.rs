@@ -59,6 +59,7 @@ pub(crate) fn patch(
                 message: format!("the server rejected our request due to an error in our request: {e}"),
                 causes: vec![StatusCause::new("FieldValueInvalid", "patch", e.to_string())],
             })?;
+            let ops = null_tests_of_absent_members_pass(&doc, ops);
             json_patch::patch(&mut doc, &ops).map_err(|e| StoreError::Invalid {
                 message: format!("the server rejected our request due to an error in our request: {e}"),
                 causes: vec![StatusCause::new("FieldValueInvalid", "patch", e.to_string())],
@@ -75,4 +76,19 @@ pub(crate) fn patch(
         dry_run: params.dry_run,
     };
     registry::update(state, &kind, &old, new, RvRule::Unconditional, opts)
+}
+
+/// Drops the `test` operations of `null` against a member absent from an existing object: the
+/// API server's JSON patch library (evanphx/json-patch) passes them, the Rust crate does not.
+/// kube-rs's finalizer helper sends one (`test /metadata/finalizers null`, then `add`).
+pub(crate) fn null_tests_of_absent_members_pass(doc: &Value, ops: json_patch::Patch) -> json_patch::Patch {
+    let passes = |op: &json_patch::PatchOperation| match op {
+        json_patch::PatchOperation::Test(t) if t.value.is_null() => {
+            let path = t.path.as_str();
+            let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+            doc.pointer(path).is_none() && doc.pointer(parent).is_some_and(Value::is_object)
+        }
+        _ => false,
+    };
+    json_patch::Patch(ops.0.into_iter().filter(|op| !passes(op)).collect())
 }

@@ -1,0 +1,43 @@
+//! The memory store served as a Kubernetes REST API over HTTP, so that kube-rs clients
+//! (`kube::Api`, `kube::runtime::Controller`, reflectors) and kubectl can run against it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube::Api;
+//! use operator_runtime_memory::MemoryStore;
+//!
+//! let server = operator_runtime_memory::http::start(MemoryStore::new()).await?;
+//! let cms: Api<ConfigMap> = Api::default_namespaced(server.client());
+//! let list = cms.list(&Default::default()).await?;
+//! assert!(list.items.is_empty());
+//! # Ok(()) }
+//! ```
+//!
+//! What is served: every kind the store serves (built-in and from CRDs created through the API),
+//! at the core and grouped paths, namespaced and cluster-scoped; the verbs get, list (label and
+//! field selectors, limit/continue), watch (`?watch=true`, bookmarks, resourceVersion, a 410
+//! `Status` in the stream, streaming lists with `sendInitialEvents`), create, update, patch (merge, JSON, strategic merge for built-in
+//! kinds, server-side apply with `fieldManager` and `force`), delete (`DeleteOptions`,
+//! preconditions, propagation) and deletecollection, `dryRun=All`; the `status` and `scale`
+//! subresources; errors as `metav1.Status` with the API server's reason and code; discovery
+//! (`/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`, `/version`, legacy form only) and
+//! an OpenAPI v2/v3 skeleton (paths and kinds, no schemas).
+//!
+//! Not served: protobuf, Table output (`as=Table`; kubectl falls back to its own printing),
+//! aggregated discovery, list at an exact older
+//! resourceVersion (lists are served at the current revision), OpenAPI schemas (`kubectl
+//! explain`), authentication and authorization. A server-side apply to `/status` merges the
+//! applied `status` into the current one instead of tracking its field ownership.
+
+mod discovery;
+mod handlers;
+mod openapi;
+mod patch_types;
+mod paths;
+mod scale;
+mod server;
+mod status;
+mod watch_stream;
+
+pub use server::{ApiServer, HttpError, ServerHandle, start};

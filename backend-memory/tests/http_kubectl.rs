@@ -1,0 +1,336 @@
+//! kubectl against the memory API server: client-side and server-side apply, `get -o yaml`,
+//! `get --watch`, the three patch types, `scale`, dry-run, delete, and a custom resource.
+//! kubectl is `/usr/bin/kubectl` (or `$KUBECTL`); the test fails when it is missing.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::ResourceExt;
+use kube::api::{Api, PostParams};
+use operator_runtime_memory::MemoryStore;
+
+fn kubectl_path() -> PathBuf {
+    let path = std::env::var_os("KUBECTL").map_or_else(|| PathBuf::from("/usr/bin/kubectl"), PathBuf::from);
+    assert!(path.exists(), "kubectl not found at {} (set KUBECTL)", path.display());
+    path
+}
+
+/// Runs kubectl with `stdin`; returns (success, stdout, stderr).
+fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(kubectl_path())
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run kubectl: {e}"));
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input.as_bytes())
+            .unwrap_or_else(|e| panic!("kubectl stdin: {e}"));
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("kubectl: {e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs kubectl and fails the test unless it succeeds; returns stdout.
+fn ok(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let (success, stdout, stderr) = kubectl(kubeconfig, args, stdin);
+    assert!(success, "kubectl {args:?} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: IMAGE
+        ports:
+        - containerPort: 80
+        env:
+        - {name: A, value: \"1\"}
+";
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std::error::Error>> {
+    let server = operator_runtime_memory::http::start(MemoryStore::new()).await?;
+    let client = server.client();
+    let kc = server.kubeconfig().to_path_buf();
+    let deployments: Api<Deployment> = Api::default_namespaced(client.clone());
+    let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
+
+    let run = {
+        let kc = kc.clone();
+        move |args: Vec<&'static str>, stdin: Option<String>| {
+            let kc = kc.clone();
+            tokio::task::spawn_blocking(move || ok(&kc, &args, stdin.as_deref()))
+        }
+    };
+
+    // Client-side apply: create, then a three-way strategic merge patch.
+    let out = run(vec!["apply", "-f", "-"], Some(DEPLOYMENT.replace("IMAGE", "nginx:1"))).await?;
+    assert!(out.contains("deployment.apps/web created"), "{out}");
+    let out = run(vec!["apply", "-f", "-"], Some(DEPLOYMENT.replace("IMAGE", "nginx:2"))).await?;
+    assert!(out.contains("deployment.apps/web configured"), "{out}");
+    let web = deployments.get("web").await?;
+    let containers = web.spec.template.spec.as_ref().map(|s| s.containers.clone());
+    assert_eq!(containers.as_ref().map(Vec::len), Some(1));
+    assert_eq!(containers.and_then(|c| c[0].image.clone()).as_deref(), Some("nginx:2"));
+    assert!(
+        web.annotations()
+            .contains_key("kubectl.kubernetes.io/last-applied-configuration")
+    );
+
+    // get -o yaml.
+    let yaml = run(vec!["get", "deployment", "web", "-o", "yaml"], None).await?;
+    assert!(
+        yaml.contains("name: web") && yaml.contains("image: nginx:2") && yaml.contains("resourceVersion:"),
+        "{yaml}"
+    );
+    let table = run(vec!["get", "deploy"], None).await?;
+    assert!(table.lines().any(|l| l.starts_with("web")), "{table}");
+
+    // patch --type merge | json | strategic.
+    run(
+        vec![
+            "patch",
+            "deployment",
+            "web",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"replicas":3}}"#,
+        ],
+        None,
+    )
+    .await?;
+    assert_eq!(deployments.get("web").await?.spec.replicas, Some(3));
+    run(
+        vec![
+            "patch",
+            "deployment",
+            "web",
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#,
+        ],
+        None,
+    )
+    .await?;
+    assert_eq!(deployments.get("web").await?.spec.replicas, Some(4));
+    run(
+        vec![
+            "patch",
+            "deployment",
+            "web",
+            "--type",
+            "strategic",
+            "-p",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox"},{"name":"app","env":[{"name":"B","value":"2"}]}]}}}}"#,
+        ],
+        None,
+    )
+    .await?;
+    let spec = deployments.get("web").await?.spec.template.spec.ok_or("no pod spec")?;
+    let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.contains(&"app") && names.contains(&"side"), "{names:?}");
+    let app = spec
+        .containers
+        .iter()
+        .find(|c| c.name == "app")
+        .ok_or("no app container")?;
+    assert_eq!(app.env.as_ref().map(Vec::len), Some(2), "env merged by name");
+    assert_eq!(app.image.as_deref(), Some("nginx:2"), "untouched fields kept");
+
+    // scale goes through the scale subresource.
+    let out = run(vec!["scale", "deployment", "web", "--replicas=5"], None).await?;
+    assert!(out.contains("scaled"), "{out}");
+    let scaled = deployments.get("web").await?;
+    assert_eq!(scaled.spec.replicas, Some(5));
+    // replicas now belongs to kubectl's scale write (manager from its User-Agent).
+    let owner = scaled.managed_fields().iter().find(|m| {
+        m.fields_v1
+            .as_ref()
+            .is_some_and(|f| f.0.get("f:spec").and_then(|s| s.get("f:replicas")).is_some())
+    });
+    assert_eq!(
+        owner.map(|m| (m.manager.as_deref(), m.operation.as_deref())),
+        Some((Some("kubectl"), Some("Update"))),
+        "{:?}",
+        scaled.managed_fields()
+    );
+
+    // Server-side apply, a conflict with another manager, and --force-conflicts.
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n";
+    let out = run(vec!["apply", "--server-side", "-f", "-"], Some(cm.to_owned())).await?;
+    assert!(out.contains("serverside-applied"), "{out}");
+    let settings = cms.get("settings").await?;
+    let apply_managers: Vec<(String, String)> = settings
+        .managed_fields()
+        .iter()
+        .map(|m| {
+            (
+                m.manager.clone().unwrap_or_default(),
+                m.operation.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        apply_managers.contains(&("kubectl".to_owned(), "Apply".to_owned())),
+        "{apply_managers:?}"
+    );
+    let other = cm.replace("fast", "slow");
+    let (success, _, stderr) = {
+        let kc = kc.clone();
+        let other = other.clone();
+        tokio::task::spawn_blocking(move || {
+            kubectl(
+                &kc,
+                &["apply", "--server-side", "--field-manager", "other", "-f", "-"],
+                Some(&other),
+            )
+        })
+        .await?
+    };
+    assert!(!success && stderr.contains("conflict"), "{stderr}");
+    run(
+        vec![
+            "apply",
+            "--server-side",
+            "--field-manager",
+            "other",
+            "--force-conflicts",
+            "-f",
+            "-",
+        ],
+        Some(other),
+    )
+    .await?;
+    assert_eq!(
+        cms.get("settings")
+            .await?
+            .data
+            .and_then(|d| d.get("mode").cloned())
+            .as_deref(),
+        Some("slow")
+    );
+
+    // Server-side dry run: nothing is stored.
+    let dry = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry}\ndata: {a: b}\n";
+    run(vec!["apply", "--dry-run=server", "-f", "-"], Some(dry.to_owned())).await?;
+    assert!(cms.get_opt("dry").await?.is_none());
+
+    // get --watch: the initial state, then a change made by another client.
+    let mut watch = Command::new(kubectl_path())
+        .args(["get", "configmaps", "--watch", "-o", "name"])
+        .env("KUBECONFIG", &kc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = watch.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(10))?;
+    assert_eq!(first, "configmap/settings");
+    let mut late = ConfigMap::default();
+    late.metadata.name = Some("late".to_owned());
+    cms.create(&PostParams::default(), &late).await?;
+    let next = rx.recv_timeout(Duration::from_secs(10))?;
+    assert_eq!(next, "configmap/late");
+    watch.kill()?;
+    let _ = watch.wait();
+
+    // A CRD applied with kubectl becomes a served kind, short name included.
+    run(vec!["apply", "-f", "-"], Some(CRD.to_owned())).await?;
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3, extra: dropped}\n";
+    run(vec!["apply", "-f", "-"], Some(widget.to_owned())).await?;
+    let out = run(vec!["get", "wd", "w1", "-o", "jsonpath={.spec}"], None).await?;
+    assert!(
+        out.contains("\"size\":3") && !out.contains("extra"),
+        "pruned by the schema: {out}"
+    );
+    let (success, _, stderr) = {
+        let kc = kc.clone();
+        tokio::task::spawn_blocking(move || {
+            kubectl(
+                &kc,
+                &[
+                    "patch",
+                    "widget",
+                    "w1",
+                    "--type",
+                    "strategic",
+                    "-p",
+                    r#"{"spec":{"size":4}}"#,
+                ],
+                None,
+            )
+        })
+        .await?
+    };
+    assert!(
+        !success && (stderr.contains("UnsupportedMediaType") || stderr.contains("unknown format")),
+        "strategic merge of a custom resource is refused: {stderr}"
+    );
+
+    // delete, and the errors kubectl prints for a missing object.
+    let out = run(vec!["delete", "configmap", "settings"], None).await?;
+    assert!(out.contains("configmap \"settings\" deleted"), "{out}");
+    assert!(cms.get_opt("settings").await?.is_none());
+    let (success, _, stderr) = {
+        let kc = kc.clone();
+        tokio::task::spawn_blocking(move || kubectl(&kc, &["get", "configmap", "settings"], None)).await?
+    };
+    assert!(!success && stderr.contains("NotFound"), "{stderr}");
+    run(vec!["delete", "-f", "-"], Some(DEPLOYMENT.replace("IMAGE", "nginx:2"))).await?;
+    assert!(deployments.get_opt("web").await?.is_none());
+    Ok(())
+}
