@@ -14,6 +14,6 @@ echo "==> cargo test --workspace"
 cargo test --workspace
 
 echo "==> conformance reports (every behaviour by name, per backend)"
-cargo test -p operator-runtime-memory --test conformance conformance_report -- --nocapture
-cargo test -p operator-runtime-kube --test conformance conformance_report -- --nocapture
-cargo test -p operator-runtime-kube --test conformance_http conformance_report -- --nocapture
+# --workspace (not -p): the same feature set as the run above, so nothing is rebuilt. The
+# reports come in package order: kube (real API server), kube over HTTP to memory, memory.
+cargo test --workspace --test conformance --test conformance_http conformance_report -- --nocapture

@@ -49,9 +49,9 @@ pub(crate) fn message(error: &StoreError) -> String {
         | StoreError::UnsupportedMediaType { message }
         | StoreError::TooManyRequests { message, .. }
         | StoreError::Unavailable { message, .. }
-        | StoreError::Timeout { message }
+        | StoreError::Timeout { message, .. }
         | StoreError::Internal { message }
-        | StoreError::Backend { message } => message.clone(),
+        | StoreError::Backend { message, .. } => message.clone(),
         other => other.to_string(),
     }
 }
