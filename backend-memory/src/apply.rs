@@ -52,6 +52,87 @@ use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
 use crate::validation::Causes;
 
+/// Go's `%T` of a decoded JSON value.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+/// structured-merge-diff's validation of an apply configuration against a CRD's schema (the
+/// typed patch object): every field declared, every scalar of its type. `metadata`,
+/// `apiVersion` and `kind` are the server's own types and not checked here.
+fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
+    fn check(value: &Value, schema: &Value, path: &mut String) -> Result<(), String> {
+        if value.is_null() || schema.get("x-kubernetes-int-or-string").is_some_and(|v| v == true) {
+            return Ok(());
+        }
+        let fail = |what: &str, path: &str| Err(format!("{path}: expected {what}, got {}", go_type(value)));
+        match schema.get("type").and_then(Value::as_str) {
+            Some("integer" | "number") if !value.is_number() => fail("numeric (int or float)", path),
+            Some("string") if !value.is_string() => fail("string", path),
+            Some("boolean") if !value.is_boolean() => fail("boolean", path),
+            Some("array") => {
+                let Some(items) = value.as_array() else {
+                    return Err(format!("{path}: expected list, got {value}"));
+                };
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        let len = path.len();
+                        path.push_str(&format!("[{i}]"));
+                        check(item, item_schema, path)?;
+                        path.truncate(len);
+                    }
+                }
+                Ok(())
+            }
+            Some("object") => {
+                let Some(map) = value.as_object() else {
+                    return Err(format!("{path}: expected map, got {value}"));
+                };
+                let open = schema.get("x-kubernetes-preserve-unknown-fields").is_some_and(|v| v == true);
+                let properties = schema.get("properties").and_then(Value::as_object);
+                let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+                for (k, v) in map {
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(k);
+                    match (properties.and_then(|p| p.get(k)), additional) {
+                        (Some(s), _) | (None, Some(s)) => check(v, s, path)?,
+                        (None, None) if open => {}
+                        (None, None) => return Err(format!("{path}: field not declared in schema")),
+                    }
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    let Some(map) = body.as_object() else {
+        return Ok(());
+    };
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (k, v) in map {
+        if matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+            continue;
+        }
+        let mut path = format!(".{k}");
+        match properties.and_then(|p| p.get(k)) {
+            Some(s) => check(v, s, &mut path)?,
+            None if schema.get("x-kubernetes-preserve-unknown-fields").is_some_and(|v| v == true) => {}
+            None => return Err(format!("{path}: field not declared in schema")),
+        }
+    }
+    Ok(())
+}
+
 /// PATCH with `application/apply-patch+yaml`.
 pub(crate) fn apply(
     state: &mut State,
@@ -75,7 +156,29 @@ pub(crate) fn apply(
     let old = state.lookup(kind.slot, namespace, &key.name).cloned();
     let now = now_seconds(state.clock.as_ref());
     let schema = kind.strategy.hooks.schema();
-    let new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
+    let gvk = format!("{}, Kind={}", kind.info.type_ref.api_version, kind.info.type_ref.kind);
+    if let Some(schema) = schema
+        && let Err(error) = typecheck_custom(body, schema)
+    {
+        return Err(StoreError::Internal {
+            message: format!(
+                "failed to create typed patch object ({namespace}/{}; {gvk}): {error}",
+                key.name
+            ),
+        });
+    }
+    let mut new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
+    // The merged object is converted to the kind's type only now: a body the type cannot hold
+    // (bad base64, a malformed quantity) is the server's 500 here, not the 400 of other writes.
+    registry::normalize(&kind, &mut new).map_err(|e| match e {
+        StoreError::BadRequest { message } => StoreError::Internal {
+            message: format!(
+                "failed to convert new object ({namespace}/{}; {gvk}) to proper version: {message}",
+                key.name
+            ),
+        },
+        other => other,
+    })?;
     // Apply records its own entry: the pipeline records no `Update` entry.
     let opts = WriteOptions {
         manager: None,
