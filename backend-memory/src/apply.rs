@@ -2,43 +2,38 @@
 //! module is the verb; the merge, ownership and conflicts are in [`crate::fieldmanager`], the
 //! write goes through [`crate::registry`].
 //!
-//! What the in-memory server implements:
-//! - **Field ownership at leaf paths.** The fields of an applied configuration are its leaf
-//!   paths: nested maps are descended into, and every scalar, list or empty map is a leaf.
-//!   From `metadata`, only `labels`, `annotations` (per key), `finalizers` and
-//!   `ownerReferences` are owned; `apiVersion`, `kind`, names and server-set metadata are not.
-//!   For kinds with a status subresource, `status` in an apply to the main resource is ignored.
-//! - **Keyed lists merge by entry** for the lists the built-in kinds declare as maps by
-//!   `name` (containers, initContainers, ephemeralContainers, volumes, env), `mountPath`
-//!   (volumeMounts), `type` (conditions), (`containerPort`, `protocol`) for container ports
-//!   and (`port`, `protocol`) for Service ports, `protocol` defaulting to `TCP` in the key
-//!   (`src/fieldpath.rs`): each entry is owned per field under its `k:{...}` key, so two
-//!   managers' entries live side by side and a manager dropping its entry removes only that
-//!   entry. For custom resources, the CRD schema's `x-kubernetes-list-type: map` with
-//!   `x-kubernetes-list-map-keys`, and `set`, decide instead.
-//! - **Sets**: `metadata.finalizers` (and CRD `x-kubernetes-list-type: set` lists) own each
-//!   item on its own (`v:"..."`), so two managers can each own one finalizer. Every other
-//!   list is atomic: one leaf, owned and replaced as a whole.
-//! - **managedFields** gets one entry per applying manager, with `operation: Apply`,
-//!   `fieldsType: FieldsV1` and `fieldsV1` in the real `f:` format (`{"f:spec":{"f:replicas":{}}}`).
-//!   Writes other than apply (create, update, patch, status update) with a field manager
-//!   record an `operation: Update` entry the same way: the fields the write changed become
-//!   that manager's and leave every other manager's set, so an edit of an applied field is a
-//!   conflict for the applier's next apply without force, as on the real server. A write
-//!   without a field manager records nothing (the real server derives one from the user agent).
-//! - **Conflicts**: applying a value for a field that another manager owns (the same path, or a
-//!   path above or below it) with a different value is a 409 Conflict whose causes have reason
-//!   `FieldManagerConflict`, one per field; with `force` the applier takes the field over and
-//!   the other manager loses it. Applying the same value shares ownership.
-//! - **Removal**: a field this manager applied before and omits now is removed from the
-//!   object unless another manager still owns it; maps and keyed entries emptied by the
-//!   removal go too.
+//! What the in-memory server implements, ported from structured-merge-diff v6 and
+//! `k8s.io/apimachinery/pkg/util/managedfields` (`src/fieldpath.rs`, `src/fieldmanager.rs`):
+//! - **Field sets as the server computes them.** An apply owns the set of its configuration
+//!   (`ToFieldSet`): scalars, atomic lists and maps, empty maps, and every entry of an
+//!   associative list (itself, so its `fieldsV1` carries the `".": {}` self-marker, and its
+//!   fields). Which lists are associative (`listType=map` with keys, `set`) and which maps
+//!   and structs are atomic (`x-kubernetes-map-type: atomic`: a LabelSelector, a Service
+//!   selector, owner references) comes from the tables generated from the server's OpenAPI
+//!   (`operator_runtime_core::builtin_schema`), or from the CRD schema. `apiVersion`, `kind`
+//!   and server-set metadata are never owned; the strategy's reset fields (`status` of the
+//!   main resource, `spec` of `/status`) are nobody's in that write.
+//! - **Update entries** (create, update, patch, status update with a field manager): the
+//!   fields the write added or changed (`Compare` with the stored object, or with the kind's
+//!   Go zero value on create, so a create owns `metadata.labels` as a whole but not `spec`)
+//!   become that manager's `Update` entry and leave every other manager; removed fields leave
+//!   everyone. Defaults are the writer's; what the strategy and allocation add after the field
+//!   manager (a Service's cluster IP, node ports) is nobody's.
+//! - **Apply**: the configuration is merged into the live object (associative lists entry by
+//!   entry, atomic values replaced), fields this manager applied before and no manager owns
+//!   any more are removed, and a field another manager owns that the merge adds or changes is
+//!   a 409 Conflict (causes `FieldManagerConflict` named `.spec.containers[name="app"].image`)
+//!   unless `force`, which takes it over. A manager left with no fields loses its entry.
+//! - **Errors in the apply path** are the server's: a configuration that does not fit a CRD
+//!   schema (undeclared field, wrong scalar type) and a merged object the kind's type cannot
+//!   hold (bad base64, malformed quantity) are 500s; a missing field manager is a 422;
+//!   `managedFields` in the body is a 400.
 //! - **Create on apply** when the object does not exist; **no-op** applies keep the
 //!   resourceVersion and emit nothing.
-//! - A missing field manager is a 422 Invalid; `managedFields` in the body is a 400.
 //!
-//! Not implemented: `x-kubernetes-map-type`, defaults of CRD list-map keys, apply to
-//! subresources, and the managedFields `time` of shared ownership.
+//! Not implemented: apply to subresources, multiple API versions of one kind, the
+//! `before-first-apply` entry and the cap of ten `Update` entries, defaults of CRD list-map
+//! keys, and the managedFields `time` of shared ownership.
 
 use std::sync::Arc;
 
@@ -96,7 +91,9 @@ fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
                 let Some(map) = value.as_object() else {
                     return Err(format!("{path}: expected map, got {value}"));
                 };
-                let open = schema.get("x-kubernetes-preserve-unknown-fields").is_some_and(|v| v == true);
+                let open = schema
+                    .get("x-kubernetes-preserve-unknown-fields")
+                    .is_some_and(|v| v == true);
                 let properties = schema.get("properties").and_then(Value::as_object);
                 let additional = schema.get("additionalProperties").filter(|a| a.is_object());
                 for (k, v) in map {
@@ -126,7 +123,9 @@ fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
         let mut path = format!(".{k}");
         match properties.and_then(|p| p.get(k)) {
             Some(s) => check(v, s, &mut path)?,
-            None if schema.get("x-kubernetes-preserve-unknown-fields").is_some_and(|v| v == true) => {}
+            None if schema
+                .get("x-kubernetes-preserve-unknown-fields")
+                .is_some_and(|v| v == true) => {}
             None => return Err(format!("{path}: field not declared in schema")),
         }
     }

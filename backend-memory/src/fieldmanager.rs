@@ -220,7 +220,10 @@ fn conflict_error(conflicts: Vec<(String, Path)>) -> StoreError {
     } else {
         let mut by_manager: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
         for (who, path) in &conflicts {
-            by_manager.entry(who.as_str()).or_default().push(format!("- {}", display(path)));
+            by_manager
+                .entry(who.as_str())
+                .or_default()
+                .push(format!("- {}", display(path)));
         }
         let lines: Vec<String> = by_manager
             .into_iter()
@@ -278,7 +281,11 @@ pub(crate) fn apply(
     let mut others: Vec<(ManagedFieldsEntry, FieldSet)> = Vec::new();
     let mut last = FieldSet::new();
     let mut own_entry = None;
-    for e in old.and_then(|o| o.metadata.managed_fields.as_ref()).into_iter().flatten() {
+    for e in old
+        .and_then(|o| o.metadata.managed_fields.as_ref())
+        .into_iter()
+        .flatten()
+    {
         if is_entry_of(e, manager, APPLY, None) {
             last = entry_fields(e);
             own_entry = Some(e.clone());

@@ -116,22 +116,24 @@ impl<'s> Node<'s> {
                 _ => ListKind::Atomic,
             },
             Node::Crd(None) => ListKind::Atomic,
-            Node::CrdRoot(schema) | Node::Crd(Some(schema)) => match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
-                Some("map") => {
-                    let keys: Vec<&str> = schema
-                        .get("x-kubernetes-list-map-keys")
-                        .and_then(Value::as_array)
-                        .map(|k| k.iter().filter_map(Value::as_str).collect())
-                        .unwrap_or_default();
-                    if keys.is_empty() {
-                        ListKind::Atomic
-                    } else {
-                        ListKind::Map(keys)
+            Node::CrdRoot(schema) | Node::Crd(Some(schema)) => {
+                match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+                    Some("map") => {
+                        let keys: Vec<&str> = schema
+                            .get("x-kubernetes-list-map-keys")
+                            .and_then(Value::as_array)
+                            .map(|k| k.iter().filter_map(Value::as_str).collect())
+                            .unwrap_or_default();
+                        if keys.is_empty() {
+                            ListKind::Atomic
+                        } else {
+                            ListKind::Map(keys)
+                        }
                     }
+                    Some("set") => ListKind::Set,
+                    _ => ListKind::Atomic,
                 }
-                Some("set") => ListKind::Set,
-                _ => ListKind::Atomic,
-            },
+            }
         }
     }
 
@@ -139,6 +141,8 @@ impl<'s> Node<'s> {
     pub(crate) fn atomic_map(&self) -> bool {
         match self {
             Node::Builtin(Some(kind), path) => kind.atomic_maps.binary_search(&path.as_str()).is_ok(),
+            // ObjectMeta's OwnerReference is a `structType=atomic`.
+            Node::Meta(path) => path == "metadata.ownerReferences[*]",
             Node::CrdRoot(schema) | Node::Crd(Some(schema)) => {
                 schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic")
             }
@@ -379,8 +383,16 @@ fn compare_lists(
     let mut all: Vec<&String> = lg.iter().map(|(s, _)| *s).collect();
     all.extend(rg.iter().map(|(s, _)| *s).filter(|s| !lg.iter().any(|(x, _)| x == s)));
     for segment in all {
-        let lv = lg.iter().find(|(s, _)| *s == segment).map(|(_, v)| v.as_slice()).unwrap_or_default();
-        let rv = rg.iter().find(|(s, _)| *s == segment).map(|(_, v)| v.as_slice()).unwrap_or_default();
+        let lv = lg
+            .iter()
+            .find(|(s, _)| *s == segment)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        let rv = rg
+            .iter()
+            .find(|(s, _)| *s == segment)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
         path.push(segment.clone());
         match (lv.len(), rv.len()) {
             (0..=1, 0..=1) => compare_value(lv.first().copied(), rv.first().copied(), item, path, cmp),
@@ -714,9 +726,15 @@ mod tests {
 
     #[test]
     fn atomic_maps_are_owned_whole() {
-        let fields = set_of(json!({"spec": {"selector": {"matchLabels": {"app": "a"}}}}), &deployment());
+        let fields = set_of(
+            json!({"spec": {"selector": {"matchLabels": {"app": "a"}}}}),
+            &deployment(),
+        );
         assert_eq!(fields, FieldSet::from([p(&["spec", "selector"])]));
-        let service = set_of(json!({"spec": {"selector": {"app": "a"}}}), &TypeRef::new("v1", "Service"));
+        let service = set_of(
+            json!({"spec": {"selector": {"app": "a"}}}),
+            &TypeRef::new("v1", "Service"),
+        );
         assert_eq!(service, FieldSet::from([p(&["spec", "selector"])]));
     }
 
@@ -760,7 +778,8 @@ mod tests {
     #[test]
     fn remove_items_drops_members_and_emptied_parents() {
         let node = Node::root(&deployment(), None);
-        let value = json!({"spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "x", "image": "1"}]}}}});
+        let value =
+            json!({"spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "x", "image": "1"}]}}}});
         let remove = FieldSet::from([p(&["spec", "template", "spec", "containers", r#"k:{"name":"x"}"#])]);
         assert_eq!(
             remove_items(&value, &remove, &node, &mut Path::new()),

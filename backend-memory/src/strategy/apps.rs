@@ -83,12 +83,20 @@ fn validate_resources(resources: Option<&Value>, path: &str, causes: &mut Causes
     let negative = |q: &Quantity| zero.as_ref().is_some_and(|z| q.cmp_value(z) == Ordering::Less);
     for (name, q) in &limits {
         if negative(q) {
-            causes.invalid(&format!("{path}.limits[{name}]"), &q.canonical(), "must be greater than or equal to 0");
+            causes.invalid(
+                &format!("{path}.limits[{name}]"),
+                &q.canonical(),
+                "must be greater than or equal to 0",
+            );
         }
     }
     for (name, q) in &requests {
         if negative(q) {
-            causes.invalid(&format!("{path}.requests[{name}]"), &q.canonical(), "must be greater than or equal to 0");
+            causes.invalid(
+                &format!("{path}.requests[{name}]"),
+                &q.canonical(),
+                "must be greater than or equal to 0",
+            );
         }
         if let Some((_, limit)) = limits.iter().find(|(n, _)| n == name)
             && q.cmp_value(limit) == Ordering::Greater
@@ -148,7 +156,11 @@ impl KindHooks for WorkloadHooks {
         // `ValidateNonnegativeField` on the counts every workload kind has.
         for field in ["replicas", "minReadySeconds", "revisionHistoryLimit"] {
             if let Some(n) = at(spec, &[field]).and_then(Value::as_i64).filter(|n| *n < 0) {
-                causes.invalid(&format!("spec.{field}"), &n.to_string(), "must be greater than or equal to 0");
+                causes.invalid(
+                    &format!("spec.{field}"),
+                    &n.to_string(),
+                    "must be greater than or equal to 0",
+                );
             }
         }
     }

@@ -98,7 +98,14 @@ impl KindHooks for ConfigMapHooks {
         validate_config_keys(object, "data", causes);
         validate_config_keys(object, "binaryData", causes);
         let data = object.body.get("data").and_then(Value::as_object);
-        for key in object.body.get("binaryData").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k) {
+        for key in object
+            .body
+            .get("binaryData")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
             if data.is_some_and(|d| d.contains_key(key)) {
                 causes.invalid(&format!("binaryData[{key}]"), key, "duplicate of key present in data");
             }
@@ -113,12 +120,23 @@ impl KindHooks for ConfigMapHooks {
 
 /// `IsConfigMapKey` on the keys of `object[field]` (ConfigMap `data`/`binaryData`, Secret `data`).
 pub(crate) fn validate_config_keys(object: &Object, field: &str, causes: &mut Causes) {
-    for key in object.body.get(field).and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k) {
+    for key in object
+        .body
+        .get(field)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
         let path = format!("{field}[{key}]");
         if key.len() > 253 {
             causes.invalid(&path, key, "must be no more than 253 characters");
         }
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
             causes.invalid(
                 &path,
                 key,
@@ -154,6 +172,14 @@ impl KindHooks for ServiceHooks {
         if ports.is_empty() && !headless && !external_name {
             causes.required("spec.ports", "");
         }
+        if headless && matches!(get("type"), Some("NodePort" | "LoadBalancer")) {
+            let t = get("type").unwrap_or_default();
+            causes.invalid(
+                "spec.clusterIPs[0]",
+                "None",
+                &format!("may not be set to 'None' for {t} services"),
+            );
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, port) in ports.iter().enumerate() {
             let path = format!("spec.ports[{i}]");
@@ -177,9 +203,31 @@ impl KindHooks for ServiceHooks {
         }
     }
 
+    /// `ValidateServiceUpdate`: an allocated cluster IP cannot change.
+    fn validate_update(&self, new: &Object, old: &Object, causes: &mut Causes) {
+        self.validate(new, causes);
+        let ip = |o: &Object| {
+            o.body
+                .get("spec")
+                .and_then(|s| s.get("clusterIP"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (new_ip, old_ip) = (ip(new), ip(old));
+        if !old_ip.is_empty() && !new_ip.is_empty() && new_ip != old_ip {
+            causes.invalid(
+                "spec.clusterIPs[0]",
+                &format!("[{:?}]", new_ip),
+                "may not change once set",
+            );
+        }
+    }
+
     /// `ValidateLoadBalancerStatus`: ingress points only on a LoadBalancer Service.
     fn validate_status_update(&self, new: &Object, _old: &Object, causes: &mut Causes) {
-        let load_balancer = new.body.get("spec").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("LoadBalancer");
+        let load_balancer =
+            new.body.get("spec").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("LoadBalancer");
         let ingress = new
             .body
             .get("status")
