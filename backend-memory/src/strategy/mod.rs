@@ -92,6 +92,7 @@ pub(crate) trait KindHooks: Send + Sync + Debug {
     }
 }
 
+
 /// A kind whose behaviour is only data (most built-in kinds without special rules).
 #[derive(Debug)]
 pub(crate) struct Plain;
