@@ -60,6 +60,42 @@ fn go_type(v: &Value) -> &'static str {
     }
 }
 
+/// An associative list (`set`, or `map` with keys) of an apply configuration has each item
+/// once (`duplicate entries for key [="a"]`).
+fn duplicates(items: &[Value], schema: &Value, path: &str) -> Result<(), String> {
+    let keys: Vec<&str> = schema
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .map(|k| k.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let element = |item: &Value| -> String {
+        match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("map") => {
+                let fields: Vec<String> = keys
+                    .iter()
+                    .filter_map(|k| Some(format!("{k}={}", item.get(*k)?)))
+                    .collect();
+                format!("[{}]", fields.join(","))
+            }
+            _ => format!("[={item}]"),
+        }
+    };
+    if !matches!(
+        schema.get("x-kubernetes-list-type").and_then(Value::as_str),
+        Some("set" | "map")
+    ) {
+        return Ok(());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for item in items {
+        let e = element(item);
+        if !seen.insert(e.clone()) {
+            return Err(format!("{path}: duplicate entries for key {e}"));
+        }
+    }
+    Ok(())
+}
+
 /// structured-merge-diff's validation of an apply configuration against a CRD's schema (the
 /// typed patch object): every field declared, every scalar of its type. `metadata`,
 /// `apiVersion` and `kind` are the server's own types and not checked here.
@@ -85,7 +121,7 @@ fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
                         path.truncate(len);
                     }
                 }
-                Ok(())
+                duplicates(items, schema, path)
             }
             Some("object") => {
                 let Some(map) = value.as_object() else {
