@@ -1,6 +1,6 @@
 //! Server-side apply (PATCH with `application/apply-patch+yaml`), the documented subset. This
-//! module is the verb; the merge, ownership and conflicts are in [`crate::fieldmanager`], the
-//! write goes through [`crate::registry`].
+//! module is the verb; the merge, ownership and conflicts are in `src/fieldmanager.rs`, the
+//! write goes through `src/registry`.
 //!
 //! What the in-memory server implements, ported from structured-merge-diff v6 and
 //! `k8s.io/apimachinery/pkg/util/managedfields` (`src/fieldpath.rs`, `src/fieldmanager.rs`):
