@@ -34,10 +34,7 @@ const STRIPPED: &[&[&str]] = &[
 ];
 
 fn strip(mut set: FieldSet) -> FieldSet {
-    for path in STRIPPED {
-        let path: Path = path.iter().map(|s| (*s).to_owned()).collect();
-        set.remove(&path);
-    }
+    set.retain(|p| !STRIPPED.iter().any(|s| p.len() == s.len() && p.iter().zip(s.iter()).all(|(a, b)| a == b)));
     set
 }
 
@@ -89,9 +86,11 @@ fn zero_object(info: &KindInfo, custom: bool) -> Map<String, Value> {
 }
 
 /// The typed object of a write omits empty `omitempty` metadata maps and lists (`labels: {}`
-/// is no label at all), so they are never owned.
+/// is no label at all), so they are never owned; `managedFields` is never owned either.
 fn drop_empty_metadata(object: &mut Map<String, Value>) {
     if let Some(Value::Object(meta)) = object.get_mut("metadata") {
+        // Never owned (stripped): not worth comparing.
+        meta.remove("managedFields");
         meta.retain(|_, v| match v {
             Value::Object(m) => !m.is_empty(),
             Value::Array(a) => !a.is_empty(),
