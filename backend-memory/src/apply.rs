@@ -1,44 +1,39 @@
 //! Server-side apply (PATCH with `application/apply-patch+yaml`), the documented subset. This
-//! module is the verb; the merge, ownership and conflicts are in the private `fieldmanager` module, the
-//! write goes through the private `registry` pipeline.
+//! module is the verb; the merge, ownership and conflicts are in `src/fieldmanager.rs`, the
+//! write goes through `src/registry`.
 //!
-//! What the in-memory server implements:
-//! - **Field ownership at leaf paths.** The fields of an applied configuration are its leaf
-//!   paths: nested maps are descended into, and every scalar, list or empty map is a leaf.
-//!   From `metadata`, only `labels`, `annotations` (per key), `finalizers` and
-//!   `ownerReferences` are owned; `apiVersion`, `kind`, names and server-set metadata are not.
-//!   For kinds with a status subresource, `status` in an apply to the main resource is ignored.
-//! - **Keyed lists merge by entry** for the lists the built-in kinds declare as maps by
-//!   `name` (containers, initContainers, ephemeralContainers, volumes, env), `mountPath`
-//!   (volumeMounts), `type` (conditions), (`containerPort`, `protocol`) for container ports
-//!   and (`port`, `protocol`) for Service ports, `protocol` defaulting to `TCP` in the key
-//!   (`src/fieldpath.rs`): each entry is owned per field under its `k:{...}` key, so two
-//!   managers' entries live side by side and a manager dropping its entry removes only that
-//!   entry. For custom resources, the CRD schema's `x-kubernetes-list-type: map` with
-//!   `x-kubernetes-list-map-keys`, and `set`, decide instead.
-//! - **Sets**: `metadata.finalizers` (and CRD `x-kubernetes-list-type: set` lists) own each
-//!   item on its own (`v:"..."`), so two managers can each own one finalizer. Every other
-//!   list is atomic: one leaf, owned and replaced as a whole.
-//! - **managedFields** gets one entry per applying manager, with `operation: Apply`,
-//!   `fieldsType: FieldsV1` and `fieldsV1` in the real `f:` format (`{"f:spec":{"f:replicas":{}}}`).
-//!   Writes other than apply (create, update, patch, status update) with a field manager
-//!   record an `operation: Update` entry the same way: the fields the write changed become
-//!   that manager's and leave every other manager's set, so an edit of an applied field is a
-//!   conflict for the applier's next apply without force, as on the real server. A write
-//!   without a field manager records nothing (the real server derives one from the user agent).
-//! - **Conflicts**: applying a value for a field that another manager owns (the same path, or a
-//!   path above or below it) with a different value is a 409 Conflict whose causes have reason
-//!   `FieldManagerConflict`, one per field; with `force` the applier takes the field over and
-//!   the other manager loses it. Applying the same value shares ownership.
-//! - **Removal**: a field this manager applied before and omits now is removed from the
-//!   object unless another manager still owns it; maps and keyed entries emptied by the
-//!   removal go too.
+//! What the in-memory server implements, ported from structured-merge-diff v6 and
+//! `k8s.io/apimachinery/pkg/util/managedfields` (`src/fieldpath.rs`, `src/fieldmanager.rs`):
+//! - **Field sets as the server computes them.** An apply owns the set of its configuration
+//!   (`ToFieldSet`): scalars, atomic lists and maps, empty maps, and every entry of an
+//!   associative list (itself, so its `fieldsV1` carries the `".": {}` self-marker, and its
+//!   fields). Which lists are associative (`listType=map` with keys, `set`) and which maps
+//!   and structs are atomic (`x-kubernetes-map-type: atomic`: a LabelSelector, a Service
+//!   selector, owner references) comes from the tables generated from the server's OpenAPI
+//!   (`operator_runtime_core::builtin_schema`), or from the CRD schema. `apiVersion`, `kind`
+//!   and server-set metadata are never owned; the strategy's reset fields (`status` of the
+//!   main resource, `spec` of `/status`) are nobody's in that write.
+//! - **Update entries** (create, update, patch, status update with a field manager): the
+//!   fields the write added or changed (`Compare` with the stored object, or with the kind's
+//!   Go zero value on create, so a create owns `metadata.labels` as a whole but not `spec`)
+//!   become that manager's `Update` entry and leave every other manager; removed fields leave
+//!   everyone. Defaults are the writer's; what the strategy and allocation add after the field
+//!   manager (a Service's cluster IP, node ports) is nobody's.
+//! - **Apply**: the configuration is merged into the live object (associative lists entry by
+//!   entry, atomic values replaced), fields this manager applied before and no manager owns
+//!   any more are removed, and a field another manager owns that the merge adds or changes is
+//!   a 409 Conflict (causes `FieldManagerConflict` named `.spec.containers[name="app"].image`)
+//!   unless `force`, which takes it over. A manager left with no fields loses its entry.
+//! - **Errors in the apply path** are the server's: a configuration that does not fit a CRD
+//!   schema (undeclared field, wrong scalar type) and a merged object the kind's type cannot
+//!   hold (bad base64, malformed quantity) are 500s; a missing field manager is a 422;
+//!   `managedFields` in the body is a 400.
 //! - **Create on apply** when the object does not exist; **no-op** applies keep the
 //!   resourceVersion and emit nothing.
-//! - A missing field manager is a 422 Invalid; `managedFields` in the body is a 400.
 //!
-//! Not implemented: `x-kubernetes-map-type`, defaults of CRD list-map keys, apply to
-//! subresources, and the managedFields `time` of shared ownership.
+//! Not implemented: apply to subresources, multiple API versions of one kind, the
+//! `before-first-apply` entry and the cap of ten `Update` entries, defaults of CRD list-map
+//! keys, and the managedFields `time` of shared ownership.
 
 use std::sync::Arc;
 
@@ -51,6 +46,127 @@ use crate::meta::now_seconds;
 use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
 use crate::validation::Causes;
+
+/// Go's `%T` of a decoded JSON value.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+/// An associative list (`set`, or `map` with keys) of an apply configuration has each item
+/// once (`duplicate entries for key [="a"]`).
+fn duplicates(items: &[Value], schema: &Value, path: &str) -> Result<(), String> {
+    let keys: Vec<&str> = schema
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .map(|k| k.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let element = |item: &Value| -> String {
+        match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("map") => {
+                let fields: Vec<String> = keys
+                    .iter()
+                    .filter_map(|k| Some(format!("{k}={}", item.get(*k)?)))
+                    .collect();
+                format!("[{}]", fields.join(","))
+            }
+            _ => format!("[={item}]"),
+        }
+    };
+    if !matches!(
+        schema.get("x-kubernetes-list-type").and_then(Value::as_str),
+        Some("set" | "map")
+    ) {
+        return Ok(());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for item in items {
+        let e = element(item);
+        if !seen.insert(e.clone()) {
+            return Err(format!("{path}: duplicate entries for key {e}"));
+        }
+    }
+    Ok(())
+}
+
+/// structured-merge-diff's validation of an apply configuration against a CRD's schema (the
+/// typed patch object): every field declared, every scalar of its type. `metadata`,
+/// `apiVersion` and `kind` are the server's own types and not checked here.
+fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
+    fn check(value: &Value, schema: &Value, path: &mut String) -> Result<(), String> {
+        if value.is_null() || schema.get("x-kubernetes-int-or-string").is_some_and(|v| v == true) {
+            return Ok(());
+        }
+        let fail = |what: &str, path: &str| Err(format!("{path}: expected {what}, got {}", go_type(value)));
+        match schema.get("type").and_then(Value::as_str) {
+            Some("integer" | "number") if !value.is_number() => fail("numeric (int or float)", path),
+            Some("string") if !value.is_string() => fail("string", path),
+            Some("boolean") if !value.is_boolean() => fail("boolean", path),
+            Some("array") => {
+                let Some(items) = value.as_array() else {
+                    return Err(format!("{path}: expected list, got {value}"));
+                };
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        let len = path.len();
+                        path.push_str(&format!("[{i}]"));
+                        check(item, item_schema, path)?;
+                        path.truncate(len);
+                    }
+                }
+                duplicates(items, schema, path)
+            }
+            Some("object") => {
+                let Some(map) = value.as_object() else {
+                    return Err(format!("{path}: expected map, got {value}"));
+                };
+                let open = schema
+                    .get("x-kubernetes-preserve-unknown-fields")
+                    .is_some_and(|v| v == true);
+                let properties = schema.get("properties").and_then(Value::as_object);
+                let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+                for (k, v) in map {
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(k);
+                    match (properties.and_then(|p| p.get(k)), additional) {
+                        (Some(s), _) | (None, Some(s)) => check(v, s, path)?,
+                        (None, None) if open => {}
+                        (None, None) => return Err(format!("{path}: field not declared in schema")),
+                    }
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    let Some(map) = body.as_object() else {
+        return Ok(());
+    };
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (k, v) in map {
+        if matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+            continue;
+        }
+        let mut path = format!(".{k}");
+        match properties.and_then(|p| p.get(k)) {
+            Some(s) => check(v, s, &mut path)?,
+            None if schema
+                .get("x-kubernetes-preserve-unknown-fields")
+                .is_some_and(|v| v == true) => {}
+            None => return Err(format!("{path}: field not declared in schema")),
+        }
+    }
+    Ok(())
+}
 
 /// PATCH with `application/apply-patch+yaml`.
 pub(crate) fn apply(
@@ -75,7 +191,29 @@ pub(crate) fn apply(
     let old = state.lookup(kind.slot, namespace, &key.name).cloned();
     let now = now_seconds(state.clock.as_ref());
     let schema = kind.strategy.hooks.schema();
-    let new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
+    let gvk = format!("{}, Kind={}", kind.info.type_ref.api_version, kind.info.type_ref.kind);
+    if let Some(schema) = schema
+        && let Err(error) = typecheck_custom(body, schema)
+    {
+        return Err(StoreError::Internal {
+            message: format!(
+                "failed to create typed patch object ({namespace}/{}; {gvk}): {error}",
+                key.name
+            ),
+        });
+    }
+    let mut new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
+    // The merged object is converted to the kind's type only now: a body the type cannot hold
+    // (bad base64, a malformed quantity) is the server's 500 here, not the 400 of other writes.
+    registry::normalize(&kind, &mut new).map_err(|e| match e {
+        StoreError::BadRequest { message } => StoreError::Internal {
+            message: format!(
+                "failed to convert new object ({namespace}/{}; {gvk}) to proper version: {message}",
+                key.name
+            ),
+        },
+        other => other,
+    })?;
     // Apply records its own entry: the pipeline records no `Update` entry.
     let opts = WriteOptions {
         manager: None,

@@ -1,64 +1,121 @@
 //! The field manager: `metadata.managedFields` bookkeeping, pure over [`Object`] (no store
-//! state). [`record_update`] records the `Update` entry of a non-apply write; [`apply`] merges
-//! a server-side apply configuration into the stored object, with ownership, conflicts,
-//! force and removal of dropped fields (the subset documented in [`crate::apply`]).
+//! state), as `k8s.io/apimachinery/pkg/util/managedfields` and structured-merge-diff's
+//! `merge.Updater` do it. [`record_update`] records the `Update` entry of a non-apply write;
+//! [`apply`] merges a server-side apply configuration into the stored object, with ownership,
+//! conflicts, force and removal of dropped fields (see [`crate::apply`]).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry, Time};
 use operator_runtime_core::store::{KindInfo, StoreResult};
 use operator_runtime_core::{Object, StatusCause, StoreError};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use crate::fieldpath::{FieldSet, Path, decode, encode, leaves, lookup, overlaps, remove, set};
+use crate::fieldpath::{
+    FieldSet, Node, Path, compare, decode, display, encode, merge, remove_items, to_field_set, with_named_ancestors,
+    without_subtrees,
+};
 
 const APPLY: &str = "Apply";
-const METADATA_OWNED: [&str; 4] = ["labels", "annotations", "finalizers", "ownerReferences"];
+const UPDATE: &str = "Update";
 
-/// The fields an applied configuration sets.
-fn applied_fields(body: &Map<String, Value>, skip_status: bool, schema: Option<&Value>) -> FieldSet {
-    let mut out = FieldSet::new();
-    let mut prefix = Path::new();
-    for (k, v) in body {
-        match k.as_str() {
-            "apiVersion" | "kind" => {}
-            "status" if skip_status => {}
-            "metadata" => {
-                for owned in METADATA_OWNED {
-                    if let Some(v) = v.get(owned) {
-                        prefix.extend(["metadata".to_owned(), owned.to_owned()]);
-                        leaves(v, schema, &mut prefix, &mut out);
-                        prefix.clear();
-                    }
-                }
-            }
-            _ => {
-                prefix.push(k.clone());
-                leaves(v, schema, &mut prefix, &mut out);
-                prefix.clear();
-            }
-        }
+/// Paths no manager ever owns (`stripMetaManager`).
+const STRIPPED: &[&[&str]] = &[
+    &["apiVersion"],
+    &["kind"],
+    &["metadata"],
+    &["metadata", "name"],
+    &["metadata", "namespace"],
+    &["metadata", "creationTimestamp"],
+    &["metadata", "selfLink"],
+    &["metadata", "uid"],
+    &["metadata", "clusterName"],
+    &["metadata", "generation"],
+    &["metadata", "managedFields"],
+    &["metadata", "resourceVersion"],
+];
+
+fn strip(mut set: FieldSet) -> FieldSet {
+    set.retain(|p| !STRIPPED.iter().any(|s| p.len() == s.len() && p.iter().zip(s.iter()).all(|(a, b)| a == b)));
+    set
+}
+
+/// The strategy's `GetResetFields`: the subtrees a write to the main resource (`None`) or to
+/// the status subresource leaves alone, and which are therefore nobody's in that write.
+fn reset_fields(info: &KindInfo, custom: bool, subresource: Option<&str>) -> &'static [&'static [&'static str]] {
+    if !info.status_subresource {
+        return &[];
     }
-    out
+    match subresource {
+        Some("status") if custom => &[&["metadata"], &["spec"]],
+        Some("status") if info.type_ref.kind == "Deployment" && info.type_ref.group() == "apps" => {
+            &[&["spec"], &["metadata", "labels"]]
+        }
+        Some("status") => &[&["spec"]],
+        _ => &[&["status"]],
+    }
+}
+
+/// The object a write is compared against when there is none yet: the JSON of the Go zero
+/// value of the kind (`scope.Creater.New`), whose non-omitempty struct fields are present
+/// (so a create does not own `spec` itself, but owns `metadata.labels` as a whole).
+fn zero_object(info: &KindInfo, custom: bool) -> Map<String, Value> {
+    let t = &info.type_ref;
+    let zero = if custom {
+        json!({})
+    } else {
+        match (t.group(), t.kind.as_str()) {
+            ("apps", "Deployment") => json!({"metadata": {}, "spec": {"selector": null,
+                "template": {"metadata": {}, "spec": {"containers": null}}, "strategy": {}}, "status": {}}),
+            ("apps", "StatefulSet") => json!({"metadata": {}, "spec": {"selector": null,
+                "template": {"metadata": {}, "spec": {"containers": null}}, "serviceName": "",
+                "updateStrategy": {}}, "status": {"replicas": 0}}),
+            ("apps", "DaemonSet") => json!({"metadata": {}, "spec": {"selector": null,
+                "template": {"metadata": {}, "spec": {"containers": null}}, "updateStrategy": {}}, "status": {}}),
+            ("apps", "ReplicaSet") => json!({"metadata": {}, "spec": {"selector": null,
+                "template": {"metadata": {}, "spec": {"containers": null}}}, "status": {"replicas": 0}}),
+            ("", "Pod") => json!({"metadata": {}, "spec": {"containers": null}, "status": {}}),
+            ("", "Service") => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
+            ("", "ConfigMap" | "Secret" | "ServiceAccount" | "Endpoints" | "Event")
+            | ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => json!({"metadata": {}}),
+            _ => json!({"metadata": {}, "spec": {}, "status": {}}),
+        }
+    };
+    match zero {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The typed object of a write omits empty `omitempty` metadata maps and lists (`labels: {}`
+/// is no label at all), so they are never owned; `managedFields` is never owned either.
+fn drop_empty_metadata(object: &mut Map<String, Value>) {
+    if let Some(Value::Object(meta)) = object.get_mut("metadata") {
+        // Never owned (stripped): not worth comparing.
+        meta.remove("managedFields");
+        meta.retain(|_, v| match v {
+            Value::Object(m) => !m.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Null => false,
+            _ => true,
+        });
+    }
 }
 
 fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
     entry.fields_v1.as_ref().map(|f| decode(&f.0)).unwrap_or_default()
 }
 
-fn is_empty_map(value: &Value) -> bool {
-    value.as_object().is_some_and(Map::is_empty)
+fn is_entry_of(e: &ManagedFieldsEntry, manager: &str, operation: &str, subresource: Option<&str>) -> bool {
+    e.manager.as_deref() == Some(manager)
+        && e.operation.as_deref() == Some(operation)
+        && e.subresource.as_deref().filter(|s| !s.is_empty()) == subresource
 }
-
-fn dotted(path: &[String]) -> String {
-    path.iter().map(|s| format!(".{s}")).collect()
-}
-
-const UPDATE: &str = "Update";
 
 /// Records a non-apply write (create, update, patch, status update) by `manager` in
 /// `new.metadata.managedFields`, as the API server's field manager does for `operation: Update`:
-/// the fields this write changed (set, or changed in value) become the manager's, and every
-/// other manager loses them; fields it removed are nobody's. A write that changes nothing
-/// leaves managedFields alone. `subresource` is `Some("status")` for status writes.
+/// the fields this write added or changed (compared with the stored object, or with the kind's
+/// zero value on create) become the manager's, and every other manager loses them; removed
+/// fields are nobody's. A write that changes nothing leaves managedFields alone.
+/// `subresource` is `Some("status")` for status writes.
 pub(crate) fn record_update(
     info: &KindInfo,
     schema: Option<&Value>,
@@ -76,69 +133,119 @@ pub(crate) fn record_update(
             && a.annotations == b.annotations
             && a.finalizers == b.finalizers
             && a.owner_references == b.owner_references
+            && a.generate_name == b.generate_name
         {
             return;
         }
     }
-    let (Ok(Value::Object(new_map)), old_map) = (new.to_value(), old.map(Object::to_value)) else {
+    let custom = schema.is_some();
+    let Ok(Value::Object(mut new_map)) = new.to_value() else {
         return;
     };
-    let old_map = match old_map {
+    let mut old_map = match old.map(Object::to_value) {
         Some(Ok(Value::Object(m))) => m,
-        _ => Map::new(),
+        _ => zero_object(info, custom),
     };
-    let scope = |map: &Map<String, Value>| -> FieldSet {
-        let all = applied_fields(map, false, schema);
-        let status = subresource == Some("status");
-        all.into_iter()
-            .filter(|p| !info.status_subresource || status == (p.first().map(String::as_str) == Some("status")))
-            .collect()
-    };
-    let (before, after) = (scope(&old_map), scope(&new_map));
-    let set_now: FieldSet = after
-        .iter()
-        .filter(|p| lookup(&new_map, p) != lookup(&old_map, p))
-        .cloned()
-        .collect();
-    let removed: FieldSet = before.difference(&after).cloned().collect();
-    if set_now.is_empty() && removed.is_empty() {
+    drop_empty_metadata(&mut new_map);
+    drop_empty_metadata(&mut old_map);
+    let node = Node::root(&info.type_ref, schema);
+    let cmp = compare(&old_map, &new_map, &node);
+    let reset = reset_fields(info, custom, subresource);
+    let mut changed = cmp.added;
+    changed.extend(cmp.modified);
+    let changed = without_subtrees(changed, reset);
+    let removed = without_subtrees(cmp.removed, reset);
+    if changed.is_empty() && removed.is_empty() {
         return;
     }
-    let touched = |p: &Path| set_now.iter().chain(&removed).any(|c| overlaps(c, p));
-    let mut mine = FieldSet::new();
+    let mine_now = strip(changed.clone());
+    let mut previous: Option<(ManagedFieldsEntry, FieldSet)> = None;
     let mut managed = Vec::new();
     for e in new.metadata.managed_fields.take().into_iter().flatten() {
-        let ours = e.manager.as_deref() == Some(manager)
-            && e.operation.as_deref() == Some(UPDATE)
-            && e.subresource.as_deref() == subresource;
         let owned = entry_fields(&e);
-        if ours {
-            mine.extend(owned.into_iter().filter(|p| !removed.iter().any(|r| overlaps(r, p))));
+        let kept: FieldSet = owned
+            .iter()
+            .filter(|p| !changed.contains(*p) && !removed.contains(*p))
+            .cloned()
+            .collect();
+        if is_entry_of(&e, manager, UPDATE, subresource) {
+            previous = Some((e, kept));
             continue;
         }
-        let kept: FieldSet = owned.iter().filter(|p| !touched(p)).cloned().collect();
         if kept.is_empty() {
             continue;
         }
         let mut e = e;
-        if kept != owned {
+        if kept.len() != owned.len() {
             e.fields_v1 = Some(FieldsV1(encode(&kept)));
         }
         managed.push(e);
     }
-    mine.extend(set_now);
-    if !mine.is_empty() {
-        managed.push(ManagedFieldsEntry {
-            api_version: Some(info.type_ref.api_version.clone()),
-            fields_type: Some("FieldsV1".into()),
-            fields_v1: Some(FieldsV1(encode(&mine))),
-            manager: Some(manager.to_owned()),
-            operation: Some(UPDATE.into()),
-            subresource: subresource.map(str::to_owned),
-            time: Some(now),
-        });
+    match previous {
+        _ if !mine_now.is_empty() => {
+            let mut mine = mine_now;
+            if let Some((_, kept)) = previous {
+                mine.extend(kept);
+            }
+            managed.push(ManagedFieldsEntry {
+                api_version: Some(info.type_ref.api_version.clone()),
+                fields_type: Some("FieldsV1".into()),
+                fields_v1: Some(FieldsV1(encode(&mine))),
+                manager: Some(manager.to_owned()),
+                operation: Some(UPDATE.into()),
+                subresource: subresource.map(str::to_owned),
+                time: Some(now),
+            });
+        }
+        Some((mut e, kept)) if !kept.is_empty() => {
+            if entry_fields(&e) != kept {
+                e.fields_v1 = Some(FieldsV1(encode(&kept)));
+            }
+            managed.push(e);
+        }
+        _ => {}
     }
     new.metadata.managed_fields = (!managed.is_empty()).then_some(managed);
+}
+
+/// The conflict error of an apply (`internal.NewConflictError`).
+fn conflict_error(conflicts: Vec<(String, Path)>) -> StoreError {
+    let causes: Vec<StatusCause> = conflicts
+        .iter()
+        .map(|(who, path)| StatusCause::new("FieldManagerConflict", display(path), format!("conflict with {who}")))
+        .collect();
+    let message = if let [(who, path)] = conflicts.as_slice() {
+        format!("Apply failed with 1 conflict: conflict with {who}: {}", display(path))
+    } else {
+        let mut by_manager: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (who, path) in &conflicts {
+            by_manager
+                .entry(who.as_str())
+                .or_default()
+                .push(format!("- {}", display(path)));
+        }
+        let lines: Vec<String> = by_manager
+            .into_iter()
+            .flat_map(|(who, paths)| std::iter::once(format!("conflicts with {who}:")).chain(paths))
+            .collect();
+        format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
+    };
+    StoreError::Conflict { message, causes }
+}
+
+/// How the server names a manager in a conflict (`printManager`).
+fn print_manager(e: &ManagedFieldsEntry) -> String {
+    let mut out = format!("{:?}", e.manager.as_deref().unwrap_or_default());
+    if let Some(sub) = e.subresource.as_deref().filter(|s| !s.is_empty()) {
+        out.push_str(&format!(" with subresource {sub:?}"));
+    }
+    if e.operation.as_deref() == Some(UPDATE) {
+        out.push_str(&format!(" using {}", e.api_version.as_deref().unwrap_or_default()));
+        if let Some(t) = &e.time {
+            out.push_str(&format!(" at {}", t.0));
+        }
+    }
+    out
 }
 
 /// Server-side apply of `applied` (already checked to name the target) by `manager` over the
@@ -154,99 +261,106 @@ pub(crate) fn apply(
     force: bool,
     now: Time,
 ) -> StoreResult<Object> {
-    let applied_map = match applied.to_value() {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(StoreError::bad_request("an apply configuration must be an object")),
+    let Ok(Value::Object(config)) = applied.to_value() else {
+        return Err(StoreError::bad_request("an apply configuration must be an object"));
     };
-    let fields = applied_fields(&applied_map, info.status_subresource, schema);
-    let entry = |fields: &FieldSet| ManagedFieldsEntry {
-        api_version: Some(info.type_ref.api_version.clone()),
-        fields_type: Some("FieldsV1".into()),
-        fields_v1: Some(FieldsV1(encode(fields))),
-        manager: Some(manager.to_owned()),
-        operation: Some(APPLY.into()),
-        subresource: None,
-        time: Some(now.clone()),
+    let custom = schema.is_some();
+    let node = Node::root(&info.type_ref, schema);
+    let reset = reset_fields(info, custom, None);
+    let mut fields = FieldSet::new();
+    to_field_set(&Value::Object(config.clone()), &node, &mut Path::new(), &mut fields);
+    let fields = strip(without_subtrees(fields, reset));
+
+    let live = match old.map(Object::to_value) {
+        Some(Ok(Value::Object(m))) => m,
+        Some(_) => return Err(StoreError::backend("stored object does not serialize")),
+        None => zero_object(info, custom),
     };
 
-    let Some(old) = old else {
-        let mut new = applied;
-        new.metadata.managed_fields = Some(vec![entry(&fields)]);
-        return Ok(new);
-    };
-
-    let current = match old.to_value() {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(StoreError::backend("stored object does not serialize")),
-    };
     let mut others: Vec<(ManagedFieldsEntry, FieldSet)> = Vec::new();
-    let mut previous = FieldSet::new();
+    let mut last = FieldSet::new();
     let mut own_entry = None;
-    for e in old.metadata.managed_fields.iter().flatten() {
-        if e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some(APPLY) {
-            previous = entry_fields(e);
+    for e in old
+        .and_then(|o| o.metadata.managed_fields.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        if is_entry_of(e, manager, APPLY, None) {
+            last = entry_fields(e);
             own_entry = Some(e.clone());
         } else {
             others.push((e.clone(), entry_fields(e)));
         }
     }
 
-    // Conflicts: another manager owns an overlapping field and the values differ.
-    let mut causes = Vec::new();
-    for path in &fields {
-        let value = lookup(&applied_map, path);
-        // An empty map merges into what is there: it changes no value.
-        if value == lookup(&current, path) || value.is_some_and(is_empty_map) {
+    let live_value = Value::Object(live.clone());
+    let mut merged = merge(Some(&live_value), Some(&Value::Object(config)), &node).unwrap_or(Value::Object(Map::new()));
+    // Prune: what this manager applied before and applies no more goes, unless a manager
+    // (this one included) still owns it or something below it.
+    if !last.is_empty() {
+        let mut owned: FieldSet = fields.clone();
+        for (_, set) in &others {
+            owned.extend(set.iter().cloned());
+        }
+        let owned = with_named_ancestors(&owned);
+        let to_remove: FieldSet = with_named_ancestors(&last)
+            .into_iter()
+            .filter(|p| p.as_slice() != ["metadata"] && !owned.contains(p))
+            .collect();
+        if !to_remove.is_empty() {
+            merged = remove_items(&merged, &to_remove, &node, &mut Path::new()).unwrap_or(Value::Object(Map::new()));
+        }
+    }
+    let Value::Object(merged_map) = merged else {
+        return Err(StoreError::bad_request("applied object is invalid"));
+    };
+
+    // Other managers owning a field this apply adds or changes conflict; with force they
+    // lose it. Removed fields leave every other manager.
+    let cmp = compare(&live, &merged_map, &node);
+    let mut changed = cmp.added;
+    changed.extend(cmp.modified);
+    let changed = without_subtrees(changed, reset);
+    let removed = without_subtrees(cmp.removed, reset);
+    let mut conflicts = Vec::new();
+    for (e, owned) in &mut others {
+        let clashing: Vec<Path> = owned.iter().filter(|p| changed.contains(*p)).cloned().collect();
+        if clashing.is_empty() {
             continue;
         }
-        for (e, owned) in others.iter_mut() {
-            let clashing: Vec<Path> = owned.iter().filter(|p| overlaps(p, path)).cloned().collect();
-            if clashing.is_empty() {
-                continue;
+        if force {
+            for p in &clashing {
+                owned.remove(p);
             }
-            if force {
-                for p in clashing {
-                    owned.remove(&p);
-                }
-            } else {
-                let who = e.manager.clone().unwrap_or_default();
-                causes.push(StatusCause::new(
-                    "FieldManagerConflict",
-                    dotted(path),
-                    format!("conflict with \"{who}\": {}", dotted(path)),
-                ));
-            }
+        } else {
+            let who = print_manager(e);
+            conflicts.extend(clashing.into_iter().map(|p| (who.clone(), p)));
         }
     }
-    if !causes.is_empty() {
-        let list: Vec<&str> = causes.iter().map(|c| c.message.as_str()).collect();
-        return Err(StoreError::Conflict {
-            message: format!("Apply failed with {} conflict(s): {}", causes.len(), list.join(", ")),
-            causes,
-        });
+    if !conflicts.is_empty() {
+        return Err(conflict_error(conflicts));
+    }
+    for (_, owned) in &mut others {
+        owned.retain(|p| !removed.contains(p));
     }
 
-    // Merge: drop what this manager no longer applies (unless someone else owns it), then set
-    // every applied leaf.
-    let mut merged = current.clone();
-    for path in previous.difference(&fields) {
-        let owned_elsewhere = others.iter().any(|(_, owned)| owned.iter().any(|p| overlaps(p, path)));
-        if !owned_elsewhere {
-            remove(&mut merged, path);
-        }
-    }
-    for path in &fields {
-        if let Some(v) = lookup(&applied_map, path) {
-            set(&mut merged, path, v.clone());
-        }
-    }
-    let mut new = Object::from_value(Value::Object(merged))
+    let mut new = Object::from_value(Value::Object(merged_map))
         .map_err(|e| StoreError::bad_request(format!("applied object is invalid: {e}")))?;
-    let own = match own_entry {
-        Some(e) if previous == fields => e,
-        _ => entry(&fields),
-    };
-    let mut managed = vec![own];
+    let mut managed = Vec::new();
+    if !fields.is_empty() {
+        managed.push(match own_entry {
+            Some(e) if last == fields => e,
+            _ => ManagedFieldsEntry {
+                api_version: Some(info.type_ref.api_version.clone()),
+                fields_type: Some("FieldsV1".into()),
+                fields_v1: Some(FieldsV1(encode(&fields))),
+                manager: Some(manager.to_owned()),
+                operation: Some(APPLY.into()),
+                subresource: None,
+                time: Some(now),
+            },
+        });
+    }
     for (mut e, owned) in others {
         if owned.is_empty() {
             continue;
@@ -257,13 +371,13 @@ pub(crate) fn apply(
         managed.push(e);
     }
     // Keep the stored order of entries when nothing about ownership changed.
-    if let Some(stored) = old.metadata.managed_fields.as_ref()
+    if let Some(stored) = old.and_then(|o| o.metadata.managed_fields.as_ref())
         && stored.len() == managed.len()
         && stored.iter().all(|e| managed.contains(e))
     {
         managed.clone_from(stored);
     }
-    new.metadata.managed_fields = Some(managed);
+    new.metadata.managed_fields = (!managed.is_empty()).then_some(managed);
     new.metadata.resource_version = applied.metadata.resource_version.clone();
     Ok(new)
 }
@@ -271,18 +385,63 @@ pub(crate) fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use operator_runtime_core::TypeRef;
+    use operator_runtime_core::clock::Timestamp;
+
+    fn info(api_version: &str, kind: &str, status_subresource: bool) -> KindInfo {
+        KindInfo {
+            type_ref: TypeRef::new(api_version, kind),
+            plural: String::new(),
+            namespaced: true,
+            status_subresource,
+        }
+    }
+
+    fn now() -> Time {
+        Time(Timestamp::UNIX_EPOCH)
+    }
+
+    fn object(value: Value) -> Object {
+        Object::from_value(value).unwrap_or_else(|e| panic!("object: {e}"))
+    }
+
+    fn fields_of(o: &Object, manager: &str) -> Option<Value> {
+        o.metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .find(|e| e.manager.as_deref() == Some(manager))
+            .and_then(|e| e.fields_v1.as_ref().map(|f| f.0.clone()))
+    }
 
     #[test]
-    fn fields_v1_round_trips_in_f_format() {
-        let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "a", "labels": {"x": "1"}}, "data": {"k": "v", "l": []}});
-        let fields = applied_fields(body.as_object().unwrap(), false, None);
-        let encoded = encode(&fields);
+    fn a_create_owns_added_maps_with_self_markers() {
+        let info = info("v1", "ConfigMap", false);
+        let mut new = object(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "d", "labels": {"x": "1"}}, "data": {"k": "v"}}));
+        record_update(&info, None, None, &mut new, "me", None, now());
         assert_eq!(
-            encoded,
-            json!({"f:metadata": {"f:labels": {"f:x": {}}}, "f:data": {"f:k": {}, "f:l": {}}})
+            fields_of(&new, "me"),
+            Some(json!({"f:metadata": {"f:labels": {".": {}, "f:x": {}}}, "f:data": {".": {}, "f:k": {}}}))
         );
-        assert_eq!(decode(&encoded), fields);
+    }
+
+    #[test]
+    fn an_apply_owns_atomic_selectors_whole_and_conflicts_on_changed_fields() {
+        let info = info("apps/v1", "Deployment", true);
+        let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "d"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "a"}}}});
+        let first = apply(&info, None, None, object(body.clone()), "one", false, now())
+            .unwrap_or_else(|e| panic!("apply: {e}"));
+        assert_eq!(
+            fields_of(&first, "one"),
+            Some(json!({"f:spec": {"f:replicas": {}, "f:selector": {}}}))
+        );
+        let mut other = body;
+        other["spec"]["replicas"] = json!(2);
+        let err = apply(&info, None, Some(&first), object(other), "two", false, now())
+            .err()
+            .unwrap_or_else(|| panic!("no conflict"));
+        assert_eq!(err.code(), 409);
     }
 }

@@ -1,199 +1,634 @@
-//! Field paths of the server-side apply subset: leaf paths through maps and through the
-//! entries of keyed lists, their `fieldsV1` encoding, and reading, writing and removing a path
-//! in an object.
+//! Field sets of server-side apply, ported from structured-merge-diff v6 (`fieldpath`,
+//! `typed`): the set of an object (`ToFieldSet`), the comparison of two objects (`Compare`),
+//! the schema-aware merge (`Merge`) and removal (`RemoveItems`), and the `fieldsV1` encoding.
 //!
-//! A path segment is a map key; inside a keyed list (`listType=map`), the entry's key in the
-//! `fieldsV1` form `k:{"name":"app"}`; inside a set (`listType=set`), the item in the form
-//! `v:"value"`. Which lists are keyed or sets comes from [`list_type`]: the lists of the
-//! built-in kinds that the API server merges by `name` (containers, init and ephemeral
-//! containers, volumes, env), `mountPath` (volumeMounts), `type` (status conditions),
-//! (`containerPort`, `protocol`) for container ports and (`port`, `protocol`) for Service
-//! ports (`protocol` defaults to `TCP` in the key), and `metadata.finalizers` as a set.
-//! Every other list is atomic: one leaf, owned and replaced whole.
+//! A path segment is a field name; inside an associative list (`listType=map`), the entry's
+//! key in the `fieldsV1` form `k:{"name":"app"}`; inside a set (`listType=set`), the item in
+//! the form `v:"value"`. A set holds *members*, which may be inner nodes: every keyed entry is
+//! a member of its own (encoded with the `".": {}` self-marker when it also has children), as
+//! is every node a comparison found added or removed as a whole.
+//!
+//! Which lists are associative, and which maps are atomic, comes from [`Node`]: for built-in
+//! kinds the tables generated from the server's OpenAPI (`operator_runtime_core::builtin_schema`),
+//! for custom resources the CRD schema, with the ObjectMeta rules for `metadata`.
 
 use std::collections::BTreeSet;
 
+use operator_runtime_core::builtin_schema::{self, KindSchema};
+use operator_runtime_core::model::TypeRef;
 use serde_json::{Map, Value};
 
-/// A leaf path from the object root.
+/// A path from the object root.
 pub(crate) type Path = Vec<String>;
-/// A set of owned leaf paths.
+/// A set of member paths.
 pub(crate) type FieldSet = BTreeSet<Path>;
 
-/// One key field of a keyed list, with the value the server defaults it to.
-type KeyField = (&'static str, Option<&'static str>);
+/// Where a walk is in an object's schema.
+#[derive(Clone, Debug)]
+pub(crate) enum Node<'s> {
+    /// A built-in kind (None: no generated tables, every list atomic) at a dotted path
+    /// (`spec.template.spec.containers[*].ports`).
+    Builtin(Option<&'static KindSchema>, String),
+    /// `metadata` of a custom resource, at a dotted path below it.
+    Meta(String),
+    /// The root of a custom resource (its CRD schema): `metadata` follows ObjectMeta's rules.
+    CrdRoot(&'s Value),
+    /// A custom resource's CRD schema node (None: not described, lists atomic).
+    Crd(Option<&'s Value>),
+}
 
-/// How the list at a path merges.
+/// How the list at a node merges.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ListType<'s> {
-    /// `listType=map`: entries are merged by these key fields.
-    Map(&'static [KeyField]),
-    /// `x-kubernetes-list-type: map` of a CRD schema, keyed by its `x-kubernetes-list-map-keys`.
-    SchemaMap(Vec<&'s str>),
-    /// `listType=set`: each scalar item is owned on its own.
+pub(crate) enum ListKind<'s> {
+    /// Replaced whole.
+    Atomic,
+    /// Scalar items, each a member.
     Set,
+    /// Object items keyed by these fields.
+    Map(Vec<&'s str>),
 }
 
-const BY_NAME: &[KeyField] = &[("name", None)];
-const BY_MOUNT_PATH: &[KeyField] = &[("mountPath", None)];
-const BY_TYPE: &[KeyField] = &[("type", None)];
-const BY_CONTAINER_PORT: &[KeyField] = &[("containerPort", None), ("protocol", Some("TCP"))];
-const BY_SERVICE_PORT: &[KeyField] = &[("port", None), ("protocol", Some("TCP"))];
-
-/// The merge type of the list at `path`, None for an atomic list. With a CRD `schema` (a
-/// custom resource), lists outside `metadata` merge as the schema's `x-kubernetes-list-type`
-/// says (atomic when it says nothing); without one, as the built-in kinds' lists do.
-pub(crate) fn list_type<'s>(path: &[String], schema: Option<&'s Value>) -> Option<ListType<'s>> {
-    if let Some(schema) = schema
-        && path.first().is_some_and(|f| f != "metadata")
-    {
-        return schema_list_type(schema, path);
-    }
-    let (last, parent) = path.split_last()?;
-    match last.as_str() {
-        "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "env" => Some(ListType::Map(BY_NAME)),
-        "volumeMounts" => Some(ListType::Map(BY_MOUNT_PATH)),
-        "conditions" => Some(ListType::Map(BY_TYPE)),
-        // A container's ports: the list sits in a keyed container entry.
-        "ports" if parent.last().is_some_and(|p| p.starts_with("k:")) => Some(ListType::Map(BY_CONTAINER_PORT)),
-        "ports" if parent == ["spec"] => Some(ListType::Map(BY_SERVICE_PORT)),
-        "finalizers" if parent == ["metadata"] => Some(ListType::Set),
-        _ => None,
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_owned()
+    } else {
+        let mut s = String::with_capacity(path.len() + 1 + field.len());
+        s.push_str(path);
+        s.push('.');
+        s.push_str(field);
+        s
     }
 }
 
-/// The list type a CRD schema declares for the list at `path`.
-fn schema_list_type<'s>(schema: &'s Value, path: &[String]) -> Option<ListType<'s>> {
-    let mut node = schema;
-    for segment in path {
-        node = if segment.starts_with("k:") || segment.starts_with("v:") {
-            node.get("items")?
-        } else {
-            match node.get("properties").and_then(|p| p.get(segment.as_str())) {
-                Some(child) => child,
-                None => node.get("additionalProperties").filter(|a| a.is_object())?,
-            }
-        };
-    }
-    match node.get("x-kubernetes-list-type").and_then(Value::as_str)? {
-        "map" => {
-            let keys: Vec<&str> = node
-                .get("x-kubernetes-list-map-keys")?
-                .as_array()?
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
-            (!keys.is_empty()).then_some(ListType::SchemaMap(keys))
+impl<'s> Node<'s> {
+    /// The root node of an object of `type_ref` (`schema`: the CRD schema of a custom resource).
+    pub(crate) fn root(type_ref: &TypeRef, schema: Option<&'s Value>) -> Self {
+        match schema {
+            Some(schema) => Node::CrdRoot(schema),
+            None => Node::Builtin(builtin_schema::kind_schema(type_ref), String::new()),
         }
-        "set" => Some(ListType::Set),
-        _ => None,
+    }
+
+    /// The node of a field (or map value) below this one.
+    fn field(&self, name: &str) -> Node<'s> {
+        match self {
+            Node::Builtin(kind, path) => Node::Builtin(*kind, join(path, name)),
+            Node::Meta(path) => Node::Meta(join(path, name)),
+            Node::Crd(None) => Node::Crd(None),
+            Node::CrdRoot(_) if name == "metadata" => Node::Meta("metadata".to_owned()),
+            Node::CrdRoot(schema) | Node::Crd(Some(schema)) => Node::Crd(
+                schema
+                    .get("properties")
+                    .and_then(|p| p.get(name))
+                    .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object())),
+            ),
+        }
+    }
+
+    /// The node of a list item below this one.
+    fn item(&self) -> Node<'s> {
+        match self {
+            Node::Builtin(kind, path) => Node::Builtin(*kind, format!("{path}[*]")),
+            Node::Meta(path) => Node::Meta(format!("{path}[*]")),
+            Node::CrdRoot(schema) => Node::Crd(schema.get("items")),
+            Node::Crd(schema) => Node::Crd(schema.and_then(|s| s.get("items"))),
+        }
+    }
+
+    /// How the list at this node merges.
+    pub(crate) fn list_kind(&self) -> ListKind<'s> {
+        match self {
+            Node::Builtin(Some(kind), path) => {
+                let lists = kind.list_types;
+                match lists.binary_search_by(|e| e.path.cmp(path.as_str())) {
+                    Ok(i) => match lists[i].list_type {
+                        builtin_schema::ListType::Atomic => ListKind::Atomic,
+                        builtin_schema::ListType::Set => ListKind::Set,
+                        builtin_schema::ListType::Map => ListKind::Map(lists[i].keys.to_vec()),
+                    },
+                    Err(_) => ListKind::Atomic,
+                }
+            }
+            Node::Builtin(None, _) => ListKind::Atomic,
+            Node::Meta(path) => match path.as_str() {
+                "metadata.finalizers" => ListKind::Set,
+                "metadata.ownerReferences" => ListKind::Map(vec!["uid"]),
+                _ => ListKind::Atomic,
+            },
+            Node::Crd(None) => ListKind::Atomic,
+            Node::CrdRoot(schema) | Node::Crd(Some(schema)) => {
+                match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+                    Some("map") => {
+                        let keys: Vec<&str> = schema
+                            .get("x-kubernetes-list-map-keys")
+                            .and_then(Value::as_array)
+                            .map(|k| k.iter().filter_map(Value::as_str).collect())
+                            .unwrap_or_default();
+                        if keys.is_empty() {
+                            ListKind::Atomic
+                        } else {
+                            ListKind::Map(keys)
+                        }
+                    }
+                    Some("set") => ListKind::Set,
+                    _ => ListKind::Atomic,
+                }
+            }
+        }
+    }
+
+    /// True if the map or struct at this node is `x-kubernetes-map-type: atomic`.
+    pub(crate) fn atomic_map(&self) -> bool {
+        match self {
+            Node::Builtin(Some(kind), path) => kind.atomic_maps.binary_search(&path.as_str()).is_ok(),
+            // ObjectMeta's OwnerReference is a `structType=atomic`.
+            Node::Meta(path) => path == "metadata.ownerReferences[*]",
+            Node::CrdRoot(schema) | Node::Crd(Some(schema)) => {
+                schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic")
+            }
+            _ => false,
+        }
     }
 }
 
-/// The `k:{...}` segment of a keyed-list entry (defaulted key fields filled in), or None when
-/// it lacks a key field without default.
-fn entry_segment<'a>(item: &Value, keys: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Option<String> {
-    let mut key = Map::new();
-    for (k, default) in keys {
-        let value = match (item.get(k), default) {
-            (Some(v), _) => v.clone(),
-            (None, Some(d)) => Value::from(d),
-            (None, None) => return None,
-        };
-        key.insert(k.to_owned(), value);
-    }
-    Some(format!("k:{}", Value::Object(key)))
-}
-
-/// The `v:...` segment of a set item.
-fn set_segment(item: &Value) -> Option<String> {
-    (!item.is_object() && !item.is_array()).then(|| format!("v:{item}"))
-}
-
-/// Key fields whose absence means a default value (so an entry without `protocol` is the
-/// entry whose key says `"protocol":"TCP"`).
+/// Key fields whose absence means a default value (so a port without `protocol` is the
+/// entry whose key says `"protocol":"TCP"`), as the OpenAPI `default` of the key field.
 fn key_default(field: &str) -> Option<&'static str> {
     (field == "protocol").then_some("TCP")
 }
 
-/// True when `item` (a list entry) is the entry a `k:{...}` or `v:...` step names.
-fn is_entry(item: &Value, step: &str) -> bool {
-    if let Some(value) = step.strip_prefix("v:") {
-        return serde_json::from_str::<Value>(value).is_ok_and(|v| &v == item);
+/// The path element of a list item: `k:{...}` (key fields sorted, defaults filled in),
+/// `v:...` for a set item; None when the item cannot be one (a map in a set, an entry
+/// without any key field).
+fn item_segment(kind: &ListKind<'_>, item: &Value) -> Option<String> {
+    match kind {
+        ListKind::Atomic => None,
+        ListKind::Set => (!item.is_object() && !item.is_array() && !item.is_null()).then(|| format!("v:{item}")),
+        ListKind::Map(keys) => {
+            let object = item.as_object()?;
+            let mut key = Map::new();
+            for k in keys {
+                match (object.get(*k), key_default(k)) {
+                    (Some(v), _) => {
+                        key.insert((*k).to_owned(), v.clone());
+                    }
+                    (None, Some(d)) => {
+                        key.insert((*k).to_owned(), Value::from(d));
+                    }
+                    (None, None) => {}
+                }
+            }
+            (!key.is_empty()).then(|| format!("k:{}", Value::Object(key)))
+        }
     }
-    step.strip_prefix("k:")
-        .and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
-        .is_some_and(|key| {
-            key.iter().all(|(k, v)| match item.get(k) {
-                Some(actual) => actual == v,
-                None => key_default(k).is_some_and(|d| v.as_str() == Some(d)),
-            })
-        })
 }
 
-/// The value at `path` in an object's JSON, following `k:` and `v:` steps into lists.
-pub(crate) fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
-    let (first, rest) = path.split_first()?;
-    rest.iter().try_fold(root.get(first)?, |v, step| match v {
-        Value::Array(items) => items.iter().find(|item| is_entry(item, step)),
-        other => other.as_object()?.get(step),
-    })
+/// The path elements of a list's items, or None when one of them has none (the list is
+/// then handled as atomic).
+fn item_segments(kind: &ListKind<'_>, items: &[Value]) -> Option<Vec<String>> {
+    items.iter().map(|item| item_segment(kind, item)).collect()
 }
 
-/// Adds the leaf paths of `value` (below `prefix`) to `out`; `schema` is a custom resource's
-/// CRD schema (its list types), None for built-in kinds.
-pub(crate) fn leaves(value: &Value, schema: Option<&Value>, prefix: &mut Path, out: &mut FieldSet) {
+fn is_empty_or_null(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// What kind of node a value pair is: from the right value, else the left.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Scalar,
+    Map,
+    List,
+}
+
+fn shape(lhs: Option<&Value>, rhs: Option<&Value>) -> Shape {
+    let pick = match rhs {
+        Some(Value::Null) | None => lhs,
+        some => some,
+    };
+    match pick {
+        Some(Value::Object(_)) => Shape::Map,
+        Some(Value::Array(_)) => Shape::List,
+        _ => Shape::Scalar,
+    }
+}
+
+/// `ToFieldSet`: the members of an applied configuration below `path`.
+pub(crate) fn to_field_set(value: &Value, node: &Node<'_>, path: &mut Path, out: &mut FieldSet) {
     match value {
-        Value::Object(map) if !map.is_empty() => {
+        Value::Object(map) => {
+            if node.atomic_map() {
+                out.insert(path.clone());
+                return;
+            }
             for (k, v) in map {
-                prefix.push(k.clone());
-                leaves(v, schema, prefix, out);
-                prefix.pop();
+                path.push(k.clone());
+                to_field_set(v, &node.field(k), path, out);
+                if v.is_null() || v.as_object().is_some_and(Map::is_empty) {
+                    out.insert(path.clone());
+                }
+                path.pop();
             }
         }
-        Value::Array(items) if !items.is_empty() => {
-            let segments: Option<Vec<String>> = match list_type(prefix, schema) {
-                Some(ListType::Map(keys)) => items
-                    .iter()
-                    .map(|item| entry_segment(item, keys.iter().copied()))
-                    .collect(),
-                Some(ListType::SchemaMap(keys)) => items
-                    .iter()
-                    .map(|item| entry_segment(item, keys.iter().map(|k| (*k, None))))
-                    .collect(),
-                Some(ListType::Set) => items.iter().map(set_segment).collect(),
-                None => None,
+        Value::Array(items) => {
+            let kind = node.list_kind();
+            let Some(segments) = item_segments(&kind, items) else {
+                out.insert(path.clone());
+                return;
             };
-            match segments {
-                Some(segments) => {
-                    for (segment, item) in segments.into_iter().zip(items) {
-                        prefix.push(segment);
-                        leaves(item, schema, prefix, out);
-                        prefix.pop();
-                    }
+            let item = node.item();
+            let mut seen = BTreeSet::new();
+            let duplicates: BTreeSet<&String> = segments.iter().filter(|s| !seen.insert(*s)).collect();
+            for (segment, value) in segments.iter().zip(items) {
+                path.push(segment.clone());
+                if !duplicates.contains(segment) {
+                    to_field_set(value, &item, path, out);
                 }
-                None => {
-                    out.insert(prefix.clone());
-                }
+                out.insert(path.clone());
+                path.pop();
             }
         }
         _ => {
-            out.insert(prefix.clone());
+            out.insert(path.clone());
         }
     }
 }
 
-/// Encodes a field set as `fieldsV1` (`f:` for fields, `k:` segments as they are).
+/// The result of comparing two objects.
+#[derive(Debug, Default)]
+pub(crate) struct Comparison {
+    /// Present only on the right.
+    pub added: FieldSet,
+    /// Leaves whose values differ.
+    pub modified: FieldSet,
+    /// Present only on the left.
+    pub removed: FieldSet,
+}
+
+/// `Compare`: the paths added, modified and removed from `lhs` to `rhs` (both objects).
+pub(crate) fn compare(lhs: &Map<String, Value>, rhs: &Map<String, Value>, node: &Node<'_>) -> Comparison {
+    let mut cmp = Comparison::default();
+    let mut path = Path::new();
+    compare_maps(Some(lhs), Some(rhs), node, &mut path, &mut cmp);
+    cmp
+}
+
+fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, cmp: &mut Comparison) {
+    match (lhs, rhs) {
+        (None, Some(_)) => {
+            cmp.added.insert(path.clone());
+        }
+        (Some(_), None) => {
+            cmp.removed.insert(path.clone());
+        }
+        (Some(l), Some(r)) if l != r => {
+            cmp.modified.insert(path.clone());
+        }
+        _ => {}
+    }
+}
+
+fn compare_value(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>, path: &mut Path, cmp: &mut Comparison) {
+    let in_leaf = match shape(lhs, rhs) {
+        Shape::Scalar => true,
+        Shape::Map => {
+            if node.atomic_map() || (is_empty_or_null(lhs) && is_empty_or_null(rhs)) {
+                true
+            } else {
+                compare_maps(
+                    lhs.and_then(Value::as_object),
+                    rhs.and_then(Value::as_object),
+                    node,
+                    path,
+                    cmp,
+                );
+                false
+            }
+        }
+        Shape::List => {
+            let kind = node.list_kind();
+            let empty = |v: Option<&Value>| v.and_then(Value::as_array).is_none_or(Vec::is_empty);
+            let l = lhs.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let r = rhs.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            match (kind != ListKind::Atomic && !(empty(lhs) && empty(rhs)))
+                .then(|| Some((item_segments(&kind, l)?, item_segments(&kind, r)?)))
+                .flatten()
+            {
+                Some((ls, rs)) => {
+                    compare_lists(l, &ls, r, &rs, &node.item(), path, cmp);
+                    false
+                }
+                None => true,
+            }
+        }
+    };
+    if in_leaf {
+        leaf(lhs, rhs, path, cmp);
+    } else if lhs.is_none() {
+        cmp.added.insert(path.clone());
+    } else if rhs.is_none() {
+        cmp.removed.insert(path.clone());
+    }
+}
+
+fn compare_maps(
+    lhs: Option<&Map<String, Value>>,
+    rhs: Option<&Map<String, Value>>,
+    node: &Node<'_>,
+    path: &mut Path,
+    cmp: &mut Comparison,
+) {
+    let empty = Map::new();
+    let (l, r) = (lhs.unwrap_or(&empty), rhs.unwrap_or(&empty));
+    for (k, lv) in l {
+        path.push(k.clone());
+        compare_value(Some(lv), r.get(k), &node.field(k), path, cmp);
+        path.pop();
+    }
+    for (k, rv) in r {
+        if !l.contains_key(k) {
+            path.push(k.clone());
+            compare_value(None, Some(rv), &node.field(k), path, cmp);
+            path.pop();
+        }
+    }
+}
+
+fn group<'v>(items: &'v [Value], segments: &'v [String]) -> Vec<(&'v String, Vec<&'v Value>)> {
+    let mut out: Vec<(&String, Vec<&Value>)> = Vec::new();
+    for (segment, item) in segments.iter().zip(items) {
+        match out.iter_mut().find(|(s, _)| *s == segment) {
+            Some((_, list)) => list.push(item),
+            None => out.push((segment, vec![item])),
+        }
+    }
+    out
+}
+
+fn compare_lists(
+    l: &[Value],
+    ls: &[String],
+    r: &[Value],
+    rs: &[String],
+    item: &Node<'_>,
+    path: &mut Path,
+    cmp: &mut Comparison,
+) {
+    let (lg, rg) = (group(l, ls), group(r, rs));
+    let mut all: Vec<&String> = lg.iter().map(|(s, _)| *s).collect();
+    all.extend(rg.iter().map(|(s, _)| *s).filter(|s| !lg.iter().any(|(x, _)| x == s)));
+    for segment in all {
+        let lv = lg
+            .iter()
+            .find(|(s, _)| *s == segment)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        let rv = rg
+            .iter()
+            .find(|(s, _)| *s == segment)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        path.push(segment.clone());
+        match (lv.len(), rv.len()) {
+            (0..=1, 0..=1) => compare_value(lv.first().copied(), rv.first().copied(), item, path, cmp),
+            (a, b) if a >= 2 && b >= 2 => {
+                if lv != rv {
+                    cmp.modified.insert(path.clone());
+                }
+            }
+            (a, _) if a >= 2 => {
+                if let Some(first) = rv.first() {
+                    compare_value(None, Some(first), item, path, cmp);
+                }
+                cmp.removed.insert(path.clone());
+            }
+            _ => {
+                if let Some(first) = lv.first() {
+                    compare_value(Some(first), None, item, path, cmp);
+                }
+                cmp.added.insert(path.clone());
+            }
+        }
+        path.pop();
+    }
+}
+
+/// `Merge` with the apply rule (the right side wins at leaves): the applied configuration
+/// `rhs` merged into the live object `lhs`. None when neither has anything.
+pub(crate) fn merge(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>) -> Option<Value> {
+    let keep_rhs = || rhs.or(lhs).cloned();
+    match shape(lhs, rhs) {
+        Shape::Scalar => keep_rhs(),
+        Shape::Map => {
+            if node.atomic_map() || (is_empty_or_null(lhs) && is_empty_or_null(rhs)) {
+                return keep_rhs();
+            }
+            let empty = Map::new();
+            let l = lhs.and_then(Value::as_object).unwrap_or(&empty);
+            let r = rhs.and_then(Value::as_object).unwrap_or(&empty);
+            let mut out = Map::new();
+            for (k, lv) in l {
+                if let Some(v) = merge(Some(lv), r.get(k), &node.field(k)) {
+                    out.insert(k.clone(), v);
+                }
+            }
+            for (k, rv) in r {
+                if !l.contains_key(k)
+                    && let Some(v) = merge(None, Some(rv), &node.field(k))
+                {
+                    out.insert(k.clone(), v);
+                }
+            }
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        Shape::List => {
+            let kind = node.list_kind();
+            let l = lhs.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let r = rhs.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            if kind == ListKind::Atomic || (l.is_empty() && r.is_empty()) {
+                return keep_rhs();
+            }
+            let (Some(ls), Some(rs)) = (item_segments(&kind, l), item_segments(&kind, r)) else {
+                return keep_rhs();
+            };
+            merge_lists(l, &ls, r, &rs, &node.item())
+        }
+    }
+}
+
+/// The item merge of `mergingWalker.visitListItems`: the right side's order for the items it
+/// has, the left side's items it lacks kept where they were.
+fn merge_lists(l: &[Value], ls: &[String], r: &[Value], rs: &[String], item: &Node<'_>) -> Option<Value> {
+    let find = |segs: &[String], s: &String| segs.iter().position(|x| x == s);
+    let shared: Vec<&String> = rs.iter().filter(|s| find(ls, s).is_some()).collect();
+    let mut shared = shared.into_iter();
+    let mut next_shared = shared.next();
+    let mut merged_rhs: BTreeSet<&String> = BTreeSet::new();
+    let mut out = Vec::new();
+    let (mut li, mut ri) = (0, 0);
+    let child = |s: &String, segs: &[String], items: &'_ [Value]| find(segs, s).and_then(|i| items.get(i)).cloned();
+    while li < ls.len() || ri < rs.len() {
+        if li < ls.len() && ri < rs.len() {
+            let pe = &ls[li];
+            if *pe == rs[ri] {
+                merged_rhs.insert(pe);
+                if let Some(v) = merge(child(pe, ls, l).as_ref(), child(pe, rs, r).as_ref(), item) {
+                    out.push(v);
+                }
+                li += 1;
+                ri += 1;
+                next_shared = shared.next();
+                continue;
+            }
+            if find(rs, pe).is_some() && next_shared.is_some_and(|n| n != pe) {
+                li += 1;
+                continue;
+            }
+        }
+        if li < ls.len() {
+            let pe = &ls[li];
+            if find(rs, pe).is_none() {
+                if let Some(v) = merge(l.get(li), None, item) {
+                    out.push(v);
+                }
+                li += 1;
+                continue;
+            } else if merged_rhs.contains(pe) {
+                li += 1;
+            }
+        }
+        if ri < rs.len() {
+            let pe = &rs[ri];
+            merged_rhs.insert(pe);
+            if let Some(v) = merge(child(pe, ls, l).as_ref(), child(pe, rs, r).as_ref(), item) {
+                out.push(v);
+            }
+            ri += 1;
+            if next_shared.is_some_and(|n| n == pe) {
+                next_shared = shared.next();
+            }
+        }
+    }
+    (!out.is_empty()).then_some(Value::Array(out))
+}
+
+/// Removes the members of `remove` (and everything below them) from `value`. Maps and lists
+/// left empty by the removal are dropped (None).
+pub(crate) fn remove_items(value: &Value, remove: &FieldSet, node: &Node<'_>, path: &mut Path) -> Option<Value> {
+    match value {
+        Value::Object(map) if !map.is_empty() && !node.atomic_map() => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                path.push(k.clone());
+                if !remove.contains(path) {
+                    let below = has_below(remove, path);
+                    let kept = if below {
+                        remove_items(v, remove, &node.field(k), path)
+                    } else {
+                        Some(v.clone())
+                    };
+                    if let Some(kept) = kept {
+                        out.insert(k.clone(), kept);
+                    }
+                }
+                path.pop();
+            }
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let kind = node.list_kind();
+            let Some(segments) = item_segments(&kind, items) else {
+                return Some(value.clone());
+            };
+            let item = node.item();
+            let mut out = Vec::new();
+            for (segment, v) in segments.into_iter().zip(items) {
+                path.push(segment);
+                if !remove.contains(path) {
+                    if has_below(remove, path) {
+                        if let Some(kept) = remove_items(v, remove, &item, path) {
+                            out.push(kept);
+                        }
+                    } else {
+                        out.push(v.clone());
+                    }
+                }
+                path.pop();
+            }
+            (!out.is_empty()).then_some(Value::Array(out))
+        }
+        other => Some(other.clone()),
+    }
+}
+
+/// True if some member of `set` lies strictly below `prefix`.
+fn has_below(set: &FieldSet, prefix: &Path) -> bool {
+    set.range(prefix.clone()..)
+        .nth(usize::from(set.contains(prefix)))
+        .is_some_and(|p| p.len() > prefix.len() && p.starts_with(prefix))
+}
+
+/// `EnsureNamedFieldsAreMembers`: adds the field-name ancestors of every member.
+pub(crate) fn with_named_ancestors(set: &FieldSet) -> FieldSet {
+    let mut out = set.clone();
+    for path in set {
+        for n in 1..path.len() {
+            let ancestor = &path[..n];
+            if is_field(&ancestor[n - 1]) && !out.contains(ancestor) {
+                out.insert(ancestor.to_vec());
+            }
+        }
+    }
+    out
+}
+
+/// True for a field-name segment (not a `k:` or `v:` list element).
+fn is_field(segment: &str) -> bool {
+    !(segment.starts_with("k:") || segment.starts_with("v:"))
+}
+
+/// The members of `set` not at or below any member of `prefixes` (`RecursiveDifference`).
+pub(crate) fn without_subtrees(set: FieldSet, prefixes: &[&[&str]]) -> FieldSet {
+    if prefixes.is_empty() {
+        return set;
+    }
+    set.into_iter()
+        .filter(|p| {
+            !prefixes
+                .iter()
+                .any(|q| p.len() >= q.len() && p.iter().zip(q.iter()).all(|(a, b)| a == b))
+        })
+        .collect()
+}
+
+/// Encodes a field set as `fieldsV1` (`f:` for fields, `k:`/`v:` segments as they are, `"."`
+/// for a member that also has members below it).
 pub(crate) fn encode(fields: &FieldSet) -> Value {
     let mut root = Map::new();
     for path in fields {
+        if path.is_empty() {
+            continue;
+        }
         let mut node = &mut root;
+        let mut existed = false;
         for segment in path {
-            let key = if segment.starts_with("k:") || segment.starts_with("v:") {
-                segment.clone()
-            } else {
+            // Sorted order puts a member before the paths below it: a node that was there
+            // before this path and is still empty is a member, so it gets its self-marker
+            // before its first child.
+            if existed && node.is_empty() {
+                node.insert(".".to_owned(), Value::Object(Map::new()));
+            }
+            let key = if is_field(segment) {
                 format!("f:{segment}")
+            } else {
+                segment.clone()
             };
+            existed = node.contains_key(&key);
             let entry = node.entry(key).or_insert_with(|| Value::Object(Map::new()));
             let Value::Object(next) = entry else { break };
             node = next;
@@ -202,144 +637,55 @@ pub(crate) fn encode(fields: &FieldSet) -> Value {
     Value::Object(root)
 }
 
-/// Decodes `fieldsV1` into leaf paths: `f:`, `k:` and `v:` keys are descended into (a `v:`
-/// set item is a leaf of its own); a node with other keys (`i:`) or none is a leaf. The `.`
-/// marker of a node is not a child.
+/// Decodes `fieldsV1` into its members: `f:`, `k:` and `v:` keys are descended into; a node
+/// with `"."` or without children is a member.
 pub(crate) fn decode(value: &Value) -> FieldSet {
-    fn walk(node: &Value, prefix: &mut Path, out: &mut FieldSet) {
-        let children: Vec<(&String, &Value)> = node
-            .as_object()
-            .map(|m| m.iter().filter(|(k, _)| k.as_str() != ".").collect())
-            .unwrap_or_default();
-        let descend = !children.is_empty()
-            && children
-                .iter()
-                .all(|(k, _)| k.starts_with("f:") || k.starts_with("k:") || k.starts_with("v:"));
-        if !descend {
-            if !prefix.is_empty() {
-                out.insert(prefix.clone());
-            }
-            return;
+    fn walk(node: &Map<String, Value>, prefix: &mut Path, out: &mut FieldSet) {
+        if !prefix.is_empty() && (node.is_empty() || node.contains_key(".")) {
+            out.insert(prefix.clone());
         }
-        for (key, child) in children {
-            prefix.push(key.strip_prefix("f:").unwrap_or(key).to_owned());
-            walk(child, prefix, out);
+        for (key, child) in node {
+            if key == "." {
+                continue;
+            }
+            let segment = match key.strip_prefix("f:") {
+                Some(field) => field.to_owned(),
+                None => key.clone(),
+            };
+            prefix.push(segment);
+            match child {
+                Value::Object(map) => walk(map, prefix, out),
+                _ => {
+                    out.insert(prefix.clone());
+                }
+            }
             prefix.pop();
         }
     }
     let mut out = FieldSet::new();
-    walk(value, &mut Path::new(), &mut out);
+    if let Value::Object(map) = value {
+        walk(map, &mut Path::new(), &mut out);
+    }
     out
 }
 
-fn child_mut<'a>(node: &'a mut Value, segment: &str, create: bool) -> Option<&'a mut Value> {
-    if let Some(item) = segment.strip_prefix("v:") {
-        if !node.is_array() {
-            if !create {
-                return None;
-            }
-            *node = Value::Array(Vec::new());
-        }
-        let items = node.as_array_mut()?;
-        let at = match items.iter().position(|i| is_entry(i, segment)) {
-            Some(at) => at,
-            None if create => {
-                items.push(serde_json::from_str(item).ok()?);
-                items.len() - 1
-            }
-            None => return None,
-        };
-        items.get_mut(at)
-    } else if segment.starts_with("k:") {
-        if !node.is_array() {
-            if !create {
-                return None;
-            }
-            *node = Value::Array(Vec::new());
-        }
-        let items = node.as_array_mut()?;
-        let at = match items.iter().position(|item| is_entry(item, segment)) {
-            Some(at) => at,
-            None if create => {
-                let key: Value = serde_json::from_str(segment.strip_prefix("k:")?).ok()?;
-                items.push(key);
-                items.len() - 1
-            }
-            None => return None,
-        };
-        items.get_mut(at)
-    } else {
-        if !node.is_object() {
-            if !create {
-                return None;
-            }
-            *node = Value::Object(Map::new());
-        }
-        let map = node.as_object_mut()?;
-        if create {
-            Some(map.entry(segment.to_owned()).or_insert(Value::Null))
+/// A path as the API server prints it in conflicts: `.spec.containers[name="main"].image`.
+pub(crate) fn display(path: &[String]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        if let Some(key) = segment.strip_prefix("k:") {
+            let fields: Vec<String> = serde_json::from_str::<Map<String, Value>>(key)
+                .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect())
+                .unwrap_or_default();
+            out.push_str(&format!("[{}]", fields.join(",")));
+        } else if let Some(value) = segment.strip_prefix("v:") {
+            out.push_str(&format!("[={value}]"));
         } else {
-            map.get_mut(segment)
+            out.push('.');
+            out.push_str(segment);
         }
     }
-}
-
-/// Sets the leaf at `path` to `value`, creating maps and keyed entries on the way. An empty map
-/// merges into a map that is there.
-pub(crate) fn set(root: &mut Map<String, Value>, path: &[String], value: Value) {
-    let Some((first, rest)) = path.split_first() else {
-        return;
-    };
-    let mut node = root.entry(first.clone()).or_insert(Value::Null);
-    for segment in rest {
-        let Some(next) = child_mut(node, segment, true) else {
-            return;
-        };
-        node = next;
-    }
-    if value.as_object().is_some_and(Map::is_empty) && node.is_object() {
-        return;
-    }
-    *node = value;
-}
-
-/// Removes the leaf at `path`, and every map, keyed entry or keyed list it leaves empty.
-pub(crate) fn remove(root: &mut Map<String, Value>, path: &[String]) {
-    /// Removes `path` below `node`; true when `node` is left empty.
-    fn go(node: &mut Value, path: &[String]) -> bool {
-        let Some((first, rest)) = path.split_first() else {
-            return false;
-        };
-        match node {
-            Value::Array(items) => {
-                // Found by position before descending: removing its key field leaves it unnamed.
-                if let Some(at) = items.iter().position(|item| is_entry(item, first))
-                    && (rest.is_empty() || items.get_mut(at).is_some_and(|child| go(child, rest)))
-                {
-                    items.remove(at);
-                }
-                items.is_empty()
-            }
-            Value::Object(map) => {
-                if rest.is_empty() || map.get_mut(first).is_some_and(|child| go(child, rest)) {
-                    map.remove(first);
-                }
-                map.is_empty()
-            }
-            _ => false,
-        }
-    }
-    let mut whole = Value::Object(std::mem::take(root));
-    go(&mut whole, path);
-    if let Value::Object(map) = whole {
-        *root = map;
-    }
-}
-
-/// Whether two paths overlap (equal, or one is a prefix of the other).
-pub(crate) fn overlaps(a: &[String], b: &[String]) -> bool {
-    let n = a.len().min(b.len());
-    a[..n] == b[..n]
+    out
 }
 
 #[cfg(test)]
@@ -348,163 +694,104 @@ mod tests {
 
     use super::*;
 
-    fn paths(value: Value) -> FieldSet {
-        let mut out = FieldSet::new();
-        leaves(&value, None, &mut Path::new(), &mut out);
-        out
-    }
-
     fn p(segments: &[&str]) -> Path {
         segments.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    fn deployment() -> TypeRef {
+        TypeRef::new("apps/v1", "Deployment")
+    }
+
+    fn set_of(value: Value, type_ref: &TypeRef) -> FieldSet {
+        let mut out = FieldSet::new();
+        to_field_set(&value, &Node::root(type_ref, None), &mut Path::new(), &mut out);
+        out
+    }
+
     #[test]
-    fn keyed_lists_have_per_entry_paths_and_encode_as_k_keys() {
-        let fields = paths(json!({"spec": {"containers": [{"name": "a", "image": "x"}], "args": ["1", "2"]}}));
-        let entry = r#"k:{"name":"a"}"#;
-        assert_eq!(
-            fields,
-            FieldSet::from([
-                p(&["spec", "args"]),
-                p(&["spec", "containers", entry, "image"]),
-                p(&["spec", "containers", entry, "name"]),
-            ])
+    fn keyed_entries_are_members_and_encode_with_self_markers() {
+        let fields = set_of(
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x", "args": ["1"]}]}}}}),
+            &deployment(),
         );
+        let entry = r#"k:{"name":"a"}"#;
         let encoded = encode(&fields);
         assert_eq!(
             encoded,
-            json!({"f:spec": {"f:args": {}, "f:containers": {entry: {"f:image": {}, "f:name": {}}}}})
+            json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {entry: {
+                ".": {}, "f:args": {}, "f:image": {}, "f:name": {}}}}}}})
         );
         assert_eq!(decode(&encoded), fields);
     }
 
     #[test]
-    fn set_adds_keyed_entries_and_remove_drops_emptied_ones() {
-        let mut m = json!({"spec": {"containers": [{"name": "a", "image": "x"}]}})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        let b = r#"k:{"name":"b"}"#;
-        set(&mut m, &p(&["spec", "containers", b, "image"]), json!("y"));
-        assert_eq!(
-            Value::Object(m.clone()),
-            json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}})
+    fn atomic_maps_are_owned_whole() {
+        let fields = set_of(
+            json!({"spec": {"selector": {"matchLabels": {"app": "a"}}}}),
+            &deployment(),
         );
-        assert_eq!(lookup(&m, &p(&["spec", "containers", b, "image"])), Some(&json!("y")));
-        remove(&mut m, &p(&["spec", "containers", b, "image"]));
-        remove(&mut m, &p(&["spec", "containers", b, "name"]));
-        assert_eq!(
-            Value::Object(m.clone()),
-            json!({"spec": {"containers": [{"name": "a", "image": "x"}]}})
+        assert_eq!(fields, FieldSet::from([p(&["spec", "selector"])]));
+        let service = set_of(
+            json!({"spec": {"selector": {"app": "a"}}}),
+            &TypeRef::new("v1", "Service"),
         );
-        remove(&mut m, &p(&["spec", "containers", r#"k:{"name":"a"}"#, "image"]));
-        remove(&mut m, &p(&["spec", "containers", r#"k:{"name":"a"}"#, "name"]));
-        assert_eq!(Value::Object(m), json!({}));
+        assert_eq!(service, FieldSet::from([p(&["spec", "selector"])]));
     }
 
     #[test]
-    fn finalizers_are_a_set_and_ports_are_keyed_with_default_protocol() {
-        let obj = json!({"metadata": {"finalizers": ["a/x", "b/y"]},
-            "spec": {"ports": [{"port": 80}, {"port": 80, "protocol": "UDP"}],
-                "containers": [{"name": "c", "ports": [{"containerPort": 8080}]}]}});
-        let fields = paths(obj.clone());
-        let tcp = r#"k:{"port":80,"protocol":"TCP"}"#;
-        let c = r#"k:{"name":"c"}"#;
-        let cport = r#"k:{"containerPort":8080,"protocol":"TCP"}"#;
-        assert!(fields.contains(&p(&["metadata", "finalizers", r#"v:"a/x""#])));
-        assert!(fields.contains(&p(&["spec", "ports", tcp, "port"])));
-        assert!(fields.contains(&p(&["spec", "ports", r#"k:{"port":80,"protocol":"UDP"}"#, "protocol"])));
-        assert!(fields.contains(&p(&["spec", "containers", c, "ports", cport, "containerPort"])));
-        assert_eq!(decode(&encode(&fields)), fields);
-        let mut m = obj.as_object().cloned().unwrap_or_default();
-        assert_eq!(lookup(&m, &p(&["spec", "ports", tcp, "port"])), Some(&json!(80)));
-        remove(&mut m, &p(&["metadata", "finalizers", r#"v:"a/x""#]));
-        set(&mut m, &p(&["metadata", "finalizers", r#"v:"c/z""#]), json!("c/z"));
-        assert_eq!(m["metadata"], json!({"finalizers": ["b/y", "c/z"]}));
+    fn compare_marks_added_maps_and_changed_leaves() {
+        let lhs = json!({"metadata": {}, "data": {"a": "1"}});
+        let rhs = json!({"metadata": {"labels": {"x": "y"}}, "data": {"a": "2"}});
+        let type_ref = TypeRef::new("v1", "ConfigMap");
+        let cmp = compare(
+            lhs.as_object().unwrap_or(&Map::new()),
+            rhs.as_object().unwrap_or(&Map::new()),
+            &Node::root(&type_ref, None),
+        );
+        assert_eq!(
+            cmp.added,
+            FieldSet::from([p(&["metadata", "labels"]), p(&["metadata", "labels", "x"])])
+        );
+        assert_eq!(cmp.modified, FieldSet::from([p(&["data", "a"])]));
+        assert!(cmp.removed.is_empty());
+        assert_eq!(
+            encode(&cmp.added),
+            json!({"f:metadata": {"f:labels": {".": {}, "f:x": {}}}})
+        );
     }
 
     #[test]
-    fn crd_schemas_declare_map_and_set_lists() {
-        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
-            "members": {"type": "array", "x-kubernetes-list-type": "map",
-                "x-kubernetes-list-map-keys": ["id"], "items": {"type": "object"}},
-            "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
-            "args": {"type": "array", "items": {"type": "string"}}}}}});
-        let obj = json!({"spec": {"members": [{"id": 1, "role": "a"}], "tags": ["x"], "args": ["y"],
-            "containers": [{"name": "c"}]}, "metadata": {"finalizers": ["f"]}});
-        let mut fields = FieldSet::new();
-        leaves(&obj, Some(&schema), &mut Path::new(), &mut fields);
-        assert!(fields.contains(&p(&["spec", "members", r#"k:{"id":1}"#, "role"])));
-        assert!(fields.contains(&p(&["spec", "tags", r#"v:"x""#])));
-        assert!(fields.contains(&p(&["spec", "args"])));
-        // Not declared in the schema: atomic, even where a built-in kind would key it.
-        assert!(fields.contains(&p(&["spec", "containers"])));
-        assert!(fields.contains(&p(&["metadata", "finalizers", r#"v:"f""#])));
+    fn merge_keeps_live_entries_and_replaces_atomic_values() {
+        let node = Node::root(&deployment(), None);
+        let live = json!({"spec": {"selector": {"matchLabels": {"a": "1", "b": "2"}},
+            "template": {"spec": {"containers": [{"name": "x", "image": "1"}, {"name": "y", "image": "2"}]}}}});
+        let applied = json!({"spec": {"selector": {"matchLabels": {"a": "1"}},
+            "template": {"spec": {"containers": [{"name": "y", "image": "3"}]}}}});
+        let merged = merge(Some(&live), Some(&applied), &node);
+        assert_eq!(
+            merged,
+            Some(json!({"spec": {"selector": {"matchLabels": {"a": "1"}},
+                "template": {"spec": {"containers": [{"name": "x", "image": "1"}, {"name": "y", "image": "3"}]}}}}))
+        );
     }
 
     #[test]
-    fn remove_prunes_emptied_maps() {
-        let mut m = json!({"spec": {"a": {"b": 1}}, "x": 1})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        remove(&mut m, &p(&["spec", "a", "b"]));
-        assert_eq!(Value::Object(m), json!({"x": 1}));
+    fn remove_items_drops_members_and_emptied_parents() {
+        let node = Node::root(&deployment(), None);
+        let value =
+            json!({"spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "x", "image": "1"}]}}}});
+        let remove = FieldSet::from([p(&["spec", "template", "spec", "containers", r#"k:{"name":"x"}"#])]);
+        assert_eq!(
+            remove_items(&value, &remove, &node, &mut Path::new()),
+            Some(json!({"spec": {"replicas": 1}}))
+        );
     }
 
-    mod props {
-        use proptest::prelude::*;
-        use serde_json::{Map, Value, json};
-
-        use super::super::*;
-
-        /// Scalars, nested maps (never empty) and keyed container lists with unique names.
-        fn value() -> impl Strategy<Value = Value> {
-            let leaf = prop_oneof![
-                "[a-z]{1,6}".prop_map(Value::from),
-                any::<i32>().prop_map(Value::from),
-                prop::collection::vec("[a-z]{1,3}", 0..3).prop_map(|v| json!(v)),
-            ];
-            leaf.prop_recursive(3, 24, 4, |inner| {
-                prop_oneof![
-                    prop::collection::btree_map("[a-z]{1,4}", inner, 1..4)
-                        .prop_map(|m| Value::Object(m.into_iter().collect())),
-                    prop::collection::btree_set("[a-z]{1,4}", 1..4).prop_map(|names| {
-                        let containers: Vec<Value> = names
-                            .into_iter()
-                            .map(|n| json!({"name": n, "image": format!("{n}:1")}))
-                            .collect();
-                        json!({ "containers": containers })
-                    }),
-                ]
-            })
-        }
-
-        fn object() -> impl Strategy<Value = Map<String, Value>> {
-            prop::collection::btree_map("[a-z]{1,4}", value(), 1..4).prop_map(|m| m.into_iter().collect())
-        }
-
-        proptest! {
-            /// Setting every leaf of an object into an empty one rebuilds it; removing every
-            /// leaf empties it; the leaves survive the fieldsV1 encoding.
-            #[test]
-            fn leaves_rebuild_and_remove_the_object(obj in object()) {
-                let mut fields = FieldSet::new();
-                leaves(&Value::Object(obj.clone()), None, &mut Path::new(), &mut fields);
-                let mut rebuilt = Map::new();
-                for path in &fields {
-                    let value = lookup(&obj, path).cloned();
-                    prop_assert!(value.is_some(), "no value at {:?}", path);
-                    set(&mut rebuilt, path, value.unwrap_or_default());
-                }
-                prop_assert_eq!(&rebuilt, &obj);
-                prop_assert_eq!(&decode(&encode(&fields)), &fields);
-                let mut emptied = obj.clone();
-                for path in &fields {
-                    remove(&mut emptied, path);
-                }
-                prop_assert!(emptied.is_empty(), "left {:?}", emptied);
-            }
-        }
+    #[test]
+    fn conflict_paths_print_like_the_server() {
+        assert_eq!(
+            display(&p(&["spec", "containers", r#"k:{"name":"main"}"#, "image"])),
+            r#".spec.containers[name="main"].image"#
+        );
     }
 }

@@ -6,7 +6,9 @@
 //! version: a `metadata.resourceVersion` that the patch puts into the object is a precondition
 //! (so a merge patch carrying a stale resourceVersion is a 409). A JSON patch document that
 //! does not decode is a 400; one that does not apply (a failed `test`, a missing path) is a
-//! 422, as the API server answers since kubernetes#68838.
+//! 422, as the API server answers since kubernetes#68838. A patched object the kind's type
+//! cannot hold (a number in ConfigMap `data`, bad base64, a malformed quantity) is a 422 on
+//! the field `patch`, before any precondition.
 
 use std::sync::Arc;
 
@@ -70,7 +72,20 @@ pub(crate) fn patch(
     }
     let new =
         Object::from_value(doc).map_err(|e| StoreError::bad_request(format!("patched object is invalid: {e}")))?;
-    let new = registry::check_identity(&kind, namespace, &key.name, new)?;
+    let mut new = registry::check_identity(&kind, namespace, &key.name, new)?;
+    // The patched JSON is decoded into the kind's type here: a value the type cannot hold
+    // (a number in ConfigMap data, bad base64, a malformed quantity) is the patch handler's
+    // 422 on the field `patch`, not the 400 of a PUT body.
+    registry::normalize(&kind, &mut new).map_err(|e| match e {
+        StoreError::BadRequest { message } => {
+            let detail = message.split_once(": ").map_or(message.as_str(), |(_, d)| d).to_owned();
+            StoreError::Invalid {
+                message: format!(" \"\" is invalid: patch: Invalid value: {detail}"),
+                causes: vec![StatusCause::new("FieldValueInvalid", "patch", detail)],
+            }
+        }
+        other => other,
+    })?;
     let opts = WriteOptions {
         manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
         dry_run: params.dry_run,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::outcome::{CaseResult, Outcome};
 use crate::support::kinds::config_map;
-use crate::support::{Ctx, OrFail, edit, rv_of};
+use crate::support::{Ctx, OrFail, edit, rv_of, with_labels};
 
 const NO_APPLY: &str = "backend has no server-side apply (ApplySupport::None)";
 
@@ -458,6 +458,99 @@ pub async fn apply_dropping_a_keyed_entry_removes_only_that_entry<S: ObjectStore
         container_names(&without) == ["app"],
         "containers {:?}",
         container_names(&without)
+    );
+    Ok(Outcome::Passed)
+}
+
+/// The `fieldsV1` of `manager`'s entry with `operation`, if any.
+fn fields_of(object: &Object, manager: &str, operation: &str) -> Option<Value> {
+    object
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .find(|e| e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some(operation))
+        .and_then(|e| e.fields_v1.as_ref().map(|f| f.0.clone()))
+}
+
+/// managedFields in the server's encoding: a Deployment's `spec.selector` (a LabelSelector,
+/// `x-kubernetes-map-type: atomic`) is owned as a whole (`f:selector: {}`), so another
+/// manager applying a different selector conflicts on `.spec.selector`; a keyed entry
+/// (`k:{"name":"app"}`) is owned itself, with the `"."` self-marker beside its fields.
+/// Drift detection reads these entries, so both backends must write them alike.
+pub async fn apply_owns_atomic_selector_whole_and_marks_keyed_entries<S: ObjectStore + ?Sized>(
+    store: &S,
+) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_owns_atomic_selector_whole_and_marks_keyed_entries").await?;
+    let key = ObjectRef::namespaced(
+        operator_runtime_core::TypeRef::new("apps/v1", "Deployment"),
+        &cx.ns,
+        "d",
+    );
+    let body = deployment_body(&cx, json!([{"name": "app", "image": "example.invalid/app:1"}]));
+    let applied = store
+        .patch(&key, &Patch::Apply(body.clone()), &PatchParams::apply("owner"))
+        .await
+        .or_fail("apply by owner")?;
+    let fields = fields_of(&applied, "owner", "Apply").unwrap_or_default();
+    ensure!(
+        fields.pointer("/f:spec/f:selector") == Some(&json!({})),
+        "selector not owned as a whole: {fields}"
+    );
+    let entry = fields.pointer("/f:spec/f:template/f:spec/f:containers/k:{\"name\":\"app\"}");
+    ensure!(
+        entry.is_some_and(|e| e.get(".") == Some(&json!({})) && e.get("f:image").is_some()),
+        "keyed entry without its self-marker: {fields}"
+    );
+    let mut other = body;
+    other["spec"]["selector"]["matchLabels"]["extra"] = json!("x");
+    let err = expect_err!(
+        store
+            .patch(&key, &Patch::Apply(other), &PatchParams::apply("other"))
+            .await,
+        StoreError::Conflict { .. },
+        "apply of another selector by a second manager"
+    );
+    ensure!(
+        err.to_string().contains(".spec.selector"),
+        "conflict does not name .spec.selector: {err}"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// A create owns what it adds: a map that was absent (`metadata.labels`, `data`) is owned as a
+/// whole (`"."`) and key by key; the Service cluster IP the server allocates is nobody's.
+pub async fn create_owns_added_maps_but_not_allocated_fields<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "create_owns_added_maps_but_not_allocated_fields").await?;
+    let params = written_by("creator");
+    let cm = with_labels(cx.config_map("a"), &[("app", "a")]);
+    let created = store.create(&cm, &params).await.or_fail("create ConfigMap")?;
+    let fields = fields_of(&created, "creator", "Update").unwrap_or_default();
+    ensure!(
+        fields.pointer("/f:metadata/f:labels") == Some(&json!({".": {}, "f:app": {}})),
+        "labels not owned as a whole: {fields}"
+    );
+    ensure!(
+        fields.pointer("/f:data/.").is_some(),
+        "data not owned as a whole: {fields}"
+    );
+    let service = Object::from_value(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "s", "namespace": cx.ns},
+        "spec": {"ports": [{"port": 80}], "selector": {"app": "a"}}
+    }))
+    .map_err(|e| format!("service body: {e}"))?;
+    let created = store.create(&service, &params).await.or_fail("create Service")?;
+    let fields = fields_of(&created, "creator", "Update").unwrap_or_default();
+    ensure!(
+        fields.pointer("/f:spec/f:clusterIP").is_none() && fields.pointer("/f:spec/f:clusterIPs").is_none(),
+        "the allocated cluster IP is owned by the creator: {fields}"
+    );
+    ensure!(
+        fields.pointer("/f:spec/f:selector") == Some(&json!({})),
+        "the Service selector (atomic) is not owned whole: {fields}"
     );
     Ok(Outcome::Passed)
 }

@@ -250,6 +250,8 @@ macro_rules! __with_behaviours {
             apply::apply_dropping_a_keyed_entry_removes_only_that_entry,
             apply::update_records_update_entry_for_its_manager,
             apply::update_takes_changed_fields_from_the_applier,
+            apply::apply_owns_atomic_selector_whole_and_marks_keyed_entries,
+            apply::create_owns_added_maps_but_not_allocated_fields,
             dry_run::dry_run_create_persists_nothing,
             dry_run::dry_run_create_of_existing_name_is_already_exists,
             dry_run::dry_run_update_changes_nothing,

@@ -1,6 +1,6 @@
 //! What the API server's OpenAPI documents say about the fields of built-in kinds, as data:
-//! which paths hold a resource [`Quantity`], and the list type
-//! (`atomic`, `set`, `map` with its keys) of each list.
+//! which paths hold a resource [`Quantity`], the list type
+//! (`atomic`, `set`, `map` with its keys) of each list, and which maps are atomic.
 //!
 //! The tables are generated from a real kube-apiserver (`generated.rs`, see its header for the
 //! command), so drift detection, server-side apply and the memory backend share one answer.
@@ -55,6 +55,9 @@ pub struct KindSchema {
     pub quantity_paths: &'static [&'static str],
     /// Lists with an `x-kubernetes-list-type`, sorted by path.
     pub list_types: &'static [ListTypeEntry],
+    /// Maps and structs marked `x-kubernetes-map-type: atomic` (a `LabelSelector`, a Service's
+    /// `spec.selector`), sorted: server-side apply owns and replaces them whole.
+    pub atomic_maps: &'static [&'static str],
 }
 
 /// Every built-in kind the tables know (those with a quantity or a typed list).
@@ -84,6 +87,11 @@ pub fn is_quantity_path(type_ref: &TypeRef, path: &str) -> bool {
 pub fn list_type(type_ref: &TypeRef, path: &str) -> Option<&'static ListTypeEntry> {
     let lists = kind_schema(type_ref)?.list_types;
     lists.binary_search_by(|e| e.path.cmp(path)).ok().map(|i| &lists[i])
+}
+
+/// True if the map or struct at `path` is `x-kubernetes-map-type: atomic` in this kind.
+pub fn is_atomic_map(type_ref: &TypeRef, path: &str) -> bool {
+    kind_schema(type_ref).is_some_and(|k| k.atomic_maps.binary_search(&path).is_ok())
 }
 
 /// API groups whose defaulters run `SetDefaults_ResourceList` (core/v1's `RoundUp(Milli)`) on

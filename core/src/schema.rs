@@ -33,7 +33,7 @@ use serde_json::{Map, Value};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// The cause type: `FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`,
-    /// `FieldValueTooLong` or `FieldValueTooMany`.
+    /// `FieldValueTooLong`, `FieldValueTooMany` or `FieldValueDuplicate`.
     pub reason: String,
     /// The field path (`spec.nodes[0].name`).
     pub field: String,
@@ -260,9 +260,53 @@ fn validate_value(schema: &Value, value: &Value, path: &str, causes: &mut Causes
                     validate_value(item_schema, item, &format!("{path}[{i}]"), causes);
                 }
             }
+            check_unique(schema, items, path, causes);
         }
         Value::Object(map) => validate_object(schema, map, path, causes),
         Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// `x-kubernetes-list-type: set` items and `map` keys are unique: a repeat is a
+/// `Duplicate value` at the repeated item (the value for a set, the key fields for a map).
+fn check_unique(schema: &Value, items: &[Value], path: &str, causes: &mut Causes) {
+    let keys: Vec<&str> = schema
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .map(|k| k.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let identity = |item: &Value| -> Value {
+        match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("map") => Value::Object(
+                keys.iter()
+                    .filter_map(|k| Some(((*k).to_owned(), item.get(*k)?.clone())))
+                    .collect(),
+            ),
+            _ => item.clone(),
+        }
+    };
+    if !matches!(
+        schema.get("x-kubernetes-list-type").and_then(Value::as_str),
+        Some("set" | "map")
+    ) {
+        return;
+    }
+    let mut seen: Vec<Value> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let id = identity(item);
+        if seen.contains(&id) {
+            let shown = match &id {
+                Value::Object(_) => id.to_string(),
+                other => quoted(other),
+            };
+            causes.push(
+                "FieldValueDuplicate",
+                &format!("{path}[{i}]"),
+                format!("Duplicate value: {shown}"),
+            );
+        } else {
+            seen.push(id);
+        }
     }
 }
 
@@ -549,5 +593,20 @@ mod tests {
                 prop_assert!(causes.iter().all(|c| !c.field.is_empty()), "{:?}", causes);
             }
         }
+    }
+
+    #[test]
+    fn set_items_and_map_keys_are_unique() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+            "items": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                "items": {"type": "object", "properties": {"name": {"type": "string"}, "v": {"type": "integer"}}}},
+            "plain": {"type": "array", "items": {"type": "string"}}}}}});
+        let body = json!({"spec": {"tags": ["a", "b", "a"], "items": [{"name": "x", "v": 1}, {"name": "x", "v": 2}],
+            "plain": ["a", "a"]}});
+        let violations = validate(&schema, body.as_object().unwrap_or(&Map::new()));
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["spec.items[1]", "spec.tags[2]"], "{violations:?}");
+        assert!(violations.iter().all(|v| v.message.starts_with("Duplicate value: ")));
     }
 }

@@ -151,8 +151,9 @@ async fn main() -> ExitCode {
         }
         let figures = engine.figures();
         eprintln!(
-            "survey: {} classes, {} sequences, {} operations per side in {:.1} s",
+            "survey: {} classes, {} of {} sequences divergent, {} operations per side in {:.1} s",
             classes.len(),
+            figures.divergent,
             figures.sequences,
             figures.operations,
             start.elapsed().as_secs_f64()

@@ -1,6 +1,7 @@
 //! Generates `core/src/builtin_schema/generated.rs`: for every built-in kind the real API server
 //! serves, the JSON paths whose schema is a resource `Quantity`, and the list types
-//! (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`) of its lists.
+//! (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`) of its lists, and the maps and
+//! structs marked `x-kubernetes-map-type: atomic` (owned and replaced whole by server-side apply).
 //!
 //! ```text
 //! cargo run -p operator-runtime-kube --bin openapi_gen -- core/src/builtin_schema/generated.rs
@@ -34,6 +35,8 @@ struct KindTables {
     quantity_paths: BTreeSet<String>,
     /// path -> (list type, map keys)
     list_types: BTreeMap<String, (String, Vec<String>)>,
+    /// Paths whose schema says `x-kubernetes-map-type: atomic`.
+    atomic_maps: BTreeSet<String>,
 }
 
 /// (apiVersion, kind) -> tables; BTreeMap for a deterministic order.
@@ -79,7 +82,7 @@ async fn run(output: &Path) -> Result<String, String> {
             .unwrap_or(path);
         collect_kinds(api_version, &document, &mut tables)?;
     }
-    tables.retain(|_, t| !t.quantity_paths.is_empty() || !t.list_types.is_empty());
+    tables.retain(|_, t| !t.quantity_paths.is_empty() || !t.list_types.is_empty() || !t.atomic_maps.is_empty());
     let source = render(&tables)?;
     std::fs::write(output, source).map_err(|e| format!("writing {}: {e}", output.display()))?;
     let status = std::process::Command::new("rustfmt")
@@ -181,6 +184,7 @@ fn walk(schemas: &Map<String, Value>, node: &Value, path: &str, stack: &mut Vec<
         }
         // A list type may sit next to the $ref (allOf wrapper); record it before following.
         record_list_type(node, path, found);
+        record_map_type(node, path, found);
         if let Some(target) = schemas.get(name) {
             stack.push(name.to_owned());
             walk(schemas, target, path, stack, found);
@@ -189,6 +193,7 @@ fn walk(schemas: &Map<String, Value>, node: &Value, path: &str, stack: &mut Vec<
         return;
     }
     record_list_type(node, path, found);
+    record_map_type(node, path, found);
     if let Some(properties) = node.get("properties").and_then(Value::as_object) {
         for (field, schema) in properties {
             let child = if path.is_empty() {
@@ -217,6 +222,12 @@ fn record_list_type(node: &Value, path: &str, found: &mut KindTables) {
         .map(|keys| keys.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
     found.list_types.insert(path.to_owned(), (list_type.to_owned(), keys));
+}
+
+fn record_map_type(node: &Value, path: &str, found: &mut KindTables) {
+    if node.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic") {
+        found.atomic_maps.insert(path.to_owned());
+    }
 }
 
 fn render(tables: &Tables) -> Result<String, String> {
@@ -250,6 +261,10 @@ fn render(tables: &Tables) -> Result<String, String> {
                 let _ = write!(out, "{key:?},");
             }
             out.push_str("]),");
+        }
+        out.push_str("],\natomic_maps: &[");
+        for path in &t.atomic_maps {
+            let _ = write!(out, "{path:?},");
         }
         out.push_str("] },\n");
     }

@@ -5,11 +5,12 @@
 //! [`apply`] is the port of the `SetDefaults_*` functions of
 //! `k8s.io/kubernetes/pkg/apis/<group>/v1/defaults.go`, run in the order and on the nested
 //! fields that each group's `zz_generated.defaults.go` lists, as pure functions over the JSON
-//! body (one file per API group). [`apply_write`] adds what depends on the server's state or on
-//! metadata: the zero-valued status Go encodes for a new object, the `kubernetes.io/metadata.name`
-//! namespace label, a new pod's admission defaults and status, a DaemonSet's template generation annotation, a Job's generated selector and
-//! labels (create strategy), and a Service's IP family fields, cluster IP and node ports
-//! (REST storage). Custom resources are defaulted from their schema instead
+//! body (one file per API group). [`apply_write`] adds what depends on metadata: the
+//! zero-valued status Go encodes for a new object and the `kubernetes.io/metadata.name`
+//! namespace label. [`after_field_manager`] adds what the strategy, admission and REST storage
+//! set after the field manager has run (so no manager owns it): a new pod's admission defaults
+//! and status, a DaemonSet's template generation annotation, a Job's generated selector and
+//! labels (create strategy), and a Service's IP family fields, cluster IP and node ports. Custom resources are defaulted from their schema instead
 //! ([`crate::schema`]). Quantity canonicalization (`SetDefaults_ResourceList`) is not here.
 //!
 //! Defaulting is idempotent, and runs on every write before the no-op check and the
@@ -57,14 +58,25 @@ pub(crate) fn apply(type_ref: &TypeRef, body: &mut Map<String, Value>) {
     }
 }
 
-/// Defaults one write of a built-in kind: [`apply`], then the state- and metadata-dependent
-/// parts. `old` is the stored object for an update, `None` for a create.
-pub(crate) fn apply_write(state: &State, kind: &KindSpec, old: Option<&Object>, new: &mut Object) {
+/// Defaults one write of a built-in kind: [`apply`], then the metadata-dependent parts.
+/// These run when the body is decoded, before the field manager records the write, so the
+/// writer owns the defaulted fields. `old` is the stored object for an update, `None` for a
+/// create.
+pub(crate) fn apply_write(kind: &KindSpec, new: &mut Object) {
     let type_ref = &kind.info.type_ref;
     apply(type_ref, &mut new.body);
     status::zero_status(&type_ref.api_version, &type_ref.kind, &mut new.body);
+    if let ("v1", "Namespace") = (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
+        core_misc::namespace_label(new);
+    }
+}
+
+/// What the strategy, admission and allocation add after the field manager has recorded the
+/// write (so nobody owns them): a new Pod's admission and status, generated Job selectors and
+/// labels, DaemonSet template generations, Service addresses and node ports.
+pub(crate) fn after_field_manager(state: &State, kind: &KindSpec, old: Option<&Object>, new: &mut Object) {
+    let type_ref = &kind.info.type_ref;
     match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
-        ("v1", "Namespace") => core_misc::namespace_label(new),
         ("v1", "Pod") if old.is_none() => {
             pod::admit(&mut new.body);
             status::new_pod_status(&mut new.body);

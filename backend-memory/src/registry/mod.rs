@@ -164,7 +164,8 @@ pub(crate) fn is_builtin(kind: &KindSpec) -> bool {
 
 /// What the server does to every write's body before validating it: defaulting (built-in
 /// defaults, or pruning and defaults from a CRD schema), then the writer's managedFields
-/// `Update` entry (when the write names a field manager). Apply records its own `Apply` entry
+/// `Update` entry (when the write names a field manager), then what the strategy and
+/// allocation add (Service addresses), which nobody owns. Apply records its own `Apply` entry
 /// and passes no manager.
 pub(crate) fn decode_write(
     state: &State,
@@ -175,8 +176,9 @@ pub(crate) fn decode_write(
     subresource: Option<&str>,
 ) {
     kind.strategy.hooks.default(&kind.info.type_ref, new);
-    if is_builtin(kind) {
-        defaults::apply_write(state, kind, old, new);
+    let builtin = is_builtin(kind);
+    if builtin {
+        defaults::apply_write(kind, new);
     }
     if let Some(manager) = manager {
         let now = now_seconds(state.clock.as_ref());
@@ -189,6 +191,9 @@ pub(crate) fn decode_write(
             subresource,
             now,
         );
+    }
+    if builtin {
+        defaults::after_field_manager(state, kind, old, new);
     }
 }
 

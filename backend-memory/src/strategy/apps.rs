@@ -4,9 +4,11 @@
 //! is a DNS label and its `volumeClaimTemplates`, `serviceName` and `podManagementPolicy`
 //! are immutable too (everything else of its spec may change).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use operator_runtime_core::Object;
+use operator_runtime_core::quantity::Quantity;
 use serde_json::Value;
 
 use super::core_kinds::FIELD_IMMUTABLE;
@@ -64,6 +66,50 @@ fn selector_matches(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
     labels_ok && expressions_ok
 }
 
+/// `ValidateContainerResourceRequirements` for cpu and memory style resources: every quantity
+/// is nonnegative, and a request is at most its limit.
+fn validate_resources(resources: Option<&Value>, path: &str, causes: &mut Causes) {
+    let quantities = |key: &str| -> Vec<(String, Quantity)> {
+        resources
+            .and_then(|r| r.get(key))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, v)| Some((name.clone(), Quantity::parse(v.as_str()?).ok()?)))
+            .collect()
+    };
+    let (limits, requests) = (quantities("limits"), quantities("requests"));
+    let zero = Quantity::parse("0").ok();
+    let negative = |q: &Quantity| zero.as_ref().is_some_and(|z| q.cmp_value(z) == Ordering::Less);
+    for (name, q) in &limits {
+        if negative(q) {
+            causes.invalid(
+                &format!("{path}.limits[{name}]"),
+                &q.canonical(),
+                "must be greater than or equal to 0",
+            );
+        }
+    }
+    for (name, q) in &requests {
+        if negative(q) {
+            causes.invalid(
+                &format!("{path}.requests[{name}]"),
+                &q.canonical(),
+                "must be greater than or equal to 0",
+            );
+        }
+        if let Some((_, limit)) = limits.iter().find(|(n, _)| n == name)
+            && q.cmp_value(limit) == Ordering::Greater
+        {
+            causes.invalid(
+                &format!("{path}.requests"),
+                &q.canonical(),
+                &format!("must be less than or equal to {name} limit of {}", limit.canonical()),
+            );
+        }
+    }
+}
+
 fn selector_is_empty(selector: &Value) -> bool {
     let count = |k: &str| {
         selector.get(k).map_or(0, |v| {
@@ -99,6 +145,13 @@ impl KindHooks for WorkloadHooks {
         let containers = at(spec, &["template", "spec", "containers"]).and_then(Value::as_array);
         if containers.is_none_or(Vec::is_empty) {
             causes.required("spec.template.spec.containers", "");
+        }
+        for list in ["initContainers", "containers"] {
+            let items = at(spec, &["template", "spec", list]).and_then(Value::as_array);
+            for (i, container) in items.into_iter().flatten().enumerate() {
+                let path = format!("spec.template.spec.{list}[{i}].resources");
+                validate_resources(container.get("resources"), &path, causes);
+            }
         }
         // `ValidateNonnegativeField` on the counts every workload kind has.
         for field in ["replicas", "minReadySeconds", "revisionHistoryLimit"] {

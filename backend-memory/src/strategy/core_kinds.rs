@@ -1,7 +1,8 @@
 //! Strategies of the core (`v1`) kinds and the other non-workload built-in kinds, ported from
 //! `pkg/registry/core/*/strategy.go` and `pkg/apis/core/validation`.
 
-use operator_runtime_core::Object;
+use operator_runtime_core::store::StoreResult;
+use operator_runtime_core::{Object, StoreError};
 use serde_json::{Value, json};
 
 use super::fields::{self, FieldLabels};
@@ -75,8 +76,80 @@ fn same_map(a: Option<&Value>, b: Option<&Value>) -> bool {
 struct ConfigMapHooks;
 
 impl KindHooks for ConfigMapHooks {
+    /// `data` holds strings: anything else is the JSON decoder's 400.
+    fn normalize(&self, object: &mut Object) -> StoreResult<()> {
+        if let Some(data) = object.body.get("data").and_then(Value::as_object)
+            && let Some(bad) = data.values().find(|v| !v.is_string() && !v.is_null())
+        {
+            let what = match bad {
+                Value::Number(_) => "number",
+                Value::Bool(_) => "bool",
+                Value::Array(_) => "array",
+                _ => "object",
+            };
+            return Err(StoreError::bad_request(format!(
+                "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal {what} into Go struct field ConfigMap.data of type string"
+            )));
+        }
+        Ok(())
+    }
+
+    fn validate(&self, object: &Object, causes: &mut Causes) {
+        validate_config_keys(object, "data", causes);
+        validate_config_keys(object, "binaryData", causes);
+        let data = object.body.get("data").and_then(Value::as_object);
+        for key in object
+            .body
+            .get("binaryData")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
+            if data.is_some_and(|d| d.contains_key(key)) {
+                causes.invalid(&format!("binaryData[{key}]"), key, "duplicate of key present in data");
+            }
+        }
+    }
+
     fn validate_update(&self, new: &Object, old: &Object, causes: &mut Causes) {
+        self.validate(new, causes);
         check_immutable(new, old, &["data", "binaryData"], causes);
+    }
+}
+
+/// `IsConfigMapKey` on the keys of `object[field]` (ConfigMap `data`/`binaryData`, Secret `data`).
+pub(crate) fn validate_config_keys(object: &Object, field: &str, causes: &mut Causes) {
+    for key in object
+        .body
+        .get(field)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        let path = format!("{field}[{key}]");
+        if key.len() > 253 {
+            causes.invalid(&path, key, "must be no more than 253 characters");
+        }
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            causes.invalid(
+                &path,
+                key,
+                "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+            );
+        }
+        if key == "." {
+            causes.invalid(&path, key, "must not be '.'");
+        } else if key == ".." {
+            causes.invalid(&path, key, "must not be '..'");
+        } else if key.starts_with("..") {
+            causes.invalid(&path, key, "must not start with '..'");
+        }
     }
 }
 
@@ -99,6 +172,14 @@ impl KindHooks for ServiceHooks {
         if ports.is_empty() && !headless && !external_name {
             causes.required("spec.ports", "");
         }
+        if headless && matches!(get("type"), Some("NodePort" | "LoadBalancer")) {
+            let t = get("type").unwrap_or_default();
+            causes.invalid(
+                "spec.clusterIPs[0]",
+                "None",
+                &format!("may not be set to 'None' for {t} services"),
+            );
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, port) in ports.iter().enumerate() {
             let path = format!("spec.ports[{i}]");
@@ -119,6 +200,45 @@ impl KindHooks for ServiceHooks {
                     "must be between 1 and 65535, inclusive",
                 );
             }
+        }
+    }
+
+    /// `ValidateServiceUpdate`: an allocated cluster IP cannot change.
+    fn validate_update(&self, new: &Object, old: &Object, causes: &mut Causes) {
+        self.validate(new, causes);
+        let ip = |o: &Object| {
+            o.body
+                .get("spec")
+                .and_then(|s| s.get("clusterIP"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (new_ip, old_ip) = (ip(new), ip(old));
+        if !old_ip.is_empty() && !new_ip.is_empty() && new_ip != old_ip {
+            causes.invalid(
+                "spec.clusterIPs[0]",
+                &format!("[{:?}]", new_ip),
+                "may not change once set",
+            );
+        }
+    }
+
+    /// `ValidateLoadBalancerStatus`: ingress points only on a LoadBalancer Service.
+    fn validate_status_update(&self, new: &Object, _old: &Object, causes: &mut Causes) {
+        let load_balancer =
+            new.body.get("spec").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("LoadBalancer");
+        let ingress = new
+            .body
+            .get("status")
+            .and_then(|s| s.get("loadBalancer"))
+            .and_then(|l| l.get("ingress"))
+            .and_then(Value::as_array);
+        if !load_balancer && ingress.is_some_and(|i| !i.is_empty()) {
+            causes.forbidden(
+                "status.loadBalancer.ingress",
+                "may only be used when `spec.type` is 'LoadBalancer'",
+            );
         }
     }
 }

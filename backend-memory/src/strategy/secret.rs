@@ -8,7 +8,7 @@ use operator_runtime_core::{Object, StoreError};
 use serde_json::{Map, Value};
 
 use super::KindHooks;
-use super::core_kinds::{FIELD_IMMUTABLE, check_immutable};
+use super::core_kinds::{FIELD_IMMUTABLE, check_immutable, validate_config_keys};
 use crate::validation::Causes;
 
 /// The Secret hooks.
@@ -67,6 +67,7 @@ impl KindHooks for SecretHooks {
     }
 
     fn validate(&self, object: &Object, causes: &mut Causes) {
+        validate_config_keys(object, "data", causes);
         let data = object.body.get("data").and_then(Value::as_object);
         let has = |key: &str| data.is_some_and(|d| d.contains_key(key));
         let non_empty = |key: &str| {

@@ -44,6 +44,8 @@ pub struct Figures {
     pub right: Duration,
     /// Time waiting for garbage collection to settle.
     pub settle: Duration,
+    /// Sequences of a survey that showed at least one divergence.
+    pub divergent: u64,
 }
 
 /// What checking one seed found.
@@ -220,6 +222,9 @@ where
             .buffered(jobs.max(1));
         while let Some((seed, result)) = results.next().await {
             let Ok(found) = result else { continue };
+            if !found.is_empty() {
+                self.add(|f| f.divergent += 1);
+            }
             let mut seen = std::collections::BTreeSet::new();
             for d in found {
                 if seen.insert(d.class.clone()) {
