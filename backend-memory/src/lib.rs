@@ -41,6 +41,7 @@ mod defaults;
 mod delete;
 mod errors;
 pub mod faults;
+pub mod simulation;
 mod fieldmanager;
 mod fieldpath;
 mod gc;

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod crd;
 pub mod operator;
 pub mod serve;
+pub mod simulation;
 pub mod simulator;
 pub mod story;
 
