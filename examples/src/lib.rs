@@ -7,6 +7,7 @@
 //! - [`story`]: the whole life of a DataCluster, run by `cargo run -p operator-runtime-examples
 //!   --bin datacluster`.
 
+pub mod buggy;
 pub mod cluster;
 pub mod crd;
 pub mod operator;

@@ -19,7 +19,9 @@
 //! Liveness (eventually-stable reconciliation): once faults stop and paused parents are
 //! resumed, every parent must reach `status.observedGeneration == metadata.generation` (and
 //! every deleted parent must be gone) within the settle bound (`not-settled`), and then the
-//! operator must send no write for the quiet window (`writes-after-settled`).
+//! operator must send no write for the quiet window (`writes-after-settled`). A run with more
+//! than 3,000 reconciles or writes is a `hot-loop` (such a loop may never let virtual time
+//! advance, so it is stopped there).
 
 use std::collections::BTreeMap;
 use std::fmt;

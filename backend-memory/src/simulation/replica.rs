@@ -86,7 +86,14 @@ pub(crate) struct RunShared {
     pub(crate) crashes: AtomicU64,
     /// One crash switch per replica slot.
     pub(crate) crash_slots: Vec<Arc<Notify>>,
+    /// Set when the operator loops without letting virtual time advance: every replica call
+    /// then waits forever, so the run can end and report it.
+    pub(crate) halted: AtomicBool,
 }
+
+/// More reconciles or writes than this in one run is a hot loop (a loop that never lets
+/// virtual time advance would otherwise never end).
+pub(crate) const HOT_LOOP_LIMIT: u64 = 3_000;
 
 impl RunShared {
     /// A uniform draw in `[0, 1)` from the run's stream.
@@ -96,6 +103,20 @@ impl RunShared {
 
     pub(crate) fn draw_u64(&self) -> u64 {
         self.rng.lock().unwrap_or_else(PoisonError::into_inner).next_u64()
+    }
+
+    /// Counts one reconcile or write in `counter`; past [`HOT_LOOP_LIMIT`], reports `hot-loop`
+    /// and halts the replicas. Returns whether the caller may go on.
+    pub(crate) fn count(&self, counter: &AtomicU64, what: &str) -> bool {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        if n > HOT_LOOP_LIMIT {
+            self.oracle.report(
+                "hot-loop",
+                format!("more than {HOT_LOOP_LIMIT} {what} in {:?} of virtual time: the operator never stops", self.trace.elapsed()),
+            );
+            self.halted.store(true, Ordering::SeqCst);
+        }
+        !self.halted.load(Ordering::SeqCst)
     }
 
     pub(crate) fn is_active(&self) -> bool {
@@ -188,6 +209,7 @@ impl ReplicaEnv {
             reconciles: AtomicU64::new(0),
             crashes: AtomicU64::new(0),
             crash_slots: Vec::new(),
+            halted: AtomicBool::new(false),
             trace,
         });
         Self::new(shared, "probe".into(), Arc::new(Notify::new()))
@@ -268,7 +290,9 @@ impl ReplicaEnv {
             parent.resource_version().unwrap_or("-")
         );
         RECONCILE.scope(scope, async move {
-            shared.reconciles.fetch_add(1, Ordering::SeqCst);
+            if !shared.count(&shared.reconciles, "reconciles") {
+                std::future::pending::<()>().await;
+            }
             shared.trace.push(&name, what);
             let result = reconcile.await;
             match &result {
@@ -298,7 +322,7 @@ fn exempt(kind: &str) -> bool {
 impl SimStore {
     /// Before every call: a crashed incarnation never proceeds; latency reorders calls.
     async fn before(&self) {
-        if self.crashed.load(Ordering::SeqCst) {
+        if self.crashed.load(Ordering::SeqCst) || self.shared.halted.load(Ordering::SeqCst) {
             std::future::pending::<()>().await;
         }
         let plan = &self.shared.faults;
@@ -405,7 +429,9 @@ impl SimStore {
     ) -> StoreResult<T> {
         self.before().await;
         self.check_write(verb, &target).await;
-        self.shared.writes.fetch_add(1, Ordering::SeqCst);
+        if !self.shared.count(&self.shared.writes, "writes") {
+            std::future::pending::<()>().await;
+        }
         let faults_before = self.shared.faulty.handle().injected();
         let result = call.await;
         self.trace_faults(faults_before);
@@ -426,8 +452,12 @@ impl SimStore {
 
     /// Puts the faults injected by the call into the trace.
     fn trace_faults(&self, before: usize) {
-        let log = self.shared.faulty.handle().log();
-        for record in log.iter().skip(before) {
+        let handle = self.shared.faulty.handle();
+        if handle.injected() == before {
+            return;
+        }
+        let log = handle.log_since(before);
+        for record in &log {
             self.shared
                 .trace
                 .push("faults", format!("{:?} on {:?} {}", record.fault, record.operation, record.target));

@@ -218,6 +218,7 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
         reconciles: AtomicU64::new(0),
         crashes: AtomicU64::new(0),
         crash_slots: (0..world.replicas).map(|_| Arc::new(Notify::new())).collect(),
+        halted: AtomicBool::new(false),
     });
     let enabled: Vec<&str> = schedule.faults.enabled().iter().map(|c| c.name()).collect();
     trace.push(

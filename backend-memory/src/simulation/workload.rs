@@ -21,6 +21,8 @@ pub struct WorkloadSimulator<S> {
     tick: Duration,
     rollout_time: Duration,
     pending: BTreeMap<(String, i64), Instant>,
+    /// The resourceVersion of each workload (by uid) last seen fully rolled out.
+    done: BTreeMap<String, String>,
     trace: Option<Trace>,
 }
 
@@ -32,6 +34,7 @@ impl<S: ObjectStore> WorkloadSimulator<S> {
             tick: Duration::from_secs(1),
             rollout_time,
             pending: BTreeMap::new(),
+            done: BTreeMap::new(),
             trace: None,
         }
     }
@@ -60,9 +63,15 @@ impl<S: ObjectStore> WorkloadSimulator<S> {
                 continue;
             };
             for w in list.items {
+                let uid = w.uid().unwrap_or_default().to_owned();
+                let rv = w.resource_version().unwrap_or_default();
+                if w.is_terminating() || self.done.get(&uid).is_some_and(|done| done == rv) {
+                    continue;
+                }
                 let generation = w.metadata.generation.unwrap_or(0);
                 let status = rolled_out_status(&w);
-                if w.status() == Some(&status) || w.is_terminating() {
+                if w.status() == Some(&status) {
+                    self.done.insert(uid, rv.to_owned());
                     continue;
                 }
                 let key = (w.uid().unwrap_or_default().to_owned(), generation);
