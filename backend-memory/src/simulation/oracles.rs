@@ -3,7 +3,8 @@
 //! Checked at every operator write (by the replica's store, which knows which reconcile is
 //! writing):
 //! - `foreign-write`: an existing object that is neither the reconciled parent nor controlled
-//!   by it is modified or deleted;
+//!   by it is modified or deleted (an object that stopped being controlled by it while the
+//!   reconcile ran is a race the trace notes, not a violation);
 //! - `paused-write`: a child of a parent that was paused when the reconcile started (and still
 //!   is, and is not being deleted: deletion still cleans up) is written;
 //! - `writes-per-reconcile`: one reconcile sends more writes than the world allows;

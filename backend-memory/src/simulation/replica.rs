@@ -164,6 +164,8 @@ struct ReconcileScope {
     uid: String,
     paused_at_start: bool,
     writes: AtomicUsize,
+    /// The store's revision when the reconcile started.
+    revision_at_start: u64,
 }
 
 /// What one replica incarnation gets: its store, clock, event recorder, the external system,
@@ -280,6 +282,7 @@ impl ReplicaEnv {
             uid: parent.uid().unwrap_or_default().to_owned(),
             paused_at_start: parent.annotation(&self.shared.pause_annotation) == Some("true"),
             writes: AtomicUsize::new(0),
+            revision_at_start: self.shared.raw.current_revision(),
         };
         let shared = Arc::clone(&self.shared);
         let name = self.name.clone();
@@ -365,10 +368,10 @@ impl SimStore {
         let current = shared.raw.get_opt(target).await.ok().flatten();
         let scope = RECONCILE.try_with(|s| {
             let n = s.writes.fetch_add(1, Ordering::SeqCst) + 1;
-            (s.parent.clone(), s.uid.clone(), s.paused_at_start, n)
+            (s.parent.clone(), s.uid.clone(), s.paused_at_start, n, s.revision_at_start)
         });
         match scope {
-            Ok((parent, uid, paused_at_start, n)) => {
+            Ok((parent, uid, paused_at_start, n, revision_at_start)) => {
                 if *target == parent {
                     return;
                 }
@@ -380,7 +383,24 @@ impl SimStore {
                 }
                 let live_parent = shared.raw.get_opt(&parent).await.ok().flatten();
                 let live_uid = live_parent.as_ref().and_then(|p| p.uid()).unwrap_or_default().to_owned();
+                // An object that stopped being ours while the reconcile ran is a race no
+                // client can avoid without preconditions; only one that was already foreign
+                // when the reconcile started is a violation.
+                let changed_during = current
+                    .as_ref()
+                    .and_then(|o| o.resource_version())
+                    .and_then(|rv| rv.parse::<u64>().ok())
+                    .is_some_and(|rv| rv > revision_at_start);
                 if let Some(object) = &current
+                    && !object.is_controlled_by(&uid)
+                    && !object.is_controlled_by(&live_uid)
+                    && changed_during
+                {
+                    shared.trace.push(
+                        &self.name,
+                        format!("  (race: {target} stopped being controlled by {parent} during this reconcile)"),
+                    );
+                } else if let Some(object) = &current
                     && !object.is_controlled_by(&uid)
                     && !object.is_controlled_by(&live_uid)
                 {

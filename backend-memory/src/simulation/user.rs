@@ -80,7 +80,7 @@ pub(crate) fn plan(rng: &mut ChaCha8Rng, world: &World) -> Vec<PlannedStep> {
                 r if r < 0.68 => UserAction::Delete { parent },
                 r if r < 0.80 && world.hand_edits => UserAction::EditChild { pick, arg },
                 r if r < 0.90 && world.hand_edits => UserAction::DeleteChild { pick },
-                r if r < 0.93 && world.hand_edits => UserAction::OrphanChild { pick },
+                r if r < 0.93 && world.hand_edits && world.orphans => UserAction::OrphanChild { pick },
                 r if r < 0.97 => UserAction::Bystander { arg },
                 _ => UserAction::Create { parent },
             }

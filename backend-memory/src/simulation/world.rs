@@ -44,6 +44,7 @@ pub struct World {
     pub(crate) quiet_window: Duration,
     pub(crate) max_writes_per_reconcile: usize,
     pub(crate) hand_edits: bool,
+    pub(crate) orphans: bool,
 }
 
 impl World {
@@ -65,6 +66,7 @@ impl World {
             quiet_window: Duration::from_secs(150),
             max_writes_per_reconcile: 64,
             hand_edits: true,
+            orphans: true,
         }
     }
 
@@ -134,6 +136,12 @@ impl World {
     /// The most writes one reconcile may send (a safety invariant).
     pub fn max_writes_per_reconcile(mut self, max: usize) -> Self {
         self.max_writes_per_reconcile = max;
+        self
+    }
+
+    /// Whether the user actor orphans children (removes their ownerReferences; on by default).
+    pub fn orphans(mut self, on: bool) -> Self {
+        self.orphans = on;
         self
     }
 
