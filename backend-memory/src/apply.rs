@@ -1,6 +1,6 @@
 //! Server-side apply (PATCH with `application/apply-patch+yaml`), the documented subset. This
-//! module is the verb; the merge, ownership and conflicts are in [`crate::fieldmanager`], the
-//! write goes through [`crate::registry`].
+//! module is the verb; the merge, ownership and conflicts are in `crate::fieldmanager`, the
+//! write goes through `crate::registry`.
 //!
 //! What the in-memory server implements:
 //! - **Field ownership at leaf paths.** The fields of an applied configuration are its leaf

@@ -48,8 +48,8 @@ pub mod bench;
 pub mod differential;
 
 pub mod apply;
-pub mod builtin_defaults;
 pub mod apply_lists;
+pub mod builtin_defaults;
 pub mod builtin_kinds;
 pub mod crd;
 pub mod create;

@@ -37,12 +37,12 @@
 
 mod conditions;
 mod finalizer;
-mod warnings;
 mod own_writes;
 mod pause;
 mod policy;
 mod surface;
 mod unservable;
+mod warnings;
 mod write;
 
 use std::sync::Arc;

@@ -37,9 +37,8 @@ pub const NAMESPACE: &str = "greetings";
 
 /// Two Greetings, an edit of the message, every fault class.
 pub fn greeting_world() -> World {
-    let parent = |name: &str| {
-        Object::new(&greeting_type(), Some(NAMESPACE), name).with("spec", json!({"message": "hello"}))
-    };
+    let parent =
+        |name: &str| Object::new(&greeting_type(), Some(NAMESPACE), name).with("spec", json!({"message": "hello"}));
     World::new(NAMESPACE)
         .kind(KindInfo {
             type_ref: greeting_type(),
@@ -49,7 +48,9 @@ pub fn greeting_world() -> World {
         })
         .parent(parent("alpha"))
         .parent(parent("beta"))
-        .edit("new message", |spec, n| spec["message"] = json!(format!("hello {}", n % 5)))
+        .edit("new message", |spec, n| {
+            spec["message"] = json!(format!("hello {}", n % 5))
+        })
         .faults(FaultPlan::default())
         // Known finding (see ARCHITECTURE.md, Simulation): after a restart whose first list is
         // served stale, the driver applies to a child the user orphaned meanwhile (apply has
@@ -103,13 +104,13 @@ impl Bug {
     pub fn simulation(self, buggy: bool) -> Simulation {
         let world = greeting_world();
         let sim = match self {
-            Self::StaleReadDuplicate => Simulation::from_reconcile(greeting_type(), vec![configmap()], move |p, c| {
-                run_child(p, c, buggy)
-            }),
+            Self::StaleReadDuplicate => {
+                Simulation::from_reconcile(greeting_type(), vec![configmap()], move |p, c| run_child(p, c, buggy))
+            }
             Self::HotLoopStatus => Simulation::new(move |_| Greeter::new(buggy)),
-            Self::EdgeTriggered => Simulation::from_reconcile(greeting_type(), vec![configmap()], move |p, c| {
-                edge(p, c, buggy)
-            }),
+            Self::EdgeTriggered => {
+                Simulation::from_reconcile(greeting_type(), vec![configmap()], move |p, c| edge(p, c, buggy))
+            }
             Self::FinalizerBeforeCleanup => {
                 Simulation::from_reconcile(greeting_type(), vec![configmap()], move |p, c| {
                     with_external(p, c, buggy)
@@ -118,10 +119,12 @@ impl Bug {
         };
         let sim = sim.world(world);
         match self {
-            Self::StaleReadDuplicate => sim.settled("every greeting has its ConfigMap", |w| greetings_written(w, "-run")),
-            Self::HotLoopStatus | Self::EdgeTriggered => {
-                sim.settled("every greeting has its ConfigMap", |w| greetings_written(w, "-greeting"))
+            Self::StaleReadDuplicate => {
+                sim.settled("every greeting has its ConfigMap", |w| greetings_written(w, "-run"))
             }
+            Self::HotLoopStatus | Self::EdgeTriggered => sim.settled("every greeting has its ConfigMap", |w| {
+                greetings_written(w, "-greeting")
+            }),
             Self::FinalizerBeforeCleanup => sim,
         }
     }
@@ -155,8 +158,8 @@ fn message(parent: &Object) -> String {
 }
 
 fn child_of(parent: &Object, name: &str) -> Object {
-    let mut child = Object::new(&configmap(), parent.namespace(), name)
-        .with("data", json!({"message": message(parent)}));
+    let mut child =
+        Object::new(&configmap(), parent.namespace(), name).with("data", json!({"message": message(parent)}));
     child.metadata.owner_references = parent.controller_owner_ref().map(|r| vec![r]);
     child
         .metadata
@@ -170,7 +173,10 @@ fn child_of(parent: &Object, name: &str) -> Object {
 async fn write_observed(ctx: &ReconcileCtx, parent: &Object, extra: Map<String, Value>) -> Result<()> {
     let live = ctx.store.get(&parent.object_ref()).await?;
     let mut status = extra;
-    status.insert("observedGeneration".into(), json!(live.metadata.generation.unwrap_or(0)));
+    status.insert(
+        "observedGeneration".into(),
+        json!(live.metadata.generation.unwrap_or(0)),
+    );
     let status = Value::Object(status);
     if live.status() == Some(&status) {
         return Ok(());
@@ -247,7 +253,7 @@ async fn edge(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> Resul
     }
     let name = format!("{}-greeting", parent.name());
     if buggy {
-        let key = format!("{}", parent.uid().unwrap_or_default());
+        let key = parent.uid().unwrap_or_default().to_owned();
         let generation = json!(parent.metadata.generation.unwrap_or(0));
         let changed = {
             let mut memory = ctx.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -325,7 +331,10 @@ async fn with_external(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool)
     if !parent.has_finalizer(FINALIZER) {
         let mut live = (*ctx.store.get(&parent.object_ref()).await?).clone();
         if !live.has_finalizer(FINALIZER) && !live.is_terminating() {
-            live.metadata.finalizers.get_or_insert_with(Vec::new).push(FINALIZER.into());
+            live.metadata
+                .finalizers
+                .get_or_insert_with(Vec::new)
+                .push(FINALIZER.into());
             ctx.store.replace(&live, &WriteParams::default()).await?;
         }
         return Ok(Action::await_change());

@@ -26,7 +26,9 @@ pub fn datacluster_world() -> Result<World, String> {
         .object(crd)
         .parent(first)
         .parent(second)
-        .edit("scale the servers", |spec, n| spec["nodes"][2]["replicas"] = json!(1 + n % 4))
+        .edit("scale the servers", |spec, n| {
+            spec["nodes"][2]["replicas"] = json!(1 + n % 4)
+        })
         .edit("change the broker config", |spec, n| {
             spec["nodes"][1]["config"]["pinot.broker.timeoutMs"] = json!(format!("{}", 1000 * (1 + n % 5)));
         })

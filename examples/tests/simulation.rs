@@ -16,7 +16,10 @@ fn datacluster_passes_every_seed() {
     let sim = datacluster_simulation().unwrap_or_else(|e| panic!("{e}"));
     let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 200));
     assert!(summary.reconciles > summary.seeds, "the operator ran: {summary}");
-    assert!(summary.faults > 0 && summary.crashes > 0, "faults were injected: {summary}");
+    assert!(
+        summary.faults > 0 && summary.crashes > 0,
+        "faults were injected: {summary}"
+    );
 }
 
 #[test]
@@ -49,9 +52,10 @@ fn every_buggy_operator_is_caught_and_every_twin_passes() {
             bug.name()
         );
         assert_eq!(failure.deterministic, Some(true), "the failing seed replays: {failure}");
-        let shrunk = failure.shrunk.as_ref().map_or(String::new(), |s| {
-            format!("shrunk to {} steps", s.steps.1)
-        });
+        let shrunk = failure
+            .shrunk
+            .as_ref()
+            .map_or(String::new(), |s| format!("shrunk to {} steps", s.steps.1));
         println!("--- {} caught: {}\n{}", bug.name(), shrunk, failure.violation);
         let twin = bug
             .simulation(false)

@@ -35,7 +35,8 @@
 //! #         let cm = Object::new(&TypeRef::new("v1", "ConfigMap"), p.namespace(), &format!("{}-greeting", p.name()))
 //! #             .with("data", serde_json::json!({"message": p.spec().map(|s| s["message"].clone()).unwrap_or_default()}));
 //! #         set.declare_group("main").map_err(|e| SpecError::new("metadata.name", e.to_string()))?;
-//! #         set.add("main", cm).map_err(|e| SpecError::new("metadata.name", e.to_string()))
+//! #         set.add("main", cm).map_err(|e| SpecError::new("metadata.name", e.to_string()))?;
+//! #         Ok(())
 //! #     }
 //! # }
 //! let greeting = TypeRef::new("example.io/v1", "Greeting");
@@ -215,7 +216,12 @@ impl Simulation {
         if a.trace == b.trace {
             return Ok(());
         }
-        let at = a.trace.iter().zip(&b.trace).position(|(x, y)| x != y).unwrap_or(a.trace.len().min(b.trace.len()));
+        let at = a
+            .trace
+            .iter()
+            .zip(&b.trace)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.trace.len().min(b.trace.len()));
         let line = |t: &[TraceEntry]| t.get(at).map_or("<end of trace>".to_owned(), ToString::to_string);
         Err(format!(
             "seed {seed} is not deterministic: the traces differ at line {at}:\n  first run:  {}\n  second run: {}",
@@ -244,7 +250,9 @@ impl Simulation {
             summary.seeds += 1;
             summary.add(&report.stats);
             if let Some(violation) = report.violation.clone() {
-                let deterministic = run_once(&inner, &schedule).map(|again| again.trace == report.trace).ok();
+                let deterministic = run_once(&inner, &schedule)
+                    .map(|again| again.trace == report.trace)
+                    .ok();
                 let shrunk = shrink::shrink(&inner, &report, self.shrink_budget);
                 return Err(Box::new(Failure {
                     seed,
@@ -287,7 +295,11 @@ impl Simulation {
     }
 
     fn replay(&self, schedule: &Schedule) -> SeedsSummary {
-        println!("simulation: replaying seed {} ({})", schedule.seed, describe_schedule(schedule));
+        println!(
+            "simulation: replaying seed {} ({})",
+            schedule.seed,
+            describe_schedule(schedule)
+        );
         let report = match self.run_schedule(schedule) {
             Ok(report) => report,
             Err(error) => panic!("simulation harness failed: {error}"),
@@ -334,7 +346,14 @@ fn describe_schedule(schedule: &Schedule) -> String {
         None => "all steps".to_owned(),
     };
     let faults: Vec<&str> = schedule.faults.enabled().iter().map(|c| c.name()).collect();
-    format!("{keep}; faults: {}", if faults.is_empty() { "none".into() } else { faults.join(",") })
+    format!(
+        "{keep}; faults: {}",
+        if faults.is_empty() {
+            "none".into()
+        } else {
+            faults.join(",")
+        }
+    )
 }
 
 /// The command that reruns the current test: package and test binary from the environment
@@ -469,8 +488,16 @@ impl Failure {
                 format!(
                     "SIM_SEED={} SIM_KEEP={} SIM_FAULTS={}",
                     self.seed,
-                    if keep.is_empty() { "none".to_owned() } else { keep.join(",") },
-                    if faults.is_empty() { "none".to_owned() } else { faults.join(",") }
+                    if keep.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        keep.join(",")
+                    },
+                    if faults.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        faults.join(",")
+                    }
                 )
             }
             None => format!("SIM_SEED={}", self.seed),
@@ -482,11 +509,18 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let all = std::env::var("SIM_TRACE").is_ok_and(|v| v == "all");
         let limit = if all { usize::MAX } else { 60 };
-        writeln!(f, "simulation failed on seed {} (after {} seeds)", self.seed, self.seeds_run)?;
+        writeln!(
+            f,
+            "simulation failed on seed {} (after {} seeds)",
+            self.seed, self.seeds_run
+        )?;
         writeln!(f, "{}", self.violation)?;
         match self.deterministic {
             Some(true) => writeln!(f, "determinism: a second run of the seed gave the same trace")?,
-            Some(false) => writeln!(f, "determinism: WARNING, a second run of the seed gave a different trace")?,
+            Some(false) => writeln!(
+                f,
+                "determinism: WARNING, a second run of the seed gave a different trace"
+            )?,
             None => {}
         }
         writeln!(f, "trace ({} lines):", self.report.trace.len())?;

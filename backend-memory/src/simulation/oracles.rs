@@ -105,8 +105,7 @@ pub(crate) fn check_world(state: &WorldState, invariants: &[Invariant]) -> Resul
 fn duplicate_children(state: &WorldState) -> Result<(), String> {
     let mut seen: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
     for object in state.objects.values().flatten() {
-        let (Some(owner), Some(prefix)) = (object.controller_owner(), object.metadata.generate_name.as_deref())
-        else {
+        let (Some(owner), Some(prefix)) = (object.controller_owner(), object.metadata.generate_name.as_deref()) else {
             continue;
         };
         if object.is_terminating() || prefix.is_empty() {

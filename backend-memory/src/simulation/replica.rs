@@ -112,7 +112,10 @@ impl RunShared {
         if n > HOT_LOOP_LIMIT {
             self.oracle.report(
                 "hot-loop",
-                format!("more than {HOT_LOOP_LIMIT} {what} in {:?} of virtual time: the operator never stops", self.trace.elapsed()),
+                format!(
+                    "more than {HOT_LOOP_LIMIT} {what} in {:?} of virtual time: the operator never stops",
+                    self.trace.elapsed()
+                ),
             );
             self.halted.store(true, Ordering::SeqCst);
         }
@@ -254,7 +257,10 @@ impl ReplicaEnv {
     /// the seed.
     pub fn controller_config(&self) -> ControllerConfig {
         let config = ControllerConfig::default().with_seed(self.shared.seed);
-        config.clone().with_resync(Some(Duration::from_secs(120))).unwrap_or(config)
+        config
+            .clone()
+            .with_resync(Some(Duration::from_secs(120)))
+            .unwrap_or(config)
     }
 
     /// Adds leader election on the Lease [`LEASE_NAME`] when the world runs several replicas.
@@ -272,7 +278,11 @@ impl ReplicaEnv {
     }
 
     /// Wraps one reconcile of `parent`: traces it and lets the store attribute its writes.
-    pub fn observe<F, E>(&self, parent: &Object, reconcile: F) -> impl Future<Output = Result<Action, E>> + Send + use<F, E>
+    pub fn observe<F, E>(
+        &self,
+        parent: &Object,
+        reconcile: F,
+    ) -> impl Future<Output = Result<Action, E>> + Send + use<F, E>
     where
         F: Future<Output = Result<Action, E>> + Send,
         E: std::fmt::Display,
@@ -357,7 +367,10 @@ impl SimStore {
             if holder.as_deref() != Some(self.name.as_str()) {
                 shared.oracle.report(
                     "write-without-lease",
-                    format!("{} sent {verb} {target} while the Lease is held by {holder:?}", self.name),
+                    format!(
+                        "{} sent {verb} {target} while the Lease is held by {holder:?}",
+                        self.name
+                    ),
                 );
             }
         }
@@ -368,7 +381,13 @@ impl SimStore {
         let current = shared.raw.get_opt(target).await.ok().flatten();
         let scope = RECONCILE.try_with(|s| {
             let n = s.writes.fetch_add(1, Ordering::SeqCst) + 1;
-            (s.parent.clone(), s.uid.clone(), s.paused_at_start, n, s.revision_at_start)
+            (
+                s.parent.clone(),
+                s.uid.clone(),
+                s.paused_at_start,
+                n,
+                s.revision_at_start,
+            )
         });
         match scope {
             Ok((parent, uid, paused_at_start, n, revision_at_start)) => {
@@ -378,11 +397,18 @@ impl SimStore {
                 if n > shared.max_writes {
                     shared.oracle.report(
                         "writes-per-reconcile",
-                        format!("the reconcile of {parent} sent {n} writes (at most {})", shared.max_writes),
+                        format!(
+                            "the reconcile of {parent} sent {n} writes (at most {})",
+                            shared.max_writes
+                        ),
                     );
                 }
                 let live_parent = shared.raw.get_opt(&parent).await.ok().flatten();
-                let live_uid = live_parent.as_ref().and_then(|p| p.uid()).unwrap_or_default().to_owned();
+                let live_uid = live_parent
+                    .as_ref()
+                    .and_then(|p| p.uid())
+                    .unwrap_or_default()
+                    .to_owned();
                 // An object that stopped being ours while the reconcile ran is a race no
                 // client can avoid without preconditions; only one that was already foreign
                 // when the reconcile started is a violation.
@@ -420,7 +446,10 @@ impl SimStore {
                 if paused_at_start && still_paused {
                     shared.oracle.report(
                         "paused-write",
-                        format!("{} sent {verb} {target} although its parent {parent} is paused", self.name),
+                        format!(
+                            "{} sent {verb} {target} although its parent {parent} is paused",
+                            self.name
+                        ),
                     );
                 }
             }
@@ -429,11 +458,16 @@ impl SimStore {
                     return;
                 }
                 if let Some(object) = &current
-                    && object.controller_owner().is_none_or(|o| o.kind != shared.parent_type.kind)
+                    && object
+                        .controller_owner()
+                        .is_none_or(|o| o.kind != shared.parent_type.kind)
                 {
                     shared.oracle.report(
                         "foreign-write",
-                        format!("{} sent {verb} {target} outside any reconcile; it is not controlled by a {}", self.name, shared.parent_type.kind),
+                        format!(
+                            "{} sent {verb} {target} outside any reconcile; it is not controlled by a {}",
+                            self.name, shared.parent_type.kind
+                        ),
                     );
                 }
             }
@@ -478,9 +512,10 @@ impl SimStore {
         }
         let log = handle.log_since(before);
         for record in &log {
-            self.shared
-                .trace
-                .push("faults", format!("{:?} on {:?} {}", record.fault, record.operation, record.target));
+            self.shared.trace.push(
+                "faults",
+                format!("{:?} on {:?} {}", record.fault, record.operation, record.target),
+            );
         }
     }
 
@@ -539,8 +574,13 @@ impl ObjectStore for SimStore {
     }
 
     async fn replace(&self, object: &Object, params: &WriteParams) -> StoreResult<Arc<Object>> {
-        self.write("replace", key_of(object), self.shared.faulty.replace(object, params), rv_of)
-            .await
+        self.write(
+            "replace",
+            key_of(object),
+            self.shared.faulty.replace(object, params),
+            rv_of,
+        )
+        .await
     }
 
     async fn replace_status(&self, object: &Object, params: &WriteParams) -> StoreResult<Arc<Object>> {
@@ -563,10 +603,15 @@ impl ObjectStore for SimStore {
     }
 
     async fn delete(&self, key: &ObjectRef, params: &DeleteParams) -> StoreResult<DeleteOutcome> {
-        self.write("delete", key.clone(), self.shared.faulty.delete(key, params), |o| match o {
-            DeleteOutcome::Deleted(_) => "deleted".to_owned(),
-            DeleteOutcome::Pending(_) => "deletion pending (finalizers)".to_owned(),
-        })
+        self.write(
+            "delete",
+            key.clone(),
+            self.shared.faulty.delete(key, params),
+            |o| match o {
+                DeleteOutcome::Deleted(_) => "deleted".to_owned(),
+                DeleteOutcome::Pending(_) => "deletion pending (finalizers)".to_owned(),
+            },
+        )
         .await
     }
 
@@ -602,7 +647,10 @@ impl EventRecorder for SimRecorder {
             let shown: String = value.chars().take(3).collect();
             self.shared.oracle.report(
                 "secret-in-event",
-                format!("event {} about {} shows a Secret value ({shown}...)", event.reason, event.regarding),
+                format!(
+                    "event {} about {} shows a Secret value ({shown}...)",
+                    event.reason, event.regarding
+                ),
             );
         }
         Ok(())
@@ -617,7 +665,9 @@ pub(crate) async fn supervise(shared: Arc<RunShared>, sut: Arc<dyn OperatorUnder
     let mut incarnation = 0u64;
     loop {
         incarnation += 1;
-        shared.trace.push(&name, format!("start (incarnation {incarnation}, fresh cache)"));
+        shared
+            .trace
+            .push(&name, format!("start (incarnation {incarnation}, fresh cache)"));
         let env = ReplicaEnv::new(Arc::clone(&shared), name.clone(), Arc::clone(&slot));
         let store = Arc::clone(&env.store);
         let task = tokio::spawn(sut.start(env));
@@ -678,7 +728,9 @@ where
                 ReconcilerConfig::new(&manager),
             );
             if let Err(error) = reconciler.track() {
-                env.shared.oracle.report("harness", format!("cannot track kinds: {error}"));
+                env.shared
+                    .oracle
+                    .report("harness", format!("cannot track kinds: {error}"));
                 return;
             }
             let mut controller = Controller::new(Arc::new(cache), parent).with_config(env.controller_config());
@@ -705,7 +757,9 @@ where
                 std::future::pending::<()>(),
             );
             if let Err(error) = run.await {
-                env.shared.oracle.report("harness", format!("the runner did not start: {error}"));
+                env.shared
+                    .oracle
+                    .report("harness", format!("the runner did not start: {error}"));
             }
         })
     }
@@ -758,12 +812,13 @@ where
             let cache = Cache::new(env.store(), CacheConfig::default());
             for kind in std::iter::once(&parent).chain(&owned) {
                 if let Err(error) = cache.track(TrackSpec::new(kind.clone())) {
-                    env.shared.oracle.report("harness", format!("cannot track {kind}: {error}"));
+                    env.shared
+                        .oracle
+                        .report("harness", format!("cannot track {kind}: {error}"));
                     return;
                 }
             }
-            let mut controller =
-                Controller::new(Arc::new(cache.clone()), parent).with_config(env.controller_config());
+            let mut controller = Controller::new(Arc::new(cache.clone()), parent).with_config(env.controller_config());
             for kind in owned {
                 controller = controller.owns(kind);
             }
@@ -785,7 +840,9 @@ where
                 std::future::pending::<()>(),
             );
             if let Err(error) = run.await {
-                env.shared.oracle.report("harness", format!("the runner did not start: {error}"));
+                env.shared
+                    .oracle
+                    .report("harness", format!("the runner did not start: {error}"));
             }
         })
     }

@@ -153,7 +153,10 @@ fn unsettled(inner: &SimInner, state: &WorldState) -> Option<String> {
     for parent in state.parents() {
         let key = parent.object_ref();
         if parent.is_terminating() {
-            return Some(format!("{key} is still terminating (finalizers {:?})", parent.metadata.finalizers));
+            return Some(format!(
+                "{key} is still terminating (finalizers {:?})",
+                parent.metadata.finalizers
+            ));
         }
         let observed = parent.status().and_then(|s| s.get("observedGeneration")).cloned();
         if observed != Some(json!(parent.metadata.generation.unwrap_or(0))) {
@@ -178,7 +181,10 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
     let (store_seed, fault_seed, run_seed) = (rng.next_u64(), rng.next_u64(), rng.next_u64());
     let trace = Trace::new();
     let clock: Arc<dyn Clock> = Arc::new(SimClock::new());
-    let raw = MemoryStore::builder().seed(store_seed).clock(Arc::clone(&clock)).build();
+    let raw = MemoryStore::builder()
+        .seed(store_seed)
+        .clock(Arc::clone(&clock))
+        .build();
     for kind in &world.kinds {
         raw.register_kind(kind.clone());
     }
@@ -228,7 +234,11 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
             schedule.seed,
             schedule.keep.as_ref().map_or(steps.len(), BTreeSet::len),
             world.replicas,
-            if enabled.is_empty() { "none".to_owned() } else { enabled.join(", ") }
+            if enabled.is_empty() {
+                "none".to_owned()
+            } else {
+                enabled.join(", ")
+            }
         ),
     );
     faulty.handle().set_rates(Some(schedule.faults.store_rates()));
@@ -254,8 +264,7 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
             break;
         }
         tokio::time::sleep(step.gap).await;
-        if !schedule.keeps(index) || (matches!(step.action, UserAction::Crash { .. }) && schedule.faults.crash <= 0.0)
-        {
+        if !schedule.keeps(index) || (matches!(step.action, UserAction::Crash { .. }) && schedule.faults.crash <= 0.0) {
             continue;
         }
         let what = user.perform(&step.action).await;
@@ -346,7 +355,10 @@ async fn settle(inner: &SimInner, shared: &RunShared, kinds: &[TypeRef]) {
             Some(why) if Instant::now() >= deadline => {
                 shared.oracle.report(
                     "not-settled",
-                    format!("faults stopped {:?} ago and the world has not settled: {why}", inner.world.settle_within),
+                    format!(
+                        "faults stopped {:?} ago and the world has not settled: {why}",
+                        inner.world.settle_within
+                    ),
                 );
                 return;
             }

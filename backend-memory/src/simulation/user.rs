@@ -209,7 +209,12 @@ impl User<'_> {
                 let Some(child) = self.pick_child(*pick).await else {
                     return "delete a child: none".into();
                 };
-                match self.shared.raw.delete(&child.object_ref(), &DeleteParams::default()).await {
+                match self
+                    .shared
+                    .raw
+                    .delete(&child.object_ref(), &DeleteParams::default())
+                    .await
+                {
                     Ok(_) => format!("delete child {}", child.object_ref()),
                     Err(e) => format!("delete child {}: refused ({})", child.object_ref(), e.code()),
                 }
@@ -220,8 +225,11 @@ impl User<'_> {
                 };
                 let mut updated = (*child).clone();
                 updated.metadata.owner_references = None;
-                self.replace(&updated, &format!("orphan {} (ownerReferences removed)", child.object_ref()))
-                    .await
+                self.replace(
+                    &updated,
+                    &format!("orphan {} (ownerReferences removed)", child.object_ref()),
+                )
+                .await
             }
             UserAction::Bystander { arg } => {
                 let name = format!("notes-{}", arg % 3);

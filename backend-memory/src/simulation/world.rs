@@ -13,17 +13,22 @@ use serde_json::Value;
 use super::faults::FaultPlan;
 use super::trace::Trace;
 
+/// The function of a [`SpecEdit`].
+type EditFn = Arc<dyn Fn(&mut Value, u64) + Send + Sync>;
+
 /// An edit the user actor makes to a parent's spec: a name (for the trace) and a function of
 /// the spec and a random number (e.g. the new replica count).
 #[derive(Clone)]
 pub struct SpecEdit {
     pub(crate) name: String,
-    pub(crate) apply: Arc<dyn Fn(&mut Value, u64) + Send + Sync>,
+    pub(crate) apply: EditFn,
 }
 
 impl std::fmt::Debug for SpecEdit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpecEdit").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("SpecEdit")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -103,7 +103,11 @@ impl KindHooks for WorkloadHooks {
         // `ValidateNonnegativeField` on the counts every workload kind has.
         for field in ["replicas", "minReadySeconds", "revisionHistoryLimit"] {
             if let Some(n) = at(spec, &[field]).and_then(Value::as_i64).filter(|n| *n < 0) {
-                causes.invalid(&format!("spec.{field}"), &n.to_string(), "must be greater than or equal to 0");
+                causes.invalid(
+                    &format!("spec.{field}"),
+                    &n.to_string(),
+                    "must be greater than or equal to 0",
+                );
             }
         }
     }

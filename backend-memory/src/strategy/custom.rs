@@ -9,8 +9,8 @@ use operator_runtime_core::{Object, TypeRef};
 use serde_json::Value;
 
 use super::{KindHooks, Strategy, base};
-use operator_runtime_core::schema;
 use crate::validation::Causes;
+use operator_runtime_core::schema;
 
 /// The parts of a CRD the server needs.
 pub(crate) struct CrdShape<'a> {

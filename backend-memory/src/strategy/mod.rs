@@ -92,7 +92,6 @@ pub(crate) trait KindHooks: Send + Sync + Debug {
     }
 }
 
-
 /// A kind whose behaviour is only data (most built-in kinds without special rules).
 #[derive(Debug)]
 pub(crate) struct Plain;
