@@ -212,9 +212,19 @@ async fn ensure_child(ctx: &ReconcileCtx, parent: &Object, name: &str) -> Result
     Ok(())
 }
 
+/// A fresh read of the parent: a cached parent may already be deleted (or replaced by a new
+/// one of the same name), and a child created for it would be collected at once, whose
+/// deletion queues the parent again: a loop that never lets time pass.
+async fn still_current(ctx: &ReconcileCtx, parent: &Object) -> Result<bool> {
+    match ctx.store.get_opt(&parent.object_ref()).await? {
+        Some(live) => Ok(live.uid() == parent.uid()),
+        None => Ok(false),
+    }
+}
+
 /// Stale-read duplicate create (buggy) or a fixed name read first (twin).
 async fn run_child(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> Result<Action> {
-    if parent.is_terminating() {
+    if parent.is_terminating() || !still_current(&ctx, &parent).await? {
         return Ok(Action::await_change());
     }
     if buggy {
@@ -248,7 +258,7 @@ async fn run_child(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> 
 
 /// Edge-triggered (buggy: acts only on a generation it has not seen) or level-triggered.
 async fn edge(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> Result<Action> {
-    if parent.is_terminating() {
+    if parent.is_terminating() || !still_current(&ctx, &parent).await? {
         return Ok(Action::await_change());
     }
     let name = format!("{}-greeting", parent.name());

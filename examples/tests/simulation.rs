@@ -1,8 +1,8 @@
 //! Deterministic simulation: the DataCluster operator over many seeds, the determinism check,
 //! and the bug-catching table (each buggy operator caught, each correct twin passing).
 //!
-//! `SIM_SEEDS=N` changes the number of DataCluster seeds (default 200), `SIM_TWIN_SEEDS=N`
-//! the seeds each twin runs (default 200); `SIM_SEED=N` replays one seed of a test.
+//! `SIM_SEEDS=N` changes the number of DataCluster seeds (default 500), `SIM_TWIN_SEEDS=N`
+//! the seeds each twin runs (default 1000); `SIM_SEED=N` replays one seed of a test.
 
 use operator_runtime_examples::buggy::Bug;
 use operator_runtime_examples::simulation::datacluster_simulation;
@@ -14,7 +14,7 @@ fn env_seeds(name: &str, default: u64) -> u64 {
 #[test]
 fn datacluster_passes_every_seed() {
     let sim = datacluster_simulation().unwrap_or_else(|e| panic!("{e}"));
-    let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 200));
+    let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 500));
     assert!(summary.reconciles > summary.seeds, "the operator ran: {summary}");
     assert!(
         summary.faults > 0 && summary.crashes > 0,
@@ -35,7 +35,7 @@ fn a_seed_replays_bit_for_bit() {
 
 #[test]
 fn every_buggy_operator_is_caught_and_every_twin_passes() {
-    let twin_seeds = env_seeds("SIM_TWIN_SEEDS", 200);
+    let twin_seeds = env_seeds("SIM_TWIN_SEEDS", 1000);
     let mut table = vec![format!(
         "{:<36} {:>15} {:<20} {:>18}",
         "bug", "seeds to catch", "invariant", "twin seeds passed"
