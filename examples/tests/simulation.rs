@@ -15,11 +15,14 @@ fn env_seeds(name: &str, default: u64) -> u64 {
 fn datacluster_passes_every_seed() {
     let sim = datacluster_simulation().unwrap_or_else(|e| panic!("{e}"));
     let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 500));
-    assert!(summary.reconciles > summary.seeds, "the operator ran: {summary}");
-    assert!(
-        summary.faults > 0 && summary.crashes > 0,
-        "faults were injected: {summary}"
-    );
+    if std::env::var("SIM_SEED").is_err() {
+        // (A replay of one seed with a shrunk schedule may have no fault at all.)
+        assert!(summary.reconciles > summary.seeds, "the operator ran: {summary}");
+        assert!(
+            summary.faults > 0 && summary.crashes > 0,
+            "faults were injected: {summary}"
+        );
+    }
 }
 
 #[test]
