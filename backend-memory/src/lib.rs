@@ -52,6 +52,7 @@ mod patch;
 mod read;
 mod registry;
 mod selectors;
+pub mod simulation;
 mod size;
 mod state;
 mod strategy;

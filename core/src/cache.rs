@@ -465,6 +465,8 @@ impl Cache {
                     break;
                 }
                 tokio::select! {
+                    // Deterministic under a paused runtime (both branches only wake the loop).
+                    biased;
                     changed = synced.changed() => changed.map_err(|_| CacheError::ShutDown)?,
                     changed = unservable.changed() => changed.map_err(|_| CacheError::ShutDown)?,
                 }

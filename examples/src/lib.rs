@@ -7,10 +7,12 @@
 //! - [`story`]: the whole life of a DataCluster, run by `cargo run -p operator-runtime-examples
 //!   --bin datacluster`.
 
+pub mod buggy;
 pub mod cluster;
 pub mod crd;
 pub mod operator;
 pub mod serve;
+pub mod simulation;
 pub mod story;
 
 /// The README's code blocks, compiled and run as doctests.

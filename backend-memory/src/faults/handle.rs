@@ -88,6 +88,12 @@ impl FaultHandle {
         FaultState::lock(&self.state).log.clone()
     }
 
+    /// The faults injected after the first `start` ones.
+    pub fn log_since(&self, start: usize) -> Vec<FaultRecord> {
+        let state = FaultState::lock(&self.state);
+        state.log.get(start..).map(<[FaultRecord]>::to_vec).unwrap_or_default()
+    }
+
     /// Returns the log and empties it.
     pub fn take_log(&self) -> Vec<FaultRecord> {
         std::mem::take(&mut FaultState::lock(&self.state).log)
