@@ -34,7 +34,11 @@ const STRIPPED: &[&[&str]] = &[
 ];
 
 fn strip(mut set: FieldSet) -> FieldSet {
-    set.retain(|p| !STRIPPED.iter().any(|s| p.len() == s.len() && p.iter().zip(s.iter()).all(|(a, b)| a == b)));
+    set.retain(|p| {
+        !STRIPPED
+            .iter()
+            .any(|s| p.len() == s.len() && p.iter().zip(s.iter()).all(|(a, b)| a == b))
+    });
     set
 }
 

@@ -1,8 +1,8 @@
 //! Deterministic simulation: the DataCluster operator over many seeds, the determinism check,
 //! and the bug-catching table (each buggy operator caught, each correct twin passing).
 //!
-//! `SIM_SEEDS=N` changes the number of DataCluster seeds (default 500), `SIM_TWIN_SEEDS=N`
-//! the seeds each twin runs (default 1000); `SIM_SEED=N` replays one seed of a test.
+//! `SIM_SEEDS=N` changes the number of DataCluster seeds (default 200), `SIM_TWIN_SEEDS=N`
+//! the seeds each twin runs (default 300); `SIM_SEED=N` replays one seed of a test.
 
 use operator_runtime_examples::buggy::Bug;
 use operator_runtime_examples::simulation::datacluster_simulation;

@@ -195,10 +195,7 @@ impl FaultPlan {
                 StoreError::Internal {
                     message: "injected: internal error".into(),
                 },
-                StoreError::Unavailable {
-                    message: "injected: service unavailable".into(),
-                    retry_after: None,
-                },
+                StoreError::unavailable("injected: service unavailable"),
             ],
             timeout_after_write: self.timeout_after_write,
             stale_read: self.stale_reads,
