@@ -272,15 +272,19 @@ impl Workload {
         }
     }
 
+    /// Pods in all, Ready, available (Ready for `minReadySeconds`) and at the update revision.
+    fn counts(&self, spec: &WorkloadSpec, now: Instant, ready_time: Duration) -> (usize, usize, usize, usize) {
+        let count = |f: &dyn Fn(&Pod) -> bool| self.pods.iter().filter(|p| f(p)).count();
+        (
+            self.pods.len(),
+            count(&|p| p.ready(now, ready_time)),
+            count(&|p| p.available(now, ready_time, spec.min_ready)),
+            count(&|p| p.revision == spec.revision),
+        )
+    }
+
     fn stateful_set_status(&mut self, spec: &WorkloadSpec, now: Instant, ready_time: Duration) -> Value {
-        let pods = self.pods.len();
-        let ready = self.pods.iter().filter(|p| p.ready(now, ready_time)).count();
-        let available = self
-            .pods
-            .iter()
-            .filter(|p| p.available(now, ready_time, spec.min_ready))
-            .count();
-        let updated = self.pods.iter().filter(|p| p.revision == spec.revision).count();
+        let (pods, ready, available, updated) = self.counts(spec, now, ready_time);
         if !spec.alternate_strategy && updated == pods && ready == pods {
             self.current_revision = Some(spec.revision.clone());
         }
@@ -362,14 +366,7 @@ impl Workload {
     }
 
     fn deployment_status(&mut self, spec: &WorkloadSpec, now: Instant, ready_time: Duration) -> Value {
-        let pods = self.pods.len();
-        let ready = self.pods.iter().filter(|p| p.ready(now, ready_time)).count();
-        let available = self
-            .pods
-            .iter()
-            .filter(|p| p.available(now, ready_time, spec.min_ready))
-            .count();
-        let updated = self.pods.iter().filter(|p| p.revision == spec.revision).count();
+        let (pods, ready, available, updated) = self.counts(spec, now, ready_time);
         let mut status = Map::new();
         status.insert("observedGeneration".into(), json!(spec.generation));
         for (key, n) in [
