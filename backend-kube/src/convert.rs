@@ -1,37 +1,45 @@
 //! Converting between the core [`Object`] and kube-rs's [`DynamicObject`].
 //!
-//! Both are "apiVersion + kind + metadata + the rest as JSON", so the conversion goes through
-//! `serde_json::Value` and loses nothing. List responses omit `apiVersion` and `kind` on items,
-//! so the requested type is filled in when the server left it out.
+//! Both are "apiVersion + kind + typed metadata + the rest as JSON", so the conversion moves
+//! the fields across (no `serde_json::Value` round trip of the whole object per request). List
+//! responses omit `apiVersion` and `kind` on items, so the requested type is filled in when
+//! the server left it out.
 
 use std::sync::Arc;
 
-use kube::api::DynamicObject;
+use kube::api::{DynamicObject, TypeMeta};
 use operator_runtime_core::{Object, StoreError, TypeRef};
+use serde_json::{Map, Value};
 
 /// A core object as a kube-rs dynamic object (for request bodies).
 pub(crate) fn to_dynamic(object: &Object) -> Result<DynamicObject, StoreError> {
-    let value = object
-        .to_value()
-        .map_err(|e| StoreError::bad_request(format!("cannot serialize {}: {e}", object.object_ref())))?;
-    serde_json::from_value(value)
-        .map_err(|e| StoreError::bad_request(format!("cannot serialize {}: {e}", object.object_ref())))
+    Ok(DynamicObject {
+        types: Some(TypeMeta {
+            api_version: object.api_version.clone(),
+            kind: object.kind.clone(),
+        }),
+        metadata: object.metadata.clone(),
+        data: Value::Object(object.body.clone()),
+    })
 }
 
 /// A server response as a core object of type `type_ref`.
 pub(crate) fn from_dynamic(object: DynamicObject, type_ref: &TypeRef) -> Result<Arc<Object>, StoreError> {
-    let mut value = serde_json::to_value(object).map_err(decode_error)?;
-    if let Some(map) = value.as_object_mut() {
-        for (key, want) in [("apiVersion", &type_ref.api_version), ("kind", &type_ref.kind)] {
-            let missing = map.get(key).is_none_or(|v| v.as_str().is_none_or(str::is_empty));
-            if missing {
-                map.insert(key.to_owned(), serde_json::Value::String(want.clone()));
-            }
-        }
-    }
-    Object::from_value(value)
-        .map(Arc::new)
-        .map_err(|e| decode_error(e.to_string()))
+    let (api_version, kind) = match object.types {
+        Some(t) if !t.api_version.is_empty() && !t.kind.is_empty() => (t.api_version, t.kind),
+        _ => (type_ref.api_version.clone(), type_ref.kind.clone()),
+    };
+    let body = match object.data {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        other => return Err(decode_error(format!("the body is not a JSON object: {other}"))),
+    };
+    Ok(Arc::new(Object {
+        api_version,
+        kind,
+        metadata: object.metadata,
+        body,
+    }))
 }
 
 fn decode_error(e: impl std::fmt::Display) -> StoreError {

@@ -14,9 +14,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership, config_hash};
+use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership, config_hash};
+use operator_runtime_core::clock::Timestamp;
 use operator_runtime_core::counting::{RequestCounts, Verb};
-use operator_runtime_core::reconcile::{Operator, SpecError};
+use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, SpecError};
 use operator_runtime_core::store::WriteParams;
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, TypeRef};
 use serde_json::{Value, json};
@@ -51,13 +52,13 @@ impl ClusterOperator {
     pub fn new(manager: &str) -> Self {
         let mut ownership = Ownership::new(manager);
         for kind in owned_kinds() {
-            ownership = ownership.owns(OwnedKind::namespaced(kind));
+            ownership = ownership.owns_kind(OwnedKind::namespaced(kind));
         }
         Self { ownership }
     }
 }
 
-impl Operator for ClusterOperator {
+impl DynamicOperator for ClusterOperator {
     fn parent_type(&self) -> TypeRef {
         kinds::widget()
     }
@@ -66,14 +67,19 @@ impl Operator for ClusterOperator {
         &self.ownership
     }
 
-    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
+    fn desired(
+        &self,
+        parent: &Object,
+        _ctx: &Context<'_>,
+        set: &mut DesiredSet,
+    ) -> std::result::Result<(), OperatorError> {
         let replicas = parent
             .spec()
             .and_then(|s| s.get("nodeReplicas"))
             .cloned()
             .unwrap_or(json!({}));
         for node in NODE_TYPES {
-            set.declare_group(node)
+            set.declare(GroupSpec::ordered(node).component_label(node))
                 .map_err(|e| SpecError::new("spec", e.to_string()))?;
         }
         let [cm_kind, svc_kind, sts_kind] = owned_kinds();
@@ -159,7 +165,10 @@ impl World<ClusterOperator> {
         let mut children = Vec::new();
         for parent in parents {
             let mut set = DesiredSet::new(parent, operator.ownership()).map_err(|e| e.to_string())?;
-            operator.desired(parent, &mut set).map_err(|e| e.to_string())?;
+            let context = Context::new(self.reconciler.cache(), parent, Timestamp::UNIX_EPOCH);
+            operator
+                .desired(parent, &context, &mut set)
+                .map_err(|e| e.to_string())?;
             children.extend(set.children().map(|c| Arc::clone(&c.object)));
         }
         Ok(children)

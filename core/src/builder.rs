@@ -7,23 +7,22 @@
 //! ```
 //! use k8s_openapi::api::apps::v1::StatefulSet;
 //! use k8s_openapi::api::core::v1::ConfigMap;
-//! use operator_runtime_core::builder::{config_hash, with_pod_template_annotation, DesiredSet, OwnedKind, Ownership};
+//! use operator_runtime_core::builder::{config_hash, with_pod_template_annotation, DesiredSet, GroupSpec, Ownership};
 //! use operator_runtime_core::{Object, TypeRef};
 //! # use serde_json::json;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Once per operator: who we are and which kinds we own (scanned for orphans).
-//! let ownership = Ownership::new("my-operator")
-//!     .owns(OwnedKind::of::<ConfigMap>())
-//!     .owns(OwnedKind::of::<StatefulSet>());
+//! let ownership = Ownership::new("my-operator").owns::<ConfigMap>().owns::<StatefulSet>();
 //! // Per reconcile: the parent as read from the API server (it must have a uid).
 //! # let parent = Object::from_value(json!({"apiVersion": "example.com/v1", "kind": "Db",
 //! #     "metadata": {"name": "db1", "namespace": "prod", "uid": "u-1"}}))?;
 //! let mut set = DesiredSet::new(&parent, &ownership)?;
-//! set.declare_group("config")?; // rollout order = declaration order
-//! set.declare_group("data")?;
+//! // Ordering and labelling are separate, explicit choices.
+//! set.declare(GroupSpec::ordered("config"))?; // ordered groups roll out in declaration order
+//! set.declare(GroupSpec::ordered("data").component_label("data"))?;
 //! let cm = ConfigMap { metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
 //!     name: Some("db1-config".into()), ..Default::default() }, ..Default::default() };
-//! let cm_ref = set.add_typed("config", &cm)?;
+//! let cm_ref = set.add("config", cm)?; // typed children and dynamic ones alike
 //! let mut sts = Object::from_value(json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
 //!     "metadata": {"name": "db1-data"}, "spec": {"template": {"spec": {}}}}))?;
 //! let hash = config_hash(set.get(&cm_ref).expect("just added"));
@@ -41,9 +40,9 @@
 //! - carries exactly one controller ownerReference, to the parent's uid, with
 //!   `blockOwnerDeletion: true` (any other controller reference the caller set is replaced,
 //!   non-controller references are kept);
-//! - carries the ownership labels [`MANAGED_BY_LABEL`] (the operator's name), [`INSTANCE_LABEL`]
-//!   (the parent's name) and [`COMPONENT_LABEL`] (the child's own value if it set one, otherwise
-//!   its group's component, by default the group name);
+//! - carries the ownership labels [`MANAGED_BY_LABEL`] (the operator's name) and
+//!   [`INSTANCE_LABEL`] (the parent's name), and [`COMPONENT_LABEL`] when the child sets it or
+//!   its group was declared with [`GroupSpec::component_label`];
 //! - has no server-set metadata (uid, resourceVersion, generation, timestamps, managedFields)
 //!   and no `status`: these are never intent;
 //! - for a Secret, has its `stringData` folded into base64 `data`, as the API server stores it;
@@ -54,7 +53,7 @@
 //! The builder never mutates what the caller passed in: typed children are serialized from a
 //! reference, and label and annotation maps are copied before they are changed.
 //! Children are kept in a sorted map, so the order of `add` calls does not matter; only the
-//! order in which groups are declared does.
+//! order in which ordered groups are declared does.
 //!
 //! # Errors
 //! Every mistake is a [`BuildError`] variant: a parent without uid, a missing or invalid name,
@@ -69,9 +68,8 @@ mod validate;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
-
-pub use config::{config_hash, with_pod_template_annotation};
+pub use crate::model::IntoObject;
+pub use config::{config_hash, config_hash_of, with_pod_template_annotation};
 pub use error::BuildError;
 pub use scope::{OwnedKind, Scope};
 pub use validate::{MAX_LABEL_NAME_LEN, MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, check_label_value, check_name};
@@ -93,6 +91,7 @@ pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 pub struct Ownership {
     manager: String,
     owned: Vec<OwnedKind>,
+    read: Vec<OwnedKind>,
 }
 
 impl Ownership {
@@ -101,15 +100,55 @@ impl Ownership {
         Self {
             manager: manager.into(),
             owned: Vec::new(),
+            read: Vec::new(),
         }
     }
 
-    /// Declares an owned kind (builder style). Declaring a kind twice keeps the first scope.
-    pub fn owns(mut self, kind: OwnedKind) -> Self {
+    /// Declares the owned kind `K` (any k8s-openapi type or `#[derive(CustomResource)]` type;
+    /// scope read from the type).
+    #[must_use]
+    pub fn owns<K>(self) -> Self
+    where
+        K: kube_core::Resource<DynamicType = ()>,
+        K::Scope: 'static,
+    {
+        self.owns_kind(OwnedKind::of::<K>())
+    }
+
+    /// Declares an owned kind known only at run time (dynamic operators). Declaring a kind
+    /// twice keeps the first scope.
+    #[must_use]
+    pub fn owns_kind(mut self, kind: OwnedKind) -> Self {
         if !self.owned.iter().any(|k| k.matches(&kind.type_ref)) {
             self.owned.push(kind);
         }
         self
+    }
+
+    /// Declares a kind the operator reads through its [`crate::reconcile::Context`] without
+    /// owning it (a user's Secret or ConfigMap, say): the runtime watches it, and a change of
+    /// an object a parent looked up reconciles that parent again.
+    #[must_use]
+    pub fn reads<K>(self) -> Self
+    where
+        K: kube_core::Resource<DynamicType = ()>,
+        K::Scope: 'static,
+    {
+        self.reads_kind(OwnedKind::of::<K>())
+    }
+
+    /// [`Ownership::reads`] for a kind known only at run time.
+    #[must_use]
+    pub fn reads_kind(mut self, kind: OwnedKind) -> Self {
+        if !self.read.iter().any(|k| k.matches(&kind.type_ref)) {
+            self.read.push(kind);
+        }
+        self
+    }
+
+    /// The kinds declared with [`Ownership::reads`], in declaration order.
+    pub fn read_kinds(&self) -> &[OwnedKind] {
+        &self.read
     }
 
     /// The operator's name, the value of [`MANAGED_BY_LABEL`].
@@ -135,13 +174,74 @@ impl Ownership {
     }
 }
 
-/// One rollout group (node type): its name and the component label its children get.
+/// One group of children (a node type): its name, whether it takes part in the ordered
+/// rollout, and the component label its children get.
+///
+/// Ordering and labelling are separate choices, both explicit ([`GroupSpec`]): an ordered
+/// group waits until every ordered group declared before it is ready; a labelled group sets
+/// [`COMPONENT_LABEL`] on children that do not set their own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
     /// The group's name.
     pub name: String,
-    /// Value of [`COMPONENT_LABEL`] for children that do not set their own.
-    pub component: String,
+    /// Whether the group takes part in the ordered rollout ([`GroupSpec::ordered`]).
+    pub ordered: bool,
+    /// Value of [`COMPONENT_LABEL`] for children that do not set their own; None sets no label.
+    pub component: Option<String>,
+}
+
+/// How a group of children rolls out and whether its children are labelled: the argument of
+/// [`DesiredSet::declare`].
+///
+/// ```
+/// use operator_runtime_core::builder::GroupSpec;
+/// // Waits for every ordered group declared before it; children get component=broker.
+/// let broker = GroupSpec::ordered("broker").component_label("broker");
+/// // Never waits and sets no label.
+/// let extras = GroupSpec::independent("extras");
+/// assert!(broker.is_ordered() && !extras.is_ordered());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupSpec {
+    group: Group,
+}
+
+impl GroupSpec {
+    /// A group that waits until every ordered group declared before it has no pending write
+    /// and is ready, and holds back every ordered group declared after it until then.
+    pub fn ordered(name: impl Into<String>) -> Self {
+        Self {
+            group: Group {
+                name: name.into(),
+                ordered: true,
+                component: None,
+            },
+        }
+    }
+
+    /// A group that rolls out independently of every other group (what an undeclared group
+    /// passed to [`DesiredSet::add`] is).
+    pub fn independent(name: impl Into<String>) -> Self {
+        Self {
+            group: Group {
+                name: name.into(),
+                ordered: false,
+                component: None,
+            },
+        }
+    }
+
+    /// Children of the group that do not set [`COMPONENT_LABEL`] get `value`.
+    #[must_use]
+    pub fn component_label(mut self, value: impl Into<String>) -> Self {
+        self.group.component = Some(value.into());
+        self
+    }
+
+    /// Whether the group takes part in the ordered rollout.
+    pub fn is_ordered(&self) -> bool {
+        self.group.ordered
+    }
 }
 
 /// One desired child: its rollout group and the finished object.
@@ -218,47 +318,38 @@ impl DesiredSet {
         })
     }
 
-    /// Declares a rollout group whose component label is its name. Groups roll out in the
-    /// order they are declared; declaring an existing group does nothing.
+    /// Declares a group (see [`GroupSpec`]). Ordered groups roll out in the order they are
+    /// declared. Declaring the same group again with the same settings does nothing.
     ///
     /// # Errors
-    /// [`BuildError::InvalidLabelValue`] if the name cannot be a label value.
-    pub fn declare_group(&mut self, name: &str) -> Result<(), BuildError> {
-        self.declare_group_with_component(name, name)
-    }
-
-    /// Declares a rollout group whose children get `component` as their component label.
-    ///
-    /// # Errors
-    /// [`BuildError::InvalidLabelValue`] if `component` cannot be a label value.
-    pub fn declare_group_with_component(&mut self, name: &str, component: &str) -> Result<(), BuildError> {
-        if self.group_rank(name).is_some() {
-            return Ok(());
+    /// [`BuildError::InvalidLabelValue`] if the component label cannot be a label value;
+    /// [`BuildError::GroupRedeclared`] if the group exists with other settings.
+    pub fn declare(&mut self, spec: GroupSpec) -> Result<(), BuildError> {
+        let group = spec.group;
+        if let Some(existing) = self.groups.iter().find(|g| g.name == group.name) {
+            if *existing == group {
+                return Ok(());
+            }
+            return Err(BuildError::GroupRedeclared { group: group.name });
         }
-        check_label_value(COMPONENT_LABEL, component)?;
-        self.groups.push(Group {
-            name: name.to_owned(),
-            component: component.to_owned(),
-        });
+        if let Some(component) = &group.component {
+            check_label_value(COMPONENT_LABEL, component)?;
+        }
+        self.groups.push(group);
         Ok(())
     }
 
-    /// Adds a typed child (any k8s-openapi type, a `#[derive(CustomResource)]` type, or a
-    /// `serde_json::Value` with apiVersion and kind) to `group`. Returns the child's reference.
-    ///
-    /// # Errors
-    /// See [`DesiredSet::add`]; plus [`BuildError::Model`] if it does not serialize.
-    pub fn add_typed<T: Serialize>(&mut self, group: &str, child: &T) -> Result<ObjectRef, BuildError> {
-        self.add(group, Object::from_typed(child)?)
-    }
-
-    /// Adds a dynamic child to `group` (declaring the group at the end of the rollout order if
-    /// it is new). Returns the finished child's reference.
+    /// Adds a child to `group`: a typed object (any k8s-openapi type, a
+    /// `#[derive(CustomResource)]` type) or a dynamic [`Object`]. A group not declared with
+    /// [`DesiredSet::declare`] is an independent group without a component label. Returns the
+    /// finished child's reference.
     ///
     /// # Errors
     /// Any [`BuildError`] about the child: undeclared kind, missing/invalid name, namespace
-    /// problems, contradicting ownership labels, duplicates.
-    pub fn add(&mut self, group: &str, mut child: Object) -> Result<ObjectRef, BuildError> {
+    /// problems, contradicting ownership labels, duplicates; [`BuildError::Model`] if a typed
+    /// child does not serialize.
+    pub fn add(&mut self, group: &str, child: impl IntoObject) -> Result<ObjectRef, BuildError> {
+        let mut child = child.into_object()?;
         let type_ref = child.type_ref();
         let Some(owned) = self.ownership.owned_kind(&type_ref) else {
             return Err(BuildError::UndeclaredKind { kind: type_ref });
@@ -272,17 +363,18 @@ impl DesiredSet {
         }
         check_name(&type_ref, child.name())?;
         child.metadata.namespace = self.child_namespace(&child, scope)?;
-        self.declare_group(group)?;
+        if self.group_rank(group).is_none() {
+            self.declare(GroupSpec::independent(group))?;
+        }
         let component = self
             .groups
             .iter()
             .find(|g| g.name == group)
-            .map(|g| g.component.clone())
-            .unwrap_or_else(|| group.to_owned());
+            .and_then(|g| g.component.clone());
 
         strip_server_fields(&mut child);
         fold_secret_string_data(&mut child)?;
-        self.set_labels(&mut child, &component)?;
+        self.set_labels(&mut child, component.as_deref())?;
         let mut refs: Vec<OwnerReference> = child
             .metadata
             .owner_references
@@ -351,7 +443,7 @@ impl DesiredSet {
         }
     }
 
-    fn set_labels(&self, child: &mut Object, component: &str) -> Result<(), BuildError> {
+    fn set_labels(&self, child: &mut Object, component: Option<&str>) -> Result<(), BuildError> {
         let mut labels = child.metadata.labels.take().unwrap_or_default();
         for (key, expected) in [
             (MANAGED_BY_LABEL, self.ownership.manager()),
@@ -371,11 +463,12 @@ impl DesiredSet {
                 }
             }
         }
-        match labels.get(COMPONENT_LABEL) {
-            Some(own) => check_label_value(COMPONENT_LABEL, own)?,
-            None => {
+        match (labels.get(COMPONENT_LABEL), component) {
+            (Some(own), _) => check_label_value(COMPONENT_LABEL, own)?,
+            (None, Some(component)) => {
                 labels.insert(COMPONENT_LABEL.to_owned(), component.to_owned());
             }
+            (None, None) => {}
         }
         child.metadata.labels = Some(labels);
         Ok(())
@@ -406,12 +499,12 @@ impl DesiredSet {
         self.ownership.selector(&self.parent.name)
     }
 
-    /// The rollout groups in rollout order.
+    /// The groups in declaration order (the rollout order of the ordered ones).
     pub fn groups(&self) -> &[Group] {
         &self.groups
     }
 
-    /// Position of `group` in the rollout order.
+    /// Position of `group` in declaration order.
     pub fn group_rank(&self, group: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.name == group)
     }

@@ -110,8 +110,8 @@ impl TrackSpec {
         }
     }
 
-    /// Every object of a typed k8s-openapi kind.
-    pub fn of<K: k8s_openapi::Resource>() -> Self {
+    /// Every object of a typed kind (k8s-openapi or `#[derive(CustomResource)]`).
+    pub fn of<K: kube_core::Resource<DynamicType = ()>>() -> Self {
         Self::new(TypeRef::of::<K>())
     }
 

@@ -46,6 +46,8 @@ pub mod reason {
     pub const IMMUTABLE_FIELD_CHANGED: &str = "ImmutableFieldChanged";
     /// The operator's desired state could not be computed (invalid spec).
     pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// The operator's status hook failed; the runtime's own status fields were still written.
+    pub const STATUS_FAILED: &str = "StatusFailed";
     /// A kind could not be listed for orphan cleanup (forbidden).
     pub const LIST_FORBIDDEN: &str = "ListForbidden";
     /// A desired child exists but another owner controls it (or nobody, and adoption is off).

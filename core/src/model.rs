@@ -31,9 +31,10 @@ impl TypeRef {
         }
     }
 
-    /// The type reference of a typed k8s-openapi resource.
-    pub fn of<K: k8s_openapi::Resource>() -> Self {
-        Self::new(K::API_VERSION, K::KIND)
+    /// The type reference of a Rust type that knows its kind: any k8s-openapi type and any
+    /// `#[derive(CustomResource)]` type (both implement kube-core's client-free `Resource`).
+    pub fn of<K: kube_core::Resource<DynamicType = ()>>() -> Self {
+        Self::new(K::api_version(&()), K::kind(&()))
     }
 
     /// The API group (empty for the core group).
@@ -52,6 +53,29 @@ impl TypeRef {
 impl fmt::Display for TypeRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.api_version, self.kind)
+    }
+}
+
+/// Something that becomes an [`Object`]: a dynamic object as is, or a typed one (any
+/// k8s-openapi type, any `#[derive(CustomResource)]` type) by serialization.
+pub trait IntoObject {
+    /// The object.
+    ///
+    /// # Errors
+    /// [`ModelError`] when a typed value does not serialize into an object with apiVersion
+    /// and kind.
+    fn into_object(self) -> Result<Object, ModelError>;
+}
+
+impl IntoObject for Object {
+    fn into_object(self) -> Result<Object, ModelError> {
+        Ok(self)
+    }
+}
+
+impl<K: kube_core::Resource<DynamicType = ()> + Serialize> IntoObject for K {
+    fn into_object(self) -> Result<Object, ModelError> {
+        Object::from_typed(&self)
     }
 }
 

@@ -290,11 +290,11 @@ fn decide(
     Action::Update { reason, changes }
 }
 
-/// Upgrade ordering: the first group that is busy (has a pending action) or not ready holds
+/// Upgrade ordering: the first ordered group that is busy (has a pending action) or not ready holds
 /// every later group's actions back as Wait. Blocked items stay Blocked (they need a human).
 fn hold_back_later_groups(set: &DesiredSet, items: &mut [(usize, PlanItem)], inputs: &PlanInputs) {
     let mut holding: Option<String> = None;
-    for group in set.groups() {
+    for group in set.groups().iter().filter(|g| g.ordered) {
         let members = items
             .iter_mut()
             .filter(|(_, i)| i.group.as_deref() == Some(group.name.as_str()));

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::TypeRef;
-use crate::reconcile::Operator;
+use crate::reconcile::DynamicOperator;
 
 /// One RBAC rule: these verbs on these resources of these API groups.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -36,6 +36,8 @@ const PARENT_VERBS: &[&str] = &["get", "list", "watch", "patch", "update"];
 const STATUS_VERBS: &[&str] = &["get", "patch", "update"];
 /// Verbs on an owned kind.
 const OWNED_VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete"];
+/// Verbs on a kind the operator only reads.
+const READ_VERBS: &[&str] = &["get", "list", "watch"];
 /// Verbs on events.k8s.io Events (create a series, patch its count).
 const EVENT_VERBS: &[&str] = &["create", "patch", "update"];
 /// Verbs on the leader-election Lease.
@@ -75,15 +77,20 @@ pub fn operator_rules(parent: &TypeRef, owned: &[TypeRef], leader_election: bool
     rules
 }
 
-/// [`operator_rules`] for an [`Operator`]: its parent type and every kind its ownership declares.
-pub fn rules_for<O: Operator + ?Sized>(operator: &O, leader_election: bool) -> Vec<PolicyRule> {
-    let owned: Vec<TypeRef> = operator
-        .ownership()
-        .owned_kinds()
+/// [`operator_rules`] for an operator (typed or dynamic): its parent type, every kind its
+/// ownership owns, and get/list/watch on every kind it reads.
+pub fn rules_for<O: DynamicOperator + ?Sized>(operator: &O, leader_election: bool) -> Vec<PolicyRule> {
+    let ownership = operator.ownership();
+    let owned: Vec<TypeRef> = ownership.owned_kinds().iter().map(|k| k.type_ref.clone()).collect();
+    let mut rules = operator_rules(&operator.parent_type(), &owned, leader_election);
+    for read in ownership
+        .read_kinds()
         .iter()
-        .map(|k| k.type_ref.clone())
-        .collect();
-    operator_rules(&operator.parent_type(), &owned, leader_election)
+        .filter(|k| ownership.owned_kind(&k.type_ref).is_none())
+    {
+        rules.push(rule(&read.type_ref, &[plural_of(&read.type_ref)], READ_VERBS));
+    }
+    rules
 }
 
 /// A `rbac.authorization.k8s.io/v1` ClusterRole named `name` holding `rules`.

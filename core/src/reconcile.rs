@@ -36,7 +36,11 @@
 //! [`ReconcileError::Retryable`] carries the backend error that should be retried with backoff.
 
 mod conditions;
+mod context;
+mod dependencies;
+mod error;
 mod finalizer;
+mod operator;
 mod own_writes;
 mod pause;
 mod policy;
@@ -48,13 +52,14 @@ mod write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use crate::action::Action;
-use crate::builder::{DesiredSet, Ownership};
+use crate::builder::DesiredSet;
+use crate::builder::Scope;
 use crate::cache::{Cache, TrackSpec};
 use crate::clock::Clock;
+use crate::controller::Controller;
 use crate::error::StoreError;
 use crate::events::{Event, EventRecorder, reason};
 use crate::metrics::Metrics;
@@ -63,6 +68,10 @@ use crate::plan::{Action as PlanAction, Plan, PlanInputs, PlanPolicy, plan_with}
 use crate::store::{ObjectStore, WriteParams};
 
 pub use conditions::GroupStatus;
+pub use context::{Children, Context, ContextError};
+pub use dependencies::Dependencies;
+pub use error::OperatorError;
+pub use operator::{DynamicOperator, Operator, Parent, StatusFields};
 pub use policy::ErrorPolicy;
 
 /// An invalid spec: which field and why. Reported as a Warning event and a Degraded condition.
@@ -82,53 +91,6 @@ impl SpecError {
             field: field.into(),
             message: message.into(),
         }
-    }
-}
-
-/// What an operator author implements.
-#[async_trait]
-pub trait Operator: Send + Sync + 'static {
-    /// The parent (custom resource) kind.
-    fn parent_type(&self) -> TypeRef;
-
-    /// The manager name and the owned kinds (watched, and scanned for orphans).
-    fn ownership(&self) -> &Ownership;
-
-    /// Spec -> desired children. Returning an error marks the spec invalid.
-    fn desired(&self, parent: &Object, desired: &mut DesiredSet) -> Result<(), SpecError>;
-
-    /// Children -> extra status fields (merged next to `conditions`, `observedGeneration` and
-    /// `groups`). The default adds nothing.
-    fn status(&self, _parent: &Object, _children: &[Arc<Object>]) -> Map<String, Value> {
-        Map::new()
-    }
-
-    /// The `openAPIV3Schema` of the parent's CRD version (e.g. from `CustomResourceExt::crd()`
-    /// of a `#[derive(CustomResource)]` type). With it, the computed status is pruned and
-    /// defaulted as the API server will store it ([`crate::schema::prune_and_default`]) before
-    /// it is compared with the stored status, so a status field the schema defaults (or drops)
-    /// does not cause a status write on every reconcile. The default, None, compares as is.
-    fn parent_schema(&self) -> Option<&Value> {
-        None
-    }
-
-    /// True when the parent's own spec asks for a pause (e.g. a `spec.paused` flag); the
-    /// pause annotation of [`ReconcilerConfig::pause_annotation`] works for every operator.
-    fn is_paused(&self, _parent: &Object) -> bool {
-        false
-    }
-
-    /// What to do after a write for `parent` failed with `error`: retry with backoff, or
-    /// report once and wait for a change. The default is [`ErrorPolicy::default_for`]
-    /// (permanent errors such as Invalid, Forbidden or BadRequest wait).
-    fn error_policy(&self, _parent: &Object, error: &StoreError) -> ErrorPolicy {
-        ErrorPolicy::default_for(error)
-    }
-
-    /// Cleanup before the finalizer is removed (external resources, ...). Children are deleted
-    /// by the driver afterwards. An error is retried with backoff.
-    async fn cleanup(&self, _parent: &Object) -> Result<(), String> {
-        Ok(())
     }
 }
 
@@ -197,7 +159,7 @@ pub struct ReconcileReport {
 }
 
 /// The driver for one operator.
-pub struct Reconciler<O: Operator> {
+pub struct Reconciler<O: DynamicOperator> {
     store: Arc<dyn ObjectStore>,
     cache: Cache,
     recorder: Arc<dyn EventRecorder>,
@@ -208,9 +170,10 @@ pub struct Reconciler<O: Operator> {
     warned: warnings::WarningMemory,
     /// The resourceVersion of the last write of each parent in the running reconcile.
     own_writes: std::sync::Mutex<std::collections::HashMap<ObjectRef, String>>,
+    dependencies: Arc<Dependencies>,
 }
 
-impl<O: Operator> Reconciler<O> {
+impl<O: DynamicOperator> Reconciler<O> {
     /// A reconciler writing through `store`, reading through `cache`.
     pub fn new(
         store: Arc<dyn ObjectStore>,
@@ -230,7 +193,14 @@ impl<O: Operator> Reconciler<O> {
             metrics: None,
             warned: warnings::WarningMemory::default(),
             own_writes: std::sync::Mutex::default(),
+            dependencies: Arc::default(),
         }
+    }
+
+    /// Which parents read which objects through their [`Context`]: map a change of a kind of
+    /// [`crate::builder::Ownership::reads`] to [`Dependencies::parents_of`] to reconcile them.
+    pub fn dependencies(&self) -> &Arc<Dependencies> {
+        &self.dependencies
     }
 
     /// Records, in `metrics`, every child write skipped because the live object already matched
@@ -242,7 +212,7 @@ impl<O: Operator> Reconciler<O> {
         self
     }
 
-    /// Tracks the parent kind and every owned kind in the cache (idempotent).
+    /// Tracks the parent kind, every owned kind and every read kind in the cache (idempotent).
     pub fn track(&self) -> Result<(), crate::cache::CacheError> {
         for type_ref in self.watched_types() {
             if !self.cache.is_tracked(&type_ref) {
@@ -252,17 +222,52 @@ impl<O: Operator> Reconciler<O> {
         Ok(())
     }
 
-    /// The parent kind followed by every owned kind.
+    /// The parent kind followed by every owned kind, then every read kind not also owned.
     pub fn watched_types(&self) -> Vec<TypeRef> {
+        let ownership = self.operator.ownership();
         let mut types = vec![self.operator.parent_type()];
-        types.extend(
-            self.operator
-                .ownership()
-                .owned_kinds()
-                .iter()
-                .map(|k| k.type_ref.clone()),
-        );
+        types.extend(ownership.owned_kinds().iter().map(|k| k.type_ref.clone()));
+        for read in ownership.read_kinds() {
+            if !types.contains(&read.type_ref) {
+                types.push(read.type_ref.clone());
+            }
+        }
         types
+    }
+
+    /// A [`Controller`] wired for this reconciler: it watches the parent kind, the owned kinds
+    /// (mapped to their parent through the controller ownerReference) and the read kinds
+    /// (mapped through [`Reconciler::dependencies`]). Run it with [`Reconciler::run_one`].
+    pub fn controller(&self) -> Controller<Cache> {
+        let ownership = self.operator.ownership();
+        let mut controller = Controller::new(Arc::new(self.cache.clone()), self.operator.parent_type());
+        if self.operator.parent_scope() == Scope::Cluster {
+            controller = controller.cluster_scoped_parent();
+        }
+        for owned in ownership.owned_kinds() {
+            controller = controller.owns(owned.type_ref.clone());
+        }
+        for read in ownership
+            .read_kinds()
+            .iter()
+            .filter(|k| ownership.owned_kind(&k.type_ref).is_none())
+        {
+            let dependencies = Arc::clone(&self.dependencies);
+            controller = controller.watches(read.type_ref.clone(), move |object| {
+                dependencies.parents_of(&object.object_ref())
+            });
+        }
+        controller
+    }
+
+    /// The reconcile function [`Controller::run`] takes, for a shared reconciler:
+    /// `controller.run(Reconciler::run_one, Arc::new(reconciler), shutdown)`.
+    ///
+    /// # Errors
+    /// [`ReconcileError`] when the runner should retry with backoff.
+    pub async fn run_one(parent: Arc<Object>, this: Arc<Self>) -> Result<Action, ReconcileError> {
+        let report = this.reconcile(&parent.object_ref()).await?;
+        Ok(report.action.unwrap_or_else(Action::await_change))
     }
 
     /// The cache this reconciler reads from.
@@ -298,6 +303,7 @@ impl<O: Operator> Reconciler<O> {
         }
         let Some(parent) = self.cache.get(key) else {
             self.warned.forget(key);
+            self.dependencies.forget(key);
             return Ok(ReconcileReport {
                 action: Some(Action::await_change()),
                 ..Default::default()
@@ -325,11 +331,14 @@ impl<O: Operator> Reconciler<O> {
             Ok(d) => d,
             Err(e) => {
                 return self
-                    .invalid_spec(&parent, SpecError::new("metadata", e.to_string()), report)
+                    .invalid_spec(&parent, SpecError::new("metadata", e.to_string()).into(), report)
                     .await;
             }
         };
-        if let Err(e) = self.operator.desired(&parent, &mut desired) {
+        let context = Context::new(&self.cache, &parent, self.clock.now());
+        let built = self.operator.desired(&parent, &context, &mut desired);
+        self.dependencies.record(key, context.into_lookups());
+        if let Err(e) = built {
             return self.invalid_spec(&parent, e, report).await;
         }
 
@@ -373,7 +382,20 @@ impl<O: Operator> Reconciler<O> {
         self.note_unservable(&parent, &unservable, &mut computed.conditions)
             .await;
         report.conditions = computed.summary();
-        let extra = self.operator.status(&parent, &children);
+        let extra = match self.operator.status(&parent, &children) {
+            Ok(extra) => extra,
+            Err(e) => {
+                let note = format!("status fields not computed: {e}");
+                self.emit(Event::warning(
+                    reason::STATUS_FAILED,
+                    "Reconcile",
+                    note,
+                    parent.object_ref(),
+                ))
+                .await;
+                Map::new()
+            }
+        };
         report.status_written = self
             .write_status(&parent, computed.to_status(&parent, extra, self.clock.now()))
             .await?;
@@ -427,7 +449,7 @@ impl<O: Operator> Reconciler<O> {
     async fn invalid_spec(
         &self,
         parent: &Object,
-        error: SpecError,
+        error: OperatorError,
         mut report: ReconcileReport,
     ) -> Result<ReconcileReport, ReconcileError> {
         let note = format!("invalid spec: {error}");
@@ -447,7 +469,7 @@ impl<O: Operator> Reconciler<O> {
     }
 
     /// Writes `status` unless it equals the parent's current status once normalized by the
-    /// parent's schema ([`Operator::parent_schema`]). Returns whether it wrote.
+    /// parent's schema ([`DynamicOperator::parent_schema`]). Returns whether it wrote.
     async fn write_status(&self, parent: &Object, status: Value) -> Result<bool, ReconcileError> {
         let status = match self.operator.parent_schema() {
             Some(schema) => {
@@ -482,7 +504,7 @@ impl<O: Operator> Reconciler<O> {
     }
 
     /// A failed write of the parent itself (finalizer, status): returned for backoff when the
-    /// operator's [`Operator::error_policy`] says Retry; otherwise reported with one Warning
+    /// operator's [`DynamicOperator::error_policy`] says Retry; otherwise reported with one Warning
     /// event and swallowed, so the reconcile ends waiting for a change.
     async fn wait_if_permanent(
         &self,

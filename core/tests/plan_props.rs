@@ -8,7 +8,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use operator_runtime_core::builder::{DesiredSet, INSTANCE_LABEL, MANAGED_BY_LABEL, OwnedKind, Ownership};
+use operator_runtime_core::builder::{DesiredSet, GroupSpec, INSTANCE_LABEL, MANAGED_BY_LABEL, OwnedKind, Ownership};
 use operator_runtime_core::model::OwnerReference;
 use operator_runtime_core::plan::{Action, Plan, PlanInputs, PlanPolicy, plan, plan_with};
 use operator_runtime_core::{Object, TypeRef};
@@ -34,7 +34,7 @@ fn kinds() -> [TypeRef; 3] {
 fn ownership() -> Ownership {
     kinds()
         .into_iter()
-        .fold(Ownership::new("my-op"), |o, k| o.owns(OwnedKind::namespaced(k)))
+        .fold(Ownership::new("my-op"), |o, k| o.owns_kind(OwnedKind::namespaced(k)))
 }
 
 fn policy() -> PlanPolicy {
@@ -100,7 +100,7 @@ fn children() -> impl Strategy<Value = Vec<(usize, Spec)>> {
 fn build(children: &[(usize, Spec)]) -> DesiredSet {
     let mut set = DesiredSet::new(&parent(), &ownership()).unwrap();
     for g in GROUPS {
-        set.declare_group(g).unwrap();
+        set.declare(GroupSpec::ordered(g).component_label(g)).unwrap();
     }
     for (group, spec) in children {
         set.add(GROUPS[*group], child(spec)).unwrap();

@@ -16,8 +16,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership};
-use operator_runtime_core::reconcile::{Operator, ReconcilerConfig, SpecError};
+use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
+use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcilerConfig, SpecError};
 use operator_runtime_core::store::{KindInfo, ListParams, WriteParams};
 use operator_runtime_core::{Action, Object, ObjectRef, ObjectStore, ObjectStoreExt, StoreError, TypeRef};
 use operator_runtime_memory::simulation::{FaultPlan, ReconcileCtx, Simulation, World, WorldState};
@@ -376,14 +376,14 @@ impl Greeter {
     /// A Greeter; `buggy` puts a reconcile counter into status.
     pub fn new(buggy: bool) -> Self {
         Self {
-            ownership: Ownership::new("greeter").owns(OwnedKind::namespaced(configmap())),
+            ownership: Ownership::new("greeter").owns_kind(OwnedKind::namespaced(configmap())),
             buggy,
             reconciles: AtomicU64::new(0),
         }
     }
 }
 
-impl Operator for Greeter {
+impl DynamicOperator for Greeter {
     fn parent_type(&self) -> TypeRef {
         greeting_type()
     }
@@ -392,17 +392,26 @@ impl Operator for Greeter {
         &self.ownership
     }
 
-    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> std::result::Result<(), SpecError> {
+    fn desired(
+        &self,
+        parent: &Object,
+        _ctx: &Context<'_>,
+        set: &mut DesiredSet,
+    ) -> std::result::Result<(), OperatorError> {
         let config = Object::new(&configmap(), parent.namespace(), &format!("{}-greeting", parent.name()))
             .with("data", json!({ "message": message(parent) }));
-        set.declare_group("main")
+        set.declare(GroupSpec::ordered("main").component_label("main"))
             .map_err(|e| SpecError::new("metadata.name", e.to_string()))?;
         set.add("main", config)
             .map_err(|e| SpecError::new("metadata.name", e.to_string()))?;
         Ok(())
     }
 
-    fn status(&self, parent: &Object, children: &[Arc<Object>]) -> Map<String, Value> {
+    fn status(
+        &self,
+        parent: &Object,
+        children: &[Arc<Object>],
+    ) -> std::result::Result<Map<String, Value>, OperatorError> {
         let mut status = Map::new();
         if self.buggy {
             let n = self.reconciles.fetch_add(1, Ordering::SeqCst) + 1;
@@ -411,6 +420,6 @@ impl Operator for Greeter {
             status.insert("message".into(), json!(message(parent)));
             status.insert("children".into(), json!(children.len()));
         }
-        status
+        Ok(status)
     }
 }

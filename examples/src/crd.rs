@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::CustomResource;
+use operator_runtime_core::status::RuntimeStatus;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -65,22 +65,17 @@ pub enum WorkloadKind {
     Deployment,
 }
 
-/// Observed state, written by the runtime.
+/// Observed state: the runtime's fields (conditions, observedGeneration, groups) and the
+/// operator's own.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DataClusterStatus {
-    /// Ready, Progressing, Degraded.
-    #[serde(default)]
-    pub conditions: Vec<Condition>,
-    /// The generation the status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+    /// Written by the runtime.
+    #[serde(flatten)]
+    pub runtime: RuntimeStatus,
     /// Per node type: replicas, ready and updated replicas.
     #[serde(default)]
     pub nodes: BTreeMap<String, NodeStatus>,
-    /// Per rollout group readiness.
-    #[serde(default)]
-    pub groups: BTreeMap<String, GroupStatus>,
 }
 
 /// Replica counts of one node type.
@@ -93,16 +88,6 @@ pub struct NodeStatus {
     pub ready_replicas: i64,
     /// Replicas at the current revision.
     pub updated_replicas: i64,
-}
-
-/// Readiness of one rollout group.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct GroupStatus {
-    /// Every workload of the group is ready.
-    pub ready: bool,
-    /// Why not.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
 }
 
 /// The CRD as YAML (what `datacluster crd` prints).

@@ -3,7 +3,6 @@
 //! out in `spec.rolloutOrder`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
@@ -12,12 +11,15 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use operator_runtime_core::builder::{COMPONENT_LABEL, DesiredSet, INSTANCE_LABEL, OwnedKind, Ownership, config_hash};
-use operator_runtime_core::reconcile::{Operator, SpecError};
+use operator_runtime_core::builder::{
+    COMPONENT_LABEL, DesiredSet, GroupSpec, INSTANCE_LABEL, IntoObject, Ownership, config_hash,
+};
+use operator_runtime_core::reconcile::{Children, Context, Operator, OperatorError, SpecError, StatusFields};
+use operator_runtime_core::schema::crd_schema_of;
 use operator_runtime_core::{Object, TypeRef};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::crd::{DataClusterSpec, NodeSpec, NodeStatus, WorkloadKind};
+use crate::crd::{DataCluster, DataClusterSpec, NodeSpec, NodeStatus, WorkloadKind};
 
 /// The operator's name: field manager, managed-by label, finalizer suffix.
 pub const OPERATOR_NAME: &str = "datacluster-operator";
@@ -37,31 +39,27 @@ pub struct DataClusterOperator {
 impl Default for DataClusterOperator {
     fn default() -> Self {
         let ownership = Ownership::new(OPERATOR_NAME)
-            .owns(OwnedKind::of::<ConfigMap>())
-            .owns(OwnedKind::of::<Service>())
-            .owns(OwnedKind::of::<StatefulSet>())
-            .owns(OwnedKind::of::<Deployment>());
-        let crd = <crate::crd::DataCluster as kube::CustomResourceExt>::crd();
-        let schema = crd
-            .spec
-            .versions
-            .first()
-            .and_then(|v| v.schema.as_ref())
-            .and_then(|s| s.open_api_v3_schema.as_ref())
-            .and_then(|s| serde_json::to_value(s).ok());
-        Self { ownership, schema }
+            .owns::<ConfigMap>()
+            .owns::<Service>()
+            .owns::<StatefulSet>()
+            .owns::<Deployment>();
+        Self {
+            ownership,
+            schema: crd_schema_of::<DataCluster>(),
+        }
     }
 }
 
-/// The DataCluster kind.
+/// The DataCluster kind, from the Rust type.
 pub fn data_cluster_type() -> TypeRef {
-    TypeRef::new("datainfra.io/v1alpha1", "DataCluster")
+    TypeRef::of::<DataCluster>()
 }
 
-/// Parses and validates a DataCluster's spec.
-pub fn validate(parent: &Object) -> Result<DataClusterSpec, SpecError> {
-    let raw = parent.spec().cloned().unwrap_or(Value::Null);
-    let spec: DataClusterSpec = serde_json::from_value(raw).map_err(|e| SpecError::new("spec", e.to_string()))?;
+/// Validates a DataCluster's spec: what the CRD schema cannot say (unique node names, known
+/// rollout order entries, derived names short enough).
+pub fn validate(cluster: &DataCluster) -> Result<&DataClusterSpec, SpecError> {
+    let spec = &cluster.spec;
+    let name = cluster.metadata.name.as_deref().unwrap_or_default();
     if spec.image.is_empty() {
         return Err(SpecError::new("spec.image", "must not be empty"));
     }
@@ -79,25 +77,21 @@ pub fn validate(parent: &Object) -> Result<DataClusterSpec, SpecError> {
                 format!("must be >= 0, got {}", node.replicas),
             ));
         }
-        let child = format!("{}-{}-config", parent.name(), node.name);
-        if child.len() > MAX_CHILD_NAME + "-config".len()
-            || format!("{}-{}", parent.name(), node.name).len() > MAX_CHILD_NAME
-        {
+        if format!("{name}-{}", node.name).len() > MAX_CHILD_NAME {
             return Err(SpecError::new(
                 format!("spec.nodes[{i}].name"),
                 format!(
-                    "derived name {}-{} is longer than {MAX_CHILD_NAME} characters",
-                    parent.name(),
+                    "derived name {name}-{} is longer than {MAX_CHILD_NAME} characters",
                     node.name
                 ),
             ));
         }
     }
-    for (i, name) in spec.rollout_order.iter().enumerate() {
-        if !seen.contains(name.as_str()) {
+    for (i, node) in spec.rollout_order.iter().enumerate() {
+        if !seen.contains(node.as_str()) {
             return Err(SpecError::new(
                 format!("spec.rolloutOrder[{i}]"),
-                format!("unknown node {name:?}"),
+                format!("unknown node {node:?}"),
             ));
         }
     }
@@ -123,14 +117,8 @@ fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
     }
 }
 
-fn to_object<T: serde::Serialize>(typed: &T) -> Result<Object, SpecError> {
-    Object::from_typed(typed).map_err(|e| SpecError::new("spec", e.to_string()))
-}
-
 impl Operator for DataClusterOperator {
-    fn parent_type(&self) -> TypeRef {
-        data_cluster_type()
-    }
+    type Parent = DataCluster;
 
     fn ownership(&self) -> &Ownership {
         &self.ownership
@@ -140,57 +128,62 @@ impl Operator for DataClusterOperator {
         self.schema.as_ref()
     }
 
-    fn is_paused(&self, parent: &Object) -> bool {
-        parent
-            .spec()
-            .and_then(|s| s.get("paused"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+    fn is_paused(&self, cluster: &DataCluster) -> bool {
+        cluster.spec.paused
     }
 
-    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
-        let spec = validate(parent)?;
-        let nodes = rollout_order(&spec);
+    fn desired(&self, cluster: &DataCluster, _: &Context<'_>, set: &mut DesiredSet) -> Result<(), OperatorError> {
+        let spec = validate(cluster)?;
+        let name = cluster.metadata.name.as_deref().unwrap_or_default();
+        let nodes = rollout_order(spec);
+        // Node types gate each other; their children carry their own component label.
         for node in &nodes {
-            set.declare_group(&node.name)
-                .map_err(|e| SpecError::new("spec.nodes", e.to_string()))?;
+            set.declare(GroupSpec::ordered(&node.name))?;
         }
         for node in nodes {
-            for child in node_children(parent.name(), &spec.image, node)? {
-                set.add(&node.name, child)
-                    .map_err(|e| SpecError::new(format!("spec.nodes[{}]", node.name), e.to_string()))?;
+            for child in node_children(name, &spec.image, node)? {
+                set.add(&node.name, child)?;
             }
         }
         Ok(())
     }
 
-    fn status(&self, parent: &Object, children: &[Arc<Object>]) -> Map<String, Value> {
+    fn status(
+        &self,
+        cluster: &DataCluster,
+        children: &Children<'_>,
+        status: &mut StatusFields,
+    ) -> Result<(), OperatorError> {
+        let name = cluster.metadata.name.as_deref().unwrap_or_default();
         let mut nodes = BTreeMap::new();
-        let Ok(spec) = validate(parent) else { return Map::new() };
-        for node in &spec.nodes {
-            let name = format!("{}-{}", parent.name(), node.name);
-            let workload = children
-                .iter()
-                .find(|c| c.name() == name && (c.kind == "StatefulSet" || c.kind == "Deployment"));
-            let status = workload.and_then(|w| w.status());
-            let count = |f: &str| status.and_then(|s| s.get(f)).and_then(Value::as_i64).unwrap_or(0);
+        for node in &cluster.spec.nodes {
+            let workload = format!("{name}-{}", node.name);
+            let (ready, updated) = match node.kind {
+                WorkloadKind::StatefulSet => children
+                    .get::<StatefulSet>(&workload)
+                    .and_then(|w| w.status)
+                    .map(|s| (s.ready_replicas, s.updated_replicas)),
+                WorkloadKind::Deployment => children
+                    .get::<Deployment>(&workload)
+                    .and_then(|w| w.status)
+                    .map(|s| (s.ready_replicas, s.updated_replicas)),
+            }
+            .unwrap_or_default();
             nodes.insert(
                 node.name.clone(),
                 NodeStatus {
                     replicas: i64::from(node.replicas),
-                    ready_replicas: count("readyReplicas"),
-                    updated_replicas: count("updatedReplicas"),
+                    ready_replicas: i64::from(ready.unwrap_or(0)),
+                    updated_replicas: i64::from(updated.unwrap_or(0)),
                 },
             );
         }
-        let mut out = Map::new();
-        out.insert("nodes".into(), json!(nodes));
-        out
+        status.set("nodes", nodes)
     }
 }
 
 /// The three children of one node type.
-fn node_children(cluster: &str, image: &str, node: &NodeSpec) -> Result<Vec<Object>, SpecError> {
+fn node_children(cluster: &str, image: &str, node: &NodeSpec) -> Result<Vec<Object>, OperatorError> {
     let name = format!("{cluster}-{}", node.name);
     let labels: BTreeMap<String, String> = [
         (INSTANCE_LABEL.to_owned(), cluster.to_owned()),
@@ -199,17 +192,18 @@ fn node_children(cluster: &str, image: &str, node: &NodeSpec) -> Result<Vec<Obje
     .into();
     let config_name = format!("{name}-config");
     let properties: String = node.config.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    let config = to_object(&ConfigMap {
+    let config = ConfigMap {
         metadata: meta(&config_name, &labels),
         data: Some([("node.properties".to_owned(), properties)].into()),
         ..ConfigMap::default()
-    })?;
+    }
+    .into_object()?;
     let ports: Vec<i32> = if node.ports.is_empty() {
         vec![8080]
     } else {
         node.ports.clone()
     };
-    let service = to_object(&Service {
+    let service = (Service {
         metadata: meta(&name, &labels),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".into()),
@@ -227,7 +221,8 @@ fn node_children(cluster: &str, image: &str, node: &NodeSpec) -> Result<Vec<Obje
             ..ServiceSpec::default()
         }),
         ..Service::default()
-    })?;
+    })
+    .into_object()?;
     let mut template = PodTemplateSpec {
         metadata: Some(meta(&name, &labels)),
         spec: Some(PodSpec {
@@ -269,7 +264,7 @@ fn node_children(cluster: &str, image: &str, node: &NodeSpec) -> Result<Vec<Obje
         ..LabelSelector::default()
     };
     let workload = match node.kind {
-        WorkloadKind::StatefulSet => to_object(&StatefulSet {
+        WorkloadKind::StatefulSet => (StatefulSet {
             metadata: meta(&name, &labels),
             spec: StatefulSetSpec {
                 replicas: Some(node.replicas),
@@ -296,8 +291,9 @@ fn node_children(cluster: &str, image: &str, node: &NodeSpec) -> Result<Vec<Obje
                 ..StatefulSetSpec::default()
             },
             ..StatefulSet::default()
-        })?,
-        WorkloadKind::Deployment => to_object(&Deployment {
+        })
+        .into_object()?,
+        WorkloadKind::Deployment => (Deployment {
             metadata: meta(&name, &labels),
             spec: DeploymentSpec {
                 replicas: Some(node.replicas),
@@ -306,7 +302,8 @@ fn node_children(cluster: &str, image: &str, node: &NodeSpec) -> Result<Vec<Obje
                 ..DeploymentSpec::default()
             },
             ..Deployment::default()
-        })?,
+        })
+        .into_object()?,
     };
     Ok(vec![config, service, workload])
 }

@@ -15,8 +15,8 @@ use operator_runtime_core::store::{DeleteParams, ListParams, Patch, PatchParams,
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, StoreError, TypeRef};
 use operator_runtime_examples::cluster::run_operator;
 use operator_runtime_examples::crd::DataCluster;
-use operator_runtime_examples::serve::Probes;
 use operator_runtime_kube::KubeStore;
+use operator_runtime_kube::runtime::health::Probes;
 use operator_runtime_kube::testenv::TestEnv;
 use serde_json::json;
 

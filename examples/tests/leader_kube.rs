@@ -12,8 +12,8 @@ use operator_runtime_core::store::{Patch, PatchParams, WriteParams};
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, TypeRef};
 use operator_runtime_examples::cluster::{ClusterOptions, run_operator_with};
 use operator_runtime_examples::crd::DataCluster;
-use operator_runtime_examples::serve::Probes;
 use operator_runtime_kube::KubeStore;
+use operator_runtime_kube::runtime::health::Probes;
 use operator_runtime_kube::testenv::TestEnv;
 use serde_json::json;
 

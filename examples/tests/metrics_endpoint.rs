@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use operator_runtime_core::metrics::{Metrics, ReconcileResult};
-use operator_runtime_examples::serve::{OPENMETRICS, Probes, serve};
+use operator_runtime_kube::runtime::health::{OPENMETRICS, Probes, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -24,18 +24,17 @@
 //! ```
 //! use operator_runtime_memory::simulation::{Simulation, World};
 //! # use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership};
-//! # use operator_runtime_core::reconcile::{Operator, SpecError};
+//! # use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError};
 //! # use operator_runtime_core::store::KindInfo;
 //! # use operator_runtime_core::{Object, TypeRef};
 //! # struct Greeter(Ownership);
-//! # impl Operator for Greeter {
+//! # impl DynamicOperator for Greeter {
 //! #     fn parent_type(&self) -> TypeRef { TypeRef::new("example.io/v1", "Greeting") }
 //! #     fn ownership(&self) -> &Ownership { &self.0 }
-//! #     fn desired(&self, p: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
+//! #     fn desired(&self, p: &Object, _: &Context<'_>, set: &mut DesiredSet) -> Result<(), OperatorError> {
 //! #         let cm = Object::new(&TypeRef::new("v1", "ConfigMap"), p.namespace(), &format!("{}-greeting", p.name()))
 //! #             .with("data", serde_json::json!({"message": p.spec().map(|s| s["message"].clone()).unwrap_or_default()}));
-//! #         set.declare_group("main").map_err(|e| SpecError::new("metadata.name", e.to_string()))?;
-//! #         set.add("main", cm).map_err(|e| SpecError::new("metadata.name", e.to_string()))?;
+//! #         set.add("main", cm)?;
 //! #         Ok(())
 //! #     }
 //! # }
@@ -44,7 +43,7 @@
 //!     .kind(KindInfo { type_ref: greeting.clone(), plural: "greetings".into(), namespaced: true, status_subresource: true })
 //!     .parent(Object::new(&greeting, None, "hello").with("spec", serde_json::json!({"message": "hi"})))
 //!     .edit("new message", |spec, n| spec["message"] = format!("hi {n}").into());
-//! Simulation::new(|_| Greeter(Ownership::new("greeter").owns(OwnedKind::namespaced(TypeRef::new("v1", "ConfigMap")))))
+//! Simulation::new(|_| Greeter(Ownership::new("greeter").owns_kind(OwnedKind::namespaced(TypeRef::new("v1", "ConfigMap")))))
 //!     .world(world)
 //!     .invariant("one ConfigMap per Greeting", |w| {
 //!         let cms = w.of_kind(&TypeRef::new("v1", "ConfigMap")).iter().filter(|c| c.controller_owner().is_some()).count();
@@ -70,7 +69,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use operator_runtime_core::reconcile::Operator;
+use operator_runtime_core::reconcile::DynamicOperator;
 use operator_runtime_core::{Action, Object, TypeRef};
 
 pub use faults::{FaultClass, FaultPlan};
@@ -95,11 +94,12 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// Simulates an [`Operator`]; `factory` builds a fresh one for every replica start (a
-    /// crash loses whatever the operator kept in memory).
+    /// Simulates an operator (any [`operator_runtime_core::reconcile::Operator`], or a
+    /// [`DynamicOperator`]); `factory` builds a fresh one for every replica start (a crash
+    /// loses whatever the operator kept in memory).
     pub fn new<O, F>(factory: F) -> Self
     where
-        O: Operator,
+        O: DynamicOperator,
         F: Fn(&ReplicaEnv) -> O + Send + Sync + 'static,
     {
         let probe = factory(&ReplicaEnv::probe());

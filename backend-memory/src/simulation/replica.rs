@@ -16,7 +16,7 @@ use operator_runtime_core::clock::{Clock, Timestamp};
 use operator_runtime_core::controller::{Controller, ControllerConfig};
 use operator_runtime_core::events::{Event, EventRecorder};
 use operator_runtime_core::lease::LeaseConfig;
-use operator_runtime_core::reconcile::{Operator, Reconciler, ReconcilerConfig};
+use operator_runtime_core::reconcile::{DynamicOperator, Reconciler, ReconcilerConfig};
 use operator_runtime_core::store::{
     DeleteOutcome, DeleteParams, KindInfo, ListParams, Patch, PatchParams, StoreResult, WatchParams, WatchStream,
     WriteParams,
@@ -45,7 +45,7 @@ pub type ReplicaFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// An operator the simulation can run: its kinds, and how one replica starts.
 ///
-/// [`super::Simulation::new`] implements it for any [`Operator`] (through [`Reconciler`]);
+/// [`super::Simulation::new`] implements it for any operator (through [`Reconciler`]);
 /// [`super::Simulation::from_reconcile`] for a hand-written reconcile function over
 /// [`Controller::run`].
 pub trait OperatorUnderTest: Send + Sync + 'static {
@@ -681,7 +681,7 @@ pub(crate) async fn supervise(shared: Arc<RunShared>, sut: Arc<dyn OperatorUnder
     }
 }
 
-/// An [`Operator`] run through [`Reconciler`] and [`Controller`].
+/// An operator (typed or dynamic) run through [`Reconciler`] and [`Controller`].
 pub(crate) struct OperatorSim<O, F> {
     pub(crate) factory: Arc<F>,
     pub(crate) parent: TypeRef,
@@ -690,14 +690,14 @@ pub(crate) struct OperatorSim<O, F> {
     pub(crate) _operator: std::marker::PhantomData<fn() -> O>,
 }
 
-struct OperatorCtx<O: Operator> {
+struct OperatorCtx<O: DynamicOperator> {
     reconciler: Reconciler<O>,
     env: ReplicaEnv,
 }
 
 impl<O, F> OperatorUnderTest for OperatorSim<O, F>
 where
-    O: Operator,
+    O: DynamicOperator,
     F: Fn(&ReplicaEnv) -> O + Send + Sync + 'static,
 {
     fn parent_type(&self) -> TypeRef {
@@ -714,8 +714,6 @@ where
 
     fn start(&self, env: ReplicaEnv) -> ReplicaFuture {
         let operator = Arc::new((self.factory)(&env));
-        let parent = self.parent.clone();
-        let owned = self.owned.clone();
         let manager = self.manager.clone();
         Box::pin(async move {
             let cache = Cache::new(env.store(), CacheConfig::default());
@@ -733,11 +731,7 @@ where
                     .report("harness", format!("cannot track kinds: {error}"));
                 return;
             }
-            let mut controller = Controller::new(Arc::new(cache), parent).with_config(env.controller_config());
-            for kind in owned {
-                controller = controller.owns(kind);
-            }
-            let controller = env.gate(controller);
+            let controller = env.gate(reconciler.controller().with_config(env.controller_config()));
             let ctx = Arc::new(OperatorCtx {
                 reconciler,
                 env: env.clone(),

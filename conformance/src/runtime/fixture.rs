@@ -5,12 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership};
+use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
 use operator_runtime_core::cache::{Cache, CacheConfig};
 use operator_runtime_core::clock::ManualClock;
 use operator_runtime_core::counting::{CountingStore, RequestCounts};
 use operator_runtime_core::events::MemoryRecorder;
-use operator_runtime_core::reconcile::{Operator, ReconcileReport, Reconciler, ReconcilerConfig, SpecError};
+use operator_runtime_core::reconcile::{
+    Context, DynamicOperator, OperatorError, ReconcileReport, Reconciler, ReconcilerConfig, SpecError,
+};
 use operator_runtime_core::store::{ListParams, WriteParams};
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, ObjectStoreExt, TypeRef};
 use serde_json::{Value, json};
@@ -41,13 +43,13 @@ pub struct WidgetOperator {
 impl Default for WidgetOperator {
     fn default() -> Self {
         let ownership = Ownership::new(MANAGER)
-            .owns(OwnedKind::namespaced(config_map()))
-            .owns(OwnedKind::namespaced(deployment()));
+            .owns_kind(OwnedKind::namespaced(config_map()))
+            .owns_kind(OwnedKind::namespaced(deployment()));
         Self { ownership }
     }
 }
 
-impl Operator for WidgetOperator {
+impl DynamicOperator for WidgetOperator {
     fn parent_type(&self) -> TypeRef {
         kinds::widget()
     }
@@ -56,7 +58,12 @@ impl Operator for WidgetOperator {
         &self.ownership
     }
 
-    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
+    fn desired(
+        &self,
+        parent: &Object,
+        _ctx: &Context<'_>,
+        set: &mut DesiredSet,
+    ) -> std::result::Result<(), OperatorError> {
         let nodes = parent
             .spec()
             .and_then(|s| s.get("nodes"))
@@ -68,7 +75,7 @@ impl Operator for WidgetOperator {
                 .get("name")
                 .and_then(Value::as_str)
                 .ok_or_else(|| SpecError::new(format!("spec.nodes[{i}].name"), "required"))?;
-            set.declare_group(name)
+            set.declare(GroupSpec::ordered(name).component_label(name))
                 .map_err(|e| SpecError::new(format!("spec.nodes[{i}].name"), e.to_string()))?;
         }
         for node in &nodes {
@@ -100,7 +107,7 @@ impl Operator for WidgetOperator {
 
 /// One scenario's world: namespace, counting store, cache, recorder and driver, for the
 /// [`WidgetOperator`] or (with [`World::with_operator`]) any operator of the Widget kind.
-pub struct World<O: Operator = WidgetOperator> {
+pub struct World<O: DynamicOperator = WidgetOperator> {
     /// The uncounted store (the test's own reads and the "other actors'" writes).
     pub raw: Arc<dyn ObjectStore>,
     /// The store the runtime uses, counting its requests.
@@ -122,7 +129,7 @@ impl World {
     }
 }
 
-impl<O: Operator> World<O> {
+impl<O: DynamicOperator> World<O> {
     /// Creates the namespace, installs the CRDs, starts the cache for `operator` (field manager
     /// `manager`) and waits until it synced.
     pub async fn with_operator(

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership};
+use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
 use operator_runtime_core::controller::Controller;
 use operator_runtime_core::counting::Verb;
-use operator_runtime_core::reconcile::{Operator, ReconcileError, SpecError};
+use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcileError, SpecError};
 use operator_runtime_core::store::{DeleteParams, Propagation, WriteParams};
 use operator_runtime_core::{Action, Object, ObjectStore, TypeRef};
 use serde_json::{Value, json};
@@ -47,7 +47,7 @@ fn condition(parent: &Object, type_: &str) -> Option<(String, String, String)> {
 }
 
 /// How many times events with `reason` were recorded (repeats folded into one count).
-fn occurrences<O: Operator>(w: &World<O>, reason: &str) -> u32 {
+fn occurrences<O: DynamicOperator>(w: &World<O>, reason: &str) -> u32 {
     w.events
         .events()
         .iter()
@@ -57,7 +57,7 @@ fn occurrences<O: Operator>(w: &World<O>, reason: &str) -> u32 {
 }
 
 /// Replaces the Widget's spec (through the raw store).
-async fn set_spec<O: Operator>(w: &World<O>, name: &str, spec: Value) -> Result<(), String> {
+async fn set_spec<O: DynamicOperator>(w: &World<O>, name: &str, spec: Value) -> Result<(), String> {
     let key = w.key(&kinds::widget(), name);
     let mut parent = (*w.get(&key).await?.ok_or("parent missing")?).clone();
     parent.body.insert("spec".into(), spec);
@@ -69,7 +69,12 @@ async fn set_spec<O: Operator>(w: &World<O>, name: &str, spec: Value) -> Result<
 }
 
 /// Sets or removes an annotation on the Widget (through the raw store).
-async fn set_annotation<O: Operator>(w: &World<O>, name: &str, key: &str, value: Option<&str>) -> Result<(), String> {
+async fn set_annotation<O: DynamicOperator>(
+    w: &World<O>,
+    name: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<(), String> {
     let pkey = w.key(&kinds::widget(), name);
     let mut parent = (*w.get(&pkey).await?.ok_or("parent missing")?).clone();
     let annotations = parent.metadata.annotations.get_or_insert_with(Default::default);
@@ -146,14 +151,14 @@ pub struct LabelOperator {
 impl Default for LabelOperator {
     fn default() -> Self {
         Self {
-            ownership: Ownership::new(LABEL_MANAGER).owns(OwnedKind::namespaced(config_map())),
+            ownership: Ownership::new(LABEL_MANAGER).owns_kind(OwnedKind::namespaced(config_map())),
         }
     }
 }
 
 const LABEL_MANAGER: &str = "label-operator";
 
-impl Operator for LabelOperator {
+impl DynamicOperator for LabelOperator {
     fn parent_type(&self) -> TypeRef {
         kinds::widget()
     }
@@ -162,7 +167,12 @@ impl Operator for LabelOperator {
         &self.ownership
     }
 
-    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
+    fn desired(
+        &self,
+        parent: &Object,
+        _ctx: &Context<'_>,
+        set: &mut DesiredSet,
+    ) -> std::result::Result<(), OperatorError> {
         let label = parent
             .spec()
             .and_then(|s| s["label"].as_str())
@@ -175,7 +185,7 @@ impl Operator for LabelOperator {
         )
         .with("data", json!({"k": "v"}));
         cm.metadata.labels = Some([("widget.io/tier".to_owned(), label)].into());
-        set.declare_group("main")
+        set.declare(GroupSpec::ordered("main").component_label("main"))
             .map_err(|e| SpecError::new("spec", e.to_string()))?;
         set.add("main", cm).map_err(|e| SpecError::new("spec", e.to_string()))?;
         Ok(())
@@ -185,12 +195,12 @@ impl Operator for LabelOperator {
 /// What the runner's reconcile function shares: the world, and how often it ran for the
 /// scenario's parents (the runner also sees the parents of other scenarios on a shared server,
 /// and leaves them alone).
-struct Counted<O: Operator> {
+struct Counted<O: DynamicOperator> {
     world: World<O>,
     reconciles: AtomicUsize,
 }
 
-async fn reconcile_own<O: Operator>(parent: Arc<Object>, cx: Arc<Counted<O>>) -> Result<Action, ReconcileError> {
+async fn reconcile_own<O: DynamicOperator>(parent: Arc<Object>, cx: Arc<Counted<O>>) -> Result<Action, ReconcileError> {
     if parent.namespace() != Some(cx.world.ns.as_str()) {
         return Ok(Action::await_change());
     }
@@ -200,7 +210,7 @@ async fn reconcile_own<O: Operator>(parent: Arc<Object>, cx: Arc<Counted<O>>) ->
 }
 
 /// Runs the controller runner over the world's cache until `shutdown`.
-async fn run_controller<O: Operator>(
+async fn run_controller<O: DynamicOperator>(
     cx: &Arc<Counted<O>>,
     owned: &[TypeRef],
     shutdown: impl std::future::Future<Output = ()>,

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use operator_runtime_core::builder::{DesiredSet, OwnedKind, Ownership};
-use operator_runtime_core::reconcile::{Operator, ReconcileReport, SpecError};
+use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
+use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcileReport, SpecError};
 use operator_runtime_core::store::{Patch, PatchParams, WriteParams};
 use operator_runtime_core::{Object, ObjectStore, TypeRef};
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ impl ChildrenOperator {
     pub fn new(parent: TypeRef, schema: Option<Value>) -> Self {
         let mut ownership = Ownership::new(MANAGER);
         for kind in [core("ConfigMap"), core("Secret"), core("Service"), stateful_set()] {
-            ownership = ownership.owns(OwnedKind::namespaced(kind));
+            ownership = ownership.owns_kind(OwnedKind::namespaced(kind));
         }
         Self {
             parent,
@@ -56,7 +56,7 @@ impl ChildrenOperator {
     }
 }
 
-impl Operator for ChildrenOperator {
+impl DynamicOperator for ChildrenOperator {
     fn parent_type(&self) -> TypeRef {
         self.parent.clone()
     }
@@ -69,12 +69,17 @@ impl Operator for ChildrenOperator {
         self.schema.as_ref()
     }
 
-    fn desired(&self, parent: &Object, set: &mut DesiredSet) -> Result<(), SpecError> {
+    fn desired(
+        &self,
+        parent: &Object,
+        _ctx: &Context<'_>,
+        set: &mut DesiredSet,
+    ) -> std::result::Result<(), OperatorError> {
         let spec = parent.spec().cloned().unwrap_or_default();
         if let Some(why) = spec.get("invalid").and_then(Value::as_str) {
-            return Err(SpecError::new("spec.invalid", why));
+            return Err(SpecError::new("spec.invalid", why).into());
         }
-        set.declare_group("all")
+        set.declare(GroupSpec::ordered("all").component_label("all"))
             .map_err(|e| SpecError::new("spec", e.to_string()))?;
         for (i, child) in spec["children"].as_array().into_iter().flatten().enumerate() {
             let field = format!("spec.children[{i}]");
@@ -87,20 +92,24 @@ impl Operator for ChildrenOperator {
         Ok(())
     }
 
-    fn status(&self, _parent: &Object, _children: &[Arc<Object>]) -> serde_json::Map<String, Value> {
+    fn status(
+        &self,
+        _parent: &Object,
+        _children: &[Arc<Object>],
+    ) -> Result<serde_json::Map<String, Value>, OperatorError> {
         // Fields the Sprocket schema normalizes: a null it drops, an unknown field it prunes.
         let mut extra = serde_json::Map::new();
         if self.schema.is_none() {
-            return extra;
+            return Ok(extra);
         }
         extra.insert("note".into(), Value::Null);
         extra.insert("scratch".into(), json!("pruned by the schema"));
-        extra
+        Ok(extra)
     }
 }
 
 /// One reconcile of the parent `name` of `kind` once the cache caught up.
-async fn reconcile<O: Operator>(w: &World<O>, kind: &TypeRef, name: &str) -> Result<ReconcileReport, String> {
+async fn reconcile<O: DynamicOperator>(w: &World<O>, kind: &TypeRef, name: &str) -> Result<ReconcileReport, String> {
     w.settle().await?;
     w.reconciler
         .reconcile(&w.key(kind, name))
@@ -109,7 +118,7 @@ async fn reconcile<O: Operator>(w: &World<O>, kind: &TypeRef, name: &str) -> Res
 }
 
 /// Reconciles until one writes nothing (children, status, finalizer), marking workloads ready.
-async fn converge<O: Operator>(w: &World<O>, kind: &TypeRef, name: &str) -> Result<(), String> {
+async fn converge<O: DynamicOperator>(w: &World<O>, kind: &TypeRef, name: &str) -> Result<(), String> {
     for _ in 0..8 {
         let report = reconcile(w, kind, name).await?;
         w.mark_workloads_ready().await?;
@@ -121,7 +130,7 @@ async fn converge<O: Operator>(w: &World<O>, kind: &TypeRef, name: &str) -> Resu
 }
 
 /// Five resyncs in a row: no request, no write, no status write, no event.
-async fn five_quiet_resyncs<O: Operator>(w: &World<O>, kind: &TypeRef, name: &str) -> Result<(), String> {
+async fn five_quiet_resyncs<O: DynamicOperator>(w: &World<O>, kind: &TypeRef, name: &str) -> Result<(), String> {
     w.settle().await?;
     w.events.take();
     let before = w.counted.snapshot();

@@ -23,6 +23,16 @@ pub fn config_hash(config: &Object) -> String {
     hex::encode(Sha256::digest(Value::Object(content).to_string().as_bytes()))
 }
 
+/// [`config_hash`] of a typed ConfigMap or Secret (or any typed object with those fields).
+///
+/// # Errors
+/// [`BuildError::Model`] when it does not serialize into an object.
+pub fn config_hash_of<K: kube_core::Resource<DynamicType = ()> + serde::Serialize>(
+    config: &K,
+) -> Result<String, BuildError> {
+    Ok(config_hash(&Object::from_typed(config)?))
+}
+
 /// Sets `key: value` in the pod template annotations of a workload (`spec.template` for
 /// Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs, `spec.jobTemplate.spec.template`
 /// for CronJobs), creating the annotation map if needed. Typically

@@ -130,6 +130,12 @@ pub enum BuildError {
         /// The undeclared kind.
         kind: TypeRef,
     },
+    /// A group was declared twice with different settings.
+    #[error("group {group:?} was declared twice with different settings")]
+    GroupRedeclared {
+        /// The group's name.
+        group: String,
+    },
     /// A workload has no pod template to annotate.
     #[error("{kind} {name:?} has no pod template (spec.template) to annotate")]
     NoPodTemplate {

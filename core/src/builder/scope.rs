@@ -14,10 +14,11 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The scope of a typed k8s-openapi resource, read from its `Scope` type.
+    /// The scope of a typed resource (k8s-openapi or `#[derive(CustomResource)]`), read from
+    /// its `Scope` type.
     pub fn of<K>() -> Self
     where
-        K: k8s_openapi::Resource,
+        K: kube_core::Resource<DynamicType = ()>,
         K::Scope: 'static,
     {
         if TypeId::of::<K::Scope>() == TypeId::of::<k8s_openapi::ClusterResourceScope>() {
@@ -82,10 +83,10 @@ impl OwnedKind {
         Self { type_ref, scope }
     }
 
-    /// A typed k8s-openapi kind, scope read from the type.
+    /// A typed kind (k8s-openapi or `#[derive(CustomResource)]`), scope read from the type.
     pub fn of<K>() -> Self
     where
-        K: k8s_openapi::Resource,
+        K: kube_core::Resource<DynamicType = ()>,
         K::Scope: 'static,
     {
         Self {

@@ -16,10 +16,10 @@ fn parent(ns: Option<&str>) -> Object {
 
 fn ownership() -> Ownership {
     Ownership::new("my-op")
-        .owns(OwnedKind::of::<ConfigMap>())
-        .owns(OwnedKind::of::<StatefulSet>())
-        .owns(OwnedKind::of::<ClusterRole>())
-        .owns(OwnedKind::namespaced(TypeRef::new("example.com/v1", "Widget")))
+        .owns::<ConfigMap>()
+        .owns::<StatefulSet>()
+        .owns::<ClusterRole>()
+        .owns_kind(OwnedKind::namespaced(TypeRef::new("example.com/v1", "Widget")))
 }
 
 fn cm(name: &str) -> ConfigMap {
@@ -36,7 +36,7 @@ fn cm(name: &str) -> ConfigMap {
 #[test]
 fn child_gets_namespace_owner_labels_and_hash() {
     let mut set = DesiredSet::new(&parent(Some("prod")), &ownership()).unwrap();
-    let r = set.add_typed("config", &cm("c1")).unwrap();
+    let r = set.add("config", cm("c1")).unwrap();
     assert_eq!(r.namespace.as_deref(), Some("prod"));
     let child = set.get(&r).unwrap();
     assert_eq!(child.label(MANAGED_BY_LABEL), Some("my-op"));
@@ -56,8 +56,8 @@ fn hash_does_not_depend_on_parent_uid() {
     let mut p2 = parent(Some("prod"));
     p2.metadata.uid = Some("uid-2".into());
     let mut b = DesiredSet::new(&p2, &ownership()).unwrap();
-    let r = a.add_typed("g", &cm("c")).unwrap();
-    b.add_typed("g", &cm("c")).unwrap();
+    let r = a.add("g", cm("c")).unwrap();
+    b.add("g", cm("c")).unwrap();
     assert_eq!(
         a.get(&r).unwrap().annotation(HASH_ANNOTATION),
         b.get(&r).unwrap().annotation(HASH_ANNOTATION)
@@ -70,7 +70,7 @@ fn callers_maps_are_not_mutated() {
     typed.metadata.labels = Some(BTreeMap::from([("mine".to_string(), "yes".to_string())]));
     let before = typed.clone();
     let mut set = DesiredSet::new(&parent(Some("prod")), &ownership()).unwrap();
-    let r = set.add_typed("g", &typed).unwrap();
+    let r = set.add("g", typed.clone()).unwrap();
     assert_eq!(typed, before);
     assert_eq!(set.get(&r).unwrap().label("mine"), Some("yes"));
 }
@@ -78,13 +78,13 @@ fn callers_maps_are_not_mutated() {
 #[test]
 fn own_component_label_wins_and_groups_keep_declaration_order() {
     let mut set = DesiredSet::new(&parent(Some("prod")), &ownership()).unwrap();
-    set.declare_group("b").unwrap();
-    set.declare_group_with_component("a", "alpha").unwrap();
+    set.declare(GroupSpec::ordered("b").component_label("b")).unwrap();
+    set.declare(GroupSpec::ordered("a").component_label("alpha")).unwrap();
     let mut c = cm("c");
     c.metadata.labels = Some(BTreeMap::from([(COMPONENT_LABEL.to_string(), "custom".to_string())]));
-    let r1 = set.add_typed("a", &c).unwrap();
-    let r2 = set.add_typed("a", &cm("d")).unwrap();
-    set.add_typed("z", &cm("e")).unwrap();
+    let r1 = set.add("a", c).unwrap();
+    let r2 = set.add("a", cm("d")).unwrap();
+    set.add("z", cm("e")).unwrap();
     assert_eq!(set.get(&r1).unwrap().label(COMPONENT_LABEL), Some("custom"));
     assert_eq!(set.get(&r2).unwrap().label(COMPONENT_LABEL), Some("alpha"));
     let names: Vec<_> = set.groups().iter().map(|g| g.name.as_str()).collect();
@@ -94,11 +94,8 @@ fn own_component_label_wins_and_groups_keep_declaration_order() {
 #[test]
 fn duplicate_child_is_an_error() {
     let mut set = DesiredSet::new(&parent(Some("prod")), &ownership()).unwrap();
-    set.add_typed("g", &cm("c")).unwrap();
-    assert!(matches!(
-        set.add_typed("h", &cm("c")),
-        Err(BuildError::DuplicateChild { .. })
-    ));
+    set.add("g", cm("c")).unwrap();
+    assert!(matches!(set.add("h", cm("c")), Err(BuildError::DuplicateChild { .. })));
 }
 
 #[test]
@@ -107,7 +104,7 @@ fn namespace_rules() {
     let mut other = cm("c");
     other.metadata.namespace = Some("dev".into());
     assert!(matches!(
-        set.add_typed("g", &other),
+        set.add("g", other.clone()),
         Err(BuildError::ForeignNamespace { .. })
     ));
     let role = Object::new(&TypeRef::new("rbac.authorization.k8s.io/v1", "ClusterRole"), None, "r");
@@ -120,36 +117,30 @@ fn namespace_rules() {
     let r = cluster.add("g", role).unwrap();
     assert_eq!(r.namespace, None);
     assert!(matches!(
-        cluster.add_typed("g", &cm("c")),
+        cluster.add("g", cm("c")),
         Err(BuildError::MissingNamespace { .. })
     ));
-    let r = cluster.add_typed("g", &other).unwrap();
+    let r = cluster.add("g", other).unwrap();
     assert_eq!(r.namespace.as_deref(), Some("dev"));
 }
 
 #[test]
 fn typed_errors_for_bad_children_and_parents() {
     let mut set = DesiredSet::new(&parent(Some("prod")), &ownership()).unwrap();
+    assert!(matches!(set.add("g", cm("")), Err(BuildError::MissingName { .. })));
     assert!(matches!(
-        set.add_typed("g", &cm("")),
-        Err(BuildError::MissingName { .. })
-    ));
-    assert!(matches!(
-        set.add_typed("g", &cm(&"a".repeat(300))),
+        set.add("g", cm(&"a".repeat(300))),
         Err(BuildError::NameTooLong { .. })
     ));
     assert!(matches!(
-        set.add_typed("g", &cm("Bad_Name")),
+        set.add("g", cm("Bad_Name")),
         Err(BuildError::InvalidName { .. })
     ));
     let svc = Object::new(&TypeRef::new("v1", "Service"), None, "s");
     assert!(matches!(set.add("g", svc), Err(BuildError::UndeclaredKind { .. })));
     let mut foreign = cm("c");
     foreign.metadata.labels = Some(BTreeMap::from([(INSTANCE_LABEL.to_string(), "other".to_string())]));
-    assert!(matches!(
-        set.add_typed("g", &foreign),
-        Err(BuildError::ReservedLabel { .. })
-    ));
+    assert!(matches!(set.add("g", foreign), Err(BuildError::ReservedLabel { .. })));
 
     let mut no_uid = parent(Some("prod"));
     no_uid.metadata.uid = None;
@@ -191,7 +182,7 @@ fn server_fields_status_and_foreign_controllers_are_dropped() {
 
 #[test]
 fn secret_string_data_is_folded_into_data() {
-    let own = ownership().owns(OwnedKind::of::<k8s_openapi::api::core::v1::Secret>());
+    let own = ownership().owns_kind(OwnedKind::of::<k8s_openapi::api::core::v1::Secret>());
     let mut set = DesiredSet::new(&parent(Some("prod")), &own).unwrap();
     let secret = Object::from_value(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
         "data": {"a": "YQ=="}, "stringData": {"b": "hello", "a": "x"}}))

@@ -148,7 +148,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::builder::{DesiredSet, OwnedKind, Ownership};
+    use crate::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
     use crate::hash::HASH_ANNOTATION;
     use crate::model::Object;
     use crate::plan::{Action, plan};
@@ -198,9 +198,9 @@ mod tests {
         let parent = Object::from_value(json!({"apiVersion": "example.io/v1", "kind": "Db",
             "metadata": {"name": "db", "namespace": "ns", "uid": "u1"}}))
         .unwrap();
-        let ownership = Ownership::new("op").owns(OwnedKind::namespaced(TypeRef::new("v1", "Secret")));
+        let ownership = Ownership::new("op").owns_kind(OwnedKind::namespaced(TypeRef::new("v1", "Secret")));
         let mut set = DesiredSet::new(&parent, &ownership).unwrap();
-        set.declare_group("g").unwrap();
+        set.declare(GroupSpec::ordered("g").component_label("g")).unwrap();
         let secret = Object::from_value(json!({"apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": "s", "namespace": "ns"}, "data": {"password": "c2VjcmV0LW5ldw=="}}))
         .unwrap();

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntr
 use serde_json::{Value, json};
 
 use super::*;
-use crate::builder::{COMPONENT_LABEL, OwnedKind, Ownership};
+use crate::builder::{COMPONENT_LABEL, GroupSpec, Ownership};
 
 const UID: &str = "parent-uid";
 
@@ -18,9 +18,9 @@ fn parent() -> Object {
 
 fn ownership() -> Ownership {
     Ownership::new("my-op")
-        .owns(OwnedKind::of::<ConfigMap>())
-        .owns(OwnedKind::of::<StatefulSet>())
-        .owns(OwnedKind::of::<Service>())
+        .owns::<ConfigMap>()
+        .owns::<StatefulSet>()
+        .owns::<Service>()
 }
 
 fn cm(name: &str, value: &str) -> Object {
@@ -345,7 +345,7 @@ fn foreign_and_unowned_objects_are_never_written() {
 fn three_groups(value: &str) -> DesiredSet {
     let mut s = DesiredSet::new(&parent(), &ownership()).unwrap();
     for g in ["a", "b", "c"] {
-        s.declare_group(g).unwrap();
+        s.declare(GroupSpec::ordered(g).component_label(g)).unwrap();
     }
     s.add("c", cm("c1", value)).unwrap();
     s.add("b", cm("b1", value)).unwrap();
@@ -456,8 +456,9 @@ fn scanned_kinds_come_from_the_declaration_and_unlisted_kinds_are_skipped() {
 #[test]
 fn items_are_ordered_by_group_then_dependency_order() {
     let mut s = DesiredSet::new(&parent(), &ownership()).unwrap();
-    s.declare_group("first").unwrap();
-    s.declare_group("second").unwrap();
+    s.declare(GroupSpec::ordered("first").component_label("first")).unwrap();
+    s.declare(GroupSpec::ordered("second").component_label("second"))
+        .unwrap();
     s.add("second", cm("z", "v")).unwrap();
     s.add("first", sts("b", 1, "svc")).unwrap();
     s.add("first", cm("y", "v")).unwrap();

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::SpecError;
+use super::OperatorError;
 use super::write::WriteOutcome;
 use crate::builder::DesiredSet;
 use crate::clock::Timestamp;
@@ -17,13 +17,13 @@ use crate::plan::{Action, BlockReason, Plan};
 use crate::rollout::{Readiness, readiness};
 use crate::status::{ConditionState, DEGRADED, PROGRESSING, READY, set_condition};
 
-/// Readiness of one rollout group, as written to `status.groups`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Readiness of one group of children, as written to `status.groups`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct GroupStatus {
     /// Every workload of the group is ready.
     pub ready: bool,
     /// Why not, when not.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
 }
 
@@ -215,7 +215,7 @@ pub(super) fn compute(
 }
 
 /// Conditions for an invalid spec: Degraded, not Ready, nothing progressing.
-pub(super) fn invalid_spec(error: &SpecError) -> Computed {
+pub(super) fn invalid_spec(error: &OperatorError) -> Computed {
     let msg = format!("invalid spec: {error}");
     Computed {
         conditions: vec![

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Operator, ReconcileError, ReconcileReport, Reconciler};
+use super::{DynamicOperator, ReconcileError, ReconcileReport, Reconciler};
 use crate::error::StoreError;
 use crate::events::{Event, reason};
 use crate::model::Object;
@@ -13,7 +13,7 @@ use crate::store::{DeleteParams, Preconditions, WriteParams};
 /// garbage collector removes it once the dependents' ownerReferences are gone.
 const ORPHAN_FINALIZER: &str = "orphan";
 
-impl<O: Operator> Reconciler<O> {
+impl<O: DynamicOperator> Reconciler<O> {
     /// Adds the finalizer if missing; returns the parent as stored afterwards.
     pub(super) async fn ensure_finalizer(
         &self,
@@ -48,7 +48,7 @@ impl<O: Operator> Reconciler<O> {
                 parent.object_ref(),
             ))
             .await;
-            return Err(ReconcileError::Cleanup(e));
+            return Err(ReconcileError::Cleanup(e.to_string()));
         }
         // `kubectl delete --cascade=orphan` (propagationPolicy Orphan) puts the `orphan`
         // finalizer on the parent: the user wants the children kept, and the garbage collector

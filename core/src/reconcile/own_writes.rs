@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use std::sync::PoisonError;
 
-use super::{Operator, Reconciler};
+use super::{DynamicOperator, Reconciler};
 use crate::model::{Object, ObjectRef};
 
 /// How long a reconcile waits for the cache to reflect its own write of the parent; past
@@ -20,7 +20,7 @@ const OWN_WRITE_WAIT: Duration = Duration::from_secs(2);
 /// Between two looks at the cache.
 const POLL: Duration = Duration::from_millis(2);
 
-impl<O: Operator> Reconciler<O> {
+impl<O: DynamicOperator> Reconciler<O> {
     /// Remembers that the parent was written and is now `written`.
     pub(super) fn note_own_write(&self, written: &Object) {
         if let Some(rv) = written.resource_version() {

@@ -4,13 +4,13 @@
 //! The transition is read from the parent's own status (the `Paused` condition it carries), not
 //! from memory, so a restarted operator neither repeats the event nor misses the resume.
 
-use super::{Operator, Reconciler};
+use super::{DynamicOperator, Reconciler};
 use crate::events::{Event, reason};
 use crate::model::Object;
 use crate::plan::Plan;
 use crate::status::{ConditionState, PAUSED};
 
-impl<O: Operator> Reconciler<O> {
+impl<O: DynamicOperator> Reconciler<O> {
     /// Whether `parent` is paused, by the pause annotation or by the operator's own flag.
     pub(super) fn is_paused(&self, parent: &Object) -> bool {
         parent.annotation(&self.config.pause_annotation) == Some("true") || self.operator.is_paused(parent)

@@ -2,13 +2,13 @@
 //! installed): the parent says so in its Degraded condition, and one Warning event names the
 //! kind and the refused verb. The kinds that can be served keep being reconciled.
 
-use super::{Operator, Reconciler};
+use super::{DynamicOperator, Reconciler};
 use crate::cache::Unservable;
 use crate::events::{Event, reason};
 use crate::model::Object;
 use crate::status::{ConditionState, DEGRADED, READY};
 
-impl<O: Operator> Reconciler<O> {
+impl<O: DynamicOperator> Reconciler<O> {
     /// The owned kinds whose last list or watch the backend refused.
     pub(super) fn unservable_owned(&self) -> Vec<Unservable> {
         let owned = self.operator.ownership().owned_kinds();

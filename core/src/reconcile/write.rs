@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{ErrorPolicy, Operator, ReconcileError, Reconciler};
+use super::{DynamicOperator, ErrorPolicy, ReconcileError, Reconciler};
 use crate::error::StoreError;
 use crate::events::{Event, reason};
 use crate::model::{Object, ObjectRef};
@@ -32,7 +32,7 @@ pub(super) struct WriteOutcome {
     pub failures: Vec<WriteFailure>,
 }
 
-impl<O: Operator> Reconciler<O> {
+impl<O: DynamicOperator> Reconciler<O> {
     pub(super) async fn apply_plan(&self, parent: &Object, plan: &Plan) -> Result<WriteOutcome, ReconcileError> {
         let mut outcome = WriteOutcome::default();
         for item in &plan.items {

@@ -8,7 +8,7 @@ use operator_runtime_core::cache::{Cache, CacheConfig};
 use operator_runtime_core::clock::ManualClock;
 use operator_runtime_core::counting::CountingStore;
 use operator_runtime_core::events::MemoryRecorder;
-use operator_runtime_core::reconcile::{Operator, Reconciler, ReconcilerConfig};
+use operator_runtime_core::reconcile::{DynamicOperator, Reconciler, ReconcilerConfig};
 
 use crate::runtime::fixture::World;
 use crate::support::ctx::Ctx;
@@ -17,7 +17,7 @@ use crate::support::poll::CONTROLLER_DEADLINE;
 /// A [`World`] for `operator` whose runtime (cache and writes) goes through `runtime`, a
 /// wrapper of `raw`. Waits until every kind synced or was refused (not for a full sync: a
 /// refused kind never syncs).
-pub async fn world_over<O: Operator>(
+pub async fn world_over<O: DynamicOperator>(
     raw: Arc<dyn ObjectStore>,
     runtime: Arc<dyn ObjectStore>,
     scenario: &str,

@@ -1,4 +1,4 @@
-//! The opt-in HTTP endpoint of the example operator: `/metrics`, `/healthz`, `/readyz`.
+//! The operator's HTTP endpoint: `/metrics`, `/healthz`, `/readyz`.
 //!
 //! Expected flow: bind a [`TcpListener`] (port 0 picks a free one), build a [`Probes`] that
 //! shares the runner's [`Metrics`] and a readiness flag, and run [`serve`] next to the
