@@ -253,8 +253,7 @@ impl<O: DynamicOperator> Runtime<O> {
         let mut controller = reconciler
             .controller()
             .with_config(self.controller)
-            .with_metrics(self.metrics.clone())
-            .with_name(&name);
+            .with_metrics(self.metrics.clone());
         let lease = match self.election {
             Election::Off => None,
             Election::FromEnv => Some(lease_from_env(&name)?),

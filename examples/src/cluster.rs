@@ -20,7 +20,7 @@ use operator_runtime_kube::Runtime;
 use operator_runtime_kube::runtime::health::Probes;
 use operator_runtime_kube::runtime::lease_from_env;
 
-use crate::operator::{DataClusterOperator, OPERATOR_NAME};
+use crate::operator::DataClusterOperator;
 
 /// How the cluster mode runs.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ impl ClusterOptions {
     /// When the namespace or identity from the environment is not a valid Lease setting.
     pub fn from_env() -> Result<Self, String> {
         Ok(Self {
-            leader_election: Some(lease_from_env(OPERATOR_NAME).map_err(|e| e.to_string())?),
+            leader_election: Some(lease_from_env("datacluster").map_err(|e| e.to_string())?),
         })
     }
 

@@ -41,7 +41,9 @@ fn child_gets_namespace_owner_labels_and_hash() {
     let child = set.get(&r).unwrap();
     assert_eq!(child.label(MANAGED_BY_LABEL), Some("my-op"));
     assert_eq!(child.label(INSTANCE_LABEL), Some("db1"));
-    assert_eq!(child.label(COMPONENT_LABEL), Some("config"));
+    // An undeclared group is independent and sets no component label.
+    assert_eq!(child.label(COMPONENT_LABEL), None);
+    assert!(!set.groups()[0].ordered);
     let owner = child.controller_owner().unwrap();
     assert_eq!(owner.uid, "uid-1");
     assert_eq!(owner.block_owner_deletion, Some(true));
@@ -73,6 +75,24 @@ fn callers_maps_are_not_mutated() {
     let r = set.add("g", typed.clone()).unwrap();
     assert_eq!(typed, before);
     assert_eq!(set.get(&r).unwrap().label("mine"), Some("yes"));
+}
+
+#[test]
+fn ordering_and_labelling_are_separate_choices() {
+    let mut set = DesiredSet::new(&parent(Some("prod")), &ownership()).unwrap();
+    set.declare(GroupSpec::ordered("gated")).unwrap();
+    set.declare(GroupSpec::independent("labelled").component_label("web")).unwrap();
+    let gated = set.add("gated", cm("a")).unwrap();
+    let labelled = set.add("labelled", cm("b")).unwrap();
+    assert_eq!(set.get(&gated).unwrap().label(COMPONENT_LABEL), None);
+    assert_eq!(set.get(&labelled).unwrap().label(COMPONENT_LABEL), Some("web"));
+    assert!(set.groups()[0].ordered && !set.groups()[1].ordered);
+    // The same declaration again is a no-op; other settings under the same name are refused.
+    set.declare(GroupSpec::ordered("gated")).unwrap();
+    assert!(matches!(
+        set.declare(GroupSpec::independent("gated")),
+        Err(BuildError::GroupRedeclared { .. })
+    ));
 }
 
 #[test]

@@ -55,6 +55,7 @@ fn apply_entry(manager: &str, fields: Value) -> ManagedFieldsEntry {
 fn set(children: &[(&str, Object)]) -> DesiredSet {
     let mut s = DesiredSet::new(&parent(), &ownership()).unwrap();
     for (group, child) in children {
+        s.declare(GroupSpec::ordered(*group).component_label(*group)).unwrap();
         s.add(group, child.clone()).unwrap();
     }
     s
