@@ -65,16 +65,21 @@ impl Binaries {
     }
 }
 
+/// The exit status `build.sh` uses when the binaries are not cached and Go is not on `PATH`.
+const EXIT_NO_GO: i32 = 3;
+
 /// Runs `build.sh`, which prints the binary directory as its last stdout line.
 fn build() -> Result<PathBuf, TestEnvError> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("controlplane")
         .join("build.sh");
     if !script.is_file() {
-        return Err(TestEnvError::Build(format!(
-            "{} does not exist (not running from a source checkout?); set {BIN_DIR_ENV}",
-            script.display()
-        )));
+        return Err(TestEnvError::Unavailable {
+            reason: format!(
+                "{} does not exist (not running from a source checkout?) and {BIN_DIR_ENV} is not set",
+                script.display()
+            ),
+        });
     }
     // stderr is inherited so that a cold build's progress and Go's errors are visible.
     let output = Command::new("bash")
@@ -82,6 +87,14 @@ fn build() -> Result<PathBuf, TestEnvError> {
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| TestEnvError::Build(format!("cannot run {}: {e}", script.display())))?;
+    if output.status.code() == Some(EXIT_NO_GO) {
+        return Err(TestEnvError::Unavailable {
+            reason: format!(
+                "Go not found (the control-plane binaries {KUBERNETES_VERSION} are not cached and building them \
+                 needs the Go toolchain on PATH; or set {BIN_DIR_ENV})"
+            ),
+        });
+    }
     if !output.status.success() {
         return Err(TestEnvError::Build(format!(
             "{} failed ({}); its error is printed above",
