@@ -27,7 +27,9 @@ fn memory_backend_agrees_with_the_real_api_server_on_generated_sequences() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let Some(env) = testenv::available(TestEnv::start().await) else { return };
+        let Some(env) = testenv::available(TestEnv::start().await) else {
+            return;
+        };
         let store = KubeStore::new(env.client().unwrap());
         let mut engine = Engine::new(store, || async { MemoryStore::new() }).await.unwrap();
         engine.shrink_limit = SHRINK_LIMIT;

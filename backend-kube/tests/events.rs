@@ -7,7 +7,9 @@ use operator_runtime_kube::{KubeEventRecorder, KubeStore};
 
 #[tokio::test]
 async fn events_are_written_and_repeats_become_a_series() {
-    let Some(env) = testenv::available(TestEnv::shared()) else { return };
+    let Some(env) = testenv::available(TestEnv::shared()) else {
+        return;
+    };
     let client = env.client().unwrap();
     let ns = env.create_namespace(&client, "events").await.unwrap();
     let store = KubeStore::new(client.clone());

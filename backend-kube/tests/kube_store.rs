@@ -37,7 +37,9 @@ async fn eventually_gone(store: &KubeStore, key: &ObjectRef) {
 
 #[tokio::test]
 async fn create_get_and_garbage_collect_a_dependent() {
-    let Some((store, ns)) = store("create-get-gc").await else { return };
+    let Some((store, ns)) = store("create-get-gc").await else {
+        return;
+    };
     let owner = store
         .create(&cm(&ns, "owner", "1"), &WriteParams::default())
         .await
@@ -59,7 +61,9 @@ async fn create_get_and_garbage_collect_a_dependent() {
 
 #[tokio::test]
 async fn errors_are_mapped_from_status_codes_and_reasons() {
-    let Some((store, ns)) = store("errors").await else { return };
+    let Some((store, ns)) = store("errors").await else {
+        return;
+    };
     let created = store.create(&cm(&ns, "a", "1"), &WriteParams::default()).await.unwrap();
 
     let missing = ObjectRef::namespaced(cm_type(), &ns, "missing");
@@ -111,7 +115,9 @@ async fn errors_are_mapped_from_status_codes_and_reasons() {
 
 #[tokio::test]
 async fn kind_info_comes_from_discovery() {
-    let Some((store, _)) = store("discovery").await else { return };
+    let Some((store, _)) = store("discovery").await else {
+        return;
+    };
     let cm = store.kind_info(&cm_type()).await.unwrap();
     assert_eq!(
         (cm.plural.as_str(), cm.namespaced, cm.status_subresource),
@@ -125,7 +131,9 @@ async fn kind_info_comes_from_discovery() {
 
 #[tokio::test]
 async fn server_side_apply_tracks_managers_and_conflicts() {
-    let Some((store, ns)) = store("apply").await else { return };
+    let Some((store, ns)) = store("apply").await else {
+        return;
+    };
     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": ns}, "data": {"k": "a"}});
     let key = ObjectRef::namespaced(cm_type(), &ns, "x");
     store
@@ -169,7 +177,9 @@ async fn server_side_apply_tracks_managers_and_conflicts() {
 
 #[tokio::test]
 async fn watch_resumes_from_a_resource_version_and_reports_expiry() {
-    let Some((store, ns)) = store("watch").await else { return };
+    let Some((store, ns)) = store("watch").await else {
+        return;
+    };
     let first = store
         .create(&cm(&ns, "w1", "1"), &WriteParams::default())
         .await
@@ -258,7 +268,9 @@ fn widget_crd() -> k8s_openapi::apiextensions_apiserver::pkg::apis::apiextension
 
 #[tokio::test]
 async fn delete_outcome_carries_what_the_server_returns() {
-    let Some((store, ns)) = store("delete-outcome").await else { return };
+    let Some((store, ns)) = store("delete-outcome").await else {
+        return;
+    };
     // A completed delete is answered with a Status: only identity is known.
     let a = store.create(&cm(&ns, "a", "1"), &WriteParams::default()).await.unwrap();
     match store.delete(&a.object_ref(), &DeleteParams::default()).await.unwrap() {

@@ -8,7 +8,9 @@ use operator_runtime_kube::testenv::{self, TestEnv};
 
 #[tokio::test]
 async fn control_plane_serves_and_collects_garbage() {
-    let Some(env) = testenv::available(TestEnv::shared()) else { return };
+    let Some(env) = testenv::available(TestEnv::shared()) else {
+        return;
+    };
     let client = env.client().unwrap();
     let ns = env.create_namespace(&client, "smoke").await.unwrap();
     let api = Api::<ConfigMap>::namespaced(client, &ns);

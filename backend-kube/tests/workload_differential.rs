@@ -226,7 +226,9 @@ async fn settle_real(store: &KubeStore, ns: &str) -> Result<Value, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_workload_simulation_agrees_with_the_real_controllers() {
-    let Some(env) = testenv::available(TestEnv::shared_cluster()) else { return };
+    let Some(env) = testenv::available(TestEnv::shared_cluster()) else {
+        return;
+    };
     let client = env.client().unwrap_or_else(|e| panic!("client: {e}"));
     let ns = env
         .create_namespace(&client, "workloads")

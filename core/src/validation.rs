@@ -64,9 +64,8 @@ pub fn is_dns1123_label(s: &str) -> bool {
 
 /// Why `s` is not a DNS-1035 label: a DNS-1123 label that starts with a letter.
 pub fn dns1035_label_error(s: &str) -> Option<&'static str> {
-    dns1123_label_error(s).or_else(|| {
-        (!s.starts_with(|c: char| c.is_ascii_lowercase())).then_some("must start with a lower-case letter")
-    })
+    dns1123_label_error(s)
+        .or_else(|| (!s.starts_with(|c: char| c.is_ascii_lowercase())).then_some("must start with a lower-case letter"))
 }
 
 /// Whether `s` is a DNS-1035 label.
@@ -122,9 +121,7 @@ pub fn qualified_name_error(s: &str) -> Option<&'static str> {
         return Some("the name part must be at most 63 characters");
     }
     if !is_name_token(name) {
-        return Some(
-            "the name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
-        );
+        return Some("the name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric");
     }
     None
 }
@@ -144,7 +141,10 @@ pub fn label_value_error(s: &str) -> Option<&'static str> {
         return None;
     }
     let b = s.as_bytes();
-    if !b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')) {
+    if !b
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    {
         return Some("may contain only letters, digits, '-', '_' and '.'");
     }
     Some("must start and end with a letter or digit")
@@ -183,8 +183,17 @@ mod tests {
             assert!(!is_qualified_name(bad), "{bad:?}");
         }
         assert!(is_label_value("") && is_label_value("My_app.1") && is_label_value(&"a".repeat(63)));
-        assert_eq!(label_value_error("-a"), Some("must start and end with a letter or digit"));
-        assert_eq!(label_value_error("a/b"), Some("may contain only letters, digits, '-', '_' and '.'"));
-        assert_eq!(label_value_error(&"a".repeat(64)), Some("must be at most 63 characters"));
+        assert_eq!(
+            label_value_error("-a"),
+            Some("must start and end with a letter or digit")
+        );
+        assert_eq!(
+            label_value_error("a/b"),
+            Some("may contain only letters, digits, '-', '_' and '.'")
+        );
+        assert_eq!(
+            label_value_error(&"a".repeat(64)),
+            Some("must be at most 63 characters")
+        );
     }
 }

@@ -44,7 +44,9 @@ fn key(api_version: &str, kind: &str, ns: &str, name: &str) -> ObjectRef {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_runs_against_the_real_api_server() {
-    let Some(env) = testenv::available(TestEnv::shared_cluster()) else { return };
+    let Some(env) = testenv::available(TestEnv::shared_cluster()) else {
+        return;
+    };
     let client = env.client().unwrap();
     env.install_crds(&client, &[DataCluster::crd()]).await.unwrap();
     let ns = env.create_namespace(&client, "datacluster").await.unwrap();

@@ -52,7 +52,9 @@ fn successes(probes: &Probes) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_one_reconciles_and_the_other_takes_over_when_it_dies() {
-    let Some(env) = testenv::available(TestEnv::shared()) else { return };
+    let Some(env) = testenv::available(TestEnv::shared()) else {
+        return;
+    };
     let client = env.client().unwrap();
     env.install_crds(&client, &[DataCluster::crd()]).await.unwrap();
     let ns = env.create_namespace(&client, "leader").await.unwrap();

@@ -531,14 +531,18 @@ mod tests {
     fn keyed_lists_use_the_schema_keys() {
         // Container ports are keyed by containerPort (and protocol, which the server defaults):
         // a port another manager added is not drift, a changed field of ours is, named by key.
-        let desired = obj(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        let desired = obj(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "a",
-                "ports": [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090}]}]}}}}));
-        let live = obj(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                "ports": [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090}]}]}}}}),
+        );
+        let live = obj(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "a",
                 "ports": [{"containerPort": 7070, "protocol": "TCP"},
                           {"containerPort": 9090, "protocol": "TCP"},
-                          {"containerPort": 8080, "protocol": "TCP", "name": "web"}]}]}}}}));
+                          {"containerPort": 8080, "protocol": "TCP", "name": "web"}]}]}}}}),
+        );
         assert_eq!(
             paths(&drift(&desired, &live)),
             ["spec.template.spec.containers[name=app].ports[containerPort=8080].name: web -> http"]
