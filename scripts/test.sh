@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every real-server test must run here: a control plane that cannot be had fails them loudly
+# (a plain `cargo test` on a machine without Go reports them as NOT RUN instead).
+export OPERATOR_RUNTIME_REQUIRE_CONTROL_PLANE=1
+
 echo "==> building or reusing the test control plane"
 bash backend-kube/controlplane/build.sh
 

@@ -2,12 +2,14 @@
 use operator_runtime_core::events::{Event, EventRecorder, reason};
 use operator_runtime_core::store::{ListParams, WriteParams};
 use operator_runtime_core::{Object, ObjectStore, TypeRef};
-use operator_runtime_kube::testenv::TestEnv;
+use operator_runtime_kube::testenv::{self, TestEnv};
 use operator_runtime_kube::{KubeEventRecorder, KubeStore};
 
 #[tokio::test]
 async fn events_are_written_and_repeats_become_a_series() {
-    let env = TestEnv::shared().unwrap();
+    let Some(env) = testenv::available(TestEnv::shared()) else {
+        return;
+    };
     let client = env.client().unwrap();
     let ns = env.create_namespace(&client, "events").await.unwrap();
     let store = KubeStore::new(client.clone());

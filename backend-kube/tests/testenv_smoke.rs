@@ -4,11 +4,13 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::api::{DeleteParams, ObjectMeta, PostParams};
-use operator_runtime_kube::testenv::TestEnv;
+use operator_runtime_kube::testenv::{self, TestEnv};
 
 #[tokio::test]
 async fn control_plane_serves_and_collects_garbage() {
-    let env = TestEnv::shared().unwrap();
+    let Some(env) = testenv::available(TestEnv::shared()) else {
+        return;
+    };
     let client = env.client().unwrap();
     let ns = env.create_namespace(&client, "smoke").await.unwrap();
     let api = Api::<ConfigMap>::namespaced(client, &ns);

@@ -1,7 +1,10 @@
 //! Object-metadata validation as `ValidateObjectMeta` does it: names, label keys and values,
 //! annotation keys, ownerReferences and finalizer names. Every failure is a 422 Invalid with
-//! one cause per offending field, and nothing is written.
+//! one cause per offending field, and nothing is written. The name and label rules themselves
+//! are core's ([`operator_runtime_core::validation`]), shared with the builders and the
+//! selector parser.
 
+use operator_runtime_core::validation::{is_dns1123_label, is_dns1123_subdomain, is_label_value, is_qualified_name};
 use operator_runtime_core::{Object, StatusCause, StoreError};
 
 /// Which validation rule applies to `metadata.name` (chosen by the kind's strategy).
@@ -13,63 +16,8 @@ pub(crate) enum NameRule {
     Label,
 }
 
-const DNS1123_LABEL_MAX: usize = 63;
-const DNS1123_SUBDOMAIN_MAX: usize = 253;
 /// Total size of all annotations (keys + values), as `ValidateAnnotationsSize`.
 const ANNOTATIONS_MAX_BYTES: usize = 256 * 1024;
-
-fn is_alnum_lower(c: u8) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit()
-}
-
-/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-pub(crate) fn is_dns1123_label(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= DNS1123_LABEL_MAX
-        && is_alnum_lower(b[0])
-        && is_alnum_lower(b[b.len() - 1])
-        && b.iter().all(|&c| is_alnum_lower(c) || c == b'-')
-}
-
-/// Dot-separated DNS-1123 label patterns, at most 253 characters in all. Like Go's
-/// `IsDNS1123Subdomain`, a part is not limited to 63 characters (only the whole name is).
-pub(crate) fn is_dns1123_subdomain(s: &str) -> bool {
-    let part = |p: &str| {
-        let b = p.as_bytes();
-        !b.is_empty()
-            && is_alnum_lower(b[0])
-            && is_alnum_lower(b[b.len() - 1])
-            && b.iter().all(|&c| is_alnum_lower(c) || c == b'-')
-    };
-    !s.is_empty() && s.len() <= DNS1123_SUBDOMAIN_MAX && s.split('.').all(part)
-}
-
-/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, at most 63 characters (label values may be empty).
-fn is_name_part(s: &str, allow_empty: bool) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() {
-        return allow_empty;
-    }
-    b.len() <= DNS1123_LABEL_MAX
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-/// A qualified name: an optional DNS subdomain prefix and `/`, then a name part.
-pub(crate) fn is_qualified_name(s: &str) -> bool {
-    match s.split_once('/') {
-        Some((prefix, name)) => is_dns1123_subdomain(prefix) && is_name_part(name, false),
-        None => is_name_part(s, false),
-    }
-}
-
-/// A label value: empty or a name part.
-pub(crate) fn is_label_value(s: &str) -> bool {
-    is_name_part(s, true)
-}
 
 /// Checks a name against a kind's rule; returns the message on failure.
 pub(crate) fn name_error(name: &str, rule: NameRule) -> Option<String> {

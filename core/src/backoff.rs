@@ -1,4 +1,6 @@
-//! Per-key exponential backoff with jitter, for retrying failed reconciles without hot loops.
+//! Per-key exponential backoff with jitter: the project's one backoff, for retrying failed
+//! reconciles (the controller runner) and failed lists and watches (the cache) without hot
+//! loops.
 //!
 //! The n-th consecutive failure of a key waits `min(max, initial * 2^(n-1))`, shortened by a
 //! random fraction of up to `jitter` so that keys failing together do not retry in lockstep.
@@ -48,6 +50,16 @@ impl Default for BackoffConfig {
 }
 
 impl BackoffConfig {
+    /// 500 ms doubling up to 30 s, no jitter: the cache's list/watch loops (close to client-go's
+    /// reflector, 800 ms .. 30 s), reproducible.
+    pub const fn watch_default() -> Self {
+        Self {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+            jitter: 0.0,
+        }
+    }
+
     /// A configuration: first delay `initial`, cap `max`, and up to `jitter` (a fraction in
     /// `[0, 1]`) of each delay removed at random.
     ///

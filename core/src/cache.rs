@@ -12,7 +12,7 @@
 //!    than what the cache already reflected (numeric resourceVersions) is rejected and retried,
 //!    and a watch event older than the held object is dropped: the cache never goes back in
 //!    time;
-//! 5. any other error is retried after an exponential [`Backoff`] delay (tokio time, so tests
+//! 5. any other error is retried after an exponential delay (core's one [`crate::backoff`], [`CacheConfig::backoff`]) (tokio time, so tests
 //!    run on virtual time); an empty stream or a repeated 410 is also delayed, so a misbehaving
 //!    backend never makes the loop spin.
 //!
@@ -37,9 +37,9 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use tokio::sync::{broadcast, watch};
 use tokio::task::AbortHandle;
 
-pub use backoff::Backoff;
 pub use state::KindState;
 
+use crate::backoff::BackoffConfig;
 use crate::error::StoreError;
 use crate::model::{Object, ObjectRef, TypeRef};
 use crate::selector::{Selector, SelectorError};
@@ -197,8 +197,9 @@ impl CacheEvent {
 /// Settings of a [`Cache`].
 #[derive(Clone, Debug)]
 pub struct CacheConfig {
-    /// Delays between retries of failed lists and watches.
-    pub backoff: Backoff,
+    /// Delays between retries of failed lists and watches (default
+    /// [`BackoffConfig::watch_default`]: 500 ms doubling up to 30 s, no jitter).
+    pub backoff: BackoffConfig,
     /// Page size of lists; None lists in one request.
     pub page_size: Option<u32>,
     /// Notifications buffered per subscriber; a subscriber that falls further behind gets
@@ -224,7 +225,7 @@ pub const DEFAULT_HASH_SEED: u64 = 0x6f70_2d72_756e_7469;
 impl Default for CacheConfig {
     fn default() -> Self {
         Self {
-            backoff: Backoff::default(),
+            backoff: BackoffConfig::watch_default(),
             page_size: Some(500),
             event_capacity: 4096,
             hash_seed: DEFAULT_HASH_SEED,

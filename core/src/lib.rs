@@ -33,6 +33,7 @@ pub mod schema;
 pub mod selector;
 pub mod status;
 pub mod store;
+pub mod validation;
 
 pub use action::Action;
 pub use error::{ErrorSource, StatusCause, StoreError};

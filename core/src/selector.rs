@@ -273,74 +273,27 @@ impl TryFrom<&LabelSelector> for Selector {
     }
 }
 
-/// Checks a qualified name: an optional DNS-subdomain prefix and `/`, then a name of at most
-/// 63 characters made of alphanumerics, `-`, `_` and `.`, starting and ending alphanumeric.
+/// Checks a label key: a qualified name ([`crate::validation::qualified_name_error`]).
 fn validate_key(key: &str) -> Result<(), SelectorError> {
-    let invalid = |reason| SelectorError::InvalidKey {
-        key: key.to_owned(),
-        reason,
-    };
-    let (prefix, name) = match key.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    if let Some(prefix) = prefix {
-        if prefix.is_empty() || prefix.len() > 253 {
-            return Err(invalid("the prefix must be a DNS subdomain of 1 to 253 characters"));
-        }
-        let label_ok = |l: &str| {
-            !l.is_empty()
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        };
-        if !prefix.split('.').all(label_ok) {
-            return Err(invalid("the prefix must be a lower-case DNS subdomain"));
-        }
+    match crate::validation::qualified_name_error(key) {
+        None => Ok(()),
+        Some(reason) => Err(SelectorError::InvalidKey {
+            key: key.to_owned(),
+            reason,
+        }),
     }
-    if name.is_empty() {
-        return Err(invalid("the name part must not be empty"));
-    }
-    if name.len() > 63 {
-        return Err(invalid("the name part must be at most 63 characters"));
-    }
-    if !is_label_token(name) {
-        return Err(invalid(
-            "the name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
-        ));
-    }
-    Ok(())
 }
 
-/// Checks a label value: empty, or at most 63 characters like a key's name part.
+/// Checks a label value ([`crate::validation::label_value_error`]).
 fn validate_value(key: &str, value: &str) -> Result<(), SelectorError> {
-    let invalid = |reason| SelectorError::InvalidValue {
-        key: key.to_owned(),
-        value: value.to_owned(),
-        reason,
-    };
-    if value.len() > 63 {
-        return Err(invalid("must be at most 63 characters"));
+    match crate::validation::label_value_error(value) {
+        None => Ok(()),
+        Some(reason) => Err(SelectorError::InvalidValue {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason,
+        }),
     }
-    if !value.is_empty() && !is_label_token(value) {
-        return Err(invalid(
-            "must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
-        ));
-    }
-    Ok(())
-}
-
-fn is_label_token(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
-        return false;
-    };
-    first.is_ascii_alphanumeric()
-        && last.is_ascii_alphanumeric()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

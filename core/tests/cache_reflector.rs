@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache_support::{ScriptedStore, advance, cm, cm_type, owned, settle, with_labels};
-use operator_runtime_core::cache::{Backoff, Cache, CacheConfig, CacheError, CacheEvent, ChangeKind, TrackSpec};
+use operator_runtime_core::backoff::BackoffConfig;
+use operator_runtime_core::cache::{Cache, CacheConfig, CacheError, CacheEvent, ChangeKind, TrackSpec};
 use operator_runtime_core::selector::Selector;
 use operator_runtime_core::{ObjectRef, StoreError};
 use tokio::sync::broadcast;
@@ -19,11 +20,7 @@ fn key(ns: &str, name: &str) -> ObjectRef {
 
 fn config() -> CacheConfig {
     CacheConfig {
-        backoff: Backoff {
-            initial: Duration::from_secs(1),
-            max: Duration::from_secs(8),
-            factor: 2.0,
-        },
+        backoff: BackoffConfig::new(Duration::from_secs(1), Duration::from_secs(8), 0.0).unwrap(),
         page_size: Some(2),
         event_capacity: 64,
         ..CacheConfig::default()

@@ -91,16 +91,16 @@ pub struct NodeStatus {
 }
 
 /// The CRD as YAML (what `datacluster crd` prints).
-pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
+pub fn crd_yaml() -> Result<String, serde_saphyr::SerializeError> {
     use kube::CustomResourceExt;
-    serde_yaml::to_string(&DataCluster::crd())
+    serde_saphyr::to_string(&DataCluster::crd())
 }
 
 /// The least-privilege ClusterRole the operator's cluster mode needs (`datacluster rbac`):
 /// derived from the operator's parent and owned kinds, plus Events and the leader-election
 /// Lease.
-pub fn rbac_yaml() -> Result<String, serde_yaml::Error> {
-    serde_yaml::to_string(&rbac_cluster_role())
+pub fn rbac_yaml() -> Result<String, serde_saphyr::SerializeError> {
+    serde_saphyr::to_string(&rbac_cluster_role())
 }
 
 /// The ClusterRole of [`rbac_yaml`], as JSON.

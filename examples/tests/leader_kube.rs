@@ -14,7 +14,7 @@ use operator_runtime_examples::cluster::{ClusterOptions, run_operator_with};
 use operator_runtime_examples::crd::DataCluster;
 use operator_runtime_kube::KubeStore;
 use operator_runtime_kube::runtime::health::Probes;
-use operator_runtime_kube::testenv::TestEnv;
+use operator_runtime_kube::testenv::{self, TestEnv};
 use serde_json::json;
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -52,7 +52,9 @@ fn successes(probes: &Probes) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_one_reconciles_and_the_other_takes_over_when_it_dies() {
-    let env = TestEnv::shared().unwrap_or_else(|e| panic!("the test control plane is not available: {e}"));
+    let Some(env) = testenv::available(TestEnv::shared()) else {
+        return;
+    };
     let client = env.client().unwrap();
     env.install_crds(&client, &[DataCluster::crd()]).await.unwrap();
     let ns = env.create_namespace(&client, "leader").await.unwrap();

@@ -2,8 +2,8 @@
 //! a real API server (the test control plane, started here), compared answer by answer.
 //!
 //! ```text
-//! cargo run -p operator-runtime-kube --bin differential -- --seeds 0..200
-//! cargo run -p operator-runtime-kube --bin differential -- --seed 17 --keep 0,4 --simplify 4:0
+//! cargo run -p operator-runtime-kube --features differential --bin differential -- --seeds 0..200
+//! cargo run -p operator-runtime-kube --features differential --bin differential -- --seed 17 --keep 0,4 --simplify 4:0
 //! ```
 //!
 //! Options: `--seeds A..B` (a range), `--seed N` (one seed, optionally with the `--keep` and

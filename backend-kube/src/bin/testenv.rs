@@ -4,7 +4,7 @@
 //! `--minimal` starts only etcd, kube-apiserver and the garbage-collector/namespace controllers.
 //!
 //! ```text
-//! cargo run -p operator-runtime-kube --bin testenv [-- --minimal]
+//! cargo run -p operator-runtime-kube --features testenv --bin testenv [-- --minimal]
 //! ```
 
 use std::process::ExitCode;

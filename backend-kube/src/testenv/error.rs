@@ -9,6 +9,15 @@ use std::time::Duration;
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TestEnvError {
+    /// The control plane cannot be had on this machine at all: the binaries are not cached and
+    /// cannot be built (no Go toolchain, or not running from a source checkout). Tests that
+    /// need a real server report this through [`super::available`] instead of failing, unless
+    /// [`super::REQUIRE_ENV`] is set.
+    #[error("control plane unavailable: {reason}")]
+    Unavailable {
+        /// Why, and how to get it.
+        reason: String,
+    },
     /// A control-plane binary is missing.
     #[error("control-plane binary {path} is missing: {hint}")]
     MissingBinary {
@@ -68,4 +77,12 @@ pub enum TestEnvError {
         /// What went wrong.
         message: String,
     },
+}
+
+impl TestEnvError {
+    /// True for [`TestEnvError::Unavailable`]: nothing is broken, the machine just cannot run a
+    /// control plane (as opposed to one that was built but failed to start).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
 }

@@ -56,6 +56,51 @@ use process::ManagedProcess;
 /// seconds (default 60).
 pub const START_TIMEOUT_ENV: &str = "OPERATOR_RUNTIME_TESTENV_START_TIMEOUT";
 
+/// Environment variable: when set (to anything but empty or `0`), a control plane that is
+/// [unavailable](TestEnvError::Unavailable) fails the tests that need it instead of letting
+/// [`available`] report them as not run. `scripts/test.sh`, and so CI, sets it.
+pub const REQUIRE_ENV: &str = "OPERATOR_RUNTIME_REQUIRE_CONTROL_PLANE";
+
+/// The gate of every test that needs a real server: the environment when it started; `None`
+/// after printing one line `NOT RUN (no control plane): <test>: <why>; run scripts/test.sh`
+/// when the control plane is [unavailable](TestEnvError::Unavailable) on this machine (no Go,
+/// nothing cached) and [`REQUIRE_ENV`] is not set. Any other start failure, or an unavailable
+/// control plane with [`REQUIRE_ENV`] set, panics (fails the test).
+///
+/// The line goes straight to the process's stderr, past the test harness's output capture,
+/// so a plain `cargo test` shows it. The test name is the current thread's (libtest names each
+/// test's thread after the test).
+///
+/// ```no_run
+/// use operator_runtime_kube::testenv::{self, TestEnv};
+/// # fn demo() {
+/// let Some(env) = testenv::available(TestEnv::shared()) else { return };
+/// # let _ = env; }
+/// ```
+pub fn available<T>(started: Result<T, TestEnvError>) -> Option<T> {
+    match started {
+        Ok(env) => Some(env),
+        Err(e) if e.is_unavailable() && !control_plane_required() => {
+            use std::io::Write as _;
+            let thread = std::thread::current();
+            let test = thread.name().unwrap_or("this test");
+            // Written to the stderr handle, not with eprintln!, which the test harness captures.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "NOT RUN (no control plane): {test}: {e}; run scripts/test.sh"
+            );
+            None
+        }
+        Err(e) if e.is_unavailable() => panic!("the test control plane is required ({REQUIRE_ENV} is set): {e}"),
+        Err(e) => panic!("the test control plane did not start: {e}"),
+    }
+}
+
+/// Whether [`REQUIRE_ENV`] asks for a loud failure when the control plane is unavailable.
+pub fn control_plane_required() -> bool {
+    std::env::var_os(REQUIRE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Readiness poll interval (envtest uses 100 ms).
 const POLL_INTERVAL: Duration = Duration::from_millis(100);

@@ -21,7 +21,6 @@ use operator_runtime_core::store::WriteParams;
 use operator_runtime_core::{Object, ObjectStore};
 use operator_runtime_memory::MemoryStore;
 use operator_runtime_memory::http::ApiServer;
-use serde::Deserialize;
 
 /// The wall clock: creation timestamps and ages as people expect them from a server.
 struct SystemClock;
@@ -66,8 +65,9 @@ fn parse_args() -> Result<Args, String> {
 async fn preload(store: &MemoryStore, file: &PathBuf) -> Result<usize, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut created = 0;
-    for doc in serde_yaml::Deserializer::from_str(&text) {
-        let value = serde_json::Value::deserialize(doc).map_err(|e| format!("{}: {e}", file.display()))?;
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    for value in docs {
         if value.is_null() {
             continue;
         }

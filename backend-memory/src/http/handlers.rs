@@ -535,7 +535,7 @@ fn write_params(query: &Query) -> WriteParams {
 
 fn parse_object(body: &[u8]) -> Result<Object, StoreError> {
     let value: Value = serde_json::from_slice(body)
-        .or_else(|_| serde_yaml::from_slice::<Value>(body))
+        .or_else(|_| serde_saphyr::from_slice::<Value>(body))
         .map_err(|e| StoreError::bad_request(format!("the body of the request could not be decoded: {e}")))?;
     Object::from_value(value).map_err(|e| StoreError::bad_request(format!("Object 'Kind' is missing in the body: {e}")))
 }

@@ -60,7 +60,7 @@ pub(crate) fn strategic_unsupported() -> StoreError {
 /// Decodes a patch body: YAML (JSON is YAML) for apply, JSON otherwise.
 pub(crate) fn decode(kind: PatchKind, body: &[u8]) -> Result<Value, StoreError> {
     match kind {
-        PatchKind::Apply => serde_yaml::from_slice::<Value>(body)
+        PatchKind::Apply => serde_saphyr::from_slice::<Value>(body)
             .map_err(|e| StoreError::bad_request(format!("error decoding YAML: {e}"))),
         _ => serde_json::from_slice::<Value>(body)
             .map_err(|e| StoreError::bad_request(format!("error decoding patch: {e}"))),

@@ -8,7 +8,7 @@ use super::compare::SideNames;
 use super::engine::{Figures, SeedResult};
 
 /// The command that runs the fuzzer (replay arguments are appended).
-pub const COMMAND: &str = "cargo run -p operator-runtime-kube --bin differential --";
+pub const COMMAND: &str = "cargo run -p operator-runtime-kube --features differential --bin differential --";
 
 /// The block printed for a seed with a divergence (empty when it had none).
 pub fn describe(result: &SeedResult, names: &SideNames) -> String {

@@ -54,10 +54,15 @@ where
 
 /// Expands to one `#[test]` per runtime scenario, named `runtime_<scenario>`, each against a
 /// store from the given factory (an `async fn() -> impl ObjectStore`).
+/// `runtime_suite!(factory, if guard)` skips each test whose `guard()` is false, like
+/// [`crate::store_suite!`].
 #[macro_export]
 macro_rules! runtime_suite {
     ($factory:path) => {
-        $crate::__with_scenarios!(@tests $factory);
+        $crate::__with_scenarios!(@tests $factory, $crate::__always);
+    };
+    ($factory:path, if $guard:path) => {
+        $crate::__with_scenarios!(@tests $factory, $guard);
     };
 }
 
@@ -69,11 +74,13 @@ macro_rules! __each_scenario {
             (stringify!($name), (|store| ::std::boxed::Box::pin($crate::runtime::scenarios::$name(store))) as $crate::runtime::ScenarioFn),
         )*]
     };
-    ([@tests $factory:path] $($name:ident => $test:ident,)*) => {
+    ([@tests $factory:path, $guard:path] $($name:ident => $test:ident,)*) => {
         $(
             #[test]
             fn $test() {
-                $crate::runtime::__run_scenario(stringify!($name), $factory);
+                if $guard() {
+                    $crate::runtime::__run_scenario(stringify!($name), $factory);
+                }
             }
         )*
     };
@@ -86,8 +93,8 @@ macro_rules! __with_scenarios {
     (@registry) => {
         $crate::__with_scenarios!(@list [@registry])
     };
-    (@tests $factory:path) => {
-        $crate::__with_scenarios! { @list [@tests $factory] }
+    (@tests $factory:path, $guard:path) => {
+        $crate::__with_scenarios! { @list [@tests $factory, $guard] }
     };
     (@list $mode:tt) => {
         $crate::__each_scenario! {

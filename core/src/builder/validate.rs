@@ -3,16 +3,18 @@
 
 use super::error::BuildError;
 use crate::model::TypeRef;
+use crate::validation;
 
 /// Longest object name the API server accepts (a DNS-1123 subdomain).
-pub const MAX_NAME_LEN: usize = 253;
+pub const MAX_NAME_LEN: usize = validation::DNS1123_SUBDOMAIN_MAX_LEN;
 /// Longest name for kinds whose name must be a DNS label (Service, Namespace).
-pub const MAX_LABEL_NAME_LEN: usize = 63;
+pub const MAX_LABEL_NAME_LEN: usize = validation::DNS1123_LABEL_MAX_LEN;
 /// Longest label value.
-pub const MAX_LABEL_VALUE_LEN: usize = 63;
+pub const MAX_LABEL_VALUE_LEN: usize = validation::LABEL_VALUE_MAX_LEN;
 
 /// Checks `name` against the rules of `kind`: Services need a DNS-1035 label, Namespaces a
-/// DNS-1123 label, everything else a DNS-1123 subdomain.
+/// DNS-1123 label, everything else a DNS-1123 subdomain (the rules of
+/// [`crate::validation`]).
 pub fn check_name(kind: &TypeRef, name: &str) -> Result<(), BuildError> {
     let label_kind = kind.group().is_empty() && matches!(kind.kind.as_str(), "Service" | "Namespace");
     let max = if label_kind { MAX_LABEL_NAME_LEN } else { MAX_NAME_LEN };
@@ -24,60 +26,34 @@ pub fn check_name(kind: &TypeRef, name: &str) -> Result<(), BuildError> {
             max,
         });
     }
-    let invalid = |reason: &str| BuildError::InvalidName {
-        kind: kind.clone(),
-        name: name.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if !name.starts_with(alnum) || !name.ends_with(alnum) {
-        return Err(invalid("must start and end with a lower-case letter or digit"));
-    }
-    if label_kind {
-        if !name.chars().all(|c| alnum(c) || c == '-') {
-            return Err(invalid("may contain only lower-case letters, digits and '-'"));
-        }
-        if kind.kind == "Service" && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err(invalid("a Service name must start with a letter"));
-        }
+    let reason = if !label_kind {
+        validation::dns1123_subdomain_error(name)
+    } else if kind.kind == "Service" {
+        validation::dns1035_label_error(name)
     } else {
-        if !name.chars().all(|c| alnum(c) || c == '-' || c == '.') {
-            return Err(invalid("may contain only lower-case letters, digits, '-' and '.'"));
-        }
-        if name
-            .split('.')
-            .any(|part| !part.starts_with(alnum) || !part.ends_with(alnum))
-        {
-            return Err(invalid(
-                "every dot-separated part must start and end with a letter or digit",
-            ));
-        }
+        validation::dns1123_label_error(name)
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(BuildError::InvalidName {
+            kind: kind.clone(),
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        }),
     }
-    Ok(())
 }
 
 /// Checks a label value: at most 63 characters, empty or starting and ending with an
 /// alphanumeric character, with `-`, `_` and `.` in between.
 pub fn check_label_value(key: &str, value: &str) -> Result<(), BuildError> {
-    let invalid = |reason: &str| BuildError::InvalidLabelValue {
-        key: key.to_owned(),
-        value: value.to_owned(),
-        reason: reason.to_owned(),
-    };
-    if value.len() > MAX_LABEL_VALUE_LEN {
-        return Err(invalid("longer than 63 characters"));
+    match validation::label_value_error(value) {
+        None => Ok(()),
+        Some(reason) => Err(BuildError::InvalidLabelValue {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        }),
     }
-    if value.is_empty() {
-        return Ok(());
-    }
-    let alnum = |c: char| c.is_ascii_alphanumeric();
-    if !value.starts_with(alnum) || !value.ends_with(alnum) {
-        return Err(invalid("must start and end with a letter or digit"));
-    }
-    if !value.chars().all(|c| alnum(c) || matches!(c, '-' | '_' | '.')) {
-        return Err(invalid("may contain only letters, digits, '-', '_' and '.'"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub(super) async fn run(
 ) {
     // Consecutive attempts that made no progress. Only a watch that delivers something resets
     // it: a backend that answers every list and then 410s every watch must not make us spin.
-    let mut attempts = Attempts::default();
+    let mut attempts = Attempts::new(config.backoff);
     let mut first_list = true;
     loop {
         let list_params = ListParams {
@@ -34,7 +34,7 @@ pub(super) async fn run(
         let list = match store.list_all(&entry.spec.type_ref, &list_params).await {
             Ok(list) => list,
             Err(error) => {
-                let delay = attempts.next_delay(&config.backoff, error.retry_after());
+                let delay = attempts.next_delay(error.retry_after());
                 record_error(&entry, Verb::List, error);
                 tokio::time::sleep(delay).await;
                 continue;
@@ -62,7 +62,7 @@ pub(super) async fn run(
                 "list at resourceVersion {} is older than what the cache already holds; relisting",
                 list.resource_version
             ));
-            let delay = attempts.next_delay(&config.backoff, None);
+            let delay = attempts.next_delay(None);
             record_error(&entry, Verb::List, error);
             entry.status().stale_lists_rejected += 1;
             tokio::time::sleep(delay).await;
@@ -77,7 +77,7 @@ pub(super) async fn run(
         notify_all(&events, changes);
 
         watch(&*store, &entry, &events, &config, list.resource_version, &mut attempts).await;
-        if let Some(delay) = attempts.expired_delay(&config.backoff) {
+        if let Some(delay) = attempts.expired_delay() {
             tokio::time::sleep(delay).await;
         }
     }
@@ -105,7 +105,7 @@ async fn watch(
             Ok(stream) => stream,
             Err(StoreError::Expired { .. }) => return,
             Err(error) => {
-                let delay = attempts.next_delay(&config.backoff, error.retry_after());
+                let delay = attempts.next_delay(error.retry_after());
                 record_error(entry, Verb::Watch, error);
                 tokio::time::sleep(delay).await;
                 continue;
@@ -143,11 +143,11 @@ async fn watch(
         // that delivered nothing, or failed, is followed by a delay.
         match failure {
             Some(error) => {
-                let delay = attempts.next_delay(&config.backoff, error.retry_after());
+                let delay = attempts.next_delay(error.retry_after());
                 record_error(entry, Verb::Watch, error);
                 tokio::time::sleep(delay).await;
             }
-            None if !received => tokio::time::sleep(attempts.next_delay(&config.backoff, None)).await,
+            None if !received => tokio::time::sleep(attempts.next_delay(None)).await,
             None => {}
         }
     }

@@ -17,18 +17,22 @@
 //!   (`1000m` = `1`, `1024Mi` = `1Gi`, see [`crate::quantity`]); strings under `requests`,
 //!   `limits`, `capacity`, `hard`, `storage` and `sizeLimit` of other kinds compare the same way.
 //!
-//! Lists whose desired elements all carry a distinct `name` (containers, env, volumes, ports)
-//! are matched by name, as server-side apply merges them, so an element another manager added
-//! (an injected sidecar) is not drift. Other lists are compared position by position and must
-//! have the same length.
+//! Lists of built-in kinds that the server's OpenAPI marks `x-kubernetes-list-type: map` are
+//! matched by their list-map keys, from the same table server-side apply uses
+//! ([`crate::builtin_schema`]): containers and env by `name`, container ports by
+//! `containerPort` (and `protocol` when the desired entry sets it), and so on. Elsewhere
+//! (custom resources, unkeyed lists), lists whose desired elements all carry a distinct `name`
+//! are matched by name. Either way an element another manager added (an injected sidecar) is
+//! not drift. Other lists are compared position by position and must have the same length.
 
 use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::builtin_schema::{self, ListType};
 use crate::fields_v1;
 use crate::hash::HASH_ANNOTATION;
-use crate::model::Object;
+use crate::model::{Object, TypeRef};
 
 /// One step in a field path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,6 +43,9 @@ pub enum PathSegment {
     Index(usize),
     /// A list element found by its `name` (lists merged by name).
     Named(String),
+    /// A list element found by other list-map keys, rendered `key=value,...` (a container
+    /// port: `containerPort=8080`).
+    Keyed(String),
 }
 
 /// A path to a field, displayed as `spec.template.spec.containers[name=app].image`; keys
@@ -92,6 +99,7 @@ impl fmt::Display for FieldPath {
                 PathSegment::Field(name) => write!(f, ".{name}")?,
                 PathSegment::Index(index) => write!(f, "[{index}]")?,
                 PathSegment::Named(name) => write!(f, "[name={name}]")?,
+                PathSegment::Keyed(keys) => write!(f, "[{keys}]")?,
             }
         }
         Ok(())
@@ -268,24 +276,24 @@ pub fn drift(desired: &Object, live: &Object) -> Vec<FieldChange> {
             continue;
         }
         let path = FieldPath(vec![PathSegment::Field(key.clone())]);
-        compare(value, live.body.get(key), &path, &mut out);
+        compare(value, live.body.get(key), &path, &desired.type_ref(), &mut out);
     }
     out.sort();
     out
 }
 
-fn compare(desired: &Value, live: Option<&Value>, path: &FieldPath, out: &mut Vec<FieldChange>) {
+fn compare(desired: &Value, live: Option<&Value>, path: &FieldPath, kind: &TypeRef, out: &mut Vec<FieldChange>) {
     let live = live.filter(|v| !v.is_null());
     match desired {
         Value::Null => {}
         Value::Object(want) => match live {
-            Some(Value::Object(have)) => compare_maps(want, Some(have), path, out),
-            None => compare_maps(want, None, path, out),
+            Some(Value::Object(have)) => compare_maps(want, Some(have), path, kind, out),
+            None => compare_maps(want, None, path, kind, out),
             Some(other) => push(path, Some(other), desired, out),
         },
         Value::Array(want) if want.is_empty() => {}
         Value::Array(want) => match live {
-            Some(Value::Array(have)) => compare_lists(want, have, path, out),
+            Some(Value::Array(have)) => compare_lists(want, have, path, kind, out),
             other => push(path, other, desired, out),
         },
         scalar => match live {
@@ -300,15 +308,89 @@ fn compare_maps(
     want: &Map<String, Value>,
     have: Option<&Map<String, Value>>,
     path: &FieldPath,
+    kind: &TypeRef,
     out: &mut Vec<FieldChange>,
 ) {
     for (key, value) in want {
         let child = path.child(PathSegment::Field(key.clone()));
-        compare(value, have.and_then(|h| h.get(key)), &child, out);
+        compare(value, have.and_then(|h| h.get(key)), &child, kind, out);
     }
 }
 
-fn compare_lists(want: &[Value], have: &[Value], path: &FieldPath, out: &mut Vec<FieldChange>) {
+/// The path in [`builtin_schema`]'s form: dotted fields, `[*]` for a list element.
+fn schema_path(path: &FieldPath) -> String {
+    let mut out = String::new();
+    for segment in &path.0 {
+        match segment {
+            PathSegment::Field(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            PathSegment::Index(_) | PathSegment::Named(_) | PathSegment::Keyed(_) => out.push_str("[*]"),
+        }
+    }
+    out
+}
+
+/// The list-map keys of the list at `path`, when the kind's schema says it is a keyed list.
+fn map_keys(kind: &TypeRef, path: &FieldPath) -> Option<&'static [&'static str]> {
+    builtin_schema::list_type(kind, &schema_path(path))
+        .filter(|e| e.list_type == ListType::Map && !e.keys.is_empty())
+        .map(|e| e.keys)
+}
+
+/// Compares a keyed list entry by entry: each desired entry is matched with the live entry
+/// whose key fields equal the ones the desired entry sets (a key field it leaves to the
+/// server's default, such as a port's `protocol`, matches any value). False, with nothing
+/// compared, when some desired entry sets no key field at all.
+fn compare_keyed(
+    want: &[Value],
+    have: &[Value],
+    keys: &'static [&'static str],
+    path: &FieldPath,
+    kind: &TypeRef,
+    out: &mut Vec<FieldChange>,
+) -> bool {
+    let set_keys = |item: &Value| -> Vec<(&'static str, Value)> {
+        keys.iter()
+            .filter_map(|&k| item.get(k).filter(|v| !v.is_null()).map(|v| (k, v.clone())))
+            .collect()
+    };
+    let entries: Vec<Vec<(&'static str, Value)>> = want.iter().map(set_keys).collect();
+    if entries.iter().any(Vec::is_empty) {
+        return false;
+    }
+    for (value, key) in want.iter().zip(&entries) {
+        let current = have.iter().find(|h| {
+            key.iter()
+                .all(|(k, v)| h.get(*k).is_some_and(|hv| scalar_eq(v, hv, path)))
+        });
+        let segment = match key.as_slice() {
+            [("name", Value::String(name))] => PathSegment::Named(name.clone()),
+            _ => PathSegment::Keyed(
+                key.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        };
+        let child = path.child(segment);
+        match current {
+            Some(current) => compare(value, Some(current), &child, kind, out),
+            None => push(&child, None, value, out),
+        }
+    }
+    true
+}
+
+fn compare_lists(want: &[Value], have: &[Value], path: &FieldPath, kind: &TypeRef, out: &mut Vec<FieldChange>) {
+    if let Some(keys) = map_keys(kind, path)
+        && compare_keyed(want, have, keys, path, kind, out)
+    {
+        return;
+    }
     if let Some(names) = distinct_names(want) {
         for (name, value) in names.into_iter().zip(want) {
             let current = have
@@ -316,7 +398,7 @@ fn compare_lists(want: &[Value], have: &[Value], path: &FieldPath, out: &mut Vec
                 .find(|v| v.get("name").and_then(Value::as_str) == Some(name));
             let child = path.child(PathSegment::Named(name.to_owned()));
             match current {
-                Some(current) => compare(value, Some(current), &child, out),
+                Some(current) => compare(value, Some(current), &child, kind, out),
                 None => push(&child, None, value, out),
             }
         }
@@ -332,7 +414,7 @@ fn compare_lists(want: &[Value], have: &[Value], path: &FieldPath, out: &mut Vec
         return;
     }
     for (index, (w, h)) in want.iter().zip(have).enumerate() {
-        compare(w, Some(h), &path.child(PathSegment::Index(index)), out);
+        compare(w, Some(h), &path.child(PathSegment::Index(index)), kind, out);
     }
 }
 
@@ -443,6 +525,37 @@ mod tests {
                 "spec.ports[0].port: 81 -> 80",
             ]
         );
+    }
+
+    #[test]
+    fn keyed_lists_use_the_schema_keys() {
+        // Container ports are keyed by containerPort (and protocol, which the server defaults):
+        // a port another manager added is not drift, a changed field of ours is, named by key.
+        let desired = obj(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "a",
+                "ports": [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090}]}]}}}}),
+        );
+        let live = obj(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "a",
+                "ports": [{"containerPort": 7070, "protocol": "TCP"},
+                          {"containerPort": 9090, "protocol": "TCP"},
+                          {"containerPort": 8080, "protocol": "TCP", "name": "web"}]}]}}}}),
+        );
+        assert_eq!(
+            paths(&drift(&desired, &live)),
+            ["spec.template.spec.containers[name=app].ports[containerPort=8080].name: web -> http"]
+        );
+        // The same list on a kind without a schema falls back to matching by position.
+        let unknown = |o: &Object| {
+            let mut v = o.to_value().unwrap();
+            v["apiVersion"] = json!("example.io/v1");
+            obj(v)
+        };
+        let changes = drift(&unknown(&desired), &unknown(&live));
+        let changed: Vec<String> = changes.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(changed, ["spec.template.spec.containers[name=app].ports"]);
     }
 
     #[test]
