@@ -7,7 +7,8 @@
 //! - a full resync of all parents with no change: requests and writes (target: 0 and 0);
 //! - one spec change per parent (one node type's replicas): writes per parent.
 //!
-//! `cargo run --release -p operator-runtime-memory --example bench_reconcile [parents]`
+//! `cargo run --release -p operator-runtime-memory --example bench_reconcile [parents [history]]`
+//! (`history`: the store's watch window in changes, default `DEFAULT_HISTORY_LIMIT`)
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,26 +38,35 @@ async fn run() -> Result<(), String> {
         NODE_TYPES.len()
     );
 
-    // Baseline: the same children written straight into a fresh store.
-    let base_store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
-    let base = BenchWorld::bench(Arc::clone(&base_store), "bench_reconcile_baseline").await?;
-    let created = base.create_parents(parents).await?;
-    let children = base.desired_children(&created)?;
-    let t = Instant::now();
-    for c in &children {
-        base_store
-            .create(c, &WriteParams::default())
-            .await
-            .map_err(|e| format!("baseline create: {e}"))?;
-    }
-    let baseline = t.elapsed();
-    println!(
-        "baseline: {} creates straight into the store in {:.3}s",
-        children.len(),
-        baseline.as_secs_f64()
-    );
+    // Baseline: the same children written straight into a fresh store (dropped afterwards, so
+    // the peak memory printed at the end is the runtime's world).
+    let baseline = {
+        let base_store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+        let base = BenchWorld::bench(Arc::clone(&base_store), "bench_reconcile_baseline").await?;
+        let created = base.create_parents(parents).await?;
+        let children = base.desired_children(&created)?;
+        let t = Instant::now();
+        for c in &children {
+            base_store
+                .create(c, &WriteParams::default())
+                .await
+                .map_err(|e| format!("baseline create: {e}"))?;
+        }
+        let baseline = t.elapsed();
+        println!(
+            "baseline: {} creates straight into the store in {:.3}s",
+            children.len(),
+            baseline.as_secs_f64()
+        );
+        baseline
+    };
 
-    let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+    // The watch window of the runtime's store: changes kept for watches that resume.
+    let history = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(operator_runtime_memory::DEFAULT_HISTORY_LIMIT);
+    let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::builder().history_limit(history).build());
     let world = BenchWorld::bench(store, "bench_reconcile").await?;
     world.create_parents(parents).await?;
     world.settle().await?;
@@ -88,5 +98,11 @@ async fn run() -> Result<(), String> {
         c.verb(Verb::ReplaceStatus) as f64 / parents as f64
     );
     print_counts("spec change", &c);
+    if let Some(peak) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:")).map(|v| v.trim().to_owned()))
+    {
+        println!("peak resident memory (VmHWM): {peak}");
+    }
     Ok(())
 }
