@@ -14,10 +14,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use operator_runtime_conformance::bench::{BenchWorld, NODE_TYPES, print_counts};
-use operator_runtime_core::ObjectStore;
+use operator_runtime_conformance::bench::{BenchWorld, NODE_TYPES, owned_kinds, print_counts};
+use operator_runtime_core::{ObjectStore, ObjectStoreExt};
 use operator_runtime_core::counting::Verb;
-use operator_runtime_core::store::WriteParams;
+use operator_runtime_core::store::{ListParams, WriteParams};
 use operator_runtime_memory::MemoryStore;
 
 #[tokio::main(flavor = "current_thread")]
@@ -81,6 +81,8 @@ async fn run() -> Result<(), String> {
     );
     print_counts("converge", &converge.requests);
 
+    memory_breakdown(&world).await?;
+
     let resync = world.resync_all(parents).await?;
     println!(
         "resync of {parents} unchanged parents: {:.3}s, {} writes",
@@ -98,11 +100,45 @@ async fn run() -> Result<(), String> {
         c.verb(Verb::ReplaceStatus) as f64 / parents as f64
     );
     print_counts("spec change", &c);
-    if let Some(peak) = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:")).map(|v| v.trim().to_owned()))
-    {
+    if let Some(peak) = proc_status("VmHWM:") {
         println!("peak resident memory (VmHWM): {peak}");
     }
+    Ok(())
+}
+
+/// A field of `/proc/self/status` (e.g. `VmRSS:`), as printed there.
+fn proc_status(field: &str) -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .map(|v| v.trim().to_owned())
+}
+
+/// What the converged world holds: the children's JSON size (and the managedFields part of it)
+/// next to the process's resident memory, so the memory per child can be set against the data.
+async fn memory_breakdown(world: &BenchWorld) -> Result<(), String> {
+    let (mut count, mut json, mut managed) = (0usize, 0usize, 0usize);
+    for kind in owned_kinds() {
+        let list = world
+            .raw
+            .list_all(&kind, &ListParams::in_namespace(&world.ns))
+            .await
+            .map_err(|e| format!("list {kind}: {e}"))?;
+        for object in &list.items {
+            count += 1;
+            json += serde_json::to_vec(&**object).map_err(|e| e.to_string())?.len();
+            managed += serde_json::to_vec(&object.metadata.managed_fields)
+                .map_err(|e| e.to_string())?
+                .len();
+        }
+    }
+    let per = |bytes: usize| bytes as f64 / count.max(1) as f64;
+    println!(
+        "converged store: {count} children, {:.0} bytes of JSON per child ({:.0} of them managedFields); resident now {}",
+        per(json),
+        per(managed),
+        proc_status("VmRSS:").unwrap_or_default()
+    );
     Ok(())
 }
