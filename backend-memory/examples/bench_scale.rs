@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Instant;
 
-use operator_runtime_conformance::bench::BenchWorld;
+use operator_runtime_conformance::bench::{BenchWorld, thread_cpu};
 use operator_runtime_core::ObjectStore;
 use operator_runtime_core::store::WriteParams;
 use operator_runtime_memory::MemoryStore;
@@ -30,6 +30,10 @@ struct Row {
     resync_requests: u64,
     converge_requests: u64,
     peak_mib: f64,
+    /// CPU time of the same phases (this thread's, from `/proc/thread-self/schedstat`).
+    baseline_cpu: f64,
+    converge_cpu: f64,
+    resync_cpu: f64,
 }
 
 fn main() -> ExitCode {
@@ -74,14 +78,14 @@ fn child(args: &[String]) -> Result<(), String> {
             let base = BenchWorld::bench(Arc::clone(&store), "bench_scale_baseline").await?;
             let created = base.create_parents(parents).await?;
             let children = base.desired_children(&created)?;
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), thread_cpu());
             for c in &children {
                 store
                     .create(c, &WriteParams::default())
                     .await
                     .map_err(|e| format!("baseline create: {e}"))?;
             }
-            t.elapsed()
+            (t.elapsed(), thread_cpu().saturating_sub(cpu))
         };
         let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
         let world = BenchWorld::bench(store, "bench_scale").await?;
@@ -90,13 +94,16 @@ fn child(args: &[String]) -> Result<(), String> {
         let converge = world.converge_all(parents).await?;
         let resync = world.resync_all(parents).await?;
         println!(
-            "RESULT {parents} {} {} {} {} {} {}",
-            baseline.as_secs_f64(),
+            "RESULT {parents} {} {} {} {} {} {} {} {} {}",
+            baseline.0.as_secs_f64(),
             converge.elapsed.as_secs_f64(),
             resync.elapsed.as_secs_f64(),
             resync.requests.total(),
             converge.requests.total(),
-            peak_kib()?
+            peak_kib()?,
+            baseline.1.as_secs_f64(),
+            converge.cpu.as_secs_f64(),
+            resync.cpu.as_secs_f64(),
         );
         Ok(())
     })
@@ -113,6 +120,9 @@ fn parse_row(line: &str) -> Option<Row> {
         resync_requests: f.get(4)?.parse().ok()?,
         converge_requests: f.get(5)?.parse().ok()?,
         peak_mib: num(6)? / 1024.0,
+        baseline_cpu: num(7)?,
+        converge_cpu: num(8)?,
+        resync_cpu: num(9)?,
     })
 }
 
@@ -153,15 +163,7 @@ fn parent(args: &[String]) -> Result<(), String> {
     }
     println!(
         "{:>8} {:>10} {:>11} {:>7} {:>10} {:>9} {:>8} {:>10} {:>12}",
-        "parents",
-        "children",
-        "converge s",
-        "ratio",
-        "baseline s",
-        "resync s",
-        "resync rq",
-        "peak MiB",
-        "KiB/child"
+        "parents", "children", "converge s", "ratio", "baseline s", "resync s", "resync rq", "peak MiB", "KiB/child"
     );
     for r in &rows {
         let children = r.parents * 12;
@@ -178,6 +180,21 @@ fn parent(args: &[String]) -> Result<(), String> {
             r.peak_mib * 1024.0 / children as f64
         );
     }
+    println!("CPU time of the same phases (steadier than wall time on a loaded machine):");
+    println!(
+        "{:>8} {:>15} {:>7} {:>15} {:>13}",
+        "parents", "converge cpu s", "ratio", "baseline cpu s", "resync cpu s"
+    );
+    for r in &rows {
+        println!(
+            "{:>8} {:>15.3} {:>6.2}x {:>15.3} {:>13.3}",
+            r.parents,
+            r.converge_cpu,
+            r.converge_cpu / r.baseline_cpu,
+            r.baseline_cpu,
+            r.resync_cpu
+        );
+    }
     for r in &rows {
         println!(
             "{} parents: {} requests to converge ({:.2} per child)",
@@ -187,7 +204,10 @@ fn parent(args: &[String]) -> Result<(), String> {
         );
     }
     let svg = plot(&rows);
-    if let Some(dir) = std::path::Path::new(&svg_path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = std::path::Path::new(&svg_path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     std::fs::write(&svg_path, svg).map_err(|e| format!("{svg_path}: {e}"))?;
@@ -215,7 +235,11 @@ fn plot(rows: &[Row]) -> String {
     let time: Vec<Series> = vec![
         ("converge", "#d62728", rows.iter().map(|r| r.converge_s).collect()),
         ("resync", "#1f77b4", rows.iter().map(|r| r.resync_s).collect()),
-        ("straight writes", "#7f7f7f", rows.iter().map(|r| r.baseline_s).collect()),
+        (
+            "straight writes",
+            "#7f7f7f",
+            rows.iter().map(|r| r.baseline_s).collect(),
+        ),
     ];
     let memory: Vec<Series> = vec![("peak RSS", "#2ca02c", rows.iter().map(|r| r.peak_mib).collect())];
     panel(&mut s, 60.0, "time (s) vs parents", &xs, &time);

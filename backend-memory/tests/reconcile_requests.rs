@@ -24,7 +24,11 @@ use serde_json::json;
 
 const PARENTS: usize = 12;
 
-fn reconciler(world: &BenchWorld, store: Arc<dyn ObjectStore>, events: Arc<dyn ObjectStore>) -> Reconciler<ClusterOperator> {
+fn reconciler(
+    world: &BenchWorld,
+    store: Arc<dyn ObjectStore>,
+    events: Arc<dyn ObjectStore>,
+) -> Reconciler<ClusterOperator> {
     let clock = Arc::new(ManualClock::at_epoch());
     let recorder = StoreEventRecorder::new(events, clock.clone(), "bench-operator", "test-0");
     Reconciler::new(
@@ -64,7 +68,9 @@ async fn converge(world: &BenchWorld, reconciler: &Reconciler<ClusterOperator>) 
 #[tokio::test]
 async fn events_add_at_most_a_tenth_to_the_converge_requests() {
     let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
-    let world = BenchWorld::bench(Arc::clone(&store), "events-count").await.expect("world");
+    let world = BenchWorld::bench(Arc::clone(&store), "events-count")
+        .await
+        .expect("world");
     let event_requests = Arc::new(CountingStore::new(Arc::clone(&store)));
     let reconciler = reconciler(&world, world.counted.clone(), event_requests.clone());
     world.create_parents(PARENTS).await.expect("parents");
@@ -131,14 +137,15 @@ impl EditDuringReconcile {
         let current = self.raw.get(&parent).await.expect("parent");
         let mut edited = (*current).clone();
         edited.body["spec"]["nodeReplicas"]["server"] = json!(7);
-        let written = self
-            .raw
-            .replace(&edited, &WriteParams::default())
-            .await
-            .expect("edit");
+        let written = self.raw.replace(&edited, &WriteParams::default()).await.expect("edit");
         let rv = written.resource_version().map(str::to_owned);
         for _ in 0..10_000 {
-            if self.cache.get(&parent).and_then(|p| p.resource_version().map(str::to_owned)) == rv {
+            if self
+                .cache
+                .get(&parent)
+                .and_then(|p| p.resource_version().map(str::to_owned))
+                == rv
+            {
                 return;
             }
             tokio::task::yield_now().await;
@@ -190,7 +197,9 @@ impl ObjectStore for EditDuringReconcile {
 #[tokio::test]
 async fn a_spec_change_during_a_reconcile_causes_no_status_conflict() {
     let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
-    let world = BenchWorld::bench(Arc::clone(&store), "status-conflicts").await.expect("world");
+    let world = BenchWorld::bench(Arc::clone(&store), "status-conflicts")
+        .await
+        .expect("world");
     let editing = Arc::new(EditDuringReconcile {
         inner: world.counted.clone(),
         raw: Arc::clone(&store),
