@@ -7,16 +7,17 @@
 //! - a full resync of all parents with no change: requests and writes (target: 0 and 0);
 //! - one spec change per parent (one node type's replicas): writes per parent.
 //!
-//! `cargo run --release -p operator-runtime-memory --example bench_reconcile [parents]`
+//! `cargo run --release -p operator-runtime-memory --example bench_reconcile [parents [history]]`
+//! (`history`: the store's watch window in changes, default `DEFAULT_HISTORY_LIMIT`)
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use operator_runtime_conformance::bench::{BenchWorld, NODE_TYPES, print_counts};
-use operator_runtime_core::ObjectStore;
+use operator_runtime_conformance::bench::{BenchWorld, NODE_TYPES, owned_kinds, print_counts, thread_cpu};
 use operator_runtime_core::counting::Verb;
-use operator_runtime_core::store::WriteParams;
+use operator_runtime_core::store::{ListParams, WriteParams};
+use operator_runtime_core::{ObjectStore, ObjectStoreExt};
 use operator_runtime_memory::MemoryStore;
 
 #[tokio::main(flavor = "current_thread")]
@@ -37,26 +38,37 @@ async fn run() -> Result<(), String> {
         NODE_TYPES.len()
     );
 
-    // Baseline: the same children written straight into a fresh store.
-    let base_store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
-    let base = BenchWorld::bench(Arc::clone(&base_store), "bench_reconcile_baseline").await?;
-    let created = base.create_parents(parents).await?;
-    let children = base.desired_children(&created)?;
-    let t = Instant::now();
-    for c in &children {
-        base_store
-            .create(c, &WriteParams::default())
-            .await
-            .map_err(|e| format!("baseline create: {e}"))?;
-    }
-    let baseline = t.elapsed();
-    println!(
-        "baseline: {} creates straight into the store in {:.3}s",
-        children.len(),
-        baseline.as_secs_f64()
-    );
+    // Baseline: the same children written straight into a fresh store (dropped afterwards, so
+    // the peak memory printed at the end is the runtime's world).
+    let baseline = {
+        let base_store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+        let base = BenchWorld::bench(Arc::clone(&base_store), "bench_reconcile_baseline").await?;
+        let created = base.create_parents(parents).await?;
+        let children = base.desired_children(&created)?;
+        let (t, cpu) = (Instant::now(), thread_cpu());
+        for c in &children {
+            base_store
+                .create(c, &WriteParams::default())
+                .await
+                .map_err(|e| format!("baseline create: {e}"))?;
+        }
+        let baseline = t.elapsed();
+        let cpu = thread_cpu().saturating_sub(cpu);
+        println!(
+            "baseline: {} creates straight into the store in {:.3}s ({:.3}s CPU)",
+            children.len(),
+            baseline.as_secs_f64(),
+            cpu.as_secs_f64()
+        );
+        baseline
+    };
 
-    let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+    // The watch window of the runtime's store: changes kept for watches that resume.
+    let history = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(operator_runtime_memory::DEFAULT_HISTORY_LIMIT);
+    let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::builder().history_limit(history).build());
     let world = BenchWorld::bench(store, "bench_reconcile").await?;
     world.create_parents(parents).await?;
     world.settle().await?;
@@ -69,7 +81,13 @@ async fn run() -> Result<(), String> {
         converge.rounds,
         converge.elapsed.as_secs_f64() / baseline.as_secs_f64()
     );
+    println!(
+        "converge CPU time: {:.3}s (this thread; the wall time above includes waiting for a CPU)",
+        converge.cpu.as_secs_f64()
+    );
     print_counts("converge", &converge.requests);
+
+    memory_breakdown(&world).await?;
 
     let resync = world.resync_all(parents).await?;
     println!(
@@ -88,5 +106,45 @@ async fn run() -> Result<(), String> {
         c.verb(Verb::ReplaceStatus) as f64 / parents as f64
     );
     print_counts("spec change", &c);
+    if let Some(peak) = proc_status("VmHWM:") {
+        println!("peak resident memory (VmHWM): {peak}");
+    }
+    Ok(())
+}
+
+/// A field of `/proc/self/status` (e.g. `VmRSS:`), as printed there.
+fn proc_status(field: &str) -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .map(|v| v.trim().to_owned())
+}
+
+/// What the converged world holds: the children's JSON size (and the managedFields part of it)
+/// next to the process's resident memory, so the memory per child can be set against the data.
+async fn memory_breakdown(world: &BenchWorld) -> Result<(), String> {
+    let (mut count, mut json, mut managed) = (0usize, 0usize, 0usize);
+    for kind in owned_kinds() {
+        let list = world
+            .raw
+            .list_all(&kind, &ListParams::in_namespace(&world.ns))
+            .await
+            .map_err(|e| format!("list {kind}: {e}"))?;
+        for object in &list.items {
+            count += 1;
+            json += serde_json::to_vec(&**object).map_err(|e| e.to_string())?.len();
+            managed += serde_json::to_vec(&object.metadata.managed_fields)
+                .map_err(|e| e.to_string())?
+                .len();
+        }
+    }
+    let per = |bytes: usize| bytes as f64 / count.max(1) as f64;
+    println!(
+        "converged store: {count} children, {:.0} bytes of JSON per child ({:.0} of them managedFields); resident now {}",
+        per(json),
+        per(managed),
+        proc_status("VmRSS:").unwrap_or_default()
+    );
     Ok(())
 }

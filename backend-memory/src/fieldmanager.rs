@@ -271,14 +271,18 @@ pub(crate) fn apply(
     let custom = schema.is_some();
     let node = Node::root(&info.type_ref, schema);
     let reset = reset_fields(info, custom, None);
+    let config = Value::Object(config);
     let mut fields = FieldSet::new();
-    to_field_set(&Value::Object(config.clone()), &node, &mut Path::new(), &mut fields);
+    to_field_set(&config, &node, &mut Path::new(), &mut fields);
     let fields = strip(without_subtrees(fields, reset));
 
-    let live = match old.map(Object::to_value) {
-        Some(Ok(Value::Object(m))) => m,
+    let live_value = match old.map(Object::to_value) {
+        Some(Ok(v @ Value::Object(_))) => v,
         Some(_) => return Err(StoreError::backend("stored object does not serialize")),
-        None => zero_object(info, custom),
+        None => Value::Object(zero_object(info, custom)),
+    };
+    let Value::Object(live) = &live_value else {
+        return Err(StoreError::backend("stored object does not serialize"));
     };
 
     let mut others: Vec<(ManagedFieldsEntry, FieldSet)> = Vec::new();
@@ -297,8 +301,7 @@ pub(crate) fn apply(
         }
     }
 
-    let live_value = Value::Object(live.clone());
-    let mut merged = merge(Some(&live_value), Some(&Value::Object(config)), &node).unwrap_or(Value::Object(Map::new()));
+    let mut merged = merge(Some(&live_value), Some(&config), &node).unwrap_or(Value::Object(Map::new()));
     // Prune: what this manager applied before and applies no more goes, unless a manager
     // (this one included) still owns it or something below it.
     if !last.is_empty() {
@@ -321,7 +324,7 @@ pub(crate) fn apply(
 
     // Other managers owning a field this apply adds or changes conflict; with force they
     // lose it. Removed fields leave every other manager.
-    let cmp = compare(&live, &merged_map, &node);
+    let cmp = compare(live, &merged_map, &node);
     let mut changed = cmp.added;
     changed.extend(cmp.modified);
     let changed = without_subtrees(changed, reset);

@@ -101,6 +101,7 @@ pub struct MemoryStoreBuilder {
     seed: u64,
     clock: Option<Arc<dyn Clock>>,
     history_limit: usize,
+    history_bytes: Option<usize>,
     garbage_collection: bool,
 }
 
@@ -124,6 +125,15 @@ impl MemoryStoreBuilder {
         self
     }
 
+    /// Also bounds the kept changes by their approximate size in memory (the new state of each
+    /// change; at least the last change is kept): a window of large objects holds fewer
+    /// changes. Past it, like past [`MemoryStoreBuilder::history_limit`], a watch from an
+    /// evicted revision gets 410 Expired. Off by default (the bound is by count only).
+    pub fn history_bytes(mut self, bytes: usize) -> Self {
+        self.history_bytes = Some(bytes);
+        self
+    }
+
     /// Whether the garbage collector and namespace controller run after every write.
     pub fn garbage_collection(mut self, on: bool) -> Self {
         self.garbage_collection = on;
@@ -139,7 +149,7 @@ impl MemoryStoreBuilder {
             clock: Arc::clone(&clock),
             kinds: KindRegistry::with_builtins(),
             tables: Vec::new(),
-            hub: WatchHub::new(self.history_limit),
+            hub: WatchHub::new(self.history_limit, self.history_bytes),
             uids: HashMap::new(),
             dependents: HashMap::new(),
             gc_enabled: self.garbage_collection,
@@ -179,6 +189,7 @@ impl MemoryStore {
             seed: 0,
             clock: None,
             history_limit: DEFAULT_HISTORY_LIMIT,
+            history_bytes: None,
             garbage_collection: true,
         }
     }

@@ -97,6 +97,37 @@ fn object_bound(object: &Object) -> usize {
             .sum::<usize>()
 }
 
+/// An approximation of the heap memory an object holds (strings, the JSON body's maps and
+/// arrays, managedFields), for the watch history's byte bound: not exact, but proportional to
+/// what keeping the object costs, and computed without allocating.
+pub(crate) fn approx_heap_bytes(object: &Object) -> usize {
+    fn value(v: &Value) -> usize {
+        // A `Value` is 32 bytes inline; a string adds its bytes, a map entry its key and a
+        // share of the B-tree node, an array element its slot.
+        match v {
+            Value::Null | Value::Bool(_) | Value::Number(_) => 32,
+            Value::String(s) => 32 + s.len(),
+            Value::Array(a) => 32 + a.iter().map(value).sum::<usize>(),
+            Value::Object(m) => 32 + m.iter().map(|(k, x)| 24 + k.len() + value(x)).sum::<usize>(),
+        }
+    }
+    let strings = |m: Option<&std::collections::BTreeMap<String, String>>| {
+        m.into_iter()
+            .flatten()
+            .map(|(k, v)| 48 + k.len() + v.len())
+            .sum::<usize>()
+    };
+    let m = &object.metadata;
+    512 + strings(m.labels.as_ref())
+        + strings(m.annotations.as_ref())
+        + m.managed_fields
+            .iter()
+            .flatten()
+            .map(|e| 256 + e.fields_v1.as_ref().map_or(0, |f| value(&f.0)))
+            .sum::<usize>()
+        + object.body.iter().map(|(k, v)| 24 + k.len() + value(v)).sum::<usize>()
+}
+
 /// 413 when the object is over the limit. Serializes only when a cheap upper bound says the
 /// object might be too large, so ordinary writes never pay for serialization.
 pub(crate) fn check_size(object: &Object) -> Result<(), StoreError> {

@@ -140,19 +140,26 @@ pub(crate) fn served_as(object: &Arc<Object>, api_version: &str) -> Arc<Object> 
 
 /// The change history and the registered watchers.
 pub(crate) struct WatchHub {
-    history: VecDeque<Change>,
+    /// Each change with its approximate size (0 when no byte bound is set).
+    history: VecDeque<(Change, usize)>,
     limit: usize,
+    /// The byte bound of the history, if any, and the approximate bytes held now.
+    byte_limit: Option<usize>,
+    bytes: usize,
     /// The highest revision no longer in the history (0 while nothing was evicted).
     compacted: u64,
     watchers: Vec<Watcher>,
 }
 
 impl WatchHub {
-    /// A hub keeping at most `limit` changes.
-    pub fn new(limit: usize) -> Self {
+    /// A hub keeping at most `limit` changes and, with `byte_limit`, changes of at most that
+    /// many approximate bytes (always the last one).
+    pub fn new(limit: usize, byte_limit: Option<usize>) -> Self {
         Self {
             history: VecDeque::new(),
             limit: limit.max(1),
+            byte_limit,
+            bytes: 0,
             compacted: 0,
             watchers: Vec::new(),
         }
@@ -163,10 +170,18 @@ impl WatchHub {
         if !self.watchers.is_empty() {
             self.watchers.retain(|w| w.deliver(&change));
         }
-        self.history.push_back(change);
-        while self.history.len() > self.limit {
-            if let Some(old) = self.history.pop_front() {
+        let size = if self.byte_limit.is_some() {
+            crate::size::approx_heap_bytes(&change.object)
+        } else {
+            0
+        };
+        self.bytes += size;
+        self.history.push_back((change, size));
+        let over_bytes = |hub: &Self| hub.byte_limit.is_some_and(|max| hub.bytes > max) && hub.history.len() > 1;
+        while self.history.len() > self.limit || over_bytes(self) {
+            if let Some((old, size)) = self.history.pop_front() {
                 self.compacted = old.revision;
+                self.bytes -= size;
             }
         }
     }
@@ -178,8 +193,8 @@ impl WatchHub {
 
     /// Changes after `revision`, oldest first (the caller checked `compacted`).
     pub fn since(&self, revision: u64) -> impl Iterator<Item = &Change> {
-        let start = self.history.partition_point(|c| c.revision <= revision);
-        self.history.range(start..)
+        let start = self.history.partition_point(|(c, _)| c.revision <= revision);
+        self.history.range(start..).map(|(c, _)| c)
     }
 
     /// Registers a watcher that has already received its initial events.
@@ -328,4 +343,45 @@ pub(crate) fn start(
     }
     state.hub.register(watcher);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use operator_runtime_core::TypeRef;
+
+    fn change(revision: u64, bytes: usize) -> Change {
+        let object = Object::new(&TypeRef::new("v1", "ConfigMap"), Some("ns"), "a")
+            .with("data", serde_json::json!({"k": "x".repeat(bytes)}));
+        Change {
+            revision,
+            slot: 0,
+            change: ChangeType::Modified,
+            object: Arc::new(object),
+            prev: None,
+        }
+    }
+
+    #[test]
+    fn the_byte_bound_evicts_old_changes_and_keeps_the_last() {
+        let mut hub = WatchHub::new(100, Some(12_000));
+        for revision in 1..=10 {
+            hub.publish(change(revision, 3_000));
+        }
+        // About 3.6 KB each (3 KB of data and the fixed share): three fit under 12 KB, the
+        // rest are compacted away.
+        assert_eq!(hub.since(0).count(), 3);
+        assert_eq!(hub.compacted(), 7);
+        assert!(hub.bytes <= 12_000, "{}", hub.bytes);
+        // One change over the bound on its own is still kept.
+        hub.publish(change(11, 50_000));
+        assert_eq!(hub.since(0).map(|c| c.revision).collect::<Vec<_>>(), vec![11]);
+        // Without a byte bound, only the count bounds the history.
+        let mut counted = WatchHub::new(4, None);
+        for revision in 1..=10 {
+            counted.publish(change(revision, 3_000));
+        }
+        assert_eq!(counted.since(0).count(), 4);
+        assert_eq!(counted.compacted(), 6);
+    }
 }

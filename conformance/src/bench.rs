@@ -122,6 +122,9 @@ impl DynamicOperator for ClusterOperator {
 pub struct Phase {
     /// Time spent in reconciles.
     pub elapsed: Duration,
+    /// CPU time this thread spent in reconciles (Linux `/proc/thread-self/schedstat`; zero
+    /// elsewhere): on a loaded machine, a steadier figure than the wall-clock `elapsed`.
+    pub cpu: Duration,
     /// Reconcile rounds over every parent.
     pub rounds: usize,
     /// Writes the reconciles reported.
@@ -197,9 +200,10 @@ impl World<ClusterOperator> {
         let mut phase = Phase::default();
         loop {
             phase.rounds += 1;
-            let t = std::time::Instant::now();
+            let (t, cpu) = (std::time::Instant::now(), thread_cpu());
             let writes = self.reconcile_all(parents).await?;
             phase.elapsed += t.elapsed();
+            phase.cpu += thread_cpu().saturating_sub(cpu);
             phase.writes += writes;
             self.mark_workloads_ready().await?;
             self.settle().await?;
@@ -213,10 +217,11 @@ impl World<ClusterOperator> {
     /// One reconcile of every parent (a resync), measured.
     pub async fn resync_all(&self, parents: usize) -> Result<Phase, String> {
         let before = self.counted.snapshot();
-        let t = std::time::Instant::now();
+        let (t, cpu) = (std::time::Instant::now(), thread_cpu());
         let writes = self.reconcile_all(parents).await?;
         Ok(Phase {
             elapsed: t.elapsed(),
+            cpu: thread_cpu().saturating_sub(cpu),
             rounds: 1,
             writes,
             requests: self.counted.snapshot().since(&before),
@@ -237,6 +242,17 @@ impl World<ClusterOperator> {
         }
         Ok(())
     }
+}
+
+/// CPU time the calling thread has run (`/proc/thread-self/schedstat`, nanoseconds on the
+/// CPU); zero where that file does not exist. Benchmarks on a current-thread runtime read it
+/// around a phase to get its CPU time.
+pub fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map(Duration::from_nanos)
+        .unwrap_or_default()
 }
 
 /// Prints one line of request counts.

@@ -487,6 +487,13 @@ impl<O: DynamicOperator> Reconciler<O> {
         if parent.status() == Some(&status) {
             return Ok(false);
         }
+        if self.cache_has_newer(parent) {
+            // The parent changed during this reconcile (a spec edit, another writer): a status
+            // write carrying the resourceVersion this reconcile read would be a 409. The newer
+            // version's watch event has queued the parent again, and that reconcile writes the
+            // status of the new spec.
+            return Ok(false);
+        }
         let mut updated = parent.clone();
         updated.body.insert("status".into(), status);
         match self.store.replace_status(&updated, &WriteParams::default()).await {
@@ -500,6 +507,16 @@ impl<O: DynamicOperator> Reconciler<O> {
                     .await?;
                 Ok(false)
             }
+        }
+    }
+
+    /// Whether the cache holds a newer version of `parent` than the one this reconcile used
+    /// (numeric resourceVersions; an opaque one is never called newer).
+    fn cache_has_newer(&self, parent: &Object) -> bool {
+        let numeric = |o: &Object| o.resource_version().and_then(|rv| rv.parse::<u64>().ok());
+        match (self.cache.get(&parent.object_ref()), numeric(parent)) {
+            (Some(cached), Some(used)) => numeric(&cached).is_some_and(|rv| rv > used),
+            _ => false,
         }
     }
 

@@ -89,16 +89,20 @@ pub(crate) fn after_field_manager(state: &State, kind: &KindSpec, old: Option<&O
             batch::job_labels(new);
         }
         ("v1", "Service") => {
-            let mut in_use = service::InUse::default();
-            if let Some(table) = state.table(kind.slot) {
-                for object in table.values().flat_map(|names| names.values()) {
-                    let same = object.namespace() == new.namespace() && object.name() == new.name();
-                    if !same {
-                        in_use.add(&object.body);
+            let (namespace, name) = (new.namespace().map(str::to_owned), new.name().to_owned());
+            let in_use = || {
+                let mut in_use = service::InUse::default();
+                if let Some(table) = state.table(kind.slot) {
+                    for object in table.values().flat_map(|names| names.values()) {
+                        let same = object.namespace() == namespace.as_deref() && object.name() == name;
+                        if !same {
+                            in_use.add(&object.body);
+                        }
                     }
                 }
-            }
-            service::allocate(&mut new.body, old.map(|o| &o.body), &in_use);
+                in_use
+            };
+            service::allocate(&mut new.body, old.map(|o| &o.body), in_use);
         }
         _ => {}
     }

@@ -25,7 +25,7 @@ const NODE_PORTS: std::ops::RangeInclusive<i64> = 30000..=32767;
 const CLIENT_IP_TIMEOUT_SECONDS: i64 = 10800;
 
 /// Addresses and node ports other Services hold.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct InUse {
     /// Cluster IPs of every stored Service.
     pub ips: BTreeSet<String>,
@@ -103,10 +103,31 @@ fn spec_defaults(spec: &mut Obj) {
     }
 }
 
+/// [`InUse`], computed on first use: collecting it scans every stored Service, which only a
+/// write that allocates (a cluster IP or a node port) needs.
+struct LazyInUse<F> {
+    collect: Option<F>,
+    held: Option<InUse>,
+}
+
+impl<F: FnOnce() -> InUse> LazyInUse<F> {
+    fn get(&mut self) -> &InUse {
+        if self.held.is_none() {
+            self.held = Some(self.collect.take().map(|f| f()).unwrap_or_default());
+        }
+        self.held.get_or_insert_with(InUse::default)
+    }
+}
+
 /// The REST storage's allocation for a create (`old` is `None`) or an update: values the
 /// update omits are taken from the stored Service, then IP family fields, the cluster IP and
-/// node ports are filled in.
-pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: &InUse) {
+/// node ports are filled in. `in_use` (what other Services hold) is called only when an
+/// address or a node port is allocated.
+pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: impl FnOnce() -> InUse) {
+    let mut in_use = LazyInUse {
+        collect: Some(in_use),
+        held: None,
+    };
     let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
     };
@@ -129,7 +150,7 @@ pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: &InUse) {
         spec.insert("ipFamilyPolicy".into(), json!(policy));
     }
     if is_unset(spec, "clusterIP") {
-        let ip = free_ip(in_use);
+        let ip = free_ip(in_use.get());
         spec.insert("clusterIP".into(), json!(ip));
     }
     if is_unset(spec, "clusterIPs") {
@@ -145,7 +166,7 @@ pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: &InUse) {
         spec.insert("ipFamilies".into(), families);
     }
     if matches!(kind.as_str(), "NodePort" | "LoadBalancer") {
-        let mut taken = in_use.node_ports.clone();
+        let mut taken = in_use.get().node_ports.clone();
         for port in each_mut(spec, "ports") {
             if is_unset(port, "nodePort")
                 && let Some(free) = NODE_PORTS.clone().find(|p| !taken.contains(p))
@@ -217,7 +238,7 @@ mod tests {
         let mut body = json!({ "spec": spec });
         let body = body.as_object_mut().expect("object");
         service(body);
-        allocate(body, old, in_use);
+        allocate(body, old, || in_use.clone());
         body.clone()
     }
 

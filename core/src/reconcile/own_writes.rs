@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use tokio::sync::broadcast::error::RecvError;
+
 use std::sync::PoisonError;
 
 use super::{DynamicOperator, Reconciler};
@@ -17,8 +19,6 @@ use crate::model::{Object, ObjectRef};
 /// How long a reconcile waits for the cache to reflect its own write of the parent; past
 /// this, it returns anyway (the watch event still arrives and queues the parent).
 const OWN_WRITE_WAIT: Duration = Duration::from_secs(2);
-/// Between two looks at the cache.
-const POLL: Duration = Duration::from_millis(2);
 
 impl<O: DynamicOperator> Reconciler<O> {
     /// Remembers that the parent was written and is now `written`.
@@ -53,9 +53,18 @@ impl<O: DynamicOperator> Reconciler<O> {
                     .is_none_or(|rv| rv >= written)
             })
         };
+        // Woken by the cache's change notifications rather than a polling timer: on a fast
+        // backend the write is reflected within a task switch, and a timer tick per parent
+        // write (milliseconds) would dominate a converge. Subscribed before the first look, so
+        // a change applied in between is not missed.
+        let mut changes = self.cache.subscribe();
         let deadline = tokio::time::Instant::now() + OWN_WRITE_WAIT;
-        while !caught_up() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(POLL).await;
+        while !caught_up() {
+            match tokio::time::timeout_at(deadline, changes.recv()).await {
+                Ok(Ok(_) | Err(RecvError::Lagged(_))) => {}
+                // The cache stopped, or the wait is over: the watch event still queues the parent.
+                Ok(Err(RecvError::Closed)) | Err(_) => return,
+            }
         }
     }
 }

@@ -35,13 +35,14 @@ pub(super) struct WriteOutcome {
 impl<O: DynamicOperator> Reconciler<O> {
     pub(super) async fn apply_plan(&self, parent: &Object, plan: &Plan) -> Result<WriteOutcome, ReconcileError> {
         let mut outcome = WriteOutcome::default();
+        let mut done = FoldedEvents::default();
         for item in &plan.items {
             match &item.action {
                 Action::Blocked { reason } => self.report_blocked(parent, item, reason).await,
                 action if action.is_write() => match self.write_item(item).await {
                     Ok(()) => {
                         outcome.writes += 1;
-                        self.emit(success_event(parent, item)).await;
+                        done.push(success_event(parent, item));
                     }
                     Err(error) => {
                         let retryable = self.operator.error_policy(parent, &error) == ErrorPolicy::Retry;
@@ -68,6 +69,9 @@ impl<O: DynamicOperator> Reconciler<O> {
                 },
                 _ => {}
             }
+        }
+        for event in done.into_events() {
+            self.emit(event).await;
         }
         Ok(outcome)
     }
@@ -255,6 +259,43 @@ fn success_event(parent: &Object, item: &PlanItem) -> Event {
         _ => (reason::DELETED, format!("{what} deleted (no longer desired)")),
     };
     Event::normal(reason, verb_action(&item.action), note, parent.object_ref()).related_to(item.key.clone())
+}
+
+/// The successful child writes of one reconcile, folded into one event per reason: a reason
+/// with one child keeps that child's event (with `related`); with several, one event names every
+/// child in its note (the per-child notes joined with "; ", in plan order) and has no `related`.
+/// So a converge sends at most one event per parent and reason, not one per child write.
+#[derive(Default)]
+struct FoldedEvents {
+    by_reason: Vec<Vec<Event>>,
+}
+
+impl FoldedEvents {
+    fn push(&mut self, event: Event) {
+        match self.by_reason.iter_mut().find(|g| g[0].reason == event.reason) {
+            Some(group) => group.push(event),
+            None => self.by_reason.push(vec![event]),
+        }
+    }
+
+    fn into_events(self) -> impl Iterator<Item = Event> {
+        self.by_reason.into_iter().filter_map(|mut group| {
+            if group.len() == 1 {
+                return group.pop();
+            }
+            let note = format!(
+                "{} children: {}",
+                group.len(),
+                group.iter().map(|e| e.note.as_str()).collect::<Vec<_>>().join("; ")
+            );
+            let first = group.swap_remove(0);
+            Some(Event {
+                note,
+                related: None,
+                ..first
+            })
+        })
+    }
 }
 
 fn verb_action(action: &Action) -> &'static str {

@@ -1,0 +1,330 @@
+//! Scale curve of the reconcile benchmark on the memory backend (issue 13): converge time,
+//! resync time and peak memory at 100, 1,000 and 10,000 parents (12 children each), printed
+//! as a table and written as an SVG plot (hand-written SVG, no plotting dependency).
+//!
+//! Each size runs in its own child process (this binary re-executed with `--size N`), so the
+//! peak resident memory of one size (`VmHWM` from `/proc/self/status`) is not polluted by
+//! another. In the child, the baseline (the same children created straight into a fresh
+//! store) runs first and its store is dropped before the runtime's world is built.
+//!
+//! `cargo run --release -p operator-runtime-memory --example bench_scale [-- sizes... [--svg path]]`
+//! (default sizes 100 1000 10000, default plot `target/bench_scale.svg`).
+
+use std::fmt::Write as _;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::Instant;
+
+use operator_runtime_conformance::bench::{BenchWorld, thread_cpu};
+use operator_runtime_core::ObjectStore;
+use operator_runtime_core::store::WriteParams;
+use operator_runtime_memory::MemoryStore;
+
+/// What one size measured (one line of the child's output).
+#[derive(Clone, Debug)]
+struct Row {
+    parents: usize,
+    baseline_s: f64,
+    converge_s: f64,
+    resync_s: f64,
+    resync_requests: u64,
+    converge_requests: u64,
+    peak_mib: f64,
+    /// CPU time of the same phases (this thread's, from `/proc/thread-self/schedstat`).
+    baseline_cpu: f64,
+    converge_cpu: f64,
+    resync_cpu: f64,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("--size") => child(&args),
+        _ => parent(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench_scale: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Peak resident set size of this process, in KiB (`VmHWM`).
+fn peak_kib() -> Result<u64, String> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| format!("/proc/self/status: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| "no VmHWM in /proc/self/status".to_owned())
+}
+
+/// Runs one size and prints `RESULT parents baseline converge resync resync_requests
+/// converge_requests peak_kib`.
+fn child(args: &[String]) -> Result<(), String> {
+    let parents: usize = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .ok_or("--size needs a number")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let baseline = {
+            let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+            let base = BenchWorld::bench(Arc::clone(&store), "bench_scale_baseline").await?;
+            let created = base.create_parents(parents).await?;
+            let children = base.desired_children(&created)?;
+            let (t, cpu) = (Instant::now(), thread_cpu());
+            for c in &children {
+                store
+                    .create(c, &WriteParams::default())
+                    .await
+                    .map_err(|e| format!("baseline create: {e}"))?;
+            }
+            (t.elapsed(), thread_cpu().saturating_sub(cpu))
+        };
+        let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+        let world = BenchWorld::bench(store, "bench_scale").await?;
+        world.create_parents(parents).await?;
+        world.settle().await?;
+        let converge = world.converge_all(parents).await?;
+        let resync = world.resync_all(parents).await?;
+        println!(
+            "RESULT {parents} {} {} {} {} {} {} {} {} {}",
+            baseline.0.as_secs_f64(),
+            converge.elapsed.as_secs_f64(),
+            resync.elapsed.as_secs_f64(),
+            resync.requests.total(),
+            converge.requests.total(),
+            peak_kib()?,
+            baseline.1.as_secs_f64(),
+            converge.cpu.as_secs_f64(),
+            resync.cpu.as_secs_f64(),
+        );
+        Ok(())
+    })
+}
+
+fn parse_row(line: &str) -> Option<Row> {
+    let f: Vec<&str> = line.strip_prefix("RESULT ")?.split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    Some(Row {
+        parents: f.first()?.parse().ok()?,
+        baseline_s: num(1)?,
+        converge_s: num(2)?,
+        resync_s: num(3)?,
+        resync_requests: f.get(4)?.parse().ok()?,
+        converge_requests: f.get(5)?.parse().ok()?,
+        peak_mib: num(6)? / 1024.0,
+        baseline_cpu: num(7)?,
+        converge_cpu: num(8)?,
+        resync_cpu: num(9)?,
+    })
+}
+
+fn parent(args: &[String]) -> Result<(), String> {
+    let mut sizes = Vec::new();
+    let mut svg_path = String::from("target/bench_scale.svg");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--svg" {
+            svg_path = it.next().ok_or("--svg needs a path")?.clone();
+        } else {
+            sizes.push(a.parse::<usize>().map_err(|e| format!("size {a:?}: {e}"))?);
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![100, 1_000, 10_000];
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for size in sizes {
+        eprintln!("bench_scale: {size} parents ...");
+        let out = Command::new(&exe)
+            .args(["--size", &size.to_string()])
+            .output()
+            .map_err(|e| format!("running size {size}: {e}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        match stdout.lines().find_map(parse_row) {
+            Some(row) if out.status.success() => rows.push(row),
+            _ => {
+                // A failing size is reported (its message cut short) and the others still run.
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let why: String = format!("{stdout}{stderr}").chars().take(400).collect();
+                eprintln!("bench_scale: size {size} failed: {why}");
+                failed.push(size);
+            }
+        }
+    }
+    println!(
+        "{:>8} {:>10} {:>11} {:>7} {:>10} {:>9} {:>8} {:>10} {:>12}",
+        "parents", "children", "converge s", "ratio", "baseline s", "resync s", "resync rq", "peak MiB", "KiB/child"
+    );
+    for r in &rows {
+        let children = r.parents * 12;
+        println!(
+            "{:>8} {:>10} {:>11.3} {:>6.2}x {:>10.3} {:>9.3} {:>8} {:>10.0} {:>12.1}",
+            r.parents,
+            children,
+            r.converge_s,
+            r.converge_s / r.baseline_s,
+            r.baseline_s,
+            r.resync_s,
+            r.resync_requests,
+            r.peak_mib,
+            r.peak_mib * 1024.0 / children as f64
+        );
+    }
+    println!("CPU time of the same phases (steadier than wall time on a loaded machine):");
+    println!(
+        "{:>8} {:>15} {:>7} {:>15} {:>13}",
+        "parents", "converge cpu s", "ratio", "baseline cpu s", "resync cpu s"
+    );
+    for r in &rows {
+        println!(
+            "{:>8} {:>15.3} {:>6.2}x {:>15.3} {:>13.3}",
+            r.parents,
+            r.converge_cpu,
+            r.converge_cpu / r.baseline_cpu,
+            r.baseline_cpu,
+            r.resync_cpu
+        );
+    }
+    for r in &rows {
+        println!(
+            "{} parents: {} requests to converge ({:.2} per child)",
+            r.parents,
+            r.converge_requests,
+            r.converge_requests as f64 / (r.parents * 12) as f64
+        );
+    }
+    let svg = plot(&rows);
+    if let Some(dir) = std::path::Path::new(&svg_path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&svg_path, svg).map_err(|e| format!("{svg_path}: {e}"))?;
+    println!("plot written to {svg_path}");
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("sizes {failed:?} failed"))
+    }
+}
+
+/// Two log-log panels side by side: seconds (converge, resync, baseline) and peak MiB, each
+/// against the number of parents.
+fn plot(rows: &[Row]) -> String {
+    const W: f64 = 900.0;
+    const H: f64 = 380.0;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let xs: Vec<f64> = rows.iter().map(|r| r.parents as f64).collect();
+    type Series<'a> = (&'a str, &'a str, Vec<f64>);
+    let time: Vec<Series> = vec![
+        ("converge", "#d62728", rows.iter().map(|r| r.converge_s).collect()),
+        ("resync", "#1f77b4", rows.iter().map(|r| r.resync_s).collect()),
+        (
+            "straight writes",
+            "#7f7f7f",
+            rows.iter().map(|r| r.baseline_s).collect(),
+        ),
+    ];
+    let memory: Vec<Series> = vec![("peak RSS", "#2ca02c", rows.iter().map(|r| r.peak_mib).collect())];
+    panel(&mut s, 60.0, "time (s) vs parents", &xs, &time);
+    panel(&mut s, 510.0, "peak memory (MiB) vs parents", &xs, &memory);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// One log-log panel at horizontal offset `x0`.
+fn panel(s: &mut String, x0: f64, title: &str, xs: &[f64], series: &[(&str, &str, Vec<f64>)]) {
+    const PW: f64 = 360.0;
+    const PH: f64 = 260.0;
+    const Y0: f64 = 50.0;
+    let positive = |v: &f64| *v > 0.0;
+    let all_y: Vec<f64> = series
+        .iter()
+        .flat_map(|(_, _, ys)| ys.iter().copied())
+        .filter(positive)
+        .collect();
+    let decades = |vals: &[f64]| {
+        let lo = vals.iter().copied().fold(f64::INFINITY, f64::min).log10().floor();
+        let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max).log10().ceil();
+        if lo.is_finite() && hi.is_finite() {
+            (lo, hi.max(lo + 1.0))
+        } else {
+            (0.0, 1.0)
+        }
+    };
+    let (xlo, xhi) = decades(xs);
+    let (ylo, yhi) = decades(&all_y);
+    let px = |x: f64| x0 + (x.log10() - xlo) / (xhi - xlo) * PW;
+    let py = |y: f64| Y0 + PH - (y.log10() - ylo) / (yhi - ylo) * PH;
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="30" font-size="14" text-anchor="middle">{title}</text>"#,
+        x0 + PW / 2.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<rect x="{x0}" y="{Y0}" width="{PW}" height="{PH}" fill="none" stroke="black"/>"#
+    );
+    for d in (xlo as i32)..=(xhi as i32) {
+        let x = px(10f64.powi(d));
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x:.1}" y1="{Y0}" x2="{x:.1}" y2="{}" stroke="#ddd"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
+            Y0 + PH,
+            Y0 + PH + 16.0,
+            10f64.powi(d)
+        );
+    }
+    for d in (ylo as i32)..=(yhi as i32) {
+        let y = py(10f64.powi(d));
+        let _ = writeln!(
+            s,
+            r##"<line x1="{x0}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+            x0 + PW,
+            x0 - 4.0,
+            y + 4.0,
+            10f64.powi(d)
+        );
+    }
+    for (i, (name, color, ys)) in series.iter().enumerate() {
+        let points: Vec<String> = xs
+            .iter()
+            .zip(ys)
+            .filter(|(_, y)| positive(y))
+            .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
+            .collect();
+        let _ = writeln!(
+            s,
+            r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"/>"#,
+            points.join(" ")
+        );
+        for p in &points {
+            let (cx, cy) = p.split_once(',').unwrap_or(("0", "0"));
+            let _ = writeln!(s, r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>"#);
+        }
+        let ly = Y0 + PH + 36.0 + 14.0 * i as f64;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{x0}" y1="{ly}" x2="{}" y2="{ly}" stroke="{color}" stroke-width="2"/><text x="{}" y="{}">{name}</text>"#,
+            x0 + 20.0,
+            x0 + 26.0,
+            ly + 4.0
+        );
+    }
+}
