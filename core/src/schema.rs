@@ -409,6 +409,19 @@ fn check_count(schema: &Value, counted: Counted, len: usize, path: &str, causes:
     }
 }
 
+/// The `openAPIV3Schema` of the first version of `K`'s CRD, as JSON: what
+/// [`crate::reconcile::Operator::parent_schema`] returns for a `#[derive(CustomResource)]`
+/// parent. None when the CRD carries no schema.
+pub fn crd_schema_of<K: kube_core::CustomResourceExt>() -> Option<Value> {
+    K::crd()
+        .spec
+        .versions
+        .first()
+        .and_then(|v| v.schema.as_ref())
+        .and_then(|s| s.open_api_v3_schema.as_ref())
+        .and_then(|s| serde_json::to_value(s).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -609,17 +622,4 @@ mod tests {
         assert_eq!(fields, ["spec.items[1]", "spec.tags[2]"], "{violations:?}");
         assert!(violations.iter().all(|v| v.message.starts_with("Duplicate value: ")));
     }
-}
-
-/// The `openAPIV3Schema` of the first version of `K`'s CRD, as JSON: what
-/// [`crate::reconcile::Operator::parent_schema`] returns for a `#[derive(CustomResource)]`
-/// parent. None when the CRD carries no schema.
-pub fn crd_schema_of<K: kube_core::CustomResourceExt>() -> Option<Value> {
-    K::crd()
-        .spec
-        .versions
-        .first()
-        .and_then(|v| v.schema.as_ref())
-        .and_then(|s| s.open_api_v3_schema.as_ref())
-        .and_then(|s| serde_json::to_value(s).ok())
 }

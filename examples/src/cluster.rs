@@ -1,5 +1,5 @@
 //! `datacluster --kubeconfig PATH [--metrics-addr ADDR] [--no-leader-election]`: the same
-//! operator against a real cluster, through [`KubeStore`], until Ctrl-C. Events are written as
+//! operator against a real cluster, through `operator_runtime_kube::KubeStore`, until Ctrl-C. Events are written as
 //! events.k8s.io/v1 Events.
 //!
 //! Leader election is on unless `--no-leader-election` is given: every replica competes for

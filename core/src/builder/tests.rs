@@ -81,7 +81,8 @@ fn callers_maps_are_not_mutated() {
 fn ordering_and_labelling_are_separate_choices() {
     let mut set = DesiredSet::new(&parent(Some("prod")), &ownership()).unwrap();
     set.declare(GroupSpec::ordered("gated")).unwrap();
-    set.declare(GroupSpec::independent("labelled").component_label("web")).unwrap();
+    set.declare(GroupSpec::independent("labelled").component_label("web"))
+        .unwrap();
     let gated = set.add("gated", cm("a")).unwrap();
     let labelled = set.add("labelled", cm("b")).unwrap();
     assert_eq!(set.get(&gated).unwrap().label(COMPONENT_LABEL), None);
