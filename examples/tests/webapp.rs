@@ -108,3 +108,19 @@ async fn a_config_change_restarts_the_pods() -> Result<(), Box<dyn std::error::E
     assert!(summary.succeeded >= 3, "{summary:?}");
     Ok(())
 }
+
+#[test]
+fn kinds_only_read_get_read_only_rbac() {
+    let rules = operator_runtime_core::rbac::rules_for(&WebAppOperator::default(), true);
+    let verbs_on = |resource: &str| {
+        rules
+            .iter()
+            .find(|r| r.resources.iter().any(|x| x == resource))
+            .map(|r| r.verbs.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(verbs_on("secrets"), ["get", "list", "watch"]);
+    assert_eq!(verbs_on("configmaps"), ["get", "list", "watch"]);
+    assert!(verbs_on("deployments").iter().any(|v| v == "create"));
+    assert!(verbs_on("webapps").iter().any(|v| v == "update"));
+}
