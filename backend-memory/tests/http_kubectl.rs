@@ -128,8 +128,18 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
         yaml.contains("name: web") && yaml.contains("image: nginx:2") && yaml.contains("resourceVersion:"),
         "{yaml}"
     );
+    // The server prints the Table: the columns are the API server's for the kind.
     let table = run(vec!["get", "deploy"], None).await?;
+    assert!(
+        table.starts_with("NAME   READY   UP-TO-DATE   AVAILABLE   AGE"),
+        "{table}"
+    );
     assert!(table.lines().any(|l| l.starts_with("web")), "{table}");
+    let wide = run(vec!["get", "deploy", "web", "-o", "wide"], None).await?;
+    assert!(
+        wide.contains("CONTAINERS") && wide.contains("nginx:2") && wide.contains("app=web"),
+        "{wide}"
+    );
 
     // patch --type merge | json | strategic.
     run(
@@ -319,6 +329,34 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
     assert!(
         !success && (stderr.contains("UnsupportedMediaType") || stderr.contains("unknown format")),
         "strategic merge of a custom resource is refused: {stderr}"
+    );
+
+    // explain: built-in field docs, and a custom resource's schema.
+    let out = run(
+        vec!["explain", "deployment.spec.template.spec.containers.resources"],
+        None,
+    )
+    .await?;
+    assert!(
+        out.contains("FIELD: resources <ResourceRequirements>") && out.contains("limits"),
+        "{out}"
+    );
+    let out = run(vec!["get", "wd"], None).await?;
+    assert!(out.starts_with("NAME   AGE") && out.contains("w1"), "{out}");
+    let out = run(vec!["explain", "widget.spec"], None).await?;
+    assert!(out.contains("KIND:       Widget") && out.contains("size"), "{out}");
+
+    // events: what an operator recorded, listed and filtered by the object it is about.
+    let event = "apiVersion: v1\nkind: Event\nmetadata: {name: web.1}\n\
+        involvedObject: {apiVersion: apps/v1, kind: Deployment, name: web, namespace: default}\n\
+        reason: Scaled\nmessage: scaled to 2\ntype: Normal\ncount: 1\n\
+        firstTimestamp: \"2026-01-01T00:00:00Z\"\nlastTimestamp: \"2026-01-01T00:00:00Z\"\n";
+    run(vec!["apply", "-f", "-"], Some(event.to_owned())).await?;
+    let out = run(vec!["events", "--for", "deployment/web"], None).await?;
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Scaled") && l.contains("Deployment/web") && l.contains("scaled to 2")),
+        "{out}"
     );
 
     // delete, and the errors kubectl prints for a missing object.

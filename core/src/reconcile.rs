@@ -44,6 +44,7 @@ mod operator;
 mod own_writes;
 mod pause;
 mod policy;
+mod rejected;
 mod surface;
 mod unservable;
 mod warnings;
@@ -73,6 +74,7 @@ pub use dependencies::Dependencies;
 pub use error::OperatorError;
 pub use operator::{DynamicOperator, Operator, Parent, StatusFields};
 pub use policy::ErrorPolicy;
+pub use rejected::REJECTED_WRITE_TTL;
 
 /// An invalid spec: which field and why. Reported as a Warning event and a Degraded condition.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -168,6 +170,7 @@ pub struct Reconciler<O: DynamicOperator> {
     config: ReconcilerConfig,
     metrics: Option<Metrics>,
     warned: warnings::WarningMemory,
+    rejected: rejected::RejectedWrites,
     /// The resourceVersion of the last write of each parent in the running reconcile.
     own_writes: std::sync::Mutex<std::collections::HashMap<ObjectRef, String>>,
     dependencies: Arc<Dependencies>,
@@ -192,6 +195,7 @@ impl<O: DynamicOperator> Reconciler<O> {
             config,
             metrics: None,
             warned: warnings::WarningMemory::default(),
+            rejected: rejected::RejectedWrites::default(),
             own_writes: std::sync::Mutex::default(),
             dependencies: Arc::default(),
         }

@@ -46,6 +46,10 @@ pub(crate) struct KindEntry {
     pub categories: Vec<String>,
     /// Served from a CustomResourceDefinition.
     pub custom: bool,
+    /// The CustomResourceDefinition version's `openAPIV3Schema` (custom kinds only).
+    pub schema: Option<Value>,
+    /// The CustomResourceDefinition version's `additionalPrinterColumns` (custom kinds only).
+    pub printer_columns: Vec<Value>,
 }
 
 /// Every kind the store serves now.
@@ -135,6 +139,8 @@ impl Catalog {
                         .map(|(_, s)| s.iter().map(|s| (*s).to_owned()).collect())
                         .unwrap_or_default(),
                     custom: spec.from_crd.is_some(),
+                    schema: None,
+                    printer_columns: Vec::new(),
                     categories: if ALL_CATEGORY.contains(&info.plural.as_str()) && crd.is_none() {
                         vec!["all".to_owned()]
                     } else {
@@ -336,6 +342,17 @@ fn apply_crd(entry: &mut KindEntry, spec: Option<&Value>) {
         .and_then(|vs| vs.iter().find(|v| v["name"].as_str() == Some(version)))
         .map(|v| &v["subresources"]["scale"])
         .filter(|s| s.is_object());
+    let served = spec["versions"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["name"].as_str() == Some(version)));
+    entry.schema = served
+        .map(|v| &v["schema"]["openAPIV3Schema"])
+        .filter(|s| s.is_object())
+        .cloned();
+    entry.printer_columns = served
+        .and_then(|v| v["additionalPrinterColumns"].as_array())
+        .cloned()
+        .unwrap_or_default();
     if let Some(scale) = scale {
         let path = |key: &str| scale[key].as_str().map(|p| p.trim_start_matches('.').to_owned());
         if let (Some(spec_replicas), Some(status_replicas)) = (path("specReplicasPath"), path("statusReplicasPath")) {

@@ -20,7 +20,7 @@ use super::discovery::{self, Catalog, KindEntry};
 use super::patch_types::{self, PatchKind};
 use super::paths::{self, Query, ResourcePath, Route};
 use super::status::{self, Subject};
-use super::{openapi, scale, watch_stream};
+use super::{openapi, scale, table, watch_stream};
 use crate::MemoryStore;
 
 /// A response body: a whole JSON document or a watch stream.
@@ -98,6 +98,8 @@ async fn resource(
         ));
     }
     let method = req.method().clone();
+    let table = table::wanted(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+        .then(|| table::Include::parse(query.get("includeObject")));
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -132,6 +134,23 @@ async fn resource(
         .map_err(|e| StoreError::bad_request(format!("cannot read the request body: {e}")))?
         .to_bytes();
     let Some(name) = path.name.clone() else {
+        if let (Some(include), Method::GET) = (table, method.clone())
+            && !(path.watch_prefix || query.flag("watch"))
+        {
+            let list = ctx
+                .store
+                .list(&kind.type_ref, &list_params(&query, path.namespace.clone()))
+                .await?;
+            let items: Vec<Value> = list
+                .items
+                .iter()
+                .map(|o| o.to_value())
+                .collect::<Result<_, _>>()
+                .map_err(|e| StoreError::bad_request(e.to_string()))?;
+            if let Some(t) = table_of(ctx, kind, list_metadata(&list), &items, include) {
+                return Ok(t);
+            }
+        }
         return collection(ctx, &method, &query, path, kind, &body).await;
     };
     let key = ObjectRef {
@@ -140,6 +159,14 @@ async fn resource(
         name,
     };
     match (path.subresource.as_deref(), method) {
+        (None, Method::GET) if table.is_some() => {
+            let object = ctx.store.get(&key).await?;
+            let item = object.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+            let metadata = json!({"resourceVersion": object.resource_version()});
+            Ok(table
+                .and_then(|include| table_of(ctx, kind, metadata, std::slice::from_ref(&item), include))
+                .unwrap_or_else(|| object_response(StatusCode::OK, &object)))
+        }
         (None | Some("status"), Method::GET) => Ok(object_response(StatusCode::OK, &*ctx.store.get(&key).await?)),
         (None, Method::PUT) => {
             let object = body_object(&body, kind, &key)?;
@@ -180,19 +207,12 @@ async fn collection(
     match *method {
         Method::GET if path.watch_prefix || query.flag("watch") => watch(ctx, query, kind, namespace).await,
         Method::GET => {
-            let params = ListParams {
-                namespace,
-                label_selector: query.non_empty("labelSelector"),
-                field_selector: query.non_empty("fieldSelector"),
-                limit: query.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0),
-                continue_token: query.non_empty("continue"),
-            };
-            let list = ctx.store.list(&kind.type_ref, &params).await?;
-            let mut metadata = json!({"resourceVersion": list.resource_version});
-            if let Some(token) = &list.continue_token {
-                metadata["continue"] = json!(token);
-            }
-            Ok(list_response(kind, metadata, list.items.iter().map(|o| &**o)))
+            let list = ctx.store.list(&kind.type_ref, &list_params(query, namespace)).await?;
+            Ok(list_response(
+                kind,
+                list_metadata(&list),
+                list.items.iter().map(|o| &**o),
+            ))
         }
         Method::POST => {
             let mut object = parse_object(body)?;
@@ -228,6 +248,36 @@ async fn collection(
             message: format!("the server does not allow this method on the requested resource ({method})"),
         }),
     }
+}
+
+fn list_params(query: &Query, namespace: Option<String>) -> ListParams {
+    ListParams {
+        namespace,
+        label_selector: query.non_empty("labelSelector"),
+        field_selector: query.non_empty("fieldSelector"),
+        limit: query.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0),
+        continue_token: query.non_empty("continue"),
+    }
+}
+
+fn list_metadata(list: &operator_runtime_core::ObjectList) -> Value {
+    let mut metadata = json!({"resourceVersion": list.resource_version});
+    if let Some(token) = &list.continue_token {
+        metadata["continue"] = json!(token);
+    }
+    metadata
+}
+
+/// The Table answer for `items`, when the kind has a printer.
+fn table_of(
+    ctx: &Ctx,
+    kind: &KindEntry,
+    metadata: Value,
+    items: &[Value],
+    include: table::Include,
+) -> Option<Response<Body>> {
+    let now = ctx.memory.clock().now();
+    table::table(kind, metadata, items, include, now).map(|t| json_response(StatusCode::OK, &t))
 }
 
 async fn watch(

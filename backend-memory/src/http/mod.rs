@@ -36,8 +36,10 @@ mod openapi;
 mod patch_types;
 mod paths;
 mod scale;
+mod schemas;
 mod server;
 mod status;
+mod table;
 mod watch_stream;
 
 pub use server::{ApiServer, HttpError, ServerHandle, start};

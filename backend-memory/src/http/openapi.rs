@@ -1,7 +1,7 @@
 //! Just enough OpenAPI for kubectl: a v2 document without definitions, and v3 documents that
 //! list every served resource path with its `x-kubernetes-group-version-kind` and the
-//! `fieldValidation` parameter (kubectl checks it before choosing server-side validation).
-//! Schemas are not served, so `kubectl explain` has nothing to show.
+//! `fieldValidation` parameter (kubectl checks it before choosing server-side validation), and
+//! the kinds' schemas under `components.schemas` for `kubectl explain`.
 
 use serde_json::{Map, Value, json};
 
@@ -70,7 +70,9 @@ fn operation(kind: &KindEntry, verb: &str) -> Value {
 /// `/openapi/v3/api/v1`, `/openapi/v3/apis/{group}/{version}`; None when not served.
 pub(crate) fn v3(catalog: &Catalog, api_version: &str) -> Option<Value> {
     let mut paths = Map::new();
+    let mut schemas = Map::new();
     for kind in catalog.kinds.iter().filter(|k| k.type_ref.api_version == api_version) {
+        super::schemas::add_schema(kind, &mut schemas);
         let base = format!("/{}", gv_path(api_version));
         let (collection, item) = if kind.namespaced {
             (
@@ -104,6 +106,6 @@ pub(crate) fn v3(catalog: &Catalog, api_version: &str) -> Option<Value> {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.32.0-memory"},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": schemas},
     }))
 }

@@ -145,8 +145,14 @@ async fn five_quiet_resyncs<O: DynamicOperator>(w: &World<O>, kind: &TypeRef, na
         })?;
     }
     let sent = w.requests_since(&before);
-    ensure(sent.total() == 0, || format!("5 resyncs sent requests: {sent}"))?;
     let events = w.events.take();
+    eprintln!(
+        "figure: steady state of {kind} {name}, 5 resyncs: {} requests, {} writes, {} events",
+        sent.total(),
+        sent.writes(),
+        events.len()
+    );
+    ensure(sent.total() == 0, || format!("5 resyncs sent requests: {sent}"))?;
     ensure(events.is_empty(), || format!("5 resyncs recorded events: {events:?}"))?;
     Ok(())
 }

@@ -249,11 +249,12 @@ where
 
     /// The parent whose own change this is, when a reconcile was already handed that state or
     /// a newer one. Such a change (the watch's Added for a parent the initial list already
-    /// queued, arriving after its reconcile started) would only cause a reconcile of a state
-    /// already reconciled. Only the parent's own key is skipped; a changed owner or child still
-    /// queues its parents. Non-numeric resourceVersions are never compared.
+    /// queued, or the event of a reconcile's own finalizer or status write, arriving after the
+    /// next reconcile already started from the cache that holds it) would only cause a
+    /// reconcile of a state already reconciled. Only the parent's own key is skipped; a changed
+    /// owner or child still queues its parents. Non-numeric resourceVersions are never compared.
     fn already_handed(&self, change: &Change) -> Option<ObjectRef> {
-        let Change::Applied { object, previous: None } = change else {
+        let Change::Applied { object, .. } = change else {
             return None;
         };
         if object.type_ref() != *self.watches.parent() {

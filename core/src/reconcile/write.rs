@@ -39,13 +39,17 @@ impl<O: DynamicOperator> Reconciler<O> {
         for item in &plan.items {
             match &item.action {
                 Action::Blocked { reason } => self.report_blocked(parent, item, reason).await,
-                action if action.is_write() => match self.write_item(item).await {
+                action if action.is_write() => match self.write_unless_rejected(item).await {
                     Ok(()) => {
                         outcome.writes += 1;
                         done.push(success_event(parent, item));
                     }
                     Err(error) => {
                         let retryable = self.operator.error_policy(parent, &error) == ErrorPolicy::Retry;
+                        if let (false, Some(desired)) = (retryable, &item.desired) {
+                            self.rejected
+                                .remember(desired, item.live.as_deref(), &error, self.clock.now());
+                        }
                         // A failure that waits for a change is reported once: its text is in
                         // the parent's Degraded condition after the first time.
                         let shown = format!("{} {}: {error}", item.key.type_ref.kind, item.key.name);
@@ -74,6 +78,21 @@ impl<O: DynamicOperator> Reconciler<O> {
             self.emit(event).await;
         }
         Ok(outcome)
+    }
+
+    /// Writes `item`, unless the same write was rejected permanently and nothing changed
+    /// since (see [`super::rejected`]): then the rejection is returned again without a request.
+    async fn write_unless_rejected(&self, item: &PlanItem) -> Result<(), StoreError> {
+        if let Some(desired) = item.desired.as_deref()
+            && let Some(error) = self.rejected.repeat_of(desired, item.live.as_deref(), self.clock.now())
+        {
+            return Err(error);
+        }
+        let result = self.write_item(item).await;
+        if result.is_ok() {
+            self.rejected.forget(&item.key);
+        }
+        result
     }
 
     async fn write_item(&self, item: &PlanItem) -> Result<(), StoreError> {

@@ -65,6 +65,22 @@ impl TestSource {
         }
     }
 
+    /// Sends `object` as a modification of `previous` (a watch's Modified event).
+    pub fn modify(&self, object: Object, previous: Object) {
+        let object = Arc::new(object);
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(object.object_ref(), Arc::clone(&object));
+        if let Some(tx) = self.sender.lock().unwrap().as_ref() {
+            tx.send(Change::Applied {
+                object,
+                previous: Some(Arc::new(previous)),
+            })
+            .unwrap();
+        }
+    }
+
     pub fn delete(&self, key: &ObjectRef) {
         let removed = self.objects.lock().unwrap().remove(key).unwrap();
         if let Some(tx) = self.sender.lock().unwrap().as_ref() {

@@ -1,0 +1,485 @@
+//! Server-side printing: `kubectl get` asks for a `meta.k8s.io/v1` Table and prints the
+//! columns the server chose. The columns and cells of the common built-in kinds are ported from
+//! the API server's printers; a custom resource gets `Name`, its `additionalPrinterColumns`
+//! (simple JSONPaths) or `Age`. Kinds without a ported printer are answered as plain JSON,
+//! and kubectl prints its own default columns for them.
+
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
+use serde_json::{Map, Value, json};
+
+use super::discovery::KindEntry;
+
+/// Whether the request's `Accept` header asks for a Table.
+pub(crate) fn wanted(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| a.split(',').any(|t| t.contains("as=Table")))
+}
+
+/// What each row carries of its object (`includeObject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Include {
+    /// No object.
+    None,
+    /// `PartialObjectMetadata` (the default).
+    Metadata,
+    /// The whole object.
+    Object,
+}
+
+impl Include {
+    /// From the `includeObject` query parameter.
+    pub(crate) fn parse(value: Option<&str>) -> Self {
+        match value {
+            Some("None") => Self::None,
+            Some("Object") => Self::Object,
+            _ => Self::Metadata,
+        }
+    }
+}
+
+/// The Table of `items`, or None when no printer is known for the kind.
+pub(crate) fn table<'a>(
+    kind: &KindEntry,
+    list_metadata: Value,
+    items: impl IntoIterator<Item = &'a Value>,
+    include: Include,
+    now: Timestamp,
+) -> Option<Value> {
+    let printer = Printer::of(kind)?;
+    let rows: Vec<Value> = items
+        .into_iter()
+        .map(|item| {
+            let mut row = json!({"cells": printer.cells(item, now)});
+            match include {
+                Include::None => {}
+                Include::Metadata => {
+                    row["object"] = json!({
+                        "kind": "PartialObjectMetadata",
+                        "apiVersion": "meta.k8s.io/v1",
+                        "metadata": item.get("metadata").cloned().unwrap_or(Value::Null),
+                    });
+                }
+                Include::Object => row["object"] = item.clone(),
+            }
+            row
+        })
+        .collect();
+    Some(json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_metadata,
+        "columnDefinitions": printer.columns(),
+        "rows": rows,
+    }))
+}
+
+/// One column: name, type, priority (0 shown by default, 1 with `-o wide`).
+type Column = (&'static str, &'static str, u8);
+
+const NAME: Column = ("Name", "string", 0);
+const AGE: Column = ("Age", "string", 0);
+
+/// The cells of one object at a time.
+type Cells = fn(&Value, Timestamp) -> Vec<Value>;
+
+enum Printer {
+    Builtin(&'static [Column], Cells),
+    Custom(Vec<Value>),
+}
+
+impl Printer {
+    fn of(kind: &KindEntry) -> Option<Self> {
+        if kind.custom {
+            return Some(Self::Custom(kind.printer_columns.clone()));
+        }
+        let printer: (&'static [Column], Cells) =
+            match (kind.type_ref.api_version.as_str(), kind.type_ref.kind.as_str()) {
+                ("v1", "ConfigMap") => (&[NAME, ("Data", "string", 0), AGE], config_map),
+                ("v1", "Secret") => (&[NAME, ("Type", "string", 0), ("Data", "string", 0), AGE], secret),
+                ("v1", "Namespace") => (&[NAME, ("Status", "string", 0), AGE], namespace),
+                ("v1", "ServiceAccount") => (&[NAME, AGE], name_and_age),
+                ("v1", "Service") => (
+                    &[
+                        NAME,
+                        ("Type", "string", 0),
+                        ("Cluster-IP", "string", 0),
+                        ("External-IP", "string", 0),
+                        ("Port(s)", "string", 0),
+                        AGE,
+                        ("Selector", "string", 1),
+                    ],
+                    service,
+                ),
+                ("apps/v1", "Deployment") => (
+                    &[
+                        NAME,
+                        ("Ready", "string", 0),
+                        ("Up-to-date", "string", 0),
+                        ("Available", "string", 0),
+                        AGE,
+                        ("Containers", "string", 1),
+                        ("Images", "string", 1),
+                        ("Selector", "string", 1),
+                    ],
+                    deployment,
+                ),
+                ("apps/v1", "StatefulSet") => (
+                    &[
+                        NAME,
+                        ("Ready", "string", 0),
+                        AGE,
+                        ("Containers", "string", 1),
+                        ("Images", "string", 1),
+                    ],
+                    stateful_set,
+                ),
+                ("coordination.k8s.io/v1", "Lease") => (&[NAME, ("Holder", "string", 0), AGE], lease),
+                _ => return None,
+            };
+        Some(Self::Builtin(printer.0, printer.1))
+    }
+
+    fn columns(&self) -> Vec<Value> {
+        match self {
+            Self::Builtin(columns, _) => columns
+                .iter()
+                .map(|(name, type_, priority)| {
+                    let mut column =
+                        json!({"name": name, "type": type_, "format": "", "description": "", "priority": priority});
+                    if *name == "Name" {
+                        column["format"] = json!("name");
+                    }
+                    column
+                })
+                .collect(),
+            Self::Custom(columns) => {
+                let mut out =
+                    vec![json!({"name": "Name", "type": "string", "format": "name", "description": "", "priority": 0})];
+                out.extend(custom_columns(columns).iter().map(|c| {
+                    json!({
+                        "name": c["name"],
+                        "type": c["type"],
+                        "format": c.get("format").cloned().unwrap_or(json!("")),
+                        "description": c.get("description").cloned().unwrap_or(json!("")),
+                        "priority": c.get("priority").cloned().unwrap_or(json!(0)),
+                    })
+                }));
+                out
+            }
+        }
+    }
+
+    fn cells(&self, item: &Value, now: Timestamp) -> Vec<Value> {
+        match self {
+            Self::Builtin(_, cells) => cells(item, now),
+            Self::Custom(columns) => {
+                let mut cells = vec![json!(name(item))];
+                for column in custom_columns(columns) {
+                    let path = column["jsonPath"].as_str().unwrap_or_default();
+                    let value = simple_json_path(item, path);
+                    cells.push(custom_cell(column["type"].as_str().unwrap_or("string"), value, now));
+                }
+                cells
+            }
+        }
+    }
+}
+
+/// A CRD version's printer columns; a version without any gets `Age`, as the server defaults it.
+fn custom_columns(columns: &[Value]) -> Vec<Value> {
+    if columns.is_empty() {
+        vec![json!({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"})]
+    } else {
+        columns.to_vec()
+    }
+}
+
+/// `.a.b.c` (the simple paths CRD printer columns use); anything else finds nothing.
+fn simple_json_path<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
+    let path = path.strip_prefix('.')?;
+    path.split('.').try_fold(item, |value, key| value.get(key))
+}
+
+fn custom_cell(type_: &str, value: Option<&Value>, now: Timestamp) -> Value {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Value::Null;
+    };
+    match (type_, value) {
+        ("string", Value::String(s)) => json!(s),
+        ("string", other) => json!(other.to_string()),
+        ("integer", Value::Number(n)) => n
+            .as_i64()
+            .map_or_else(|| json!(n.as_f64().map(|f| f as i64)), |i| json!(i)),
+        ("number", Value::Number(n)) => json!(n.as_f64()),
+        ("boolean", Value::Bool(b)) => json!(b),
+        ("date", Value::String(s)) => json!(since(Some(s.as_str()), now)),
+        _ => Value::Null,
+    }
+}
+
+fn name(item: &Value) -> &str {
+    item["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+fn age(item: &Value, now: Timestamp) -> Value {
+    json!(since(item["metadata"]["creationTimestamp"].as_str(), now))
+}
+
+fn count(value: &Value) -> usize {
+    value.as_object().map_or(0, Map::len)
+}
+
+fn name_and_age(item: &Value, now: Timestamp) -> Vec<Value> {
+    vec![json!(name(item)), age(item, now)]
+}
+
+fn config_map(item: &Value, now: Timestamp) -> Vec<Value> {
+    let data = count(&item["data"]) + count(&item["binaryData"]);
+    vec![json!(name(item)), json!(data), age(item, now)]
+}
+
+fn secret(item: &Value, now: Timestamp) -> Vec<Value> {
+    let type_ = item["type"].as_str().unwrap_or_default();
+    vec![
+        json!(name(item)),
+        json!(type_),
+        json!(count(&item["data"])),
+        age(item, now),
+    ]
+}
+
+fn namespace(item: &Value, now: Timestamp) -> Vec<Value> {
+    let phase = item["status"]["phase"].as_str().unwrap_or_default();
+    vec![json!(name(item)), json!(phase), age(item, now)]
+}
+
+fn lease(item: &Value, now: Timestamp) -> Vec<Value> {
+    let holder = item["spec"]["holderIdentity"].as_str().unwrap_or_default();
+    vec![json!(name(item)), json!(holder), age(item, now)]
+}
+
+fn service(item: &Value, now: Timestamp) -> Vec<Value> {
+    let spec = &item["spec"];
+    let type_ = spec["type"].as_str().unwrap_or_default();
+    let cluster_ip = spec["clusterIPs"][0].as_str().unwrap_or("<none>");
+    let external = match spec["externalIPs"].as_array() {
+        Some(ips) if !ips.is_empty() => ips.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+        _ if type_ == "LoadBalancer" => "<pending>".to_owned(),
+        _ if type_ == "ExternalName" => spec["externalName"].as_str().unwrap_or_default().to_owned(),
+        _ => "<none>".to_owned(),
+    };
+    let ports: Vec<String> = spec["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let protocol = p["protocol"].as_str().unwrap_or("TCP");
+            match p["nodePort"].as_i64() {
+                Some(node) if node != 0 => format!("{}:{node}/{protocol}", p["port"]),
+                _ => format!("{}/{protocol}", p["port"]),
+            }
+        })
+        .collect();
+    let ports = if ports.is_empty() {
+        "<none>".to_owned()
+    } else {
+        ports.join(",")
+    };
+    vec![
+        json!(name(item)),
+        json!(type_),
+        json!(cluster_ip),
+        json!(external),
+        json!(ports),
+        age(item, now),
+        json!(labels(&spec["selector"])),
+    ]
+}
+
+fn deployment(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let int = |v: &Value| v.as_i64().unwrap_or(0);
+    let (containers, images) = containers(&spec["template"]);
+    vec![
+        json!(name(item)),
+        json!(format!("{}/{}", int(&status["readyReplicas"]), int(&spec["replicas"]))),
+        json!(int(&status["updatedReplicas"])),
+        json!(int(&status["availableReplicas"])),
+        age(item, now),
+        json!(containers),
+        json!(images),
+        json!(selector(&spec["selector"])),
+    ]
+}
+
+fn stateful_set(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let int = |v: &Value| v.as_i64().unwrap_or(0);
+    let (containers, images) = containers(&spec["template"]);
+    vec![
+        json!(name(item)),
+        json!(format!("{}/{}", int(&status["readyReplicas"]), int(&spec["replicas"]))),
+        age(item, now),
+        json!(containers),
+        json!(images),
+    ]
+}
+
+fn containers(template: &Value) -> (String, String) {
+    let list = template["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let field = |key: &str| {
+        list.iter()
+            .map(|c| c[key].as_str().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    (field("name"), field("image"))
+}
+
+/// `a=b,c=d` in key order; `<none>` for no labels.
+fn labels(map: &Value) -> String {
+    let Some(map) = map.as_object().filter(|m| !m.is_empty()) else {
+        return "<none>".to_owned();
+    };
+    let mut pairs: Vec<String> = map
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
+    pairs.sort();
+    pairs.join(",")
+}
+
+/// A label selector as `kubectl` writes it (matchLabels only; expressions as `key op (values)`).
+fn selector(selector: &Value) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(map) = selector["matchLabels"].as_object() {
+        parts.extend(
+            map.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())),
+        );
+    }
+    for e in selector["matchExpressions"].as_array().into_iter().flatten() {
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let key = e["key"].as_str().unwrap_or_default();
+        parts.push(match e["operator"].as_str().unwrap_or_default() {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_owned(),
+            _ => format!("!{key}"),
+        });
+    }
+    if parts.is_empty() {
+        "<none>".to_owned()
+    } else {
+        parts.join(",")
+    }
+}
+
+/// The age of `timestamp` at `now` as the API server's printers write it.
+fn since(timestamp: Option<&str>, now: Timestamp) -> String {
+    let Some(then) = timestamp.and_then(|t| t.parse::<Timestamp>().ok()) else {
+        return "<unknown>".to_owned();
+    };
+    let seconds = now.as_second() - then.as_second();
+    if seconds < -1 {
+        return "<invalid>".to_owned();
+    }
+    human_duration(Duration::from_secs(seconds.max(0).unsigned_abs()))
+}
+
+/// `duration.HumanDuration` of the apimachinery: `45s`, `5m3s`, `17m`, `3h4m`, `2d5h`, `3y`.
+fn human_duration(d: Duration) -> String {
+    let seconds = d.as_secs();
+    if seconds < 120 {
+        return format!("{seconds}s");
+    }
+    let minutes = seconds / 60;
+    if minutes < 10 {
+        let s = seconds % 60;
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
+    }
+    if minutes < 180 {
+        return format!("{minutes}m");
+    }
+    let hours = minutes / 60;
+    if hours < 8 {
+        let m = minutes % 60;
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        let h = hours % 24;
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        let days = (hours / 24) % 365;
+        return if days == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{days}d", hours / 24 / 365)
+        };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_the_api_server_prints_them() {
+        let cases = [
+            (45, "45s"),
+            (119, "119s"),
+            (303, "5m3s"),
+            (600, "10m"),
+            (3 * 3600 + 240, "3h4m"),
+            (30 * 3600, "30h"),
+            (2 * 86400 + 5 * 3600, "2d5h"),
+            (100 * 86400, "100d"),
+            (3 * 365 * 86400 + 86400, "3y1d"),
+            (9 * 365 * 86400, "9y"),
+        ];
+        for (seconds, text) in cases {
+            assert_eq!(human_duration(Duration::from_secs(seconds)), text, "{seconds}s");
+        }
+    }
+
+    #[test]
+    fn custom_columns_follow_simple_paths_and_type_their_cells() {
+        let item = json!({"metadata": {"name": "w", "creationTimestamp": "2026-01-01T00:00:00Z"}, "spec": {"size": 3}});
+        let now: Timestamp = "2026-01-01T00:05:00Z".parse().expect("a timestamp");
+        assert_eq!(simple_json_path(&item, ".spec.size"), Some(&json!(3)));
+        assert_eq!(simple_json_path(&item, "spec.size"), None);
+        assert_eq!(custom_cell("integer", Some(&json!(3)), now), json!(3));
+        assert_eq!(custom_cell("string", Some(&json!(3)), now), json!("3"));
+        assert_eq!(
+            custom_cell("date", item["metadata"].get("creationTimestamp"), now),
+            json!("5m")
+        );
+        assert_eq!(custom_cell("integer", None, now), Value::Null);
+    }
+}
