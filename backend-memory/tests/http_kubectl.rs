@@ -331,6 +331,21 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
         "strategic merge of a custom resource is refused: {stderr}"
     );
 
+    // Discovery is aggregated: two requests (`/api`, `/apis`) instead of one per group-version.
+    let cache = tempfile::tempdir()?;
+    let cache_dir = cache.path().to_string_lossy().into_owned();
+    let (success, stdout, stderr) = {
+        let kc = kc.clone();
+        tokio::task::spawn_blocking(move || kubectl(&kc, &["api-resources", "--cache-dir", &cache_dir, "-v=6"], None))
+            .await?
+    };
+    assert!(
+        success && stdout.contains("deployments") && stdout.contains("widgets"),
+        "{stdout}\n{stderr}"
+    );
+    let gets: Vec<&str> = stderr.lines().filter(|l| l.contains(" GET ")).collect();
+    assert_eq!(gets.len(), 2, "discovery requests: {gets:#?}");
+
     // explain: built-in field docs, and a custom resource's schema.
     let out = run(
         vec!["explain", "deployment.spec.template.spec.containers.resources"],

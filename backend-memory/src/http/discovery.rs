@@ -1,5 +1,5 @@
 //! Discovery: the served kinds as `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}` and
-//! `/version` documents (the legacy, unaggregated form, which kubectl and kube-rs both read).
+//! `/version` documents in the legacy form (clients that ask get the aggregated form of [`super::aggregated`]).
 
 use std::collections::BTreeMap;
 
@@ -174,7 +174,7 @@ impl Catalog {
     }
 
     /// The group-versions served, grouped by group, versions in preference order.
-    fn groups(&self) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn groups(&self) -> BTreeMap<String, Vec<String>> {
         let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for k in &self.kinds {
             let versions = groups.entry(k.type_ref.group().to_owned()).or_default();

@@ -20,7 +20,7 @@ use super::discovery::{self, Catalog, KindEntry};
 use super::patch_types::{self, PatchKind};
 use super::paths::{self, Query, ResourcePath, Route};
 use super::status::{self, Subject};
-use super::{openapi, scale, table, watch_stream};
+use super::{aggregated, openapi, scale, table, watch_stream};
 use crate::MemoryStore;
 
 /// A response body: a whole JSON document or a watch stream.
@@ -46,6 +46,15 @@ pub(crate) async fn handle(ctx: Arc<Ctx>, req: Request<Incoming>) -> Response<Bo
         return not_found_path();
     };
     let catalog = Catalog::read(&ctx.memory);
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if aggregated::wanted(accept) && matches!(route, Route::CoreVersions | Route::Groups) {
+        let document = aggregated::document(&catalog, matches!(route, Route::CoreVersions));
+        let mut response = json_response(StatusCode::OK, &document);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(aggregated::CONTENT_TYPE));
+        return response;
+    }
     match route {
         Route::CoreVersions => json_response(StatusCode::OK, &catalog.core_versions(&ctx.address)),
         Route::Groups => json_response(StatusCode::OK, &catalog.group_list()),

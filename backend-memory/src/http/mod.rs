@@ -30,6 +30,7 @@
 //! explain`), authentication and authorization. A server-side apply to `/status` merges the
 //! applied `status` into the current one instead of tracking its field ownership.
 
+mod aggregated;
 mod discovery;
 mod handlers;
 mod openapi;
