@@ -186,6 +186,17 @@ impl WatchHub {
         }
     }
 
+    /// Drops all but the last `keep` changes (at least one is kept), as a compaction does.
+    pub fn compact(&mut self, keep: usize) {
+        while self.history.len() > keep.max(1) {
+            if let Some((old, size)) = self.history.pop_front() {
+                self.compacted = old.revision;
+                self.bytes -= size;
+            }
+        }
+        self.history.shrink_to_fit();
+    }
+
     /// The highest revision that is no longer replayable.
     pub fn compacted(&self) -> u64 {
         self.compacted

@@ -41,42 +41,43 @@ pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<&'a Value> {
 /// is owned but absent from the live object is not drift: the server drops zero values
 /// (`omitempty`) and write-only fields (a Secret's `stringData`) while the applier keeps them. `from` is the live value, `to` the desired one.
 pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange> {
-    let mut out = Vec::new();
+    // One path and one lookup key, grown and shrunk as the walk goes: a field visited costs no
+    // allocation unless it is reported (this walk runs for every child on every reconcile).
+    let mut walker = Walker {
+        path: FieldPath(Vec::new()),
+        key: String::new(),
+        out: Vec::new(),
+    };
     let meta_owned = child(Some(owned), "f:metadata");
     for (field, want, have) in [
         ("labels", &desired.metadata.labels, &live.metadata.labels),
         ("annotations", &desired.metadata.annotations, &live.metadata.annotations),
     ] {
-        let node = child(meta_owned, &format!("f:{field}"));
-        let path = FieldPath::fields(&["metadata", field]);
+        let node = walker.field_node(meta_owned, field);
+        walker.path.0.push(PathSegment::Field("metadata".to_owned()));
+        walker.path.0.push(PathSegment::Field(field.to_owned()));
         for (key, value) in want.iter().flatten() {
             if key == HASH_ANNOTATION {
                 continue;
             }
             let current = have.as_ref().and_then(|m| m.get(key)).map(|v| Value::String(v.clone()));
-            let at = path.child(PathSegment::Field(key.clone()));
-            walk(
-                &Value::String(value.clone()),
-                child(node, &format!("f:{key}")),
-                current.as_ref(),
-                &at,
-                &mut out,
-            );
+            let entry = walker.field_node(node, key);
+            walker.path.0.push(PathSegment::Field(key.clone()));
+            walker.walk(&Value::String(value.clone()), entry, current.as_ref());
+            walker.path.0.pop();
         }
+        walker.path.0.clear();
     }
     for (key, value) in &desired.body {
         if key == "status" {
             continue;
         }
-        let path = FieldPath(vec![PathSegment::Field(key.clone())]);
-        walk(
-            value,
-            child(Some(owned), &format!("f:{key}")),
-            live.body.get(key),
-            &path,
-            &mut out,
-        );
+        let node = walker.field_node(Some(owned), key);
+        walker.path.0.push(PathSegment::Field(key.clone()));
+        walker.walk(value, node, live.body.get(key));
+        walker.path.0.pop();
     }
+    let mut out = walker.out;
     out.sort();
     out
 }
@@ -91,79 +92,104 @@ fn owns_whole(node: &Value) -> bool {
     node.as_object().is_none_or(|m| m.keys().all(|k| k == "."))
 }
 
-fn walk(desired: &Value, node: Option<&Value>, live: Option<&Value>, path: &FieldPath, out: &mut Vec<FieldChange>) {
-    // Nothing to own: an empty granular list has no path in `fieldsV1` (structured-merge-diff
-    // records a list through its entries; only atomic lists and empty maps are leaves).
-    if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
-        return;
-    }
-    let live = live.filter(|v| !v.is_null());
-    let Some(node) = node else {
-        // Not ours any more: name the leaves of a map (`emptyDir.sizeLimit`, not `emptyDir`).
-        match desired {
-            Value::Object(want) if !want.is_empty() => {
-                for (key, value) in want {
-                    let have = live.and_then(|l| l.get(key));
-                    walk(value, None, have, &path.child(PathSegment::Field(key.clone())), out);
-                }
-            }
-            _ => out.push(change(path, live, desired)),
-        }
-        return;
-    };
-    if owns_whole(node) {
-        return;
-    }
-    match desired {
-        Value::Object(want) => {
-            for (key, value) in want {
-                let have = live.and_then(|l| l.get(key));
-                walk(
-                    value,
-                    child(Some(node), &format!("f:{key}")),
-                    have,
-                    &path.child(PathSegment::Field(key.clone())),
-                    out,
-                );
-            }
-        }
-        Value::Array(want) => walk_list(want, node, live.and_then(Value::as_array), path, out),
-        // A scalar under a node with children: the tree does not describe this value.
-        scalar => out.push(change(path, live, scalar)),
-    }
+/// The state of one [`drift`] walk: the path of the value being visited, a buffer for
+/// `fieldsV1` keys, and the changes found.
+struct Walker {
+    path: FieldPath,
+    key: String,
+    out: Vec<FieldChange>,
 }
 
-fn walk_list(want: &[Value], node: &Value, have: Option<&Vec<Value>>, path: &FieldPath, out: &mut Vec<FieldChange>) {
-    let Some(children) = node.as_object() else {
-        return;
-    };
-    for (index, item) in want.iter().enumerate() {
-        let segment = match item.get("name").and_then(Value::as_str) {
-            Some(name) => PathSegment::Named(name.to_owned()),
-            None => PathSegment::Index(index),
-        };
-        let at = path.child(segment);
-        let set_key = format!("v:{item}");
-        if children.contains_key(&set_key) {
-            continue;
+impl Walker {
+    /// The `f:<field>` child of a `fieldsV1` node.
+    fn field_node<'a>(&mut self, node: Option<&'a Value>, field: &str) -> Option<&'a Value> {
+        self.key.clear();
+        self.key.push_str("f:");
+        self.key.push_str(field);
+        child(node, &self.key)
+    }
+
+    fn walk(&mut self, desired: &Value, node: Option<&Value>, live: Option<&Value>) {
+        // Nothing to own: an empty granular list has no path in `fieldsV1` (structured-merge-diff
+        // records a list through its entries; only atomic lists and empty maps are leaves).
+        if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
+            return;
         }
-        let positional = children.get(&format!("i:{index}"));
-        let keyed = children
-            .iter()
-            .filter(|(k, _)| k.starts_with("k:"))
-            .find(|(k, _)| key_matches(item, k))
-            .map(|(_, v)| v);
-        let live_item = match (keyed, have) {
-            (Some(_), Some(items)) => items.iter().find(|h| same_entry(item, h, children)),
-            (None, Some(items)) => items.get(index),
-            _ => None,
+        let live = live.filter(|v| !v.is_null());
+        let Some(node) = node else {
+            // Not ours any more: name the leaves of a map (`emptyDir.sizeLimit`, not `emptyDir`).
+            match desired {
+                Value::Object(want) if !want.is_empty() => {
+                    for (key, value) in want {
+                        let have = live.and_then(|l| l.get(key));
+                        self.path.0.push(PathSegment::Field(key.clone()));
+                        self.walk(value, None, have);
+                        self.path.0.pop();
+                    }
+                }
+                _ => self.report(live, desired),
+            }
+            return;
         };
-        match keyed.or(positional) {
-            Some(entry) => walk(item, Some(entry), live_item, &at, out),
-            // Not ours any more (changed or removed by someone else): report the entry once,
-            // not each of its fields.
-            None => out.push(change(&at, live_item, item)),
+        if owns_whole(node) {
+            return;
         }
+        match desired {
+            Value::Object(want) => {
+                for (key, value) in want {
+                    let have = live.and_then(|l| l.get(key));
+                    let entry = self.field_node(Some(node), key);
+                    self.path.0.push(PathSegment::Field(key.clone()));
+                    self.walk(value, entry, have);
+                    self.path.0.pop();
+                }
+            }
+            Value::Array(want) => self.walk_list(want, node, live.and_then(Value::as_array)),
+            // A scalar under a node with children: the tree does not describe this value.
+            scalar => self.report(live, scalar),
+        }
+    }
+
+    fn walk_list(&mut self, want: &[Value], node: &Value, have: Option<&Vec<Value>>) {
+        let Some(children) = node.as_object() else {
+            return;
+        };
+        for (index, item) in want.iter().enumerate() {
+            let segment = match item.get("name").and_then(Value::as_str) {
+                Some(name) => PathSegment::Named(name.to_owned()),
+                None => PathSegment::Index(index),
+            };
+            if children.contains_key(&format!("v:{item}")) {
+                continue;
+            }
+            let positional = children.get(&format!("i:{index}"));
+            let keyed = children
+                .iter()
+                .filter(|(k, _)| k.starts_with("k:"))
+                .find(|(k, _)| key_matches(item, k))
+                .map(|(_, v)| v);
+            let live_item = match (keyed, have) {
+                (Some(_), Some(items)) => items.iter().find(|h| same_entry(item, h, children)),
+                (None, Some(items)) => items.get(index),
+                _ => None,
+            };
+            self.path.0.push(segment);
+            match keyed.or(positional) {
+                Some(entry) => self.walk(item, Some(entry), live_item),
+                // Not ours any more (changed or removed by someone else): report the entry once,
+                // not each of its fields.
+                None => self.report(live_item, item),
+            }
+            self.path.0.pop();
+        }
+    }
+
+    fn report(&mut self, live: Option<&Value>, desired: &Value) {
+        self.out.push(FieldChange {
+            path: self.path.clone(),
+            from: live.map(render),
+            to: render(desired),
+        });
     }
 }
 
@@ -202,14 +228,6 @@ fn same_entry(want: &Value, have: &Value, children: &Map<String, Value>) -> bool
         .keys()
         .filter(|k| k.starts_with("k:"))
         .any(|k| key_matches(want, k) && fields_v1::is_entry(have, k))
-}
-
-fn change(path: &FieldPath, live: Option<&Value>, desired: &Value) -> FieldChange {
-    FieldChange {
-        path: path.clone(),
-        from: live.map(render),
-        to: render(desired),
-    }
 }
 
 #[cfg(test)]
