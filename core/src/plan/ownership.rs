@@ -44,7 +44,7 @@ pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange>
     // One path and one lookup key, grown and shrunk as the walk goes: a field visited costs no
     // allocation unless it is reported (this walk runs for every child on every reconcile).
     let mut walker = Walker {
-        path: FieldPath(Vec::new()),
+        path: Vec::new(),
         key: String::new(),
         out: Vec::new(),
     };
@@ -54,28 +54,31 @@ pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange>
         ("annotations", &desired.metadata.annotations, &live.metadata.annotations),
     ] {
         let node = walker.field_node(meta_owned, field);
-        walker.path.0.push(PathSegment::Field("metadata".to_owned()));
-        walker.path.0.push(PathSegment::Field(field.to_owned()));
+        walker.path.push(Step::Field("metadata"));
+        walker.path.push(Step::Field(field));
         for (key, value) in want.iter().flatten() {
             if key == HASH_ANNOTATION {
                 continue;
             }
-            let current = have.as_ref().and_then(|m| m.get(key)).map(|v| Value::String(v.clone()));
+            // A label is a scalar: drift when it is not ours, or the tree says it is a map.
             let entry = walker.field_node(node, key);
-            walker.path.0.push(PathSegment::Field(key.clone()));
-            walker.walk(&Value::String(value.clone()), entry, current.as_ref());
-            walker.path.0.pop();
+            if entry.is_none_or(|n| !owns_whole(n)) {
+                let current = have.as_ref().and_then(|m| m.get(key)).map(|v| Value::String(v.clone()));
+                walker.path.push(Step::Field(key));
+                walker.report(current.as_ref(), &Value::String(value.clone()));
+                walker.path.pop();
+            }
         }
-        walker.path.0.clear();
+        walker.path.clear();
     }
     for (key, value) in &desired.body {
         if key == "status" {
             continue;
         }
         let node = walker.field_node(Some(owned), key);
-        walker.path.0.push(PathSegment::Field(key.clone()));
+        walker.path.push(Step::Field(key));
         walker.walk(value, node, live.body.get(key));
-        walker.path.0.pop();
+        walker.path.pop();
     }
     let mut out = walker.out;
     out.sort();
@@ -92,24 +95,33 @@ fn owns_whole(node: &Value) -> bool {
     node.as_object().is_none_or(|m| m.keys().all(|k| k == "."))
 }
 
+/// One step of the path being walked, borrowed from the desired object; it becomes a
+/// [`PathSegment`] only when a change is reported.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+    Named(&'a str),
+}
+
 /// The state of one [`drift`] walk: the path of the value being visited, a buffer for
 /// `fieldsV1` keys, and the changes found.
-struct Walker {
-    path: FieldPath,
+struct Walker<'a> {
+    path: Vec<Step<'a>>,
     key: String,
     out: Vec<FieldChange>,
 }
 
-impl Walker {
+impl<'a> Walker<'a> {
     /// The `f:<field>` child of a `fieldsV1` node.
-    fn field_node<'a>(&mut self, node: Option<&'a Value>, field: &str) -> Option<&'a Value> {
+    fn field_node<'n>(&mut self, node: Option<&'n Value>, field: &str) -> Option<&'n Value> {
         self.key.clear();
         self.key.push_str("f:");
         self.key.push_str(field);
         child(node, &self.key)
     }
 
-    fn walk(&mut self, desired: &Value, node: Option<&Value>, live: Option<&Value>) {
+    fn walk(&mut self, desired: &'a Value, node: Option<&Value>, live: Option<&Value>) {
         // Nothing to own: an empty granular list has no path in `fieldsV1` (structured-merge-diff
         // records a list through its entries; only atomic lists and empty maps are leaves).
         if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
@@ -122,9 +134,9 @@ impl Walker {
                 Value::Object(want) if !want.is_empty() => {
                     for (key, value) in want {
                         let have = live.and_then(|l| l.get(key));
-                        self.path.0.push(PathSegment::Field(key.clone()));
+                        self.path.push(Step::Field(key));
                         self.walk(value, None, have);
-                        self.path.0.pop();
+                        self.path.pop();
                     }
                 }
                 _ => self.report(live, desired),
@@ -139,9 +151,9 @@ impl Walker {
                 for (key, value) in want {
                     let have = live.and_then(|l| l.get(key));
                     let entry = self.field_node(Some(node), key);
-                    self.path.0.push(PathSegment::Field(key.clone()));
+                    self.path.push(Step::Field(key));
                     self.walk(value, entry, have);
-                    self.path.0.pop();
+                    self.path.pop();
                 }
             }
             Value::Array(want) => self.walk_list(want, node, live.and_then(Value::as_array)),
@@ -150,14 +162,14 @@ impl Walker {
         }
     }
 
-    fn walk_list(&mut self, want: &[Value], node: &Value, have: Option<&Vec<Value>>) {
+    fn walk_list(&mut self, want: &'a [Value], node: &Value, have: Option<&Vec<Value>>) {
         let Some(children) = node.as_object() else {
             return;
         };
         for (index, item) in want.iter().enumerate() {
             let segment = match item.get("name").and_then(Value::as_str) {
-                Some(name) => PathSegment::Named(name.to_owned()),
-                None => PathSegment::Index(index),
+                Some(name) => Step::Named(name),
+                None => Step::Index(index),
             };
             if children.contains_key(&format!("v:{item}")) {
                 continue;
@@ -173,20 +185,29 @@ impl Walker {
                 (None, Some(items)) => items.get(index),
                 _ => None,
             };
-            self.path.0.push(segment);
+            self.path.push(segment);
             match keyed.or(positional) {
                 Some(entry) => self.walk(item, Some(entry), live_item),
                 // Not ours any more (changed or removed by someone else): report the entry once,
                 // not each of its fields.
                 None => self.report(live_item, item),
             }
-            self.path.0.pop();
+            self.path.pop();
         }
     }
 
     fn report(&mut self, live: Option<&Value>, desired: &Value) {
+        let path = self
+            .path
+            .iter()
+            .map(|step| match *step {
+                Step::Field(name) => PathSegment::Field(name.to_owned()),
+                Step::Index(index) => PathSegment::Index(index),
+                Step::Named(name) => PathSegment::Named(name.to_owned()),
+            })
+            .collect();
         self.out.push(FieldChange {
-            path: self.path.clone(),
+            path: FieldPath(path),
             from: live.map(render),
             to: render(desired),
         });
