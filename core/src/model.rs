@@ -338,7 +338,10 @@ mod tests {
             Object::from_value(value.clone()).unwrap()
         );
         let no_kind = serde_json::json!({"apiVersion": "v1", "metadata": {"name": "a"}});
-        assert!(matches!(Object::from_value_ref(&no_kind), Err(ModelError::NotAnObject(_))));
+        assert!(matches!(
+            Object::from_value_ref(&no_kind),
+            Err(ModelError::NotAnObject(_))
+        ));
     }
 
     #[test]
