@@ -9,16 +9,34 @@
 //!
 //! `cargo run --release -p operator-runtime-memory --example bench_scale [-- sizes... [--svg path]]`
 //! (default sizes 100 1000 10000, default plot `target/bench_scale.svg`).
+//!
+//! Each child also counts its heap (a counting global allocator) and, after the phases, takes
+//! the world apart piece by piece to say what the live heap held: the recorded events, the
+//! runtime (driver and cache, beyond the objects it shares with the store), the store's watch
+//! history, and the store's objects. Printed per size as `memory:` lines.
 
+use std::alloc::System;
 use std::fmt::Write as _;
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Instant;
 
 use operator_runtime_conformance::bench::{BenchWorld, thread_cpu};
-use operator_runtime_core::ObjectStore;
 use operator_runtime_core::store::WriteParams;
+use operator_runtime_core::{Object, ObjectStore, TypeRef};
 use operator_runtime_memory::MemoryStore;
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+
+/// The system allocator, counting bytes (what the live heap holds, without the allocator's
+/// own fragmentation that `VmHWM` also sees).
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Live heap now, in MiB.
+fn live_mib() -> f64 {
+    let s = GLOBAL.stats();
+    (s.bytes_allocated as f64 - s.bytes_deallocated as f64) / (1024.0 * 1024.0)
+}
 
 /// What one size measured (one line of the child's output).
 #[derive(Clone, Debug)]
@@ -87,12 +105,16 @@ fn child(args: &[String]) -> Result<(), String> {
             }
             (t.elapsed(), thread_cpu().saturating_sub(cpu))
         };
-        let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+        let memory = MemoryStore::new();
+        let store_handle = memory.clone();
+        let store: Arc<dyn ObjectStore> = Arc::new(memory);
         let world = BenchWorld::bench(store, "bench_scale").await?;
         world.create_parents(parents).await?;
         world.settle().await?;
         let converge = world.converge_all(parents).await?;
         let resync = world.resync_all(parents).await?;
+        let breakdown = take_apart(world, &store_handle).await;
+        drop(store_handle);
         println!(
             "RESULT {parents} {} {} {} {} {} {} {} {} {}",
             baseline.0.as_secs_f64(),
@@ -105,8 +127,63 @@ fn child(args: &[String]) -> Result<(), String> {
             converge.cpu.as_secs_f64(),
             resync.cpu.as_secs_f64(),
         );
+        println!("MEMORY {parents} {breakdown}");
         Ok(())
     })
+}
+
+/// Takes the world apart after the phases and says what each piece held of the live heap (MiB):
+/// `live=... events=... runtime=... history=... objects=...`.
+async fn take_apart(world: BenchWorld, store: &MemoryStore) -> String {
+    // Let the cache apply what is still queued, so it holds the store's current objects.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let live = live_mib();
+    drop(world.events.take());
+    let after_events = live_mib();
+    world.cache.shutdown();
+    drop(world);
+    // The aborted watch loops are dropped on the runtime's next turns.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let after_runtime = live_mib();
+    store.trim_history(1);
+    let after_history = live_mib();
+    let mut by_kind = String::new();
+    for kind in [
+        TypeRef::new("v1", "ConfigMap"),
+        TypeRef::new("v1", "Service"),
+        TypeRef::new("apps/v1", "StatefulSet"),
+        TypeRef::new("example.com/v1", "Widget"),
+    ] {
+        let _ = write!(by_kind, " {}", kind_bytes(store, &kind).await);
+    }
+    format!(
+        "live={live:.1} events={:.1} runtime={:.1} history={:.1} objects={after_history:.1}{by_kind}",
+        live - after_events,
+        after_events - after_runtime,
+        after_runtime - after_history
+    )
+}
+
+/// What the stored objects of one kind take on the heap: `Kind=N*bytes(managedFields bytes)`,
+/// measured on deep copies (the copy of an object allocates what the object holds).
+async fn kind_bytes(store: &MemoryStore, kind: &TypeRef) -> String {
+    let Ok(list) = store.list(kind, &Default::default()).await else {
+        return format!("{}=?", kind.kind);
+    };
+    let n = list.items.len().max(1) as f64;
+    let before = live_mib();
+    let mut copies: Vec<Object> = list.items.iter().map(|o| Object::clone(o)).collect();
+    let whole = live_mib() - before;
+    copies.iter_mut().for_each(|o| o.metadata.managed_fields = None);
+    let without = live_mib() - before;
+    let mib = 1024.0 * 1024.0;
+    format!(
+        "{}={}*{:.0}B(managedFields {:.0}B)",
+        kind.kind,
+        list.items.len(),
+        whole * mib / n,
+        (whole - without) * mib / n
+    )
 }
 
 fn parse_row(line: &str) -> Option<Row> {
@@ -142,6 +219,7 @@ fn parent(args: &[String]) -> Result<(), String> {
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
+    let mut memory = Vec::new();
     let mut failed = Vec::new();
     for size in sizes {
         eprintln!("bench_scale: {size} parents ...");
@@ -150,6 +228,12 @@ fn parent(args: &[String]) -> Result<(), String> {
             .output()
             .map_err(|e| format!("running size {size}: {e}"))?;
         let stdout = String::from_utf8_lossy(&out.stdout);
+        memory.extend(
+            stdout
+                .lines()
+                .filter_map(|l| l.strip_prefix("MEMORY "))
+                .map(str::to_owned),
+        );
         match stdout.lines().find_map(parse_row) {
             Some(row) if out.status.success() => rows.push(row),
             _ => {
@@ -202,6 +286,11 @@ fn parent(args: &[String]) -> Result<(), String> {
             r.converge_requests,
             r.converge_requests as f64 / (r.parents * 12) as f64
         );
+    }
+    println!("live heap after the phases, and what held it (MiB):");
+    for line in &memory {
+        let (parents, rest) = line.split_once(' ').unwrap_or((line, ""));
+        println!("{parents:>8} parents: {rest}");
     }
     let svg = plot(&rows);
     if let Some(dir) = std::path::Path::new(&svg_path)

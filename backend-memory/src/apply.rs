@@ -182,7 +182,7 @@ pub(crate) fn apply(
         causes.required("fieldManager", "is required for apply patch");
         return causes.fail("PatchOptions", "");
     };
-    let applied = Object::from_value(body.clone())
+    let applied = Object::from_value_ref(body)
         .map_err(|e| StoreError::bad_request(format!("invalid apply configuration: {e}")))?;
     if applied.metadata.managed_fields.as_ref().is_some_and(|m| !m.is_empty()) {
         return Err(StoreError::bad_request("metadata.managedFields must be nil"));

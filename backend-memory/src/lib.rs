@@ -241,6 +241,13 @@ impl MemoryStore {
         state.kinds.insert_custom(info, None, revision, None);
     }
 
+    /// Compacts the watch history down to its last `keep` changes (at least one), as etcd's
+    /// compaction does: a watch or continue token from an older revision then gets 410
+    /// Expired. Frees the old object versions only the history held.
+    pub fn trim_history(&self, keep: usize) {
+        self.lock().hub.compact(keep);
+    }
+
     /// Number of open watches (diagnostics).
     pub fn watcher_count(&self) -> usize {
         self.lock().hub.watcher_count()

@@ -186,6 +186,17 @@ impl WatchHub {
         }
     }
 
+    /// Drops all but the last `keep` changes (at least one is kept), as a compaction does.
+    pub fn compact(&mut self, keep: usize) {
+        while self.history.len() > keep.max(1) {
+            if let Some((old, size)) = self.history.pop_front() {
+                self.compacted = old.revision;
+                self.bytes -= size;
+            }
+        }
+        self.history.shrink_to_fit();
+    }
+
     /// The highest revision that is no longer replayable.
     pub fn compacted(&self) -> u64 {
         self.compacted
@@ -383,5 +394,21 @@ mod tests {
         }
         assert_eq!(counted.since(0).count(), 4);
         assert_eq!(counted.compacted(), 6);
+    }
+
+    #[test]
+    fn compacting_keeps_the_last_changes_and_at_least_one() {
+        let mut hub = WatchHub::new(100, Some(1_000_000));
+        for revision in 1..=10 {
+            hub.publish(change(revision, 100));
+        }
+        hub.compact(3);
+        assert_eq!(hub.since(0).map(|c| c.revision).collect::<Vec<_>>(), vec![8, 9, 10]);
+        assert_eq!(hub.compacted(), 7);
+        let held: usize = hub.history.iter().map(|(_, size)| size).sum();
+        assert_eq!(hub.bytes, held, "the byte count follows what is held");
+        hub.compact(0);
+        assert_eq!(hub.since(0).map(|c| c.revision).collect::<Vec<_>>(), vec![10]);
+        assert_eq!(hub.compacted(), 9);
     }
 }

@@ -188,6 +188,17 @@ impl Object {
         Ok(serde_json::from_value(value)?)
     }
 
+    /// [`Object::from_value`] of a borrowed value, without copying it first.
+    pub fn from_value_ref(value: &Value) -> Result<Self, ModelError> {
+        match value {
+            Value::Object(map)
+                if map.get("apiVersion").is_some_and(Value::is_string)
+                    && map.get("kind").is_some_and(Value::is_string) => {}
+            _ => return Err(ModelError::NotAnObject("apiVersion and kind must be strings".into())),
+        }
+        Ok(Self::deserialize(value)?)
+    }
+
     /// Converts into a typed object (k8s-openapi or a custom resource type).
     pub fn to_typed<T: DeserializeOwned>(&self) -> Result<T, ModelError> {
         Ok(serde_json::from_value(self.to_value()?)?)
@@ -317,6 +328,21 @@ mod tests {
     use super::*;
     use k8s_openapi::api::apps::v1::StatefulSet;
     use k8s_openapi::api::core::v1::ConfigMap;
+
+    #[test]
+    fn from_a_borrowed_value_is_from_an_owned_one() {
+        let value = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "labels": {"x": "y"}}, "data": {"k": "v"}});
+        assert_eq!(
+            Object::from_value_ref(&value).unwrap(),
+            Object::from_value(value.clone()).unwrap()
+        );
+        let no_kind = serde_json::json!({"apiVersion": "v1", "metadata": {"name": "a"}});
+        assert!(matches!(
+            Object::from_value_ref(&no_kind),
+            Err(ModelError::NotAnObject(_))
+        ));
+    }
 
     #[test]
     fn typed_round_trip_is_lossless() {

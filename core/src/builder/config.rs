@@ -14,13 +14,31 @@ use crate::model::Object;
 /// Metadata is not hashed: relabelling a ConfigMap must not restart pods. Any other object is
 /// hashed on the same fields (absent fields hash as absent), so custom config kinds work too.
 pub fn config_hash(config: &Object) -> String {
-    let content: Map<String, Value> = ["data", "binaryData", "stringData", "immutable"]
+    // Borrowed and streamed into the digest: the bytes are those of the compact JSON of an
+    // object holding these fields, keys sorted (serde_json's Map is a BTreeMap, and so is
+    // this), which is the canonical form `hash::canonical_json` produces.
+    let content: std::collections::BTreeMap<&str, &Value> = ["data", "binaryData", "stringData", "immutable"]
         .into_iter()
-        .filter_map(|field| config.body.get(field).map(|v| (field.to_owned(), v.clone())))
+        .filter_map(|field| config.body.get(field).map(|v| (field, v)))
         .collect();
-    // `Value`'s Display writes compact JSON with keys in sorted order (serde_json's Map is a
-    // BTreeMap), which is the canonical form `hash::canonical_json` produces, and cannot fail.
-    hex::encode(Sha256::digest(Value::Object(content).to_string().as_bytes()))
+    let mut digest = DigestWriter(Sha256::new());
+    // Writing JSON of string keys and JSON values into a digest cannot fail.
+    let _ = serde_json::to_writer(&mut digest, &content);
+    hex::encode(digest.0.finalize())
+}
+
+/// Feeds written bytes to a SHA-256 digest.
+struct DigestWriter(Sha256);
+
+impl std::io::Write for DigestWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// [`config_hash`] of a typed ConfigMap or Secret (or any typed object with those fields).
@@ -92,6 +110,16 @@ mod tests {
         assert_eq!(config_hash(&a), config_hash(&relabelled));
         assert_ne!(config_hash(&a), config_hash(&cm(json!({"k": "w"}))));
         assert_eq!(config_hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn hash_is_the_sha256_of_the_sorted_compact_json_of_the_content() {
+        // Hashes already written into pod templates must not change: pin the bytes hashed.
+        let mut config = cm(json!({"b": "2", "a": "1\n\"q\""}));
+        config.body.insert("immutable".into(), json!(true));
+        config.body.insert("binaryData".into(), json!({"z": "AA=="}));
+        let text = r#"{"binaryData":{"z":"AA=="},"data":{"a":"1\n\"q\"","b":"2"},"immutable":true}"#;
+        assert_eq!(config_hash(&config), hex::encode(Sha256::digest(text.as_bytes())));
     }
 
     #[test]

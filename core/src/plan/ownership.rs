@@ -41,42 +41,46 @@ pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<&'a Value> {
 /// is owned but absent from the live object is not drift: the server drops zero values
 /// (`omitempty`) and write-only fields (a Secret's `stringData`) while the applier keeps them. `from` is the live value, `to` the desired one.
 pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange> {
-    let mut out = Vec::new();
+    // One path and one lookup key, grown and shrunk as the walk goes: a field visited costs no
+    // allocation unless it is reported (this walk runs for every child on every reconcile).
+    let mut walker = Walker {
+        path: Vec::new(),
+        key: String::new(),
+        out: Vec::new(),
+    };
     let meta_owned = child(Some(owned), "f:metadata");
     for (field, want, have) in [
         ("labels", &desired.metadata.labels, &live.metadata.labels),
         ("annotations", &desired.metadata.annotations, &live.metadata.annotations),
     ] {
-        let node = child(meta_owned, &format!("f:{field}"));
-        let path = FieldPath::fields(&["metadata", field]);
+        let node = walker.field_node(meta_owned, field);
+        walker.path.push(Step::Field("metadata"));
+        walker.path.push(Step::Field(field));
         for (key, value) in want.iter().flatten() {
             if key == HASH_ANNOTATION {
                 continue;
             }
-            let current = have.as_ref().and_then(|m| m.get(key)).map(|v| Value::String(v.clone()));
-            let at = path.child(PathSegment::Field(key.clone()));
-            walk(
-                &Value::String(value.clone()),
-                child(node, &format!("f:{key}")),
-                current.as_ref(),
-                &at,
-                &mut out,
-            );
+            // A label is a scalar: drift when it is not ours, or the tree says it is a map.
+            let entry = walker.field_node(node, key);
+            if entry.is_none_or(|n| !owns_whole(n)) {
+                let current = have.as_ref().and_then(|m| m.get(key)).map(|v| Value::String(v.clone()));
+                walker.path.push(Step::Field(key));
+                walker.report(current.as_ref(), &Value::String(value.clone()));
+                walker.path.pop();
+            }
         }
+        walker.path.clear();
     }
     for (key, value) in &desired.body {
         if key == "status" {
             continue;
         }
-        let path = FieldPath(vec![PathSegment::Field(key.clone())]);
-        walk(
-            value,
-            child(Some(owned), &format!("f:{key}")),
-            live.body.get(key),
-            &path,
-            &mut out,
-        );
+        let node = walker.field_node(Some(owned), key);
+        walker.path.push(Step::Field(key));
+        walker.walk(value, node, live.body.get(key));
+        walker.path.pop();
     }
+    let mut out = walker.out;
     out.sort();
     out
 }
@@ -91,79 +95,122 @@ fn owns_whole(node: &Value) -> bool {
     node.as_object().is_none_or(|m| m.keys().all(|k| k == "."))
 }
 
-fn walk(desired: &Value, node: Option<&Value>, live: Option<&Value>, path: &FieldPath, out: &mut Vec<FieldChange>) {
-    // Nothing to own: an empty granular list has no path in `fieldsV1` (structured-merge-diff
-    // records a list through its entries; only atomic lists and empty maps are leaves).
-    if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
-        return;
-    }
-    let live = live.filter(|v| !v.is_null());
-    let Some(node) = node else {
-        // Not ours any more: name the leaves of a map (`emptyDir.sizeLimit`, not `emptyDir`).
-        match desired {
-            Value::Object(want) if !want.is_empty() => {
-                for (key, value) in want {
-                    let have = live.and_then(|l| l.get(key));
-                    walk(value, None, have, &path.child(PathSegment::Field(key.clone())), out);
-                }
-            }
-            _ => out.push(change(path, live, desired)),
-        }
-        return;
-    };
-    if owns_whole(node) {
-        return;
-    }
-    match desired {
-        Value::Object(want) => {
-            for (key, value) in want {
-                let have = live.and_then(|l| l.get(key));
-                walk(
-                    value,
-                    child(Some(node), &format!("f:{key}")),
-                    have,
-                    &path.child(PathSegment::Field(key.clone())),
-                    out,
-                );
-            }
-        }
-        Value::Array(want) => walk_list(want, node, live.and_then(Value::as_array), path, out),
-        // A scalar under a node with children: the tree does not describe this value.
-        scalar => out.push(change(path, live, scalar)),
-    }
+/// One step of the path being walked, borrowed from the desired object; it becomes a
+/// [`PathSegment`] only when a change is reported.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+    Named(&'a str),
 }
 
-fn walk_list(want: &[Value], node: &Value, have: Option<&Vec<Value>>, path: &FieldPath, out: &mut Vec<FieldChange>) {
-    let Some(children) = node.as_object() else {
-        return;
-    };
-    for (index, item) in want.iter().enumerate() {
-        let segment = match item.get("name").and_then(Value::as_str) {
-            Some(name) => PathSegment::Named(name.to_owned()),
-            None => PathSegment::Index(index),
-        };
-        let at = path.child(segment);
-        let set_key = format!("v:{item}");
-        if children.contains_key(&set_key) {
-            continue;
+/// The state of one [`drift`] walk: the path of the value being visited, a buffer for
+/// `fieldsV1` keys, and the changes found.
+struct Walker<'a> {
+    path: Vec<Step<'a>>,
+    key: String,
+    out: Vec<FieldChange>,
+}
+
+impl<'a> Walker<'a> {
+    /// The `f:<field>` child of a `fieldsV1` node.
+    fn field_node<'n>(&mut self, node: Option<&'n Value>, field: &str) -> Option<&'n Value> {
+        self.key.clear();
+        self.key.push_str("f:");
+        self.key.push_str(field);
+        child(node, &self.key)
+    }
+
+    fn walk(&mut self, desired: &'a Value, node: Option<&Value>, live: Option<&Value>) {
+        // Nothing to own: an empty granular list has no path in `fieldsV1` (structured-merge-diff
+        // records a list through its entries; only atomic lists and empty maps are leaves).
+        if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
+            return;
         }
-        let positional = children.get(&format!("i:{index}"));
-        let keyed = children
+        let live = live.filter(|v| !v.is_null());
+        let Some(node) = node else {
+            // Not ours any more: name the leaves of a map (`emptyDir.sizeLimit`, not `emptyDir`).
+            match desired {
+                Value::Object(want) if !want.is_empty() => {
+                    for (key, value) in want {
+                        let have = live.and_then(|l| l.get(key));
+                        self.path.push(Step::Field(key));
+                        self.walk(value, None, have);
+                        self.path.pop();
+                    }
+                }
+                _ => self.report(live, desired),
+            }
+            return;
+        };
+        if owns_whole(node) {
+            return;
+        }
+        match desired {
+            Value::Object(want) => {
+                for (key, value) in want {
+                    let have = live.and_then(|l| l.get(key));
+                    let entry = self.field_node(Some(node), key);
+                    self.path.push(Step::Field(key));
+                    self.walk(value, entry, have);
+                    self.path.pop();
+                }
+            }
+            Value::Array(want) => self.walk_list(want, node, live.and_then(Value::as_array)),
+            // A scalar under a node with children: the tree does not describe this value.
+            scalar => self.report(live, scalar),
+        }
+    }
+
+    fn walk_list(&mut self, want: &'a [Value], node: &Value, have: Option<&Vec<Value>>) {
+        let Some(children) = node.as_object() else {
+            return;
+        };
+        for (index, item) in want.iter().enumerate() {
+            let segment = match item.get("name").and_then(Value::as_str) {
+                Some(name) => Step::Named(name),
+                None => Step::Index(index),
+            };
+            if children.contains_key(&format!("v:{item}")) {
+                continue;
+            }
+            let positional = children.get(&format!("i:{index}"));
+            let keyed = children
+                .iter()
+                .filter(|(k, _)| k.starts_with("k:"))
+                .find(|(k, _)| key_matches(item, k))
+                .map(|(_, v)| v);
+            let live_item = match (keyed, have) {
+                (Some(_), Some(items)) => items.iter().find(|h| same_entry(item, h, children)),
+                (None, Some(items)) => items.get(index),
+                _ => None,
+            };
+            self.path.push(segment);
+            match keyed.or(positional) {
+                Some(entry) => self.walk(item, Some(entry), live_item),
+                // Not ours any more (changed or removed by someone else): report the entry once,
+                // not each of its fields.
+                None => self.report(live_item, item),
+            }
+            self.path.pop();
+        }
+    }
+
+    fn report(&mut self, live: Option<&Value>, desired: &Value) {
+        let path = self
+            .path
             .iter()
-            .filter(|(k, _)| k.starts_with("k:"))
-            .find(|(k, _)| key_matches(item, k))
-            .map(|(_, v)| v);
-        let live_item = match (keyed, have) {
-            (Some(_), Some(items)) => items.iter().find(|h| same_entry(item, h, children)),
-            (None, Some(items)) => items.get(index),
-            _ => None,
-        };
-        match keyed.or(positional) {
-            Some(entry) => walk(item, Some(entry), live_item, &at, out),
-            // Not ours any more (changed or removed by someone else): report the entry once,
-            // not each of its fields.
-            None => out.push(change(&at, live_item, item)),
-        }
+            .map(|step| match *step {
+                Step::Field(name) => PathSegment::Field(name.to_owned()),
+                Step::Index(index) => PathSegment::Index(index),
+                Step::Named(name) => PathSegment::Named(name.to_owned()),
+            })
+            .collect();
+        self.out.push(FieldChange {
+            path: FieldPath(path),
+            from: live.map(render),
+            to: render(desired),
+        });
     }
 }
 
@@ -202,14 +249,6 @@ fn same_entry(want: &Value, have: &Value, children: &Map<String, Value>) -> bool
         .keys()
         .filter(|k| k.starts_with("k:"))
         .any(|k| key_matches(want, k) && fields_v1::is_entry(have, k))
-}
-
-fn change(path: &FieldPath, live: Option<&Value>, desired: &Value) -> FieldChange {
-    FieldChange {
-        path: path.clone(),
-        from: live.map(render),
-        to: render(desired),
-    }
 }
 
 #[cfg(test)]
