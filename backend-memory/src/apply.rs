@@ -218,6 +218,7 @@ pub(crate) fn apply(
     let opts = WriteOptions {
         manager: None,
         dry_run: params.dry_run,
+        subresource: None,
     };
     match old {
         Some(old) => registry::update(state, &kind, &old, new, RvRule::Unconditional, opts),

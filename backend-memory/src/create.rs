@@ -14,6 +14,7 @@ pub(crate) fn create(state: &mut State, object: &Object, params: &WriteParams) -
     let opts = WriteOptions {
         manager: params.field_manager.as_deref(),
         dry_run: params.dry_run,
+        subresource: None,
     };
     registry::create(state, &kind, object.clone(), opts)
 }

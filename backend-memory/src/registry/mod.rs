@@ -41,6 +41,9 @@ pub(crate) struct WriteOptions<'a> {
     pub manager: Option<&'a str>,
     /// Validate and return the result without storing it.
     pub dry_run: bool,
+    /// The subresource store the write goes through (`Some("status")`: a create-on-update
+    /// PUT on `/status`, recorded as a status write, without the main store's `BeginCreate`).
+    pub subresource: Option<&'a str>,
 }
 
 /// Looks up a served kind, or 404.
@@ -145,6 +148,7 @@ pub(crate) const UNNAMED_MANAGER: &str = "unknown";
 /// then the strategy's normalization (Secret `stringData`, base64). An error is the request's
 /// decode error (400), so it wins over preconditions and validation.
 pub(crate) fn normalize(kind: &KindSpec, object: &mut Object) -> StoreResult<()> {
+    drop_empty_metadata(object);
     if is_builtin(kind) {
         let type_ref = &kind.info.type_ref;
         builtin_schema::canonicalize_quantities(type_ref, &mut object.body).map_err(|error| {
@@ -155,6 +159,24 @@ pub(crate) fn normalize(kind: &KindSpec, object: &mut Object) -> StoreResult<()>
         })?;
     }
     kind.strategy.hooks.normalize(object)
+}
+
+/// `ObjectMeta`'s maps and lists are `omitempty`: an empty one is not stored (`finalizers: []`
+/// reads back as no finalizers), for built-in kinds and custom resources alike.
+fn drop_empty_metadata(object: &mut Object) {
+    let meta = &mut object.metadata;
+    if meta.labels.as_ref().is_some_and(|m| m.is_empty()) {
+        meta.labels = None;
+    }
+    if meta.annotations.as_ref().is_some_and(|m| m.is_empty()) {
+        meta.annotations = None;
+    }
+    if meta.finalizers.as_ref().is_some_and(Vec::is_empty) {
+        meta.finalizers = None;
+    }
+    if meta.owner_references.as_ref().is_some_and(Vec::is_empty) {
+        meta.owner_references = None;
+    }
 }
 
 /// A kind compiled into the server (not served from a CRD).
@@ -192,7 +214,10 @@ pub(crate) fn decode_write(
             now,
         );
     }
-    if builtin {
+    // A create through a subresource store has no `BeginCreate` hook (a Service created by a
+    // PUT on `/status` gets no cluster IP).
+    let subresource_create = old.is_none() && subresource.is_some();
+    if builtin && !subresource_create {
         defaults::after_field_manager(state, kind, old, new);
     }
 }
@@ -218,18 +243,16 @@ pub(crate) fn remove_now(state: &mut State, kind: &KindSpec, object: &Object) ->
 ///
 /// Like the apiserver's `errEmptiedFinalizers` path (`deleteWithoutFinalizers`), the emptied object
 /// is never written: the stored object is removed in one revision, so watchers see only Deleted
-/// (carrying the last stored state), and the caller gets its body at the deletion's revision.
-pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, mut new: Object) -> StoreResult<Arc<Object>> {
+/// (carrying the last stored state), and the caller gets the object of its request back, at
+/// the resourceVersion it updated (the server returns "the object in the request").
+pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, new: Object) -> StoreResult<Arc<Object>> {
     if new.is_terminating()
         && new.metadata.finalizers.as_ref().is_none_or(Vec::is_empty)
         && let Some(old) = state
             .lookup(kind.slot, new.namespace().unwrap_or(""), new.name())
             .cloned()
-        && let Some(gone) = remove_now(state, kind, &old)
+        && remove_now(state, kind, &old).is_some()
     {
-        new.metadata
-            .resource_version
-            .clone_from(&gone.metadata.resource_version);
         return Ok(Arc::new(new));
     }
     let stored = state.commit_put(kind.slot, new);
