@@ -13,9 +13,10 @@ use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
 use crate::validation::Causes;
 
+/// The write's options; an unnamed writer is [`registry::UNNAMED_MANAGER`].
 fn options(params: &WriteParams) -> WriteOptions<'_> {
     WriteOptions {
-        manager: params.field_manager.as_deref(),
+        manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
         dry_run: params.dry_run,
         subresource: None,
     }
@@ -35,13 +36,7 @@ pub(crate) fn replace(state: &mut State, object: &Object, params: &WriteParams) 
     registry::normalize(&kind, &mut new)?;
     let namespace = new.namespace().unwrap_or("").to_owned();
     match state.lookup(kind.slot, &namespace, new.name()).cloned() {
-        Some(old) => {
-            let opts = WriteOptions {
-                manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
-                ..options(params)
-            };
-            registry::update(state, &kind, &old, new, RvRule::PerKind, opts)
-        }
+        Some(old) => registry::update(state, &kind, &old, new, RvRule::PerKind, options(params)),
         None if kind.strategy.create_on_update => create_on_update(state, &kind, new, options(params)),
         None => Err(not_found(&kind.info, new.name())),
     }

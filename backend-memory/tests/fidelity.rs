@@ -168,12 +168,30 @@ async fn a_status_put_of_a_missing_service_creates_it_without_addresses() {
 #[tokio::test]
 async fn an_update_of_an_object_without_managed_fields_is_not_tracked() {
     let store = store().await;
-    // Created without a field manager: no managedFields, as after a client cleared them.
-    let created = store.create(&config_map("cm"), &WriteParams::default()).await.unwrap();
-    assert!(created.metadata.managed_fields.is_none());
-    let body = Object::clone(&created).with("data", json!({"k": "changed"}));
+    // An apply that owns nothing leaves the object without managedFields.
+    let mut empty = Object::new(&TypeRef::new("v1", "ConfigMap"), Some("ns"), "cm");
+    empty.metadata.labels = None;
+    let applied = store
+        .patch(
+            &empty.object_ref(),
+            &Patch::Apply(serde_json::to_value(&empty).unwrap()),
+            &PatchParams {
+                field_manager: Some("applier".to_owned()),
+                ..PatchParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(applied.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty));
+    let body = Object::clone(&applied).with("data", json!({"k": "changed"}));
     let updated = store.replace(&body, &params()).await.unwrap();
     assert!(updated.metadata.managed_fields.is_none(), "{updated:?}");
+    // A create without a field manager is recorded (for "unknown"), so its updates are.
+    let created = store
+        .create(&config_map("other"), &WriteParams::default())
+        .await
+        .unwrap();
+    assert!(created.metadata.managed_fields.is_some());
 }
 
 #[tokio::test]
@@ -232,4 +250,36 @@ async fn replaces_by_the_owning_manager_only_move_its_entry_time() {
             .any(|(m, f)| m == "test" && f.as_ref().is_some_and(|f| f["f:data"].get("f:k").is_some())),
         "{managers:?}"
     );
+}
+
+#[tokio::test]
+async fn the_first_apply_to_an_unmanaged_object_conflicts_with_before_first_apply() {
+    let store = store().await;
+    let apply = |manager: &str| PatchParams {
+        field_manager: Some(manager.to_owned()),
+        ..PatchParams::default()
+    };
+    let empty = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}});
+    let key = Object::new(&TypeRef::new("v1", "Secret"), Some("ns"), "s").object_ref();
+    let created = store.patch(&key, &Patch::Apply(empty), &apply("a")).await.unwrap();
+    // The applier owns nothing, so the Secret (type Opaque, defaulted) has no managedFields.
+    assert!(created.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty));
+    let typed = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"},
+        "type": "example.com/custom"});
+    let err = store.patch(&key, &Patch::Apply(typed), &apply("b")).await.unwrap_err();
+    let StoreError::Conflict { message, .. } = err else {
+        panic!("expected a conflict, got {err:?}");
+    };
+    assert!(message.contains("before-first-apply"), "{message}");
+}
+
+#[tokio::test]
+async fn a_headless_service_update_keeps_cluster_ips_in_step() {
+    let store = store().await;
+    let body = service("svc").with("status", json!({}));
+    let created = store.replace_status(&body, &params()).await.unwrap();
+    let mut headless = Object::clone(&created);
+    headless.body["spec"]["clusterIP"] = json!("None");
+    let updated = store.replace(&headless, &params()).await.unwrap();
+    assert_eq!(updated.body["spec"]["clusterIPs"], json!(["None"]));
 }

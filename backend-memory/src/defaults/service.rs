@@ -159,7 +159,8 @@ pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: impl FnOnce() 
         let ip = free_ip(in_use.get());
         spec.insert("clusterIP".into(), json!(ip));
     }
-    if allocates && is_unset(spec, "clusterIPs") {
+    // `normalizeClusterIPs`: a set clusterIP (`None` too) is the first of clusterIPs.
+    if is_unset(spec, "clusterIPs") && (allocates || !is_unset(spec, "clusterIP")) {
         let ip = spec.get("clusterIP").cloned().unwrap_or(Value::Null);
         spec.insert("clusterIPs".into(), json!([ip]));
     }

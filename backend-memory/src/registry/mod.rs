@@ -138,7 +138,7 @@ pub(crate) fn check_identity(kind: &KindSpec, namespace: &str, name: &str, mut n
     Ok(new)
 }
 
-/// The field manager of an update or patch that names none. The API server derives one from
+/// The field manager of a create, update or patch that names none. The API server derives one from
 /// the client's User-Agent, so every change moves the ownership of the fields it changes (an
 /// applier's drift detection relies on it); the memory backend has no User-Agent.
 pub(crate) const UNNAMED_MANAGER: &str = "unknown";
