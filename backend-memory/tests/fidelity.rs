@@ -283,3 +283,31 @@ async fn a_headless_service_update_keeps_cluster_ips_in_step() {
     let updated = store.replace(&headless, &params()).await.unwrap();
     assert_eq!(updated.body["spec"]["clusterIPs"], json!(["None"]));
 }
+
+#[tokio::test]
+async fn orphaning_removes_the_owner_reference_from_its_writers_managed_fields() {
+    let store = store().await;
+    let owner = store.create(&config_map("owner"), &params()).await.unwrap();
+    let mut dependent = config_map("dependent");
+    dependent.metadata.owner_references = Some(vec![operator_runtime_core::model::OwnerReference {
+        api_version: "v1".to_owned(),
+        kind: "ConfigMap".to_owned(),
+        name: "owner".to_owned(),
+        uid: owner.uid().unwrap().to_owned(),
+        ..Default::default()
+    }]);
+    let dependent = store.create(&dependent, &params()).await.unwrap();
+    let orphan = DeleteParams {
+        propagation: Some(Propagation::Orphan),
+        ..DeleteParams::default()
+    };
+    store.delete(&owner.object_ref(), &orphan).await.unwrap();
+    let after = store.get(&dependent.object_ref()).await.unwrap();
+    assert!(after.metadata.owner_references.is_none());
+    let fields = after.metadata.managed_fields.as_ref().unwrap()[0]
+        .fields_v1
+        .clone()
+        .unwrap()
+        .0;
+    assert!(fields["f:metadata"].get("f:ownerReferences").is_none(), "{fields}");
+}

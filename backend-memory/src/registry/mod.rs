@@ -263,6 +263,25 @@ pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, new: Object
     Ok(stored)
 }
 
+/// The field manager of the built-in controllers' writes (kube-controller-manager's clients
+/// are named by their User-Agent).
+pub(crate) const CONTROLLER_MANAGER: &str = "kube-controller-manager";
+
+/// A built-in controller's update of `old` to `new` (the garbage collector dropping an owner
+/// reference or its finalizer): recorded by the field manager like any update (a removed field
+/// leaves its owner's entry), then committed like [`commit_update`].
+pub(crate) fn commit_controller_update(
+    state: &mut State,
+    kind: &Arc<KindSpec>,
+    old: &Object,
+    mut new: Object,
+) -> StoreResult<Arc<Object>> {
+    let now = now_seconds(state.clock.as_ref());
+    let schema = kind.strategy.hooks.schema();
+    fieldmanager::record_update(&kind.info, schema, Some(old), &mut new, CONTROLLER_MANAGER, None, now);
+    commit_update(state, kind, new)
+}
+
 /// The namespace controller's last step: the finalize write (empty `spec.finalizers`), then,
 /// when no finalizer of its own remains, the namespace goes. Returns whether anything changed.
 pub(crate) fn finalize_namespace(state: &mut State, name: &str) -> bool {
