@@ -168,6 +168,9 @@ fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The manager that owns an object's fields from before its first apply.
+const BEFORE_FIRST_APPLY: &str = "before-first-apply";
+
 /// PATCH with `application/apply-patch+yaml`.
 pub(crate) fn apply(
     state: &mut State,
@@ -202,6 +205,24 @@ pub(crate) fn apply(
             ),
         });
     }
+    // `skipNonAppliedManager.Apply`: the fields of an object without managedFields become a
+    // "before-first-apply" manager's first, so the apply can conflict with them.
+    let old = match old {
+        Some(live) if live.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty) => {
+            let mut seeded = Object::clone(&live);
+            fieldmanager::record_update(
+                &kind.info,
+                schema,
+                None,
+                &mut seeded,
+                BEFORE_FIRST_APPLY,
+                None,
+                now.clone(),
+            );
+            Some(Arc::new(seeded))
+        }
+        other => other,
+    };
     let mut new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
     // The merged object is converted to the kind's type only now: a body the type cannot hold
     // (bad base64, a malformed quantity) is the server's 500 here, not the 400 of other writes.
@@ -218,6 +239,7 @@ pub(crate) fn apply(
     let opts = WriteOptions {
         manager: None,
         dry_run: params.dry_run,
+        subresource: None,
     };
     match old {
         Some(old) => registry::update(state, &kind, &old, new, RvRule::Unconditional, opts),

@@ -4,14 +4,14 @@
 //! [`apply`] merges a server-side apply configuration into the stored object, with ownership,
 //! conflicts, force and removal of dropped fields (see [`crate::apply`]).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry, ObjectMeta, Time};
 use operator_runtime_core::store::{KindInfo, StoreResult};
 use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
-    FieldSet, Node, Path, compare, decode, display, encode, merge, remove_items, to_field_set, with_named_ancestors,
-    without_subtrees,
+    Comparison, FieldSet, Node, Path, compare, decode, display, encode, merge, remove_items, to_field_set,
+    with_named_ancestors, without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -129,6 +129,12 @@ pub(crate) fn record_update(
     subresource: Option<&str>,
     now: Time,
 ) {
+    // `skipNonAppliedManager`: an update of an object without managedFields (emptied by a
+    // client, or by an apply that owns nothing) is not tracked; only a create or an apply
+    // starts the bookkeeping again.
+    if old.is_some() && new.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty) {
+        return;
+    }
     // A write that changes no owned field (the common no-op) needs no serialization at all.
     if let Some(old) = old {
         let (a, b) = (&old.metadata, &new.metadata);
@@ -143,23 +149,28 @@ pub(crate) fn record_update(
         }
     }
     let custom = schema.is_some();
-    let Ok(Value::Object(mut new_map)) = new.to_value() else {
-        return;
-    };
-    let mut old_map = match old.map(Object::to_value) {
-        Some(Ok(Value::Object(m))) => m,
-        _ => zero_object(info, custom),
-    };
-    drop_empty_metadata(&mut new_map);
-    drop_empty_metadata(&mut old_map);
     let node = Node::root(&info.type_ref, schema);
-    let cmp = compare(&old_map, &new_map, &node);
+    let cmp = match old {
+        Some(old) => compare_with_stored(old, new, &node),
+        None => {
+            let Ok(Value::Object(mut new_map)) = new.to_value() else {
+                return;
+            };
+            let mut old_map = zero_object(info, custom);
+            drop_empty_metadata(&mut new_map);
+            drop_empty_metadata(&mut old_map);
+            compare(&old_map, &new_map, &node)
+        }
+    };
     let reset = reset_fields(info, custom, subresource);
     let mut changed = cmp.added;
     changed.extend(cmp.modified);
     let changed = without_subtrees(changed, reset);
     let removed = without_subtrees(cmp.removed, reset);
     if changed.is_empty() && removed.is_empty() {
+        return;
+    }
+    if removed.is_empty() && touch_own_entry(info, new, &changed, manager, subresource, &now) {
         return;
     }
     let mine_now = strip(changed.clone());
@@ -210,6 +221,125 @@ pub(crate) fn record_update(
         _ => {}
     }
     new.metadata.managed_fields = (!managed.is_empty()).then_some(managed);
+}
+
+/// The comparison of an update with the stored object, without serializing either whole:
+/// the bodies are compared in place, and metadata (only its ownable fields: the stripped ones
+/// are nobody's, so they change no ownership) only when it differs.
+fn compare_with_stored(old: &Object, new: &Object, node: &Node<'_>) -> Comparison {
+    let mut cmp = compare(&old.body, &new.body, node);
+    let (a, b) = (&old.metadata, &new.metadata);
+    let same_metadata = a.labels == b.labels
+        && a.annotations == b.annotations
+        && a.finalizers == b.finalizers
+        && a.owner_references == b.owner_references
+        && a.generate_name == b.generate_name
+        && a.deletion_timestamp == b.deletion_timestamp
+        && a.deletion_grace_period_seconds == b.deletion_grace_period_seconds;
+    if !same_metadata {
+        let (mut lhs, mut rhs) = (ownable_metadata(a), ownable_metadata(b));
+        drop_empty_metadata(&mut lhs);
+        drop_empty_metadata(&mut rhs);
+        let meta = compare(&lhs, &rhs, node);
+        cmp.added.extend(meta.added);
+        cmp.modified.extend(meta.modified);
+        cmp.removed.extend(meta.removed);
+    }
+    cmp
+}
+
+/// `{"metadata": {...}}` with the metadata fields a manager can own.
+fn ownable_metadata(meta: &ObjectMeta) -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut put = |key: &str, value: Result<Value, serde_json::Error>| {
+        if let Ok(v) = value
+            && !v.is_null()
+        {
+            out.insert(key.to_owned(), v);
+        }
+    };
+    put("labels", serde_json::to_value(&meta.labels));
+    put("annotations", serde_json::to_value(&meta.annotations));
+    put("finalizers", serde_json::to_value(&meta.finalizers));
+    put("ownerReferences", serde_json::to_value(&meta.owner_references));
+    put("generateName", serde_json::to_value(&meta.generate_name));
+    put("deletionTimestamp", serde_json::to_value(&meta.deletion_timestamp));
+    put(
+        "deletionGracePeriodSeconds",
+        serde_json::to_value(meta.deletion_grace_period_seconds),
+    );
+    let mut root = Map::new();
+    root.insert("metadata".to_owned(), Value::Object(out));
+    root
+}
+
+/// Whether `fields` (a `fieldsV1` value) has `path` as a member, read in place (what
+/// [`decode`] would list, without building the set).
+fn owns(fields: &Value, path: &Path) -> bool {
+    let mut node = fields;
+    for segment in path {
+        let Value::Object(map) = node else { return false };
+        let child = if segment.starts_with("k:") || segment.starts_with("v:") {
+            map.get(segment.as_str())
+        } else {
+            map.get(format!("f:{segment}").as_str())
+        };
+        match child {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    match node {
+        Value::Object(map) => map.is_empty() || map.contains_key("."),
+        _ => true,
+    }
+}
+
+/// The common steady-state write (a controller or user changing fields it already owns):
+/// when the manager's `Update` entry already has every changed field, no other entry has any
+/// of them and nothing was removed, ownership is unchanged and only the entry's time (and its
+/// place, last) moves. Returns false, changing nothing, when the full bookkeeping is needed.
+fn touch_own_entry(
+    info: &KindInfo,
+    new: &mut Object,
+    changed: &FieldSet,
+    manager: &str,
+    subresource: Option<&str>,
+    now: &Time,
+) -> bool {
+    let Some(entries) = new.metadata.managed_fields.as_mut() else {
+        return false;
+    };
+    let Some(mine) = entries
+        .iter()
+        .position(|e| is_entry_of(e, manager, UPDATE, subresource))
+    else {
+        return false;
+    };
+    fn fields_of(e: &ManagedFieldsEntry) -> Option<&Value> {
+        e.fields_v1.as_ref().map(|f| &f.0)
+    }
+    let nonempty = |f: Option<&Value>| f.and_then(Value::as_object).is_some_and(|m| !m.is_empty());
+    let Some(own) = fields_of(&entries[mine]).filter(|f| nonempty(Some(f))) else {
+        return false;
+    };
+    // A stripped path is in `changed` but never in an entry: it must not defeat the check.
+    let mine_now = strip(changed.clone());
+    if mine_now.is_empty() || !mine_now.iter().all(|p| owns(own, p)) {
+        return false;
+    }
+    let others_untouched = entries.iter().enumerate().filter(|(i, _)| *i != mine).all(|(_, e)| {
+        let fields = fields_of(e);
+        nonempty(fields) && fields.is_some_and(|f| !changed.iter().any(|p| owns(f, p)))
+    });
+    if !others_untouched {
+        return false;
+    }
+    let mut entry = entries.remove(mine);
+    entry.api_version = Some(info.type_ref.api_version.clone());
+    entry.time = Some(now.clone());
+    entries.push(entry);
+    true
 }
 
 /// The conflict error of an apply (`internal.NewConflictError`).

@@ -74,7 +74,7 @@ fn strip_owners(state: &mut State, key: &ObjKey, uids: &[String]) -> bool {
     if refs.is_empty() {
         new.metadata.owner_references = None;
     }
-    registry::commit_update(state, &kind, new).is_ok()
+    registry::commit_controller_update(state, &kind, &current, new).is_ok()
 }
 
 /// Looks at one dependent: delete it, or drop its dangling references.
@@ -126,7 +126,7 @@ fn remove_finalizer(state: &mut State, key: &ObjKey, finalizer: &str) -> bool {
     if let Some(f) = new.metadata.finalizers.as_mut() {
         f.retain(|x| x != finalizer);
     }
-    registry::commit_update(state, &kind, new).is_ok()
+    registry::commit_controller_update(state, &kind, &current, new).is_ok()
 }
 
 /// Processes one owner uid: orphaning, its dependents, and foreground completion. A live,

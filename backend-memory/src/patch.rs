@@ -89,6 +89,7 @@ pub(crate) fn patch(
     let opts = WriteOptions {
         manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
         dry_run: params.dry_run,
+        subresource: None,
     };
     registry::update(state, &kind, &old, new, RvRule::Unconditional, opts)
 }

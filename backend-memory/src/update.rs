@@ -7,15 +7,18 @@ use std::sync::Arc;
 use operator_runtime_core::store::{StoreResult, WriteParams};
 use operator_runtime_core::{Object, StoreError};
 
-use crate::errors::not_found;
+use crate::errors::{not_found, precondition};
+use crate::kinds::KindSpec;
 use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
 use crate::validation::Causes;
 
+/// The write's options; an unnamed writer is [`registry::UNNAMED_MANAGER`].
 fn options(params: &WriteParams) -> WriteOptions<'_> {
     WriteOptions {
-        manager: params.field_manager.as_deref(),
+        manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
         dry_run: params.dry_run,
+        subresource: None,
     }
 }
 
@@ -33,20 +36,26 @@ pub(crate) fn replace(state: &mut State, object: &Object, params: &WriteParams) 
     registry::normalize(&kind, &mut new)?;
     let namespace = new.namespace().unwrap_or("").to_owned();
     match state.lookup(kind.slot, &namespace, new.name()).cloned() {
-        Some(old) => {
-            let opts = WriteOptions {
-                manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
-                ..options(params)
-            };
-            registry::update(state, &kind, &old, new, RvRule::PerKind, opts)
-        }
-        None if kind.strategy.create_on_update => {
-            // The storage layer clears the resourceVersion of an object it creates.
-            new.metadata.resource_version = None;
-            registry::create(state, &kind, new, options(params))
-        }
+        Some(old) => registry::update(state, &kind, &old, new, RvRule::PerKind, options(params)),
+        None if kind.strategy.create_on_update => create_on_update(state, &kind, new, options(params)),
         None => Err(not_found(&kind.info, new.name())),
     }
+}
+
+/// A PUT (main resource or `/status`) of a missing object of a kind that allows create on
+/// update. The body's uid is a precondition the missing object fails (409), checked before
+/// anything else; the storage layer clears the resourceVersion of an object it creates.
+fn create_on_update(
+    state: &mut State,
+    kind: &Arc<KindSpec>,
+    mut new: Object,
+    opts: WriteOptions<'_>,
+) -> StoreResult<Arc<Object>> {
+    if let Some(uid) = new.uid().filter(|u| !u.is_empty()) {
+        return Err(precondition(&kind.info, new.name(), "UID", uid, ""));
+    }
+    new.metadata.resource_version = None;
+    registry::create(state, kind, new, opts)
 }
 
 /// PUT on `/status`: only `status` (and managedFields) of the body is written.
@@ -60,6 +69,21 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
     }
     let mut body = object.clone();
     registry::scope_namespace(&kind, &mut body)?;
-    let old = registry::stored(state, &kind, body.namespace().unwrap_or(""), body.name())?;
-    registry::update_status(state, &kind, &old, body, options(params))
+    // The status store shares the kind's create-on-update rule and creates with the main
+    // create strategy (the status in the body is reset like any create's).
+    match state
+        .lookup(kind.slot, body.namespace().unwrap_or(""), body.name())
+        .cloned()
+    {
+        Some(old) => registry::update_status(state, &kind, &old, body, options(params)),
+        None if kind.strategy.create_on_update => {
+            registry::normalize(&kind, &mut body)?;
+            let opts = WriteOptions {
+                subresource: Some("status"),
+                ..options(params)
+            };
+            create_on_update(state, &kind, body, opts)
+        }
+        None => Err(not_found(&kind.info, body.name())),
+    }
 }

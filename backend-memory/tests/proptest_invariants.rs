@@ -274,12 +274,38 @@ async fn apply(store: &MemoryStore, op: &Op, model: &mut HashMap<ObjectRef, u64>
             prop_assert_eq!(after, before, "{:?} failed ({}) but moved the revision", op, error);
             prop_assert_eq!(&now, &previous, "{:?} failed ({}) but changed the object", op, error);
         }
+        Ok(object) if deleted => {
+            // A completed delete answers like kube-apiserver's Status: the object's identity
+            // only (no resourceVersion); the removal is one revision.
+            prop_assert!(now.is_none(), "{:?}: deleted but still readable", op);
+            prop_assert_eq!(after, before + 1, "{:?}: the delete is not one revision", op);
+            prop_assert_eq!(object.name(), key.name.as_str());
+            model.remove(&key);
+        }
+        Ok(object) if now.is_none() => {
+            // An update that removed the last finalizer of a terminating object: not written,
+            // deleted in one revision, and answered with the request's object at the
+            // resourceVersion it updated.
+            prop_assert!(object.is_terminating(), "{:?}: object vanished", op);
+            prop_assert_eq!(
+                after,
+                before + 1,
+                "{:?}: the last finalizer's removal is the delete",
+                op
+            );
+            prop_assert_eq!(
+                previous.as_ref().and_then(|p| p.resource_version()),
+                object.resource_version(),
+                "{:?}: answered at another resourceVersion",
+                op
+            );
+            model.remove(&key);
+        }
         Ok(object) => {
             let rv = rv_of(&object);
-            let unchanged = !deleted
-                && previous
-                    .as_ref()
-                    .is_some_and(|p| p.resource_version() == object.resource_version());
+            let unchanged = previous
+                .as_ref()
+                .is_some_and(|p| p.resource_version() == object.resource_version());
             if unchanged {
                 prop_assert_eq!(after, before, "no-op {:?} moved the revision", op);
                 prop_assert_eq!(&now, &previous, "no-op {:?} changed the object", op);
@@ -291,23 +317,14 @@ async fn apply(store: &MemoryStore, op: &Op, model: &mut HashMap<ObjectRef, u64>
                     rv,
                     before
                 );
-                match &now {
-                    Some(stored) => {
-                        prop_assert_eq!(after, rv, "{:?}: revision is not the write's resourceVersion", op);
-                        prop_assert_eq!(stored, &object, "{:?}: get differs from the write's answer", op);
-                        model.insert(key.clone(), rv);
-                    }
-                    None => {
-                        // A completed delete, or an update that removed the last finalizer of
-                        // a terminating object (not written: deleted in that one revision).
-                        prop_assert!(after >= rv, "{:?}: revision went back", op);
-                        if !deleted {
-                            prop_assert!(object.is_terminating(), "{:?}: object vanished", op);
-                            prop_assert_eq!(after, rv, "{:?}: the last finalizer's removal is the delete", op);
-                        }
-                        model.remove(&key);
-                    }
-                }
+                prop_assert_eq!(after, rv, "{:?}: revision is not the write's resourceVersion", op);
+                prop_assert_eq!(
+                    now.as_ref(),
+                    Some(&object),
+                    "{:?}: get differs from the write's answer",
+                    op
+                );
+                model.insert(key.clone(), rv);
             }
         }
     }

@@ -149,11 +149,18 @@ pub(crate) fn allocate(body: &mut Obj, old: Option<&Obj>, in_use: impl FnOnce() 
         };
         spec.insert("ipFamilyPolicy".into(), json!(policy));
     }
-    if is_unset(spec, "clusterIP") {
+    // `updateClusterIPs`: an update allocates cluster IPs only when the Service stops being an
+    // ExternalName one; a Service stored without them (created through `/status`, which has
+    // no allocation) keeps having none.
+    let allocates = old_spec.is_none_or(|o| str_of(o, "type") == "ExternalName");
+    if !allocates {
+        // Nothing to allocate: the families are still defaulted below.
+    } else if is_unset(spec, "clusterIP") {
         let ip = free_ip(in_use.get());
         spec.insert("clusterIP".into(), json!(ip));
     }
-    if is_unset(spec, "clusterIPs") {
+    // `normalizeClusterIPs`: a set clusterIP (`None` too) is the first of clusterIPs.
+    if is_unset(spec, "clusterIPs") && (allocates || !is_unset(spec, "clusterIP")) {
         let ip = spec.get("clusterIP").cloned().unwrap_or(Value::Null);
         spec.insert("clusterIPs".into(), json!([ip]));
     }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use operator_runtime_core::store::StoreResult;
 use operator_runtime_core::{Object, StoreError};
 
-use super::{WriteOptions, admit_namespace, after_commit, decode_write, normalize, scope_namespace};
+use super::{WriteOptions, admit_namespace, after_commit, decode_write, is_builtin, normalize, scope_namespace};
+use crate::defaults;
 use crate::errors::already_exists;
 use crate::kinds::KindSpec;
 use crate::meta::{generate_name, new_uid, now_seconds};
@@ -59,6 +60,13 @@ pub(crate) fn create(
     obj.metadata.self_link = None;
     obj.metadata.resource_version = None;
     obj.metadata.generation = strategy.uses_generation.then_some(1);
+    // Through `/status` the field manager sees the body's status (and owns it) before the
+    // create strategy resets it; through the main resource status is nobody's anyway.
+    let status = if opts.subresource.is_some() {
+        obj.body.get("status").cloned()
+    } else {
+        None
+    };
     if strategy.status_subresource {
         obj.body.remove("status");
     }
@@ -68,7 +76,18 @@ pub(crate) fn create(
         // A create's fields are all the creator's.
         obj.metadata.managed_fields = None;
     }
-    decode_write(state, kind, None, &mut obj, opts.manager, None);
+    if let Some(status) = status.filter(|_| strategy.status_subresource) {
+        obj.body.insert("status".into(), status);
+        decode_write(state, kind, None, &mut obj, opts.manager, opts.subresource);
+        // PrepareForCreate resets the status to its zero value (defaulted, as on any create).
+        obj.body.remove("status");
+        strategy.hooks.prepare_for_create(&mut obj);
+        if is_builtin(kind) {
+            defaults::apply_write(kind, &mut obj);
+        }
+    } else {
+        decode_write(state, kind, None, &mut obj, opts.manager, opts.subresource);
+    }
     let mut causes = Causes::default();
     let generate = obj.metadata.generate_name.clone().filter(|g| !g.is_empty());
     let named = obj.metadata.name.as_deref().is_some_and(|n| !n.is_empty());

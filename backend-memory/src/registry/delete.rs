@@ -1,6 +1,6 @@
-//! The delete pipeline (`Store.Delete`): preconditions, propagation finalizers, graceful
-//! deletion of objects with finalizers (deletionTimestamp set, still readable, Modified), and
-//! immediate removal.
+//! The delete pipeline (`Store.Delete`): preconditions, the garbage collector's finalizers
+//! from the propagation policy, graceful deletion of objects with finalizers (deletionTimestamp
+//! set, still readable, Modified), and immediate removal.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use operator_runtime_core::store::{DeleteOutcome, DeleteParams, Propagation, Sto
 
 use super::{kind_of, remove_now, request_namespace, stored};
 use crate::errors::precondition;
+use crate::kinds::KindSpec;
 use crate::meta::now_seconds;
 use crate::state::State;
 
@@ -37,44 +38,175 @@ pub(crate) fn delete(state: &mut State, key: &ObjectRef, params: &DeleteParams) 
             }
         }
     }
-    if old.is_terminating() {
-        // Already being deleted: nothing changes, same resourceVersion.
-        return Ok(DeleteOutcome::Pending(old));
+    if kind.strategy.hooks.deletes_gracefully() {
+        return delete_gracefully(state, &kind, old, params);
     }
 
-    let mut new = Object::clone(&old);
-    let finalizer = match params.propagation {
-        Some(Propagation::Foreground) => Some(FOREGROUND_FINALIZER),
-        Some(Propagation::Orphan) => Some(ORPHAN_FINALIZER),
-        Some(Propagation::Background) | None => None,
-    };
-    if let Some(f) = finalizer
-        && !new.has_finalizer(f)
-    {
-        new.metadata.finalizers.get_or_insert_with(Vec::new).push(f.to_owned());
-    }
-    let graceful =
-        kind.strategy.hooks.deletes_gracefully() || new.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty());
-    if !graceful {
-        if params.dry_run {
-            return Ok(DeleteOutcome::Deleted(old));
+    // `Store.Delete` for kinds without a graceful-delete strategy: the propagation policy
+    // rewrites the garbage collector's finalizers (even on an object already terminating), and
+    // the object waits while any finalizer is left.
+    let gc_finalizers = finalizers_for_propagation(&old, params.propagation);
+    let pending = old.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty());
+    if pending || gc_finalizers.is_some() {
+        let mut new = Object::clone(&old);
+        if let Some(finalizers) = gc_finalizers {
+            new.metadata.finalizers = (!finalizers.is_empty()).then_some(finalizers);
         }
-        let gone = remove_now(state, &kind, &old).unwrap_or(old);
-        return Ok(DeleteOutcome::Deleted(gone));
+        if new.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) {
+            mark_as_deleting(state, &mut new);
+            kind.strategy.hooks.prepare_for_delete(&mut new);
+            return Ok(DeleteOutcome::Pending(commit_pending(
+                state,
+                &kind,
+                &old,
+                new,
+                params.dry_run,
+            )));
+        }
+        // errDeleteNow: the policy removed the last finalizer; the object goes at once.
     }
-    // markAsDeleting
-    new.metadata.deletion_timestamp = Some(now_seconds(state.clock.as_ref()));
-    new.metadata.deletion_grace_period_seconds = Some(0);
-    if let Some(g) = new.metadata.generation.filter(|g| *g > 0) {
-        new.metadata.generation = Some(g + 1);
-    }
-    kind.strategy.hooks.prepare_for_delete(&mut new);
     if params.dry_run {
-        return Ok(DeleteOutcome::Pending(Arc::new(new)));
+        return Ok(DeleteOutcome::Deleted(deleted_answer(&kind, old)));
+    }
+    let gone = remove_now(state, &kind, &old).unwrap_or(old);
+    Ok(DeleteOutcome::Deleted(deleted_answer(&kind, gone)))
+}
+
+/// A Namespace's delete: it always goes through the terminating state (the namespace
+/// controller empties it first), and a second delete changes nothing.
+fn delete_gracefully(
+    state: &mut State,
+    kind: &Arc<KindSpec>,
+    old: Arc<Object>,
+    params: &DeleteParams,
+) -> StoreResult<DeleteOutcome> {
+    if old.is_terminating() {
+        return Ok(DeleteOutcome::Pending(old));
+    }
+    let mut new = Object::clone(&old);
+    if let Some(finalizers) = finalizers_for_propagation(&old, params.propagation) {
+        new.metadata.finalizers = (!finalizers.is_empty()).then_some(finalizers);
+    }
+    mark_as_deleting(state, &mut new);
+    kind.strategy.hooks.prepare_for_delete(&mut new);
+    Ok(DeleteOutcome::Pending(commit_pending(
+        state,
+        kind,
+        &old,
+        new,
+        params.dry_run,
+    )))
+}
+
+/// Stores the terminating state (unless dry-run or unchanged) and returns it.
+fn commit_pending(
+    state: &mut State,
+    kind: &Arc<KindSpec>,
+    old: &Arc<Object>,
+    new: Object,
+    dry_run: bool,
+) -> Arc<Object> {
+    if new == **old {
+        return Arc::clone(old);
+    }
+    if dry_run {
+        return Arc::new(new);
     }
     let stored = state.commit_put(kind.slot, new);
     if let Some(uid) = stored.uid() {
         state.gc_owners.insert(uid.to_owned());
     }
-    Ok(DeleteOutcome::Pending(stored))
+    stored
+}
+
+/// `markAsDeleting`: the generation moves once when deletion starts, the first deletion
+/// timestamp stays, and the grace period is zero.
+fn mark_as_deleting(state: &State, object: &mut Object) {
+    if object.metadata.deletion_timestamp.is_none() {
+        if let Some(g) = object.metadata.generation.filter(|g| *g > 0) {
+            object.metadata.generation = Some(g + 1);
+        }
+        object.metadata.deletion_timestamp = Some(now_seconds(state.clock.as_ref()));
+    }
+    object.metadata.deletion_grace_period_seconds = Some(0);
+}
+
+/// `deletionFinalizersForGarbageCollection`: the finalizers the object gets from the
+/// propagation policy, or None when they would not change. An explicit policy removes the
+/// other garbage-collector finalizer (Background removes both); without one the object's own
+/// `orphan` / `foregroundDeletion` finalizer stands. The other finalizers keep their order
+/// and the garbage collector's come last.
+fn finalizers_for_propagation(object: &Object, propagation: Option<Propagation>) -> Option<Vec<String>> {
+    let current = object.metadata.finalizers.as_deref().unwrap_or_default();
+    let has = |f: &str| current.iter().any(|c| c == f);
+    // The first GC finalizer in the list decides when no policy is given.
+    let own = current
+        .iter()
+        .find(|f| *f == ORPHAN_FINALIZER || *f == FOREGROUND_FINALIZER)
+        .map(String::as_str);
+    let (orphan, foreground) = match propagation {
+        Some(Propagation::Orphan) => (true, false),
+        Some(Propagation::Foreground) => (false, true),
+        Some(Propagation::Background) => (false, false),
+        None => (own == Some(ORPHAN_FINALIZER), own == Some(FOREGROUND_FINALIZER)),
+    };
+    let mut out: Vec<String> = current
+        .iter()
+        .filter(|f| *f != ORPHAN_FINALIZER && *f != FOREGROUND_FINALIZER)
+        .cloned()
+        .collect();
+    if orphan {
+        out.push(ORPHAN_FINALIZER.to_owned());
+    }
+    if foreground {
+        out.push(FOREGROUND_FINALIZER.to_owned());
+    }
+    // Compared as sets, as the server does: a reordering alone is no change.
+    let same = out.iter().all(|f| has(f)) && current.iter().all(|f| out.contains(f));
+    (!same).then_some(out)
+}
+
+/// What an immediate delete answers: the object for kinds with `ReturnDeletedObject`, else
+/// (the server's `Status`) only its identity: type, namespace, name and uid.
+fn deleted_answer(kind: &KindSpec, object: Arc<Object>) -> Arc<Object> {
+    if kind.strategy.returns_deleted_object {
+        return object;
+    }
+    let mut identity = Object::new(&kind.info.type_ref, object.namespace(), object.name());
+    identity.metadata.uid.clone_from(&object.metadata.uid);
+    Arc::new(identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use operator_runtime_core::TypeRef;
+
+    fn with_finalizers(finalizers: &[&str]) -> Object {
+        let mut o = Object::new(&TypeRef::new("v1", "ConfigMap"), Some("ns"), "cm");
+        o.metadata.finalizers = Some(finalizers.iter().map(|f| (*f).to_owned()).collect());
+        o
+    }
+
+    #[test]
+    fn an_explicit_policy_replaces_the_garbage_collector_finalizers() {
+        let o = with_finalizers(&["orphan", "example.com/keep"]);
+        assert_eq!(
+            finalizers_for_propagation(&o, Some(Propagation::Foreground)),
+            Some(vec!["example.com/keep".to_owned(), "foregroundDeletion".to_owned()])
+        );
+        assert_eq!(
+            finalizers_for_propagation(&o, Some(Propagation::Background)),
+            Some(vec!["example.com/keep".to_owned()])
+        );
+        // Same set, other order: no change.
+        assert_eq!(finalizers_for_propagation(&o, Some(Propagation::Orphan)), None);
+        assert_eq!(finalizers_for_propagation(&o, None), None);
+        let plain = with_finalizers(&[]);
+        assert_eq!(finalizers_for_propagation(&plain, None), None);
+        assert_eq!(
+            finalizers_for_propagation(&plain, Some(Propagation::Orphan)),
+            Some(vec!["orphan".to_owned()])
+        );
+    }
 }

@@ -41,6 +41,9 @@ pub(crate) struct WriteOptions<'a> {
     pub manager: Option<&'a str>,
     /// Validate and return the result without storing it.
     pub dry_run: bool,
+    /// The subresource store the write goes through (`Some("status")`: a create-on-update
+    /// PUT on `/status`, recorded as a status write, without the main store's `BeginCreate`).
+    pub subresource: Option<&'a str>,
 }
 
 /// Looks up a served kind, or 404.
@@ -135,7 +138,7 @@ pub(crate) fn check_identity(kind: &KindSpec, namespace: &str, name: &str, mut n
     Ok(new)
 }
 
-/// The field manager of an update or patch that names none. The API server derives one from
+/// The field manager of a create, update or patch that names none. The API server derives one from
 /// the client's User-Agent, so every change moves the ownership of the fields it changes (an
 /// applier's drift detection relies on it); the memory backend has no User-Agent.
 pub(crate) const UNNAMED_MANAGER: &str = "unknown";
@@ -145,6 +148,7 @@ pub(crate) const UNNAMED_MANAGER: &str = "unknown";
 /// then the strategy's normalization (Secret `stringData`, base64). An error is the request's
 /// decode error (400), so it wins over preconditions and validation.
 pub(crate) fn normalize(kind: &KindSpec, object: &mut Object) -> StoreResult<()> {
+    drop_empty_metadata(object);
     if is_builtin(kind) {
         let type_ref = &kind.info.type_ref;
         builtin_schema::canonicalize_quantities(type_ref, &mut object.body).map_err(|error| {
@@ -155,6 +159,24 @@ pub(crate) fn normalize(kind: &KindSpec, object: &mut Object) -> StoreResult<()>
         })?;
     }
     kind.strategy.hooks.normalize(object)
+}
+
+/// `ObjectMeta`'s maps and lists are `omitempty`: an empty one is not stored (`finalizers: []`
+/// reads back as no finalizers), for built-in kinds and custom resources alike.
+fn drop_empty_metadata(object: &mut Object) {
+    let meta = &mut object.metadata;
+    if meta.labels.as_ref().is_some_and(|m| m.is_empty()) {
+        meta.labels = None;
+    }
+    if meta.annotations.as_ref().is_some_and(|m| m.is_empty()) {
+        meta.annotations = None;
+    }
+    if meta.finalizers.as_ref().is_some_and(Vec::is_empty) {
+        meta.finalizers = None;
+    }
+    if meta.owner_references.as_ref().is_some_and(Vec::is_empty) {
+        meta.owner_references = None;
+    }
 }
 
 /// A kind compiled into the server (not served from a CRD).
@@ -192,7 +214,10 @@ pub(crate) fn decode_write(
             now,
         );
     }
-    if builtin {
+    // A create through a subresource store has no `BeginCreate` hook (a Service created by a
+    // PUT on `/status` gets no cluster IP).
+    let subresource_create = old.is_none() && subresource.is_some();
+    if builtin && !subresource_create {
         defaults::after_field_manager(state, kind, old, new);
     }
 }
@@ -218,18 +243,16 @@ pub(crate) fn remove_now(state: &mut State, kind: &KindSpec, object: &Object) ->
 ///
 /// Like the apiserver's `errEmptiedFinalizers` path (`deleteWithoutFinalizers`), the emptied object
 /// is never written: the stored object is removed in one revision, so watchers see only Deleted
-/// (carrying the last stored state), and the caller gets its body at the deletion's revision.
-pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, mut new: Object) -> StoreResult<Arc<Object>> {
+/// (carrying the last stored state), and the caller gets the object of its request back, at
+/// the resourceVersion it updated (the server returns "the object in the request").
+pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, new: Object) -> StoreResult<Arc<Object>> {
     if new.is_terminating()
         && new.metadata.finalizers.as_ref().is_none_or(Vec::is_empty)
         && let Some(old) = state
             .lookup(kind.slot, new.namespace().unwrap_or(""), new.name())
             .cloned()
-        && let Some(gone) = remove_now(state, kind, &old)
+        && remove_now(state, kind, &old).is_some()
     {
-        new.metadata
-            .resource_version
-            .clone_from(&gone.metadata.resource_version);
         return Ok(Arc::new(new));
     }
     let stored = state.commit_put(kind.slot, new);
@@ -238,6 +261,25 @@ pub(crate) fn commit_update(state: &mut State, kind: &Arc<KindSpec>, mut new: Ob
         remove_now(state, kind, &stored);
     }
     Ok(stored)
+}
+
+/// The field manager of the built-in controllers' writes (kube-controller-manager's clients
+/// are named by their User-Agent).
+pub(crate) const CONTROLLER_MANAGER: &str = "kube-controller-manager";
+
+/// A built-in controller's update of `old` to `new` (the garbage collector dropping an owner
+/// reference or its finalizer): recorded by the field manager like any update (a removed field
+/// leaves its owner's entry), then committed like [`commit_update`].
+pub(crate) fn commit_controller_update(
+    state: &mut State,
+    kind: &Arc<KindSpec>,
+    old: &Object,
+    mut new: Object,
+) -> StoreResult<Arc<Object>> {
+    let now = now_seconds(state.clock.as_ref());
+    let schema = kind.strategy.hooks.schema();
+    fieldmanager::record_update(&kind.info, schema, Some(old), &mut new, CONTROLLER_MANAGER, None, now);
+    commit_update(state, kind, new)
 }
 
 /// The namespace controller's last step: the finalize write (empty `spec.finalizers`), then,

@@ -124,6 +124,8 @@ pub(crate) fn update_status(
     opts: WriteOptions<'_>,
 ) -> StoreResult<Arc<Object>> {
     let strategy = &kind.strategy;
+    // The status body decodes like any other (quantities, `omitempty` zeros dropped).
+    normalize(kind, &mut body)?;
     check_preconditions(kind, old, &body, RvRule::PerKind)?;
     let mut new = Object::clone(old);
     match body.body.remove("status") {

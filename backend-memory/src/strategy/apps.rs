@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use operator_runtime_core::Object;
 use operator_runtime_core::quantity::Quantity;
+use operator_runtime_core::store::StoreResult;
 use serde_json::Value;
 
 use super::core_kinds::FIELD_IMMUTABLE;
@@ -24,6 +25,15 @@ struct WorkloadHooks {
     immutable: &'static [&'static str],
     /// The status strategy resets labels too (Deployment).
     status_resets_labels: bool,
+    /// An annotation change bumps the generation too (Deployment: its annotations are copied
+    /// to its ReplicaSets).
+    annotations_bump_generation: bool,
+    /// The top-level fields of the kind's `spec` (its Go type): others are unknown fields,
+    /// which the server drops when it decodes the body.
+    spec_fields: &'static [&'static str],
+    /// `omitempty` scalar fields of the Go type (`spec.minReadySeconds`, `status.replicas`
+    /// of a Deployment): a zero value does not survive decoding, so it is never stored.
+    omit_zero: &'static [(&'static str, &'static str)],
 }
 
 fn spec(object: &Object) -> Option<&Value> {
@@ -110,6 +120,16 @@ fn validate_resources(resources: Option<&Value>, path: &str, causes: &mut Causes
     }
 }
 
+/// The Go zero value of a scalar (what `omitempty` leaves out).
+fn is_zero(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::Bool(b) => !b,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
 fn selector_is_empty(selector: &Value) -> bool {
     let count = |k: &str| {
         selector.get(k).map_or(0, |v| {
@@ -120,6 +140,26 @@ fn selector_is_empty(selector: &Value) -> bool {
 }
 
 impl KindHooks for WorkloadHooks {
+    fn normalize(&self, object: &mut Object) -> StoreResult<()> {
+        if let Some(Value::Object(spec)) = object.body.get_mut("spec") {
+            spec.retain(|field, _| self.spec_fields.contains(&field.as_str()));
+        }
+        for (parent, field) in self.omit_zero {
+            if let Some(Value::Object(map)) = object.body.get_mut(*parent)
+                && map.get(*field).is_some_and(is_zero)
+            {
+                map.remove(*field);
+            }
+        }
+        Ok(())
+    }
+
+    fn generation_changed(&self, old: &Object, new: &Object) -> bool {
+        // `apiequality.Semantic.DeepEqual`: a nil and an empty map are equal.
+        let annotations = |o: &Object| o.metadata.annotations.clone().filter(|a| !a.is_empty());
+        old.body != new.body || (self.annotations_bump_generation && annotations(old) != annotations(new))
+    }
+
     fn validate(&self, object: &Object, causes: &mut Causes) {
         let spec = spec(object);
         match at(spec, &["selector"]) {
@@ -186,22 +226,133 @@ impl KindHooks for WorkloadHooks {
     }
 }
 
+/// The fields of `apps/v1` `DeploymentSpec`.
+const DEPLOYMENT_SPEC: &[&str] = &[
+    "replicas",
+    "selector",
+    "template",
+    "strategy",
+    "minReadySeconds",
+    "revisionHistoryLimit",
+    "paused",
+    "progressDeadlineSeconds",
+];
+/// The fields of `apps/v1` `StatefulSetSpec`.
+const STATEFULSET_SPEC: &[&str] = &[
+    "replicas",
+    "selector",
+    "template",
+    "volumeClaimTemplates",
+    "serviceName",
+    "podManagementPolicy",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "minReadySeconds",
+    "persistentVolumeClaimRetentionPolicy",
+    "ordinals",
+];
+/// The fields of `apps/v1` `DaemonSetSpec`.
+const DAEMONSET_SPEC: &[&str] = &[
+    "selector",
+    "template",
+    "updateStrategy",
+    "minReadySeconds",
+    "revisionHistoryLimit",
+];
+/// The fields of `apps/v1` `ReplicaSetSpec`.
+const REPLICASET_SPEC: &[&str] = &["replicas", "minReadySeconds", "selector", "template"];
+
+/// The `omitempty` scalars of `DeploymentSpec` and `DeploymentStatus`.
+const DEPLOYMENT_OMIT_ZERO: &[(&str, &str)] = &[
+    ("spec", "minReadySeconds"),
+    ("spec", "paused"),
+    ("status", "observedGeneration"),
+    ("status", "replicas"),
+    ("status", "updatedReplicas"),
+    ("status", "readyReplicas"),
+    ("status", "availableReplicas"),
+    ("status", "unavailableReplicas"),
+];
+/// The `omitempty` scalars of `StatefulSetSpec` and `StatefulSetStatus` (its
+/// `status.replicas` is not one: a zero is stored).
+const STATEFULSET_OMIT_ZERO: &[(&str, &str)] = &[
+    ("spec", "minReadySeconds"),
+    ("status", "observedGeneration"),
+    ("status", "readyReplicas"),
+    ("status", "currentReplicas"),
+    ("status", "updatedReplicas"),
+    ("status", "currentRevision"),
+    ("status", "updateRevision"),
+];
+/// The `omitempty` scalars of `DaemonSetSpec` and `DaemonSetStatus`.
+const DAEMONSET_OMIT_ZERO: &[(&str, &str)] = &[
+    ("spec", "minReadySeconds"),
+    ("status", "observedGeneration"),
+    ("status", "updatedNumberScheduled"),
+    ("status", "numberAvailable"),
+    ("status", "numberUnavailable"),
+];
+/// The `omitempty` scalars of `ReplicaSetSpec` and `ReplicaSetStatus`.
+const REPLICASET_OMIT_ZERO: &[(&str, &str)] = &[
+    ("spec", "minReadySeconds"),
+    ("status", "fullyLabeledReplicas"),
+    ("status", "readyReplicas"),
+    ("status", "availableReplicas"),
+    ("status", "observedGeneration"),
+];
+
 /// Registers Deployment, StatefulSet, DaemonSet and ReplicaSet.
 pub(super) fn register(out: &mut Vec<Builtin>) {
-    let workloads: [(&str, &str, &str, NameRule, &'static [&'static str]); 4] = [
-        ("Deployment", "deployments", "deployment", NameRule::Subdomain, &[]),
+    #[allow(clippy::type_complexity)]
+    let workloads: [(
+        &str,
+        &str,
+        &str,
+        NameRule,
+        &'static [&'static str],
+        &'static [&'static str],
+    ); 4] = [
+        (
+            "Deployment",
+            "deployments",
+            "deployment",
+            NameRule::Subdomain,
+            &[],
+            DEPLOYMENT_SPEC,
+        ),
         (
             "StatefulSet",
             "statefulsets",
             "statefulset",
             NameRule::Label,
             &["volumeClaimTemplates", "serviceName", "podManagementPolicy"],
+            STATEFULSET_SPEC,
         ),
-        ("DaemonSet", "daemonsets", "daemonset", NameRule::Subdomain, &[]),
+        (
+            "DaemonSet",
+            "daemonsets",
+            "daemonset",
+            NameRule::Subdomain,
+            &[],
+            DAEMONSET_SPEC,
+        ),
         // The ReplicaSet validation words its empty selector as a deployment's.
-        ("ReplicaSet", "replicasets", "deployment", NameRule::Subdomain, &[]),
+        (
+            "ReplicaSet",
+            "replicasets",
+            "deployment",
+            NameRule::Subdomain,
+            &[],
+            REPLICASET_SPEC,
+        ),
     ];
-    for (kind, plural, noun, name_rule, immutable) in workloads {
+    for (kind, plural, noun, name_rule, immutable, spec_fields) in workloads {
+        let omit_zero = match kind {
+            "Deployment" => DEPLOYMENT_OMIT_ZERO,
+            "StatefulSet" => STATEFULSET_OMIT_ZERO,
+            "DaemonSet" => DAEMONSET_OMIT_ZERO,
+            _ => REPLICASET_OMIT_ZERO,
+        };
         out.push(Builtin {
             api_version: "apps/v1",
             kind,
@@ -211,6 +362,9 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
                 noun,
                 immutable,
                 status_resets_labels: kind == "Deployment",
+                annotations_bump_generation: kind == "Deployment",
+                spec_fields,
+                omit_zero,
             }),
         });
     }
@@ -246,6 +400,9 @@ mod tests {
             noun: "deployment",
             immutable: &[],
             status_resets_labels: true,
+            annotations_bump_generation: true,
+            spec_fields: DEPLOYMENT_SPEC,
+            omit_zero: DEPLOYMENT_OMIT_ZERO,
         };
         assert!(
             errors(

@@ -271,6 +271,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         false,
         base(true, false)
             .names(NameRule::Label)
+            .returns_deleted_object()
             .fields(FieldLabels::Only(fields::NAMESPACE))
             .hooks(NamespaceHooks),
     );
@@ -305,10 +306,17 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         base(true, false)
             .names(NameRule::Label)
             .create_on_update()
+            .returns_deleted_object()
             .fields(FieldLabels::Only(fields::SERVICE))
             .hooks(ServiceHooks),
     );
-    add("v1", "ServiceAccount", "serviceaccounts", true, base(false, false));
+    add(
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        true,
+        base(false, false).returns_deleted_object(),
+    );
     add(
         "v1",
         "Endpoints",
@@ -328,14 +336,17 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "PersistentVolumeClaim",
         "persistentvolumeclaims",
         true,
-        base(true, false),
+        base(true, false).returns_deleted_object(),
     );
     add(
         "v1",
         "Pod",
         "pods",
         true,
-        base(true, true).fields(FieldLabels::Only(fields::POD)).hooks(PodHooks),
+        base(true, true)
+            .returns_deleted_object()
+            .fields(FieldLabels::Only(fields::POD))
+            .hooks(PodHooks),
     );
     add(
         "v1",

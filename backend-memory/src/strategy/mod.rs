@@ -116,6 +116,9 @@ pub(crate) struct Strategy {
     /// references), as the built-in status strategies do; a custom resource's status write
     /// changes only `status`.
     pub status_keeps_metadata: bool,
+    /// An immediate delete answers with the deleted object (`ReturnDeletedObject`: Pod,
+    /// Service, Namespace, ...); other kinds answer with a `Status` naming only the object.
+    pub returns_deleted_object: bool,
     /// The field selectors the kind accepts.
     pub field_labels: FieldLabels,
     /// The per-kind hooks.
@@ -155,6 +158,7 @@ pub(crate) fn base(status_subresource: bool, uses_generation: bool) -> Strategy 
         create_on_update: false,
         status_subresource,
         status_keeps_metadata: true,
+        returns_deleted_object: false,
         field_labels: FieldLabels::Default,
         hooks: Arc::new(Plain),
     }
@@ -169,6 +173,11 @@ impl Strategy {
     /// With `AllowCreateOnUpdate`.
     pub(crate) fn create_on_update(mut self) -> Self {
         self.create_on_update = true;
+        self
+    }
+    /// With `ReturnDeletedObject`: an immediate delete answers with the whole object.
+    pub(crate) fn returns_deleted_object(mut self) -> Self {
+        self.returns_deleted_object = true;
         self
     }
     /// With kind-specific field selectors.

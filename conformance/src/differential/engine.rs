@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use operator_runtime_core::store::{ListParams, WatchParams, WriteParams};
-use operator_runtime_core::{ObjectStore, StoreError};
+use operator_runtime_core::model::OwnerReference;
+use operator_runtime_core::store::{DeleteParams, ListParams, WatchParams, WriteParams};
+use operator_runtime_core::{Object, ObjectStore, StoreError, TypeRef};
 
 use super::accepted::{Accepted, accepted};
 use super::compare::{Divergence, SideNames, Step, compare};
@@ -104,6 +105,9 @@ where
     /// The CRD cannot be installed or is not served in time.
     pub async fn new(right: R, make_left: F) -> Result<Self, String> {
         install_crd(&right).await?;
+        if right.capabilities().garbage_collection {
+            wait_for_gc_to_resolve_crd(&right).await;
+        }
         let left_name = make_left().await.capabilities().name;
         let names = SideNames {
             left: left_name,
@@ -439,6 +443,80 @@ fn needs_settling(op: &Op, seen: &Observation) -> bool {
         return false;
     };
     view["deleting"] == serde_json::json!(true) || view["ownerReferences"].as_array().is_some_and(|o| !o.is_empty())
+}
+
+/// Namespace of the garbage-collector probe objects.
+const GC_PROBE_NAMESPACE: &str = "differential-gc-probe";
+/// How long the garbage collector may take to learn a new CRD.
+const GC_PROBE_DEADLINE: Duration = Duration::from_secs(120);
+/// A fresh probe object every so often: a probe the collector could not resolve is retried
+/// with a growing backoff, a new one right away.
+const GC_PROBE_EVERY: Duration = Duration::from_secs(3);
+
+/// Waits until the store's garbage collector resolves owner references to `Sprocket`: a real
+/// kube-controller-manager learns a new CRD only at its next discovery resync (up to 30 s),
+/// and until then neither deletes dependents of a missing Sprocket nor watches Sprockets, so
+/// the first sequences would diverge for a reason that is not the memory backend's. A probe
+/// ConfigMap owned by a Sprocket that does not exist is deleted once it does. Prints a warning
+/// (and goes on) when that takes longer than the deadline.
+pub async fn wait_for_gc_to_resolve_crd<S: ObjectStore + ?Sized>(store: &S) {
+    let start = Instant::now();
+    let namespace = Object::new(&TypeRef::new("v1", "Namespace"), None, GC_PROBE_NAMESPACE);
+    match store.create(&namespace, &WriteParams::default()).await {
+        Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
+        Err(e) => {
+            eprintln!("differential: garbage-collector probe skipped (namespace: {e})");
+            return;
+        }
+    }
+    let sprocket = Kind::Sprocket.type_ref();
+    let mut probes: Vec<Object> = Vec::new();
+    let mut last_probe: Option<Instant> = None;
+    loop {
+        if last_probe.is_none_or(|t| t.elapsed() >= GC_PROBE_EVERY) {
+            let mut probe = Object::new(
+                &TypeRef::new("v1", "ConfigMap"),
+                Some(GC_PROBE_NAMESPACE),
+                &format!("gc-probe-{}", probes.len()),
+            );
+            probe.metadata.owner_references = Some(vec![OwnerReference {
+                api_version: sprocket.api_version.clone(),
+                kind: sprocket.kind.clone(),
+                name: "gc-probe-owner".to_owned(),
+                uid: "6c7e1a4e-0000-4000-8000-00000000a11c".to_owned(),
+                ..OwnerReference::default()
+            }]);
+            match store.create(&probe, &WriteParams::default()).await {
+                Ok(created) => probes.push(Object::clone(&created)),
+                Err(StoreError::AlreadyExists { .. }) => probes.push(probe),
+                Err(e) => {
+                    eprintln!("differential: garbage-collector probe skipped (create: {e})");
+                    return;
+                }
+            }
+            last_probe = Some(Instant::now());
+        }
+        for probe in &probes {
+            if let Err(StoreError::NotFound { .. }) = store.get(&probe.object_ref()).await {
+                for other in &probes {
+                    let _ = store.delete(&other.object_ref(), &DeleteParams::default()).await;
+                }
+                eprintln!(
+                    "differential: the garbage collector resolves Sprocket owners after {:.1} s",
+                    start.elapsed().as_secs_f64()
+                );
+                return;
+            }
+        }
+        if start.elapsed() >= GC_PROBE_DEADLINE {
+            eprintln!(
+                "differential: WARNING the garbage collector did not resolve Sprocket owners within {} s",
+                GC_PROBE_DEADLINE.as_secs()
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Installs the Sprocket CRD (AlreadyExists is fine) and waits until lists and watches of it
