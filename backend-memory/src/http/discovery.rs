@@ -46,6 +46,9 @@ pub(crate) struct KindEntry {
     pub categories: Vec<String>,
     /// Served from a CustomResourceDefinition.
     pub custom: bool,
+    /// A completed delete answers with the deleted object (`ReturnDeletedObject`: Service,
+    /// Pod, ...); otherwise with a `Status`.
+    pub returns_deleted_object: bool,
     /// The CustomResourceDefinition version's `openAPIV3Schema` (custom kinds only).
     pub schema: Option<Value>,
     /// The CustomResourceDefinition version's `additionalPrinterColumns` (custom kinds only).
@@ -139,6 +142,7 @@ impl Catalog {
                         .map(|(_, s)| s.iter().map(|s| (*s).to_owned()).collect())
                         .unwrap_or_default(),
                     custom: spec.from_crd.is_some(),
+                    returns_deleted_object: spec.strategy.returns_deleted_object,
                     schema: None,
                     printer_columns: Vec::new(),
                     categories: if ALL_CATEGORY.contains(&info.plural.as_str()) && crd.is_none() {

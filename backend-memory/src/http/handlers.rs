@@ -529,8 +529,9 @@ async fn delete(
     let params = delete_params(query, body)?;
     match ctx.store.delete(key, &params).await? {
         DeleteOutcome::Pending(object) => Ok(object_response(StatusCode::OK, &object)),
-        // Custom resources answer with the deleted object, built-in kinds with a Status.
-        DeleteOutcome::Deleted(object) if kind.custom => Ok(object_response(StatusCode::OK, &object)),
+        // Kinds whose registry sets `ReturnDeletedObject` answer with the deleted object; the
+        // others (custom resources among them) with a Status.
+        DeleteOutcome::Deleted(object) if kind.returns_deleted_object => Ok(object_response(StatusCode::OK, &object)),
         DeleteOutcome::Deleted(object) => {
             let subject = Subject {
                 name: Some(key.name.clone()),
