@@ -52,10 +52,6 @@ pub fn greeting_world() -> World {
             spec["message"] = json!(format!("hello {}", n % 5))
         })
         .faults(FaultPlan::default())
-        // Known finding (see ARCHITECTURE.md, Simulation): after a restart whose first list is
-        // served stale, the driver applies to a child the user orphaned meanwhile (apply has
-        // no resourceVersion precondition). Orphaning stays off until the driver guards it.
-        .orphans(false)
 }
 
 /// The bugs of the table.

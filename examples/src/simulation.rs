@@ -35,11 +35,7 @@ pub fn datacluster_world() -> Result<World, String> {
         .edit("upgrade the image", |spec, n| {
             spec["image"] = json!(format!("apache/pinot:1.{}.0", 2 + n % 3));
         })
-        .workload_controllers(Duration::from_secs(10))
-        // Known finding (see ARCHITECTURE.md, Simulation): after a restart whose first list is
-        // served stale, the driver applies to a child the user orphaned meanwhile (apply has
-        // no resourceVersion precondition). Orphaning stays off until the driver guards it.
-        .orphans(false))
+        .workload_controllers(Duration::from_secs(10)))
 }
 
 /// The DataCluster operator in [`datacluster_world`].
