@@ -224,6 +224,7 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
         reconciles: AtomicU64::new(0),
         crashes: AtomicU64::new(0),
         crash_slots: (0..world.replicas).map(|_| Arc::new(Notify::new())).collect(),
+        partitions: Mutex::new(vec![None; world.replicas]),
         halted: AtomicBool::new(false),
     });
     let enabled: Vec<&str> = schedule.faults.enabled().iter().map(|c| c.name()).collect();
@@ -264,7 +265,12 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
             break;
         }
         tokio::time::sleep(step.gap).await;
-        if !schedule.keeps(index) || (matches!(step.action, UserAction::Crash { .. }) && schedule.faults.crash <= 0.0) {
+        let fault_off = match step.action {
+            UserAction::Crash { .. } => schedule.faults.crash <= 0.0,
+            UserAction::Partition { .. } => schedule.faults.partition <= 0.0,
+            _ => false,
+        };
+        if !schedule.keeps(index) || fault_off {
             continue;
         }
         let what = user.perform(&step.action).await;
@@ -278,6 +284,9 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
     if shared.oracle.violation().is_none() {
         shared.active.store(false, Ordering::SeqCst);
         faulty.handle().clear();
+        for replica in 0..world.replicas {
+            shared.partition(replica, None);
+        }
         trace.push("sim", "faults stop; paused parents are resumed");
         for parent in 0..world.parents.len() {
             let what = user.perform(&UserAction::Resume { parent }).await;
