@@ -531,6 +531,12 @@ async fn upgrade(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> Re
     if let Some(node) = NODE_TYPES.get(index) {
         let name = format!("{}-{node}", live.name());
         ensure_child(&ctx, &live, &name).await?;
+        // A read may be served from an earlier revision (showing a child of an earlier parent
+        // of this name, or none): the step counts once the child is seen controlled by us.
+        let key = ObjectRef::namespaced(configmap(), live.namespace().unwrap_or_default(), &name);
+        if !ctx.store.get_opt(&key).await?.is_some_and(|c| c.is_controlled_by(&uid)) {
+            return Ok(step);
+        }
         if let Some(Value::Array(visited)) = ctx
             .memory
             .lock()

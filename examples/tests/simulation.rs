@@ -43,7 +43,12 @@ fn every_buggy_operator_is_caught_and_every_twin_passes() {
         "{:<36} {:>15} {:<20} {:>18}",
         "bug", "seeds to catch", "invariant", "twin seeds passed"
     )];
+    // `SIM_BUG=<part of a name>` runs only the matching rows.
+    let only = std::env::var("SIM_BUG").ok();
     for bug in Bug::ALL {
+        if only.as_deref().is_some_and(|o| !bug.name().contains(o)) {
+            continue;
+        }
         let failure = match bug.simulation(true).try_run_seeds(0..1000) {
             Ok(summary) => panic!("{} was not caught in 1000 seeds ({summary})", bug.name()),
             Err(failure) => failure,
