@@ -106,6 +106,11 @@ impl<O: DynamicOperator> Reconciler<O> {
         };
         let planned = live.map_or_else(|| controller_uid(desired), controller_uid);
         let mut live: Option<Arc<Object>> = live.map(|l| Arc::new(l.clone()));
+        if ssa && live.is_none() {
+            // An apply creates or modifies: a child the plan thinks absent is read first, so one
+            // that exists under another controller (or none: orphaned) is not taken over.
+            live = self.reread(desired, planned.as_deref()).await?;
+        }
         for _ in 0..=self.config.conflict_retries {
             let result = match &live {
                 _ if ssa => {
