@@ -22,12 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
-use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcilerConfig, SpecError};
-use operator_runtime_core::store::{KindInfo, ListParams, WriteParams};
-use operator_runtime_core::{Action, Object, ObjectRef, ObjectStore, ObjectStoreExt, StoreError, TypeRef};
 use operator_runtime_core::cache::{Cache, CacheConfig, TrackSpec};
 use operator_runtime_core::controller::Controller;
 use operator_runtime_core::lease::{LeaderElector, LeaseConfig};
+use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcilerConfig, SpecError};
+use operator_runtime_core::store::{KindInfo, ListParams, WriteParams};
+use operator_runtime_core::{Action, Object, ObjectRef, ObjectStore, ObjectStoreExt, StoreError, TypeRef};
 use operator_runtime_memory::simulation::replica::{LEASE_NAME, ReplicaFuture};
 use operator_runtime_memory::simulation::{
     FaultPlan, OperatorUnderTest, ReconcileCtx, ReplicaEnv, Simulation, World, WorldState,
@@ -156,14 +156,15 @@ impl Bug {
                     greetings_written(w, "-greeting")
                 }),
             Self::FinalizerBeforeCleanup => sim,
-            Self::UpgradeRestartCleanup => sim
-                .invariant(NODE_CHILDREN_KEPT, node_children_kept)
-                .settled("every node type has its ConfigMap", |w| {
+            Self::UpgradeRestartCleanup => sim.invariant(NODE_CHILDREN_KEPT, node_children_kept).settled(
+                "every node type has its ConfigMap",
+                |w| {
                     for node in NODE_TYPES {
                         greetings_written(w, &format!("-{node}"))?;
                     }
                     Ok(())
-                }),
+                },
+            ),
         }
     }
 }
@@ -559,9 +560,13 @@ async fn upgrade(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> Re
             .map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default()
     } else {
-        NODE_TYPES.iter().map(|node| format!("{}-{node}", live.name())).collect()
+        NODE_TYPES
+            .iter()
+            .map(|node| format!("{}-{node}", live.name()))
+            .collect()
     };
-    let params = ListParams::in_namespace(live.namespace().unwrap_or_default()).labels(format!("greeting={}", live.name()));
+    let params =
+        ListParams::in_namespace(live.namespace().unwrap_or_default()).labels(format!("greeting={}", live.name()));
     for child in ctx.store.list(&configmap(), &params).await?.items {
         if child.is_controlled_by(&uid) && !keep.iter().any(|k| k == child.name()) {
             let params = operator_runtime_core::store::DeleteParams {
@@ -628,7 +633,10 @@ impl OperatorUnderTest for LeaseHolder {
                 observe.observe(&object, future)
             };
             if !buggy {
-                let _ = env.gate(controller).run(reconcile, ctx, std::future::pending::<()>()).await;
+                let _ = env
+                    .gate(controller)
+                    .run(reconcile, ctx, std::future::pending::<()>())
+                    .await;
                 return;
             }
             let Ok(config) = LeaseConfig::new(env.namespace().to_owned(), LEASE_NAME, env.name().to_owned()) else {

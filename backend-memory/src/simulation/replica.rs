@@ -135,7 +135,11 @@ impl RunShared {
     /// Until when replica `slot` is partitioned (None: it is not).
     fn partitioned_until(&self, slot: usize) -> Option<Instant> {
         let partitions = self.partitions.lock().unwrap_or_else(PoisonError::into_inner);
-        partitions.get(slot).copied().flatten().filter(|heal| *heal > Instant::now())
+        partitions
+            .get(slot)
+            .copied()
+            .flatten()
+            .filter(|heal| *heal > Instant::now())
     }
 
     pub(crate) fn is_active(&self) -> bool {
@@ -369,7 +373,9 @@ impl SimStore {
             }
         }
         if let Some(heal) = self.shared.partitioned_until(self.index) {
-            let wait = heal.saturating_duration_since(Instant::now()).min(Duration::from_secs(5));
+            let wait = heal
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_secs(5));
             tokio::time::sleep(wait).await;
             if self.crashed.load(Ordering::SeqCst) {
                 std::future::pending::<()>().await;

@@ -68,7 +68,9 @@ pub(crate) fn plan(rng: &mut ChaCha8Rng, world: &World) -> Vec<PlannedStep> {
         let action = if crash_roll < world.faults.crash {
             UserAction::Crash { replica }
         } else if partition_roll < world.faults.partition {
-            let longest = u64::try_from(world.faults.max_partition.as_millis()).unwrap_or(u64::MAX).max(4);
+            let longest = u64::try_from(world.faults.max_partition.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(4);
             UserAction::Partition {
                 replica,
                 millis: longest / 4 + arg % (longest - longest / 4),

@@ -138,7 +138,9 @@ impl<O: DynamicOperator> Reconciler<O> {
             match result {
                 Ok(_) => return Ok(()),
                 Err(StoreError::Conflict { .. }) => {
-                    live = self.reread(live.as_deref().unwrap_or(desired), planned.as_deref()).await?;
+                    live = self
+                        .reread(live.as_deref().unwrap_or(desired), planned.as_deref())
+                        .await?;
                 }
                 Err(e) => return Err(e),
             }
