@@ -35,6 +35,15 @@ pub(super) struct WriteOutcome {
 impl<O: DynamicOperator> Reconciler<O> {
     pub(super) async fn apply_plan(&self, parent: &Object, plan: &Plan) -> Result<WriteOutcome, ReconcileError> {
         let mut outcome = WriteOutcome::default();
+        let creates = plan
+            .items
+            .iter()
+            .any(|i| matches!(i.action, Action::Create | Action::Recreate { .. }));
+        if creates && !self.parent_is_live(parent).await? {
+            // The cached parent is already gone: a child created for it would be collected at
+            // once, and its deletion would queue the parent again (a loop with no delay).
+            return Ok(outcome);
+        }
         let mut done = FoldedEvents::default();
         for item in &plan.items {
             match &item.action {
@@ -74,6 +83,15 @@ impl<O: DynamicOperator> Reconciler<O> {
             self.emit(event).await;
         }
         Ok(outcome)
+    }
+
+    /// Whether `parent` (as cached) still exists on the server, same uid.
+    async fn parent_is_live(&self, parent: &Object) -> Result<bool, ReconcileError> {
+        match self.store.get(&parent.object_ref()).await {
+            Ok(live) => Ok(live.uid() == parent.uid()),
+            Err(StoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(ReconcileError::Retryable(e)),
+        }
     }
 
     async fn write_item(&self, item: &PlanItem) -> Result<(), StoreError> {
