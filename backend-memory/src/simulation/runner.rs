@@ -329,10 +329,11 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
 }
 
 /// Waits until every parent describes its generation, every deleted parent is gone, the user's
-/// settle checks hold and the operator has sent no write for 30 s; reports `not-settled` after
-/// the world's bound.
+/// settle checks hold and the operator has sent no write for 60 s; reports `not-settled` after
+/// the world's bound. (60 s, not 30: an operator that requeues every 30 s to look at what it
+/// does not watch, such as a child the user orphaned, may rightly write once more then.)
 async fn settle(inner: &SimInner, shared: &RunShared, kinds: &[TypeRef]) {
-    let quiet_needed = Duration::from_secs(30);
+    let quiet_needed = Duration::from_secs(60);
     let deadline = Instant::now() + inner.world.settle_within;
     let mut last_writes = shared.writes.load(Ordering::SeqCst);
     let mut quiet_since = Instant::now();
