@@ -243,6 +243,11 @@ pub(crate) fn apply(
     };
     match old {
         Some(old) => registry::update(state, &kind, &old, new, RvRule::Unconditional, opts),
-        None => registry::create(state, &kind, new, opts),
+        None => {
+            // Create-via-apply: the apiserver prepares the new object for storage, which drops
+            // the resourceVersion an apply configuration carried as a precondition.
+            new.metadata.resource_version = None;
+            registry::create(state, &kind, new, opts)
+        }
     }
 }

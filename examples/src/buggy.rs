@@ -8,19 +8,30 @@
 //! | [`Bug::HotLoopStatus`] | writes a reconcile counter into status: every status write triggers the next reconcile | `hot-loop` (thousands of writes without virtual time passing) |
 //! | [`Bug::EdgeTriggered`] | acts only when it sees a new generation (the event), not on the current state: a deleted or edited child, or a failed write, is never repaired | `not-settled` (child never matches) |
 //! | [`Bug::FinalizerBeforeCleanup`] | records "cleanup started" on the parent, and on a retry (after a crash or a lost answer) trusts that mark and removes the finalizer without finishing the external cleanup | `external-leak` |
+//! | [`Bug::UpgradeRestartCleanup`] | rolls an upgrade out one node type per reconcile (progress in status), remembers in memory which node types it visited, and at the end deletes the children of node types it did not visit: after a restart mid-upgrade, that is the ones visited before the restart | `node-children-kept` (a node type's ConfigMap is gone after a completed upgrade) |
+//! | [`Bug::LeaseIgnored`] | waits to win the leader election once, then acts for good: after a partition the Lease went to the other replica, and both act | `write-without-lease` |
 //!
 //! The twins: a fixed child name read before creating; a status derived from the children;
 //! level-triggered (compare with the current state every time); an idempotent cleanup done
-//! every time before the finalizer goes.
+//! every time before the finalizer goes; the children to keep derived from the spec (every
+//! node type), not from what this process saw; the runner's leader election, which stops
+//! reconciling when the renew deadline passes.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
+use operator_runtime_core::cache::{Cache, CacheConfig, TrackSpec};
+use operator_runtime_core::controller::Controller;
+use operator_runtime_core::lease::{LeaderElector, LeaseConfig};
 use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcilerConfig, SpecError};
 use operator_runtime_core::store::{KindInfo, ListParams, WriteParams};
 use operator_runtime_core::{Action, Object, ObjectRef, ObjectStore, ObjectStoreExt, StoreError, TypeRef};
-use operator_runtime_memory::simulation::{FaultPlan, ReconcileCtx, Simulation, World, WorldState};
+use operator_runtime_memory::simulation::replica::{LEASE_NAME, ReplicaFuture};
+use operator_runtime_memory::simulation::{
+    FaultPlan, OperatorUnderTest, ReconcileCtx, ReplicaEnv, Simulation, World, WorldState,
+};
 use serde_json::{Map, Value, json};
 
 /// The parent kind of every operator here.
@@ -52,10 +63,6 @@ pub fn greeting_world() -> World {
             spec["message"] = json!(format!("hello {}", n % 5))
         })
         .faults(FaultPlan::default())
-        // Known finding (see ARCHITECTURE.md, Simulation): after a restart whose first list is
-        // served stale, the driver applies to a child the user orphaned meanwhile (apply has
-        // no resourceVersion precondition). Orphaning stays off until the driver guards it.
-        .orphans(false)
 }
 
 /// The bugs of the table.
@@ -69,15 +76,21 @@ pub enum Bug {
     EdgeTriggered,
     /// Finalizer removed before the external cleanup finished.
     FinalizerBeforeCleanup,
+    /// A restart mid-upgrade deletes the children of node types visited before it.
+    UpgradeRestartCleanup,
+    /// A leader keeps acting after losing its Lease.
+    LeaseIgnored,
 }
 
 impl Bug {
     /// Every bug, in table order.
-    pub const ALL: [Bug; 4] = [
+    pub const ALL: [Bug; 6] = [
         Self::StaleReadDuplicate,
         Self::HotLoopStatus,
         Self::EdgeTriggered,
         Self::FinalizerBeforeCleanup,
+        Self::UpgradeRestartCleanup,
+        Self::LeaseIgnored,
     ];
 
     /// A short name.
@@ -87,6 +100,8 @@ impl Bug {
             Self::HotLoopStatus => "status counter hot loop",
             Self::EdgeTriggered => "edge-triggered reconciler",
             Self::FinalizerBeforeCleanup => "finalizer before external cleanup",
+            Self::UpgradeRestartCleanup => "mid-upgrade restart cleanup",
+            Self::LeaseIgnored => "leader acting without its lease",
         }
     }
 
@@ -97,12 +112,22 @@ impl Bug {
             Self::HotLoopStatus => "hot-loop",
             Self::EdgeTriggered => "not-settled",
             Self::FinalizerBeforeCleanup => "external-leak",
+            Self::UpgradeRestartCleanup => NODE_CHILDREN_KEPT,
+            Self::LeaseIgnored => "write-without-lease",
         }
     }
 
     /// The simulation of the buggy operator (`buggy = true`) or of its correct twin.
     pub fn simulation(self, buggy: bool) -> Simulation {
-        let world = greeting_world();
+        let world = match self {
+            // Hand edits are off: this operator repairs its children only during an upgrade.
+            Self::UpgradeRestartCleanup => greeting_world().hand_edits(false),
+            Self::LeaseIgnored => greeting_world().replicas(2).faults(FaultPlan {
+                partition: 0.15,
+                ..FaultPlan::default()
+            }),
+            _ => greeting_world(),
+        };
         let sim = match self {
             Self::StaleReadDuplicate => {
                 Simulation::from_reconcile(greeting_type(), vec![configmap()], move |p, c| run_child(p, c, buggy))
@@ -116,16 +141,30 @@ impl Bug {
                     with_external(p, c, buggy)
                 })
             }
+            Self::UpgradeRestartCleanup => {
+                Simulation::from_reconcile(greeting_type(), vec![configmap()], move |p, c| upgrade(p, c, buggy))
+            }
+            Self::LeaseIgnored => Simulation::with(Arc::new(LeaseHolder { buggy })),
         };
         let sim = sim.world(world);
         match self {
             Self::StaleReadDuplicate => {
                 sim.settled("every greeting has its ConfigMap", |w| greetings_written(w, "-run"))
             }
-            Self::HotLoopStatus | Self::EdgeTriggered => sim.settled("every greeting has its ConfigMap", |w| {
-                greetings_written(w, "-greeting")
-            }),
+            Self::HotLoopStatus | Self::EdgeTriggered | Self::LeaseIgnored => sim
+                .settled("every greeting has its ConfigMap", |w| {
+                    greetings_written(w, "-greeting")
+                }),
             Self::FinalizerBeforeCleanup => sim,
+            Self::UpgradeRestartCleanup => sim.invariant(NODE_CHILDREN_KEPT, node_children_kept).settled(
+                "every node type has its ConfigMap",
+                |w| {
+                    for node in NODE_TYPES {
+                        greetings_written(w, &format!("-{node}"))?;
+                    }
+                    Ok(())
+                },
+            ),
         }
     }
 }
@@ -421,5 +460,202 @@ impl DynamicOperator for Greeter {
             status.insert("children".into(), json!(children.len()));
         }
         Ok(status)
+    }
+}
+
+/// The node types the upgrade operator rolls out, in order.
+const NODE_TYPES: [&str; 3] = ["broker", "server", "minion"];
+
+/// The invariant that catches [`Bug::UpgradeRestartCleanup`].
+const NODE_CHILDREN_KEPT: &str = "node-children-kept";
+
+/// Once an upgrade of a Greeting completed (`status.observedGeneration` set), the ConfigMap of
+/// every node type exists (hand edits are off in this world: only the operator deletes them).
+fn node_children_kept(world: &WorldState) -> std::result::Result<(), String> {
+    for parent in world.parents() {
+        if parent.is_terminating() || parent.status().and_then(|s| s.get("observedGeneration")).is_none() {
+            continue;
+        }
+        for node in NODE_TYPES {
+            let name = format!("{}-{node}", parent.name());
+            if world.get(&configmap(), &name).is_none() {
+                return Err(format!(
+                    "ConfigMap {name} is gone although an upgrade of {} completed",
+                    parent.name()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the status of the live parent.
+async fn replace_status(ctx: &ReconcileCtx, live: &Object, status: Value) -> Result<()> {
+    let mut updated = live.clone();
+    updated.body.insert("status".into(), status);
+    ctx.store.replace_status(&updated, &WriteParams::default()).await?;
+    Ok(())
+}
+
+/// A rolling upgrade: a new generation starts a pass over [`NODE_TYPES`], one node type per
+/// reconcile (the progress, `status.next`, survives restarts); at the end of a pass the
+/// children of node types that are not kept are deleted and `observedGeneration` is set. The
+/// buggy one keeps what this process visited (its memory, lost on a restart).
+async fn upgrade(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> Result<Action> {
+    if parent.is_terminating() || is_paused(&parent) {
+        return Ok(Action::await_change());
+    }
+    // The progress is read from the live parent: a stale one would repeat or skip a step.
+    let live = match ctx.store.get_opt(&parent.object_ref()).await? {
+        Some(live) if live.uid() == parent.uid() && !live.is_terminating() && !is_paused(&live) => live,
+        _ => return Ok(Action::await_change()),
+    };
+    let uid = live.uid().unwrap_or_default().to_owned();
+    let generation = json!(live.metadata.generation.unwrap_or(0));
+    let status = live.status().cloned().unwrap_or_else(|| json!({}));
+    if status.get("observedGeneration") == Some(&generation) {
+        return Ok(Action::await_change());
+    }
+    let step = Action::requeue(std::time::Duration::from_secs(2));
+    if status.get("rollingGeneration") != Some(&generation) {
+        ctx.memory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(uid, json!([]));
+        let mut next = status.clone();
+        next["rollingGeneration"] = generation;
+        next["next"] = json!(0);
+        replace_status(&ctx, &live, next).await?;
+        return Ok(step);
+    }
+    let index = status.get("next").and_then(Value::as_u64).unwrap_or(0) as usize;
+    if let Some(node) = NODE_TYPES.get(index) {
+        let name = format!("{}-{node}", live.name());
+        ensure_child(&ctx, &live, &name).await?;
+        // A read may be served from an earlier revision (showing a child of an earlier parent
+        // of this name, or none): the step counts once the child is seen controlled by us.
+        let key = ObjectRef::namespaced(configmap(), live.namespace().unwrap_or_default(), &name);
+        if !ctx.store.get_opt(&key).await?.is_some_and(|c| c.is_controlled_by(&uid)) {
+            return Ok(step);
+        }
+        if let Some(Value::Array(visited)) = ctx
+            .memory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_mut(&uid)
+        {
+            visited.push(json!(name));
+        }
+        let mut next = status.clone();
+        next["next"] = json!(index + 1);
+        replace_status(&ctx, &live, next).await?;
+        return Ok(step);
+    }
+    let keep: Vec<String> = if buggy {
+        // BUG: what this process visited stands for "every node type of the spec".
+        let memory = ctx.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        memory
+            .get(&uid)
+            .and_then(Value::as_array)
+            .map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default()
+    } else {
+        NODE_TYPES
+            .iter()
+            .map(|node| format!("{}-{node}", live.name()))
+            .collect()
+    };
+    let params =
+        ListParams::in_namespace(live.namespace().unwrap_or_default()).labels(format!("greeting={}", live.name()));
+    for child in ctx.store.list(&configmap(), &params).await?.items {
+        if child.is_controlled_by(&uid) && !keep.iter().any(|k| k == child.name()) {
+            let params = operator_runtime_core::store::DeleteParams {
+                preconditions: Some(operator_runtime_core::store::Preconditions {
+                    uid: child.uid().map(str::to_owned),
+                    resource_version: child.resource_version().map(str::to_owned),
+                }),
+                ..Default::default()
+            };
+            match ctx.store.delete(&child.object_ref(), &params).await {
+                Ok(_) | Err(StoreError::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+    let mut done = status;
+    done["observedGeneration"] = generation;
+    replace_status(&ctx, &live, done).await?;
+    Ok(Action::await_change())
+}
+
+/// The level-triggered Greeting operator under leader election among two replicas. The buggy
+/// one runs its own elector and, once it has won, gates its runner on a value that stays
+/// `true`: it never hears that it lost the Lease.
+struct LeaseHolder {
+    buggy: bool,
+}
+
+impl OperatorUnderTest for LeaseHolder {
+    fn parent_type(&self) -> TypeRef {
+        greeting_type()
+    }
+
+    fn owned_types(&self) -> Vec<TypeRef> {
+        vec![configmap()]
+    }
+
+    fn pause_annotation(&self) -> String {
+        pause_annotation()
+    }
+
+    fn start(&self, env: ReplicaEnv) -> ReplicaFuture {
+        let buggy = self.buggy;
+        Box::pin(async move {
+            let cache = Cache::new(env.store(), CacheConfig::default());
+            for kind in [greeting_type(), configmap()] {
+                if cache.track(TrackSpec::new(kind)).is_err() {
+                    return;
+                }
+            }
+            let controller = Controller::new(Arc::new(cache.clone()), greeting_type())
+                .owns(configmap())
+                .with_config(env.controller_config());
+            let ctx = Arc::new(ReconcileCtx {
+                store: env.store(),
+                cache,
+                external: env.external().clone(),
+                memory: Mutex::new(BTreeMap::new()),
+                replica: env.name().to_owned(),
+            });
+            let observe = env.clone();
+            let reconcile = move |object: Arc<Object>, ctx: Arc<ReconcileCtx>| {
+                let future = edge(Arc::clone(&object), ctx, false);
+                observe.observe(&object, future)
+            };
+            if !buggy {
+                let _ = env
+                    .gate(controller)
+                    .run(reconcile, ctx, std::future::pending::<()>())
+                    .await;
+                return;
+            }
+            let Ok(config) = LeaseConfig::new(env.namespace().to_owned(), LEASE_NAME, env.name().to_owned()) else {
+                return;
+            };
+            let elector = LeaderElector::new(env.store(), env.clock(), config);
+            let mut leading = elector.subscribe();
+            let (keep, believed) = tokio::sync::watch::channel(true);
+            let act = async move {
+                let _keep = keep;
+                // BUG: leadership is checked once; losing the Lease later goes unheard.
+                if leading.wait_for(|l| *l).await.is_ok() {
+                    let _ = controller
+                        .leader_gate(believed)
+                        .run(reconcile, ctx, std::future::pending::<()>())
+                        .await;
+                }
+            };
+            let _ = tokio::join!(elector.run(std::future::pending::<()>()), act);
+        })
     }
 }

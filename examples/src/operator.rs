@@ -29,7 +29,9 @@ pub const CONFIG_HASH_ANNOTATION: &str = "datainfra.io/config-hash";
 /// controller-revision hash label must fit in 63 characters.
 pub const MAX_CHILD_NAME: usize = 52;
 
-/// The DataCluster operator.
+/// The DataCluster operator. Cloning is cheap next to [`Default`], which derives the CRD
+/// schema (the simulation starts a replica thousands of times).
+#[derive(Clone)]
 pub struct DataClusterOperator {
     ownership: Ownership,
     /// The served version's `openAPIV3Schema`, so the status is compared as the server stores it.

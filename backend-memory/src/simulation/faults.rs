@@ -7,7 +7,9 @@
 //! delivered twice, a watch ended with 410 (the cache relists), operator calls slowed down
 //! (which reorders the reconciles of different keys and replicas), and operator crashes
 //! (right after a write, or at a step of the schedule) followed by a restart with a fresh
-//! cache. Watches never silently drop an event.
+//! cache, and network partitions of one replica (its requests time out for a while: a leader
+//! loses its Lease and another replica takes over while it still runs). Watches never
+//! silently drop an event.
 
 use std::fmt;
 use std::time::Duration;
@@ -37,11 +39,14 @@ pub enum FaultClass {
     CrashAfterWrite,
     /// The operator crashes at a step of the user schedule, then restarts.
     Crash,
+    /// At a step of the user schedule, one replica's requests time out for a while (a network
+    /// partition from the API server): a leader loses its Lease to another replica.
+    Partition,
 }
 
 impl FaultClass {
     /// Every class, in a fixed order.
-    pub const ALL: [FaultClass; 9] = [
+    pub const ALL: [FaultClass; 10] = [
         Self::ApiErrors,
         Self::TimeoutAfterWrite,
         Self::StaleReads,
@@ -51,6 +56,7 @@ impl FaultClass {
         Self::Latency,
         Self::CrashAfterWrite,
         Self::Crash,
+        Self::Partition,
     ];
 
     /// The name used in replay commands.
@@ -65,6 +71,7 @@ impl FaultClass {
             Self::Latency => "latency",
             Self::CrashAfterWrite => "crash_after_write",
             Self::Crash => "crash",
+            Self::Partition => "partition",
         }
     }
 
@@ -105,6 +112,10 @@ pub struct FaultPlan {
     pub crash_after_write: f64,
     /// Per user step: a replica crashes (and restarts) at that step.
     pub crash: f64,
+    /// Per user step: a replica is partitioned from the API server at that step.
+    pub partition: f64,
+    /// Longest partition (the shortest is a quarter of it).
+    pub max_partition: Duration,
 }
 
 impl Default for FaultPlan {
@@ -122,6 +133,8 @@ impl Default for FaultPlan {
             max_latency: Duration::from_millis(1500),
             crash_after_write: 0.02,
             crash: 0.05,
+            partition: 0.03,
+            max_partition: Duration::from_secs(30),
         }
     }
 }
@@ -148,6 +161,7 @@ impl FaultPlan {
             FaultClass::Latency => self.latency,
             FaultClass::CrashAfterWrite => self.crash_after_write,
             FaultClass::Crash => self.crash,
+            FaultClass::Partition => self.partition,
         }
     }
 
@@ -163,6 +177,7 @@ impl FaultPlan {
             FaultClass::Latency => &mut self.latency,
             FaultClass::CrashAfterWrite => &mut self.crash_after_write,
             FaultClass::Crash => &mut self.crash,
+            FaultClass::Partition => &mut self.partition,
         };
         *slot = rate;
     }

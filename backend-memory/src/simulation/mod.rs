@@ -11,7 +11,8 @@
 //! - **faults** ([`faults::FaultPlan`]): API errors, timeouts after applied writes, stale reads,
 //!   delayed and duplicated watch events, watches ended with 410, call latency (reordering the
 //!   reconciles of different keys and replicas), crashes after a write or at a step, with a
-//!   restart on a fresh cache; leader failover with several replicas.
+//!   restart on a fresh cache; network partitions of one replica (its requests time out), so a
+//!   leader loses its Lease and another replica takes over while it still runs.
 //!
 //! Everything a seed decides comes from one ChaCha stream seeded with it: the user's schedule
 //! is drawn first, then the seeds of the store, of the fault layer and of the run's own draws.

@@ -1,7 +1,8 @@
 //! Oracles: the built-in safety invariants, user invariants, and liveness.
 //!
 //! Checked at every operator write (by the replica's store, which knows which reconcile is
-//! writing):
+//! writing), and a violation only if the write took effect (a write refused by its
+//! resourceVersion precondition modified nothing; a timeout may come after it was applied):
 //! - `foreign-write`: an existing object that is neither the reconciled parent nor controlled
 //!   by it is modified or deleted (an object that stopped being controlled by it while the
 //!   reconcile ran is a race the trace notes, not a violation);

@@ -86,6 +86,8 @@ pub(crate) struct RunShared {
     pub(crate) crashes: AtomicU64,
     /// One crash switch per replica slot.
     pub(crate) crash_slots: Vec<Arc<Notify>>,
+    /// Per replica slot: partitioned from the API server until then.
+    pub(crate) partitions: Mutex<Vec<Option<Instant>>>,
     /// Set when the operator loops without letting virtual time advance: every replica call
     /// then waits forever, so the run can end and report it.
     pub(crate) halted: AtomicBool,
@@ -120,6 +122,24 @@ impl RunShared {
             self.halted.store(true, Ordering::SeqCst);
         }
         !self.halted.load(Ordering::SeqCst)
+    }
+
+    /// Partitions replica `slot` until `heal` (None: heals it now).
+    pub(crate) fn partition(&self, slot: usize, heal: Option<Instant>) {
+        let mut partitions = self.partitions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(entry) = partitions.get_mut(slot) {
+            *entry = heal;
+        }
+    }
+
+    /// Until when replica `slot` is partitioned (None: it is not).
+    fn partitioned_until(&self, slot: usize) -> Option<Instant> {
+        let partitions = self.partitions.lock().unwrap_or_else(PoisonError::into_inner);
+        partitions
+            .get(slot)
+            .copied()
+            .flatten()
+            .filter(|heal| *heal > Instant::now())
     }
 
     pub(crate) fn is_active(&self) -> bool {
@@ -181,9 +201,10 @@ pub struct ReplicaEnv {
 }
 
 impl ReplicaEnv {
-    pub(crate) fn new(shared: Arc<RunShared>, name: String, slot: Arc<Notify>) -> Self {
+    pub(crate) fn new(shared: Arc<RunShared>, index: usize, name: String, slot: Arc<Notify>) -> Self {
         let store = Arc::new(SimStore {
             shared: Arc::clone(&shared),
+            index,
             name: name.clone(),
             crashed: AtomicBool::new(false),
             slot,
@@ -214,10 +235,11 @@ impl ReplicaEnv {
             reconciles: AtomicU64::new(0),
             crashes: AtomicU64::new(0),
             crash_slots: Vec::new(),
+            partitions: Mutex::new(Vec::new()),
             halted: AtomicBool::new(false),
             trace,
         });
-        Self::new(shared, "probe".into(), Arc::new(Notify::new()))
+        Self::new(shared, 0, "probe".into(), Arc::new(Notify::new()))
     }
 
     /// The replica's name (`op-0`, `op-1`, ...), also its leader-election identity.
@@ -323,6 +345,8 @@ impl ReplicaEnv {
 /// The store of one replica incarnation, over the run's [`FaultyStore`].
 struct SimStore {
     shared: Arc<RunShared>,
+    /// The replica slot.
+    index: usize,
     name: String,
     crashed: AtomicBool,
     slot: Arc<Notify>,
@@ -333,8 +357,10 @@ fn exempt(kind: &str) -> bool {
 }
 
 impl SimStore {
-    /// Before every call: a crashed incarnation never proceeds; latency reorders calls.
-    async fn before(&self) {
+    /// Before every call: a crashed incarnation never proceeds; latency reorders calls; a
+    /// partitioned replica's request never reaches the server and times out on the client
+    /// (after at most 5 s, or when the partition heals).
+    async fn before(&self) -> StoreResult<()> {
         if self.crashed.load(Ordering::SeqCst) || self.shared.halted.load(Ordering::SeqCst) {
             std::future::pending::<()>().await;
         }
@@ -346,10 +372,23 @@ impl SimStore {
                 std::future::pending::<()>().await;
             }
         }
+        if let Some(heal) = self.shared.partitioned_until(self.index) {
+            let wait = heal
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_secs(5));
+            tokio::time::sleep(wait).await;
+            if self.crashed.load(Ordering::SeqCst) {
+                std::future::pending::<()>().await;
+            }
+            return Err(StoreError::timeout("injected: partitioned from the API server"));
+        }
+        Ok(())
     }
 
-    /// The write-time invariants, checked against the real (raw) store before the write.
-    async fn check_write(&self, verb: &str, target: &ObjectRef) {
+    /// The write-time invariants, checked against the real (raw) store before the write. What
+    /// they find goes to `found`: it is a violation only if the write then takes effect (a
+    /// write refused by its resourceVersion precondition modified nothing).
+    async fn check_write(&self, verb: &str, target: &ObjectRef, found: &mut Vec<(&'static str, String)>) {
         if exempt(&target.type_ref.kind) {
             return;
         }
@@ -365,13 +404,13 @@ impl SimStore {
                 _ => None,
             };
             if holder.as_deref() != Some(self.name.as_str()) {
-                shared.oracle.report(
+                found.push((
                     "write-without-lease",
                     format!(
                         "{} sent {verb} {target} while the Lease is held by {holder:?}",
                         self.name
                     ),
-                );
+                ));
             }
         }
         if verb == "create" {
@@ -434,23 +473,23 @@ impl SimStore {
                         .controller_owner()
                         .map(|o| format!("{} {} ({})", o.kind, o.name, o.uid))
                         .unwrap_or_else(|| "nobody (no controller ownerReference)".into());
-                    shared.oracle.report(
+                    found.push((
                         "foreign-write",
                         format!("{} sent {verb} {target} in the reconcile of {parent} ({uid}), but it is controlled by {owner}", self.name),
-                    );
+                    ));
                 }
                 // Deleting a paused parent still cleans up: pause stops changes, not deletion.
                 let still_paused = live_parent
                     .as_ref()
                     .is_some_and(|p| p.annotation(&shared.pause_annotation) == Some("true") && !p.is_terminating());
                 if paused_at_start && still_paused {
-                    shared.oracle.report(
+                    found.push((
                         "paused-write",
                         format!(
                             "{} sent {verb} {target} although its parent {parent} is paused",
                             self.name
                         ),
-                    );
+                    ));
                 }
             }
             Err(_) => {
@@ -462,13 +501,13 @@ impl SimStore {
                         .controller_owner()
                         .is_none_or(|o| o.kind != shared.parent_type.kind)
                 {
-                    shared.oracle.report(
+                    found.push((
                         "foreign-write",
                         format!(
                             "{} sent {verb} {target} outside any reconcile; it is not controlled by a {}",
                             self.name, shared.parent_type.kind
                         ),
-                    );
+                    ));
                 }
             }
         }
@@ -481,14 +520,28 @@ impl SimStore {
         call: impl Future<Output = StoreResult<T>>,
         describe: impl Fn(&T) -> String,
     ) -> StoreResult<T> {
-        self.before().await;
-        self.check_write(verb, &target).await;
-        if !self.shared.count(&self.shared.writes, "writes") {
+        self.before().await?;
+        let mut found = Vec::new();
+        self.check_write(verb, &target, &mut found).await;
+        // Lease renewals and events are not the operator's work on the world: they neither
+        // keep the world from settling nor count towards a hot loop.
+        if !exempt(&target.type_ref.kind) && !self.shared.count(&self.shared.writes, "writes") {
             std::future::pending::<()>().await;
         }
         let faults_before = self.shared.faulty.handle().injected();
         let result = call.await;
         self.trace_faults(faults_before);
+        // A timeout may come after the write was applied; any other error modified nothing.
+        let applied = matches!(&result, Ok(_) | Err(StoreError::Timeout { .. }));
+        for (invariant, detail) in found {
+            if applied {
+                self.shared.oracle.report(invariant, detail);
+            } else {
+                self.shared
+                    .trace
+                    .push(&self.name, format!("  (refused, so not {invariant}: {detail})"));
+            }
+        }
         let outcome = match &result {
             Ok(value) => describe(value),
             Err(error) => format!("error {}: {error}", error.code()),
@@ -520,7 +573,7 @@ impl SimStore {
     }
 
     async fn read<T>(&self, call: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
-        self.before().await;
+        self.before().await?;
         let faults_before = self.shared.faulty.handle().injected();
         let result = call.await;
         self.trace_faults(faults_before);
@@ -668,7 +721,7 @@ pub(crate) async fn supervise(shared: Arc<RunShared>, sut: Arc<dyn OperatorUnder
         shared
             .trace
             .push(&name, format!("start (incarnation {incarnation}, fresh cache)"));
-        let env = ReplicaEnv::new(Arc::clone(&shared), name.clone(), Arc::clone(&slot));
+        let env = ReplicaEnv::new(Arc::clone(&shared), index, name.clone(), Arc::clone(&slot));
         let store = Arc::clone(&env.store);
         let task = tokio::spawn(sut.start(env));
         slot.notified().await;

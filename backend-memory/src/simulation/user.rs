@@ -29,6 +29,7 @@ pub(crate) enum UserAction {
     OrphanChild { pick: u64 },
     Bystander { arg: u64 },
     Crash { replica: usize },
+    Partition { replica: usize, millis: u64 },
 }
 
 /// One step of the schedule: wait `gap`, then act.
@@ -62,9 +63,17 @@ pub(crate) fn plan(rng: &mut ChaCha8Rng, world: &World) -> Vec<PlannedStep> {
         let (pick, arg) = (rng.next_u64(), rng.next_u64());
         let roll: f64 = rng.random();
         let crash_roll: f64 = rng.random();
+        let partition_roll: f64 = rng.random();
+        let replica = (pick % world.replicas as u64) as usize;
         let action = if crash_roll < world.faults.crash {
-            UserAction::Crash {
-                replica: (pick % world.replicas as u64) as usize,
+            UserAction::Crash { replica }
+        } else if partition_roll < world.faults.partition {
+            let longest = u64::try_from(world.faults.max_partition.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(4);
+            UserAction::Partition {
+                replica,
+                millis: longest / 4 + arg % (longest - longest / 4),
             }
         } else {
             let edits = world.edits.len();
@@ -246,6 +255,11 @@ impl User<'_> {
                     slot.notify_one();
                 }
                 format!("crash op-{replica}")
+            }
+            UserAction::Partition { replica, millis } => {
+                let heal = tokio::time::Instant::now() + Duration::from_millis(*millis);
+                self.shared.partition(*replica, Some(heal));
+                format!("partition op-{replica} from the API server for {millis} ms")
             }
         }
     }

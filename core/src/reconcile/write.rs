@@ -35,6 +35,15 @@ pub(super) struct WriteOutcome {
 impl<O: DynamicOperator> Reconciler<O> {
     pub(super) async fn apply_plan(&self, parent: &Object, plan: &Plan) -> Result<WriteOutcome, ReconcileError> {
         let mut outcome = WriteOutcome::default();
+        let creates = plan
+            .items
+            .iter()
+            .any(|i| matches!(i.action, Action::Create | Action::Recreate { .. }));
+        if creates && !self.parent_is_live(parent).await? {
+            // The cached parent is already gone: a child created for it would be collected at
+            // once, and its deletion would queue the parent again (a loop with no delay).
+            return Ok(outcome);
+        }
         let mut done = FoldedEvents::default();
         for item in &plan.items {
             match &item.action {
@@ -95,6 +104,15 @@ impl<O: DynamicOperator> Reconciler<O> {
         result
     }
 
+    /// Whether `parent` (as cached) still exists on the server, same uid.
+    async fn parent_is_live(&self, parent: &Object) -> Result<bool, ReconcileError> {
+        match self.store.get(&parent.object_ref()).await {
+            Ok(live) => Ok(live.uid() == parent.uid()),
+            Err(StoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(ReconcileError::Retryable(e)),
+        }
+    }
+
     async fn write_item(&self, item: &PlanItem) -> Result<(), StoreError> {
         match (&item.action, item.desired.as_deref(), item.live.as_deref()) {
             (Action::Create, Some(desired), _) => self.upsert(desired, None).await,
@@ -111,17 +129,34 @@ impl<O: DynamicOperator> Reconciler<O> {
     /// Creates or updates `desired`. With server-side apply the operator's fields are applied
     /// (force: the operator owns what it declares); otherwise create, or overlay the desired
     /// fields on the live object and replace with its resourceVersion.
+    ///
+    /// Every write of an object the plan saw carries that object's resourceVersion as a
+    /// precondition (an apply too: the server then answers 409 if it changed). The plan may
+    /// come from a stale cache (after a restart whose first list lagged): a child the user
+    /// orphaned since must not be written blindly. On a Conflict the child is read again, and
+    /// the write is retried only while its controller is still the one the plan saw.
     async fn upsert(&self, desired: &Object, live: Option<&Object>) -> Result<(), StoreError> {
         let ssa = self.store.capabilities().server_side_apply != ApplySupport::None;
         let params = WriteParams {
             dry_run: false,
             field_manager: Some(self.config.field_manager.clone()),
         };
+        let planned = live.map_or_else(|| controller_uid(desired), controller_uid);
         let mut live: Option<Arc<Object>> = live.map(|l| Arc::new(l.clone()));
+        if ssa && live.is_none() {
+            // An apply creates or modifies: a child the plan thinks absent is read first, so one
+            // that exists under another controller (or none: orphaned) is not taken over.
+            live = self.reread(desired, planned.as_deref()).await?;
+        }
         for _ in 0..=self.config.conflict_retries {
             let result = match &live {
                 _ if ssa => {
-                    let body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+                    let mut body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+                    if let Some(rv) = live.as_deref().and_then(Object::resource_version)
+                        && let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut)
+                    {
+                        meta.insert("resourceVersion".into(), Value::String(rv.to_owned()));
+                    }
                     let params = PatchParams {
                         field_manager: params.field_manager.clone(),
                         force: true,
@@ -139,14 +174,10 @@ impl<O: DynamicOperator> Reconciler<O> {
             };
             match result {
                 Ok(_) => return Ok(()),
-                Err(StoreError::Conflict { .. }) if ssa => {}
                 Err(StoreError::Conflict { .. }) => {
                     live = self
-                        .store
-                        .get(&desired.object_ref())
-                        .await
-                        .map(Some)
-                        .or_else(not_found_none)?;
+                        .reread(live.as_deref().unwrap_or(desired), planned.as_deref())
+                        .await?;
                 }
                 Err(e) => return Err(e),
             }
@@ -158,19 +189,52 @@ impl<O: DynamicOperator> Reconciler<O> {
         )))
     }
 
-    async fn delete_child(&self, live: &Object) -> Result<Option<DeleteOutcome>, StoreError> {
-        let params = DeleteParams {
-            preconditions: Some(Preconditions {
-                uid: live.uid().map(str::to_owned),
-                resource_version: None,
-            }),
-            ..DeleteParams::default()
-        };
-        match self.store.delete(&live.object_ref(), &params).await {
-            Ok(outcome) => Ok(Some(outcome)),
-            Err(StoreError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
+    /// Reads `child` again after a Conflict. A child whose controller is no longer `planned`
+    /// (orphaned, adopted by someone else) is a Conflict: the next reconcile plans again.
+    async fn reread(&self, child: &Object, planned: Option<&str>) -> Result<Option<Arc<Object>>, StoreError> {
+        let current = self
+            .store
+            .get(&child.object_ref())
+            .await
+            .map(Some)
+            .or_else(not_found_none)?;
+        match &current {
+            Some(now) if controller_uid(now).as_deref() != planned => Err(StoreError::conflict(format!(
+                "{}: its controller changed since it was planned; planning again",
+                child.object_ref()
+            ))),
+            _ => Ok(current),
         }
+    }
+
+    /// Deletes a child the plan saw, with its uid and resourceVersion as preconditions (a
+    /// stale plan must not delete a child that changed hands); a Conflict reads it again.
+    async fn delete_child(&self, live: &Object) -> Result<Option<DeleteOutcome>, StoreError> {
+        let planned = controller_uid(live);
+        let mut current = Arc::new(live.clone());
+        for _ in 0..=self.config.conflict_retries {
+            let params = DeleteParams {
+                preconditions: Some(Preconditions {
+                    uid: current.uid().map(str::to_owned),
+                    resource_version: current.resource_version().map(str::to_owned),
+                }),
+                ..DeleteParams::default()
+            };
+            match self.store.delete(&current.object_ref(), &params).await {
+                Ok(outcome) => return Ok(Some(outcome)),
+                Err(StoreError::NotFound { .. }) => return Ok(None),
+                Err(StoreError::Conflict { .. }) => match self.reread(&current, planned.as_deref()).await? {
+                    Some(now) if now.uid() == live.uid() => current = now,
+                    _ => return Ok(None),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::conflict(format!(
+            "{}: still conflicting after {} retries",
+            live.object_ref(),
+            self.config.conflict_retries
+        )))
     }
 
     async fn report_blocked(&self, parent: &Object, item: &PlanItem, why: &BlockReason) {
@@ -204,6 +268,11 @@ impl<O: DynamicOperator> Reconciler<O> {
         self.emit(Event::warning(reason, "Reconcile", note, parent.object_ref()).related_to(item.key.clone()))
             .await;
     }
+}
+
+/// The uid of the object's controller owner.
+fn controller_uid(object: &Object) -> Option<String> {
+    object.controller_owner().map(|o| o.uid.clone())
 }
 
 fn not_found_none(e: StoreError) -> Result<Option<Arc<Object>>, StoreError> {
