@@ -299,11 +299,10 @@ fn service(item: &Value, now: Timestamp) -> Vec<Value> {
 
 fn deployment(item: &Value, now: Timestamp) -> Vec<Value> {
     let (spec, status) = (&item["spec"], &item["status"]);
-    let int = |v: &Value| v.as_i64().unwrap_or(0);
     let (containers, images) = containers(&spec["template"]);
     vec![
         json!(name(item)),
-        json!(format!("{}/{}", int(&status["readyReplicas"]), int(&spec["replicas"]))),
+        ready(item),
         json!(int(&status["updatedReplicas"])),
         json!(int(&status["availableReplicas"])),
         age(item, now),
@@ -314,16 +313,27 @@ fn deployment(item: &Value, now: Timestamp) -> Vec<Value> {
 }
 
 fn stateful_set(item: &Value, now: Timestamp) -> Vec<Value> {
-    let (spec, status) = (&item["spec"], &item["status"]);
-    let int = |v: &Value| v.as_i64().unwrap_or(0);
-    let (containers, images) = containers(&spec["template"]);
+    let (containers, images) = containers(&item["spec"]["template"]);
     vec![
         json!(name(item)),
-        json!(format!("{}/{}", int(&status["readyReplicas"]), int(&spec["replicas"]))),
+        ready(item),
         age(item, now),
         json!(containers),
         json!(images),
     ]
+}
+
+fn int(value: &Value) -> i64 {
+    value.as_i64().unwrap_or(0)
+}
+
+/// `ready/desired` replicas of a workload.
+fn ready(item: &Value) -> Value {
+    json!(format!(
+        "{}/{}",
+        int(&item["status"]["readyReplicas"]),
+        int(&item["spec"]["replicas"])
+    ))
 }
 
 fn containers(template: &Value) -> (String, String) {
@@ -396,53 +406,28 @@ fn since(timestamp: Option<&str>, now: Timestamp) -> String {
 /// `duration.HumanDuration` of the apimachinery: `45s`, `5m3s`, `17m`, `3h4m`, `2d5h`, `3y`.
 fn human_duration(d: Duration) -> String {
     let seconds = d.as_secs();
-    if seconds < 120 {
-        return format!("{seconds}s");
+    let (minutes, hours) = (seconds / 60, seconds / 3600);
+    let days = hours / 24;
+    match () {
+        () if seconds < 120 => format!("{seconds}s"),
+        () if minutes < 10 => two_units(minutes, "m", seconds % 60, "s"),
+        () if minutes < 180 => format!("{minutes}m"),
+        () if hours < 8 => two_units(hours, "h", minutes % 60, "m"),
+        () if hours < 48 => format!("{hours}h"),
+        () if hours < 24 * 8 => two_units(days, "d", hours % 24, "h"),
+        () if hours < 24 * 365 * 2 => format!("{days}d"),
+        () if hours < 24 * 365 * 8 => two_units(days / 365, "y", days % 365, "d"),
+        () => format!("{}y", days / 365),
     }
-    let minutes = seconds / 60;
-    if minutes < 10 {
-        let s = seconds % 60;
-        return if s == 0 {
-            format!("{minutes}m")
-        } else {
-            format!("{minutes}m{s}s")
-        };
+}
+
+/// `5m3s`, or `5m` when the smaller unit is zero.
+fn two_units(major: u64, major_unit: &str, minor: u64, minor_unit: &str) -> String {
+    if minor == 0 {
+        format!("{major}{major_unit}")
+    } else {
+        format!("{major}{major_unit}{minor}{minor_unit}")
     }
-    if minutes < 180 {
-        return format!("{minutes}m");
-    }
-    let hours = minutes / 60;
-    if hours < 8 {
-        let m = minutes % 60;
-        return if m == 0 {
-            format!("{hours}h")
-        } else {
-            format!("{hours}h{m}m")
-        };
-    }
-    if hours < 48 {
-        return format!("{hours}h");
-    }
-    if hours < 24 * 8 {
-        let h = hours % 24;
-        return if h == 0 {
-            format!("{}d", hours / 24)
-        } else {
-            format!("{}d{h}h", hours / 24)
-        };
-    }
-    if hours < 24 * 365 * 2 {
-        return format!("{}d", hours / 24);
-    }
-    if hours < 24 * 365 * 8 {
-        let days = (hours / 24) % 365;
-        return if days == 0 {
-            format!("{}y", hours / 24 / 365)
-        } else {
-            format!("{}y{days}d", hours / 24 / 365)
-        };
-    }
-    format!("{}y", hours / 24 / 365)
 }
 
 #[cfg(test)]

@@ -55,18 +55,15 @@ impl TestSource {
     }
 
     pub fn apply(&self, object: Object) {
-        let object = Arc::new(object);
-        self.objects
-            .lock()
-            .unwrap()
-            .insert(object.object_ref(), Arc::clone(&object));
-        if let Some(tx) = self.sender.lock().unwrap().as_ref() {
-            tx.send(Change::applied(object)).unwrap();
-        }
+        self.send(object, None);
     }
 
     /// Sends `object` as a modification of `previous` (a watch's Modified event).
     pub fn modify(&self, object: Object, previous: Object) {
+        self.send(object, Some(previous));
+    }
+
+    fn send(&self, object: Object, previous: Option<Object>) {
         let object = Arc::new(object);
         self.objects
             .lock()
@@ -75,7 +72,7 @@ impl TestSource {
         if let Some(tx) = self.sender.lock().unwrap().as_ref() {
             tx.send(Change::Applied {
                 object,
-                previous: Some(Arc::new(previous)),
+                previous: previous.map(Arc::new),
             })
             .unwrap();
         }
