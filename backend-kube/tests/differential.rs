@@ -3,7 +3,10 @@
 //! compared answer by answer. Fails on any divergence that is not in
 //! `operator_runtime_conformance::differential::ACCEPTED` or listed as a known open divergence
 //! (`conformance/src/differential/known_open.txt`, memory-backend bugs not fixed yet); each one
-//! is printed with its minimal sequence and the command that replays it.
+//! is printed with its minimal sequence and the command that replays it. A divergence that a
+//! second run of the same sequence does not show (the real server's controllers raced it) is
+//! printed as not confirmed and does not fail the run. The test returns its failure as an
+//! error (no panic), so the reason is the last thing it prints.
 
 use std::time::Instant;
 
@@ -20,24 +23,33 @@ const JOBS: usize = 4;
 const SHRINK_LIMIT: usize = 3;
 
 #[test]
-fn memory_backend_agrees_with_the_real_api_server_on_generated_sequences() {
+fn memory_backend_agrees_with_the_real_api_server_on_generated_sequences() -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .map_err(|e| format!("tokio runtime: {e}"))?;
     runtime.block_on(async {
         let Some(env) = testenv::available(TestEnv::start().await) else {
-            return;
+            return Ok(());
         };
-        let store = KubeStore::new(env.client().unwrap());
-        let mut engine = Engine::new(store, || async { MemoryStore::new() }).await.unwrap();
+        let client = env
+            .client()
+            .map_err(|e| format!("client of the test control plane: {e}"))?;
+        let store = KubeStore::new(client);
+        let mut engine = Engine::new(store, || async { MemoryStore::new() }).await?;
         engine.shrink_limit = SHRINK_LIMIT;
         let start = Instant::now();
         let summary = engine.check_range(SEEDS, JOBS).await;
         eprint!("{}", summary.render(&engine.figures(), engine.names(), start.elapsed()));
-        assert_eq!(summary.seeds, SEEDS.end - SEEDS.start);
-        assert!(summary.errors.is_empty(), "harness errors {:?}", summary.errors);
+        if summary.seeds != SEEDS.end - SEEDS.start || !summary.errors.is_empty() {
+            return Err(format!(
+                "{} of {} seeds ran; harness errors: {:?}",
+                summary.seeds,
+                SEEDS.end - SEEDS.start,
+                summary.errors
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         let mut new = Vec::new();
         for (seed, class) in &summary.failed_classes {
@@ -50,18 +62,23 @@ fn memory_backend_agrees_with_the_real_api_server_on_generated_sequences() {
         let fixed: Vec<_> = known_open().into_iter().filter(|c| !seen.contains(c)).collect();
         eprintln!(
             "differential: {} seeds, {} agree, {} with an accepted divergence, {} with a known open \
-             divergence ({} classes), {} new; listed classes not seen in this run: {}",
+             divergence ({} classes), {} not confirmed by a second run, {} new; listed classes not seen \
+             in this run: {}",
             summary.seeds,
-            summary.seeds as usize - summary.failed.len() - summary.accepted.len(),
+            summary.seeds as usize - summary.failed.len() - summary.accepted.len() - summary.unconfirmed.len(),
             summary.accepted.len(),
             summary.failed.len() - new.len(),
             seen.len(),
+            summary.unconfirmed.len(),
             new.len(),
             fixed.len()
         );
-        assert!(
-            new.is_empty(),
-            "divergences neither accepted nor listed as known open (see the report above): {new:?}"
-        );
-    });
+        if new.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "divergences neither accepted nor listed as known open (see the report above): {new:?}"
+            ))
+        }
+    })
 }

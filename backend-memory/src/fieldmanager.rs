@@ -10,8 +10,8 @@ use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
-    Comparison, FieldSet, Node, Path, compare, decode, display, encode, merge, remove_items, to_field_set,
-    with_named_ancestors, without_subtrees,
+    Comparison, FieldSet, Node, Path, compare, decode, display, drop_emptied, encode, merge, remove_items,
+    to_field_set, with_named_ancestors, without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -432,6 +432,7 @@ pub(crate) fn apply(
     }
 
     let mut merged = merge(Some(&live_value), Some(&config), &node).unwrap_or(Value::Object(Map::new()));
+    let mut before_prune = None;
     // Prune: what this manager applied before and applies no more goes, unless a manager
     // (this one included) still owns it or something below it.
     if !last.is_empty() {
@@ -445,16 +446,27 @@ pub(crate) fn apply(
             .filter(|p| p.as_slice() != ["metadata"] && !owned.contains(p))
             .collect();
         if !to_remove.is_empty() {
-            merged = remove_items(&merged, &to_remove, &node, &mut Path::new()).unwrap_or(Value::Object(Map::new()));
+            let pruned =
+                remove_items(&merged, &to_remove, &node, &mut Path::new()).unwrap_or(Value::Object(Map::new()));
+            before_prune = Some(std::mem::replace(&mut merged, pruned));
         }
     }
-    let Value::Object(merged_map) = merged else {
+    let Value::Object(mut merged_map) = merged else {
         return Err(StoreError::bad_request("applied object is invalid"));
     };
 
     // Other managers owning a field this apply adds or changes conflict; with force they
-    // lose it. Removed fields leave every other manager.
+    // lose it. Removed fields leave every other manager (a field emptied by the prune is
+    // null here, so it is not removed: only its members are).
     let cmp = compare(live, &merged_map, &node);
+    if let Some(before) = &before_prune {
+        let mut value = Value::Object(merged_map);
+        drop_emptied(&mut value, before);
+        let Value::Object(map) = value else {
+            return Err(StoreError::bad_request("applied object is invalid"));
+        };
+        merged_map = map;
+    }
     let mut changed = cmp.added;
     changed.extend(cmp.modified);
     let changed = without_subtrees(changed, reset);

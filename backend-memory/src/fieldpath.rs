@@ -532,9 +532,9 @@ pub(crate) fn remove_items(value: &Value, remove: &FieldSet, node: &Node<'_>, pa
                     } else {
                         Some(v.clone())
                     };
-                    if let Some(kept) = kept {
-                        out.insert(k.clone(), kept);
-                    }
+                    // A field whose members were all removed stays, as null (SMD's
+                    // `removingWalker`): the field itself is still there, so its owners keep it.
+                    out.insert(k.clone(), kept.unwrap_or(Value::Null));
                 }
                 path.pop();
             }
@@ -563,6 +563,20 @@ pub(crate) fn remove_items(value: &Value, remove: &FieldSet, node: &Node<'_>, pa
             (!out.is_empty()).then_some(Value::Array(out))
         }
         other => Some(other.clone()),
+    }
+}
+
+/// Drops the nulls [`remove_items`] left for emptied fields (`after` null where `before` was
+/// not), as decoding the result into the kind's type does; nulls the writer sent stay.
+pub(crate) fn drop_emptied(after: &mut Value, before: &Value) {
+    let (Value::Object(after), Value::Object(before)) = (after, before) else {
+        return;
+    };
+    after.retain(|k, v| !(v.is_null() && before.get(k).is_some_and(|b| !b.is_null())));
+    for (k, v) in after.iter_mut() {
+        if let Some(b) = before.get(k) {
+            drop_emptied(v, b);
+        }
     }
 }
 
@@ -781,10 +795,14 @@ mod tests {
         let value =
             json!({"spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "x", "image": "1"}]}}}});
         let remove = FieldSet::from([p(&["spec", "template", "spec", "containers", r#"k:{"name":"x"}"#])]);
+        let mut removed = remove_items(&value, &remove, &node, &mut Path::new()).expect("spec stays");
         assert_eq!(
-            remove_items(&value, &remove, &node, &mut Path::new()),
-            Some(json!({"spec": {"replicas": 1}}))
+            removed,
+            json!({"spec": {"replicas": 1, "template": {"spec": {"containers": null}}}}),
+            "emptied fields stay as null, so their owners keep them"
         );
+        drop_emptied(&mut removed, &value);
+        assert_eq!(removed, json!({"spec": {"replicas": 1, "template": {"spec": {}}}}));
     }
 
     #[test]

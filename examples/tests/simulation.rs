@@ -4,7 +4,8 @@
 //! By default one run covers 10,000 seeds: 1,000 of the DataCluster world and 1,500 for each of
 //! the six correct twins. `SIM_SEEDS=N` changes the number of DataCluster seeds,
 //! `SIM_TWIN_SEEDS=N` the seeds each twin runs, `SIM_BUG=<part of a name>` the rows of the
-//! table; `SIM_SEED=N` replays one seed of the DataCluster test.
+//! table; `SIM_SEED=N` replays one seed of the DataCluster test, or with `SIM_BUG=<name>` one
+//! seed of that buggy operator (of its correct twin with `SIM_TWIN=1`), as a failure prints.
 
 use operator_runtime_examples::buggy::Bug;
 use operator_runtime_examples::simulation::datacluster_simulation;
@@ -47,11 +48,26 @@ fn every_buggy_operator_is_caught_and_every_twin_passes() {
     )];
     // `SIM_BUG=<part of a name>` runs only the matching rows.
     let only = std::env::var("SIM_BUG").ok();
+    let twin_only = std::env::var("SIM_TWIN").is_ok_and(|v| v == "1");
     for bug in Bug::ALL {
         if only.as_deref().is_some_and(|o| !bug.name().contains(o)) {
             continue;
         }
-        let failure = match bug.simulation(true).try_run_seeds(0..1000) {
+        let buggy = bug.simulation(true).replay_env(format!("SIM_BUG='{}'", bug.name()));
+        let correct = bug
+            .simulation(false)
+            .replay_env(format!("SIM_BUG='{}' SIM_TWIN=1", bug.name()));
+        if only.is_some() && std::env::var("SIM_SEED").is_ok() {
+            // A replay of one seed as a failure printed it: `run_seeds` reads `SIM_SEED`.
+            if twin_only {
+                correct.run_seeds(0..1);
+            } else {
+                let replayed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| buggy.run_seeds(0..1)));
+                assert!(replayed.is_err(), "the replayed seed of {} did not fail", bug.name());
+            }
+            continue;
+        }
+        let failure = match buggy.try_run_seeds(0..1000) {
             Ok(summary) => panic!("{} was not caught in 1000 seeds ({summary})", bug.name()),
             Err(failure) => failure,
         };
@@ -67,8 +83,7 @@ fn every_buggy_operator_is_caught_and_every_twin_passes() {
             .as_ref()
             .map_or(String::new(), |s| format!("shrunk to {} steps", s.steps.1));
         println!("--- {} caught: {}\n{}", bug.name(), shrunk, failure.violation);
-        let twin = bug
-            .simulation(false)
+        let twin = correct
             .try_run_seeds(0..twin_seeds)
             .unwrap_or_else(|failure| panic!("the twin of {} fails:\n{failure}", bug.name()));
         table.push(format!(

@@ -25,6 +25,7 @@ mod networking;
 mod pod;
 mod rbac;
 mod service;
+pub(crate) use service::drop_type_dependent_fields;
 mod status;
 
 use operator_runtime_core::{Object, TypeRef};

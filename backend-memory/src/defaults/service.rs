@@ -90,9 +90,7 @@ fn spec_defaults(spec: &mut Obj) {
         }
     }
     let kind = str_of(spec, "type").to_owned();
-    let externally_accessible =
-        matches!(kind.as_str(), "LoadBalancer" | "NodePort") || (kind == "ClusterIP" && !is_unset(spec, "externalIPs"));
-    if externally_accessible {
+    if externally_accessible(spec) {
         default_unset(spec, "externalTrafficPolicy", json!("Cluster"));
     }
     if matches!(kind.as_str(), "NodePort" | "LoadBalancer" | "ClusterIP") {
@@ -197,6 +195,11 @@ fn keep_allocated(spec: &mut Obj, old_spec: &Obj, kind: &str) {
             spec.insert(key.into(), value.clone());
         }
     }
+    // Node ports are carried over only while both types use them (`needsNodePort`).
+    let node_port_kind = |k: &str| matches!(k, "NodePort" | "LoadBalancer");
+    if !node_port_kind(kind) || !node_port_kind(str_of(old_spec, "type")) {
+        return;
+    }
     let old_ports: Vec<(String, i64)> = old_spec
         .get("ports")
         .and_then(Value::as_array)
@@ -226,6 +229,89 @@ fn keep_allocated(spec: &mut Obj, old_spec: &Obj, kind: &str) {
             }
         }
     }
+}
+
+/// `dropTypeDependentFields`: an update that changes the type wipes the values the old type
+/// had (possibly allocated or defaulted) and the new one does not use, unless the update itself
+/// changed them (then validation has the last word). Runs on the update as sent, before the
+/// new type's defaults and allocation, which then fill in what the new type needs.
+pub(crate) fn drop_type_dependent_fields(body: &mut Obj, old: &Obj) {
+    let Some(old_spec) = old.get("spec").and_then(Value::as_object) else {
+        return;
+    };
+    let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let (old_type, new_type) = (type_of(old_spec).to_owned(), type_of(spec).to_owned());
+    let (old_type, new_type) = (old_type.as_str(), new_type.as_str());
+    let same =
+        |spec: &Obj, key: &str| spec.get(key).filter(|v| !v.is_null()) == old_spec.get(key).filter(|v| !v.is_null());
+    if old_type != "ExternalName" && new_type == "ExternalName" {
+        if str_of(spec, "clusterIP") == str_of(old_spec, "clusterIP") && same(spec, "clusterIPs") {
+            spec.remove("clusterIP");
+            spec.remove("clusterIPs");
+        }
+        if same(spec, "ipFamilies") {
+            spec.remove("ipFamilies");
+        }
+        if same(spec, "ipFamilyPolicy") {
+            spec.remove("ipFamilyPolicy");
+        }
+    }
+    let node_port_kind = |t: &str| matches!(t, "NodePort" | "LoadBalancer");
+    if node_port_kind(old_type) && !node_port_kind(new_type) {
+        let old_node_ports = node_ports(old_spec);
+        if node_ports(spec).is_subset(&old_node_ports) {
+            for port in each_mut(spec, "ports") {
+                port.remove("nodePort");
+            }
+        }
+    }
+    let health_check = |s: &Obj| type_of(s) == "LoadBalancer" && str_of(s, "externalTrafficPolicy") == "Local";
+    if health_check(old_spec) && !health_check(spec) && same(spec, "healthCheckNodePort") {
+        spec.remove("healthCheckNodePort");
+    }
+    if old_type == "LoadBalancer" && new_type != "LoadBalancer" {
+        if !is_nil(spec, "allocateLoadBalancerNodePorts") && same(spec, "allocateLoadBalancerNodePorts") {
+            spec.remove("allocateLoadBalancerNodePorts");
+        }
+        if same(spec, "loadBalancerClass") {
+            spec.remove("loadBalancerClass");
+        }
+    }
+    if externally_accessible(old_spec) && !externally_accessible(spec) && same(spec, "externalTrafficPolicy") {
+        spec.remove("externalTrafficPolicy");
+    }
+    if new_type != "LoadBalancer"
+        && let Some(status) = body.get_mut("status").and_then(Value::as_object_mut)
+    {
+        status.insert("loadBalancer".into(), json!({}));
+    }
+}
+
+/// `spec.type`, `ClusterIP` when unset (the default it gets).
+fn type_of(spec: &Obj) -> &str {
+    match str_of(spec, "type") {
+        "" => "ClusterIP",
+        t => t,
+    }
+}
+
+/// `serviceapi.ExternallyAccessible`.
+fn externally_accessible(spec: &Obj) -> bool {
+    matches!(type_of(spec), "LoadBalancer" | "NodePort")
+        || (type_of(spec) == "ClusterIP" && !is_unset(spec, "externalIPs"))
+}
+
+/// The non-zero node ports of a spec.
+fn node_ports(spec: &Obj) -> BTreeSet<i64> {
+    spec.get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("nodePort")?.as_i64())
+        .filter(|p| *p != 0)
+        .collect()
 }
 
 /// The lowest free address of the dynamic band, then of the static band.
@@ -270,6 +356,34 @@ mod tests {
         others.ips.insert("10.0.0.17".into());
         let updated = defaulted(spec, Some(&created), &others);
         assert_eq!(updated, created);
+    }
+
+    #[test]
+    fn node_port_to_cluster_ip_drops_the_node_port_fields_the_update_kept() {
+        let spec = json!({"type": "NodePort", "ports": [{"name": "a", "port": 80}]});
+        let created = defaulted(spec, None, &InUse::default());
+        assert_eq!(created["spec"]["externalTrafficPolicy"], "Cluster");
+        // A merge patch of `type` keeps every other field of the stored spec.
+        let mut patched = created.clone();
+        patched["spec"]["type"] = json!("ClusterIP");
+        drop_type_dependent_fields(&mut patched, &created);
+        let mut body = patched;
+        service(&mut body);
+        allocate(&mut body, Some(&created), InUse::default);
+        assert_eq!(body["spec"].get("externalTrafficPolicy"), None);
+        assert_eq!(body["spec"]["ports"][0].get("nodePort"), None);
+        assert_eq!(body["spec"]["clusterIP"], created["spec"]["clusterIP"]);
+    }
+
+    #[test]
+    fn a_type_change_that_also_sets_a_new_node_port_keeps_it_for_validation() {
+        let spec = json!({"type": "NodePort", "ports": [{"name": "a", "port": 80}]});
+        let created = defaulted(spec, None, &InUse::default());
+        let mut patched = created.clone();
+        patched["spec"]["type"] = json!("ClusterIP");
+        patched["spec"]["ports"][0]["nodePort"] = json!(31000);
+        drop_type_dependent_fields(&mut patched, &created);
+        assert_eq!(patched["spec"]["ports"][0]["nodePort"], 31000);
     }
 
     #[test]

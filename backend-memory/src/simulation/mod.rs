@@ -92,6 +92,7 @@ pub struct Simulation {
     invariants: Vec<Invariant>,
     settled: Vec<Invariant>,
     shrink_budget: usize,
+    replay_env: String,
 }
 
 impl Simulation {
@@ -144,6 +145,7 @@ impl Simulation {
             invariants: Vec::new(),
             settled: Vec::new(),
             shrink_budget: 60,
+            replay_env: String::new(),
         }
     }
 
@@ -178,6 +180,21 @@ impl Simulation {
     pub fn shrink_budget(mut self, runs: usize) -> Self {
         self.shrink_budget = runs;
         self
+    }
+
+    /// Environment assignments the printed replay command needs besides `SIM_SEED` (for a test
+    /// that picks its simulation from the environment: `"SIM_BUG=upgrade SIM_TWIN=1"`).
+    pub fn replay_env(mut self, env: impl Into<String>) -> Self {
+        self.replay_env = env.into();
+        self
+    }
+
+    /// The command that replays a seed of this simulation (after the `SIM_SEED=..` prefix).
+    fn replay_command(&self) -> String {
+        match self.replay_env.trim() {
+            "" => replay_command(),
+            env => format!("{env} {}", replay_command()),
+        }
     }
 
     fn inner(&self) -> SimInner {
@@ -245,7 +262,9 @@ impl Simulation {
             let report = match run_once(&inner, &schedule) {
                 Ok(report) => report,
                 Err(error) => {
-                    return Err(Box::new(Failure::harness(seed, summary.seeds + 1, error)));
+                    let mut failure = Failure::harness(seed, summary.seeds + 1, error);
+                    failure.replay = self.replay_command();
+                    return Err(Box::new(failure));
                 }
             };
             summary.seeds += 1;
@@ -262,7 +281,7 @@ impl Simulation {
                     report,
                     shrunk,
                     deterministic,
-                    replay: replay_command(),
+                    replay: self.replay_command(),
                 }));
             }
         }

@@ -159,6 +159,10 @@ pub(crate) fn validate_config_keys(object: &Object, field: &str, causes: &mut Ca
 struct ServiceHooks;
 
 impl KindHooks for ServiceHooks {
+    fn prepare_for_update(&self, new: &mut Object, old: &Object) {
+        crate::defaults::drop_type_dependent_fields(&mut new.body, &old.body);
+    }
+
     fn validate(&self, object: &Object, causes: &mut Causes) {
         let spec = object.body.get("spec");
         let get = |k: &str| spec.and_then(|s| s.get(k)).and_then(Value::as_str);

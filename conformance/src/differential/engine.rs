@@ -58,6 +58,10 @@ pub struct SeedResult {
     pub operations: usize,
     /// The (shrunk) divergence, if any.
     pub divergence: Option<Shrunk>,
+    /// A divergence that a second run of the same sequence did not show (its class): the real
+    /// server's asynchronous controllers raced the sequence, the memory backend is
+    /// deterministic. Reported, not counted as a failure.
+    pub unconfirmed: Option<String>,
 }
 
 /// A divergence and the smallest sequence found that still shows it.
@@ -89,6 +93,9 @@ pub struct Engine<R, F> {
     shrunk: std::sync::atomic::AtomicUsize,
     /// How long the sides' garbage-collection states may take to agree after a write.
     pub settle_deadline: Duration,
+    /// Whether a divergence that is not accepted is confirmed by a second run of the whole
+    /// sequence before it counts (see [`SeedResult::unconfirmed`]).
+    pub confirm: bool,
 }
 
 impl<L, R, F, Fut> Engine<R, F>
@@ -123,6 +130,7 @@ where
             shrink_limit: usize::MAX,
             shrunk: std::sync::atomic::AtomicUsize::new(0),
             settle_deadline: SETTLE_DEADLINE,
+            confirm: true,
         })
     }
 
@@ -153,8 +161,23 @@ where
                 seed,
                 operations,
                 divergence: None,
+                unconfirmed: None,
             });
         };
+        if self.confirm
+            && accepted(&found.class).is_none()
+            && self
+                .same_class(&Replay::new(seed, ops.len()), &found.class)
+                .await?
+                .is_none()
+        {
+            return Ok(SeedResult {
+                seed,
+                operations,
+                divergence: None,
+                unconfirmed: Some(found.class),
+            });
+        }
         let replay = Replay::new(seed, ops.len());
         let shrink = self.shrink && self.shrunk.fetch_add(1, Ordering::Relaxed) < self.shrink_limit;
         let (replay, ops, divergence) = if shrink {
@@ -173,6 +196,7 @@ where
         Ok(SeedResult {
             seed,
             operations,
+            unconfirmed: None,
             divergence: Some(Shrunk {
                 replay,
                 ops,

@@ -54,6 +54,8 @@ pub struct Summary {
     pub accepted: Vec<u64>,
     /// Seeds whose run could not be set up (harness errors).
     pub errors: Vec<(u64, String)>,
+    /// Seeds whose divergence a second run did not show, with its class.
+    pub unconfirmed: Vec<(u64, String)>,
 }
 
 impl Summary {
@@ -63,6 +65,9 @@ impl Summary {
         match result {
             Err(e) => self.errors.push((seed, e.clone())),
             Ok(r) => match &r.divergence {
+                None if r.unconfirmed.is_some() => {
+                    self.unconfirmed.push((seed, r.unconfirmed.clone().unwrap_or_default()));
+                }
                 Some(s) if s.accepted.is_some() => self.accepted.push(seed),
                 Some(s) => {
                     self.failed.push(seed);
@@ -86,14 +91,15 @@ impl Summary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "differential: {} seeds in {:.1} s ({:.1} seeds/s): {} clean, {} accepted, {} failed {:?}, {} errors",
+            "differential: {} seeds in {:.1} s ({:.1} seeds/s): {} clean, {} accepted, {} failed {:?}, {} not confirmed, {} errors",
             self.seeds,
             elapsed.as_secs_f64(),
             per_sec(self.seeds, elapsed),
-            self.seeds as usize - self.failed.len() - self.accepted.len() - self.errors.len(),
+            self.seeds as usize - self.failed.len() - self.accepted.len() - self.errors.len() - self.unconfirmed.len(),
             self.accepted.len(),
             self.failed.len(),
             self.failed,
+            self.unconfirmed.len(),
             self.errors.len(),
         );
         let _ = writeln!(
@@ -110,6 +116,12 @@ impl Summary {
             per_sec(figures.operations, figures.right),
             figures.settle.as_secs_f64(),
         );
+        for (seed, class) in &self.unconfirmed {
+            let _ = writeln!(
+                out,
+                "differential: seed={seed}: not confirmed by a second run (the real server raced it): {class}"
+            );
+        }
         for (seed, e) in &self.errors {
             let _ = writeln!(out, "differential: seed={seed}: harness error: {e}");
         }
