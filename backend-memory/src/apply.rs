@@ -207,6 +207,7 @@ pub(crate) fn apply(
     }
     // `skipNonAppliedManager.Apply`: the fields of an object without managedFields become a
     // "before-first-apply" manager's first, so the apply can conflict with them.
+    let stored = old.clone();
     let old = match old {
         Some(live) if live.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty) => {
             let mut seeded = Object::clone(&live);
@@ -241,7 +242,9 @@ pub(crate) fn apply(
         dry_run: params.dry_run,
         subresource: None,
     };
-    match old {
+    // The pipeline compares with what is stored, not with the seeded copy: an apply that only
+    // adds the "before-first-apply" entry is a change (a new resourceVersion), as on the server.
+    match stored {
         Some(old) => registry::update(state, &kind, &old, new, RvRule::Unconditional, opts),
         None => {
             // Create-via-apply: the apiserver prepares the new object for storage, which drops

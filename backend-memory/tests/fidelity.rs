@@ -274,6 +274,82 @@ async fn the_first_apply_to_an_unmanaged_object_conflicts_with_before_first_appl
 }
 
 #[tokio::test]
+async fn a_second_apply_to_an_unmanaged_object_stores_the_before_first_apply_entry() {
+    let store = store().await;
+    let apply = |manager: &str| PatchParams {
+        field_manager: Some(manager.to_owned()),
+        ..PatchParams::default()
+    };
+    let empty = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}});
+    let key = Object::new(&TypeRef::new("v1", "Secret"), Some("ns"), "s").object_ref();
+    let created = store
+        .patch(&key, &Patch::Apply(empty.clone()), &apply("a"))
+        .await
+        .unwrap();
+    // Another empty apply owns nothing either, but the server records the fields that were
+    // there before it under "before-first-apply": a change, with a new resourceVersion.
+    let second = store
+        .patch(&key, &Patch::Apply(empty.clone()), &apply("b"))
+        .await
+        .unwrap();
+    assert_ne!(second.resource_version(), created.resource_version());
+    let managers: Vec<_> = second
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|e| e.manager.clone())
+        .collect();
+    assert_eq!(managers, ["before-first-apply"]);
+    assert_eq!(
+        store.get(&key).await.unwrap().resource_version(),
+        second.resource_version()
+    );
+    let third = store.patch(&key, &Patch::Apply(empty), &apply("a")).await.unwrap();
+    assert_eq!(
+        third.resource_version(),
+        second.resource_version(),
+        "then nothing changes"
+    );
+}
+
+#[tokio::test]
+async fn a_service_type_change_drops_what_the_old_type_needed() {
+    let store = store().await;
+    let node_port = service("svc").with(
+        "spec",
+        json!({"type": "NodePort", "ports": [{"name": "http", "port": 80, "targetPort": 8080}], "selector": {"app": "a"}}),
+    );
+    let created = store.create(&node_port, &params()).await.unwrap();
+    assert_eq!(created.body["spec"]["externalTrafficPolicy"], "Cluster");
+    assert!(created.body["spec"]["ports"][0]["nodePort"].is_i64());
+    let key = created.object_ref();
+    let merge = |spec: serde_json::Value| Patch::Merge(json!({ "spec": spec }));
+    // What kube-apiserver 1.37.2 answers to `kubectl patch --type merge` of each step.
+    let cluster_ip = store
+        .patch(&key, &merge(json!({"type": "ClusterIP"})), &PatchParams::default())
+        .await
+        .unwrap();
+    let spec = &cluster_ip.body["spec"];
+    assert_eq!(spec.get("externalTrafficPolicy"), None, "{spec}");
+    assert_eq!(spec["ports"][0].get("nodePort"), None, "{spec}");
+    assert_eq!(spec["clusterIP"], created.body["spec"]["clusterIP"]);
+    assert_eq!(cluster_ip.body["status"], json!({"loadBalancer": {}}));
+    let external = store
+        .patch(
+            &key,
+            &merge(json!({"type": "ExternalName", "externalName": "example.com"})),
+            &PatchParams::default(),
+        )
+        .await
+        .unwrap();
+    let spec = external.body["spec"].as_object().unwrap();
+    let mut fields: Vec<&str> = spec.keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["externalName", "ports", "selector", "sessionAffinity", "type"]);
+}
+
+#[tokio::test]
 async fn a_headless_service_update_keeps_cluster_ips_in_step() {
     let store = store().await;
     let body = service("svc").with("status", json!({}));

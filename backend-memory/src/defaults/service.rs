@@ -96,6 +96,11 @@ fn spec_defaults(spec: &mut Obj) {
     if matches!(kind.as_str(), "NodePort" | "LoadBalancer" | "ClusterIP") {
         default_nil(spec, "internalTrafficPolicy", json!("Cluster"));
     }
+    if kind == "ExternalName" {
+        // The server keeps one an earlier type had in storage but drops it on every read
+        // (`defaultOnReadInternalTrafficPolicy`); readers see what dropping it here gives.
+        spec.remove("internalTrafficPolicy");
+    }
     if kind == "LoadBalancer" {
         default_nil(spec, "allocateLoadBalancerNodePorts", json!(true));
     }

@@ -36,8 +36,12 @@ struct Rejection {
 
 impl RejectedWrites {
     /// Remembers that writing `desired` over `live` failed permanently with `error` at `now`.
+    /// Expired rejections are dropped here, so the children of parents long gone (whose
+    /// rejections nothing looks up again) do not stay for the life of the process.
     pub fn remember(&self, desired: &Arc<Object>, live: Option<&Object>, error: &StoreError, now: Timestamp) {
-        self.lock().insert(
+        let mut by_child = self.lock();
+        by_child.retain(|_, r| r.fresh_at(now));
+        by_child.insert(
             desired.object_ref(),
             Rejection {
                 desired: Arc::clone(desired),
@@ -54,9 +58,7 @@ impl RejectedWrites {
         let mut by_child = self.lock();
         let key = desired.object_ref();
         let rejection = by_child.get(&key)?;
-        let ttl = k8s_openapi::jiff::SignedDuration::try_from(REJECTED_WRITE_TTL).unwrap_or_default();
-        let fresh = rejection.at.checked_add(ttl).is_ok_and(|until| now < until);
-        if fresh && *rejection.desired == *desired && rejection.live_version == live_version(live) {
+        if rejection.fresh_at(now) && *rejection.desired == *desired && rejection.live_version == live_version(live) {
             return Some(rejection.error.clone());
         }
         by_child.remove(&key);
@@ -68,8 +70,21 @@ impl RejectedWrites {
         self.lock().remove(child);
     }
 
+    /// Rejections remembered.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectRef, Rejection>> {
         self.by_child.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Rejection {
+    fn fresh_at(&self, now: Timestamp) -> bool {
+        let ttl = k8s_openapi::jiff::SignedDuration::try_from(REJECTED_WRITE_TTL).unwrap_or_default();
+        self.at.checked_add(ttl).is_ok_and(|until| now < until)
     }
 }
 
@@ -115,5 +130,21 @@ mod tests {
         memo.remember(&desired, Some(&live), &error, t0);
         memo.forget(&desired.object_ref());
         assert_eq!(memo.repeat_of(&desired, Some(&live), t0), None);
+    }
+
+    #[test]
+    fn rejections_of_children_nobody_looks_up_again_expire() {
+        let memo = RejectedWrites::default();
+        let t0 = Timestamp::from_second(1_767_225_600).expect("a valid time");
+        let error = StoreError::invalid("data.k", "bad");
+        let gone = Arc::new(config_map("bad", None));
+        memo.remember(&gone, None, &error, t0);
+        let mut other = config_map("bad", None);
+        other.metadata.name = Some("other".into());
+        let later = t0
+            .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(601))
+            .expect("in range");
+        memo.remember(&Arc::new(other), None, &error, later);
+        assert_eq!(memo.len(), 1, "the expired rejection was dropped");
     }
 }
