@@ -8,8 +8,9 @@
 //! (which reorders the reconciles of different keys and replicas), and operator crashes
 //! (right after a write, or at a step of the schedule) followed by a restart with a fresh
 //! cache, and network partitions of one replica (its requests time out for a while: a leader
-//! loses its Lease and another replica takes over while it still runs). Watches never
-//! silently drop an event.
+//! loses its Lease and another replica takes over while it still runs), crashes at any await
+//! point that reaches the API server (before one of its calls is sent), and replica clocks
+//! skewed within the lease tolerance. Watches never silently drop an event.
 
 use std::fmt;
 use std::time::Duration;
@@ -42,11 +43,17 @@ pub enum FaultClass {
     /// At a step of the user schedule, one replica's requests time out for a while (a network
     /// partition from the API server): a leader loses its Lease to another replica.
     Partition,
+    /// The operator crashes at one of its await points that reaches the API server (before a
+    /// call is sent: between any two of its requests), then restarts.
+    CrashBeforeCall,
+    /// A replica incarnation's wall clock runs ahead or behind the others' (within the lease
+    /// tolerance: at most `max_clock_skew` either way).
+    ClockSkew,
 }
 
 impl FaultClass {
     /// Every class, in a fixed order.
-    pub const ALL: [FaultClass; 10] = [
+    pub const ALL: [FaultClass; 12] = [
         Self::ApiErrors,
         Self::TimeoutAfterWrite,
         Self::StaleReads,
@@ -57,6 +64,8 @@ impl FaultClass {
         Self::CrashAfterWrite,
         Self::Crash,
         Self::Partition,
+        Self::CrashBeforeCall,
+        Self::ClockSkew,
     ];
 
     /// The name used in replay commands.
@@ -72,6 +81,8 @@ impl FaultClass {
             Self::CrashAfterWrite => "crash_after_write",
             Self::Crash => "crash",
             Self::Partition => "partition",
+            Self::CrashBeforeCall => "crash_before_call",
+            Self::ClockSkew => "clock_skew",
         }
     }
 
@@ -116,6 +127,14 @@ pub struct FaultPlan {
     pub partition: f64,
     /// Longest partition (the shortest is a quarter of it).
     pub max_partition: Duration,
+    /// Per operator call: the replica crashes before sending it, then restarts.
+    pub crash_before_call: f64,
+    /// Per replica incarnation: its clock is off by up to `max_clock_skew`.
+    pub clock_skew: f64,
+    /// Largest clock offset either way. Leader election is safe while the offsets of two
+    /// replicas differ by less than its margin (`lease_duration - renew_deadline`, 5 s by
+    /// default) less the write latency: the default is 1.5 s.
+    pub max_clock_skew: Duration,
 }
 
 impl Default for FaultPlan {
@@ -135,6 +154,9 @@ impl Default for FaultPlan {
             crash: 0.05,
             partition: 0.03,
             max_partition: Duration::from_secs(30),
+            crash_before_call: 0.003,
+            clock_skew: 0.5,
+            max_clock_skew: Duration::from_millis(1500),
         }
     }
 }
@@ -162,6 +184,8 @@ impl FaultPlan {
             FaultClass::CrashAfterWrite => self.crash_after_write,
             FaultClass::Crash => self.crash,
             FaultClass::Partition => self.partition,
+            FaultClass::CrashBeforeCall => self.crash_before_call,
+            FaultClass::ClockSkew => self.clock_skew,
         }
     }
 
@@ -178,6 +202,8 @@ impl FaultPlan {
             FaultClass::CrashAfterWrite => &mut self.crash_after_write,
             FaultClass::Crash => &mut self.crash,
             FaultClass::Partition => &mut self.partition,
+            FaultClass::CrashBeforeCall => &mut self.crash_before_call,
+            FaultClass::ClockSkew => &mut self.clock_skew,
         };
         *slot = rate;
     }

@@ -10,7 +10,12 @@
 //!   is, and is not being deleted: deletion still cleans up) is written;
 //! - `writes-per-reconcile`: one reconcile sends more writes than the world allows;
 //! - `write-without-lease`: with several replicas, a replica writes while another holds the
-//!   Lease.
+//!   Lease;
+//! - `stale-spec-write`: a child is written from an older generation of its parent than one
+//!   the same replica incarnation already wrote a child from (time travel: a cache that went
+//!   back in time). Across a restart the new incarnation starts from its own first list: a
+//!   stale read there can hand it an older spec, which no client can tell without a mark on
+//!   the children (on a real server the runtime's lists are consistent reads).
 //!
 //! Checked at every event: `secret-in-event` (an event note contains the value of a Secret).
 //!

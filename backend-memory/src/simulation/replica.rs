@@ -3,7 +3,7 @@
 //! write-time invariants), and the supervisor that crashes and restarts a replica with a fresh
 //! cache and fresh memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -177,6 +177,19 @@ impl Clock for SimClock {
     }
 }
 
+/// A replica's wall clock: the run's clock off by a fixed amount (the clock-skew fault).
+struct SkewedClock {
+    inner: Arc<dyn Clock>,
+    offset: k8s_openapi::jiff::SignedDuration,
+}
+
+impl Clock for SkewedClock {
+    fn now(&self) -> Timestamp {
+        let now = self.inner.now();
+        now.checked_add(self.offset).unwrap_or(now)
+    }
+}
+
 tokio::task_local! {
     static RECONCILE: ReconcileScope;
 }
@@ -189,6 +202,8 @@ struct ReconcileScope {
     writes: AtomicUsize,
     /// The store's revision when the reconcile started.
     revision_at_start: u64,
+    /// The generation of the parent the reconcile was handed.
+    generation: i64,
 }
 
 /// What one replica incarnation gets: its store, clock, event recorder, the external system,
@@ -198,6 +213,7 @@ pub struct ReplicaEnv {
     shared: Arc<RunShared>,
     name: String,
     store: Arc<SimStore>,
+    clock: Arc<dyn Clock>,
 }
 
 impl ReplicaEnv {
@@ -208,8 +224,29 @@ impl ReplicaEnv {
             name: name.clone(),
             crashed: AtomicBool::new(false),
             slot,
+            acted_on: Mutex::new(HashMap::new()),
         });
-        Self { shared, name, store }
+        let clock = match shared.fires(shared.faults.clock_skew) {
+            true => {
+                let max = i64::try_from(shared.faults.max_clock_skew.as_millis())
+                    .unwrap_or(i64::MAX)
+                    .max(1);
+                let span = u64::try_from(2 * max + 1).unwrap_or(u64::MAX);
+                let millis = i64::try_from(shared.draw_u64() % span).unwrap_or(0) - max;
+                shared.trace.push(&name, format!("clock skewed by {millis} ms"));
+                Arc::new(SkewedClock {
+                    inner: Arc::clone(&shared.clock),
+                    offset: k8s_openapi::jiff::SignedDuration::from_millis(millis),
+                }) as Arc<dyn Clock>
+            }
+            false => Arc::clone(&shared.clock),
+        };
+        Self {
+            shared,
+            name,
+            store,
+            clock,
+        }
     }
 
     /// An environment over a throwaway store, to ask a factory for its operator's kinds.
@@ -252,9 +289,9 @@ impl ReplicaEnv {
         Arc::clone(&self.store) as Arc<dyn ObjectStore>
     }
 
-    /// The virtual clock.
+    /// This replica's wall clock: the virtual clock, skewed under the clock-skew fault.
     pub fn clock(&self) -> Arc<dyn Clock> {
-        Arc::clone(&self.shared.clock)
+        Arc::clone(&self.clock)
     }
 
     /// An event recorder that traces events and checks them for secret values.
@@ -315,6 +352,7 @@ impl ReplicaEnv {
             paused_at_start: parent.annotation(&self.shared.pause_annotation) == Some("true"),
             writes: AtomicUsize::new(0),
             revision_at_start: self.shared.raw.current_revision(),
+            generation: parent.metadata.generation.unwrap_or(0),
         };
         let shared = Arc::clone(&self.shared);
         let name = self.name.clone();
@@ -350,6 +388,9 @@ struct SimStore {
     name: String,
     crashed: AtomicBool,
     slot: Arc<Notify>,
+    /// Per parent uid: the newest parent generation a child write of this incarnation that
+    /// took effect came from (`stale-spec-write`).
+    acted_on: Mutex<HashMap<String, i64>>,
 }
 
 fn exempt(kind: &str) -> bool {
@@ -365,6 +406,13 @@ impl SimStore {
             std::future::pending::<()>().await;
         }
         let plan = &self.shared.faults;
+        if self.shared.fires(plan.crash_before_call) {
+            self.shared
+                .trace
+                .push(&self.name, "CRASH at an await point, before its next call");
+            self.crash();
+            std::future::pending::<()>().await;
+        }
         if self.shared.fires(plan.latency) {
             let millis = u64::try_from(plan.max_latency.as_millis()).unwrap_or(u64::MAX).max(1);
             tokio::time::sleep(Duration::from_millis(self.shared.draw_u64() % millis)).await;
@@ -432,6 +480,22 @@ impl SimStore {
             Ok((parent, uid, paused_at_start, n, revision_at_start)) => {
                 if *target == parent {
                     return;
+                }
+                let generation = RECONCILE.try_with(|s| s.generation).unwrap_or_default();
+                let newest = self
+                    .acted_on
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&uid)
+                    .copied();
+                if let Some(newest) = newest.filter(|n| generation < *n) {
+                    found.push((
+                        "stale-spec-write",
+                        format!(
+                            "{} sent {verb} {target} from generation {generation} of {parent}, after a write from generation {newest}",
+                            self.name
+                        ),
+                    ));
                 }
                 if n > shared.max_writes {
                     shared.oracle.report(
@@ -533,6 +597,15 @@ impl SimStore {
         self.trace_faults(faults_before);
         // A timeout may come after the write was applied; any other error modified nothing.
         let applied = matches!(&result, Ok(_) | Err(StoreError::Timeout { .. }));
+        if applied && !exempt(&target.type_ref.kind) {
+            let _ = RECONCILE.try_with(|s| {
+                if s.parent != target {
+                    let mut acted_on = self.acted_on.lock().unwrap_or_else(PoisonError::into_inner);
+                    let newest = acted_on.entry(s.uid.clone()).or_default();
+                    *newest = (*newest).max(s.generation);
+                }
+            });
+        }
         for (invariant, detail) in found {
             if applied {
                 self.shared.oracle.report(invariant, detail);
