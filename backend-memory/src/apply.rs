@@ -245,7 +245,15 @@ pub(crate) fn apply(
     // The pipeline compares with what is stored, not with the seeded copy: an apply that only
     // adds the "before-first-apply" entry is a change (a new resourceVersion), as on the server.
     match stored {
-        Some(old) => registry::update(state, &kind, &old, new, RvRule::Unconditional, opts),
+        Some(old) => {
+            if new.metadata.managed_fields.is_none() {
+                // No manager owns anything any more (an empty apply by the only one): the
+                // update must clear the entries, not keep the stored ones as an update that
+                // omits managedFields does. `[{}]` is the documented way to say so.
+                new.metadata.managed_fields = Some(vec![Default::default()]);
+            }
+            registry::update(state, &kind, &old, new, RvRule::Unconditional, opts)
+        }
         None => {
             // Create-via-apply: the apiserver prepares the new object for storage, which drops
             // the resourceVersion an apply configuration carried as a precondition.

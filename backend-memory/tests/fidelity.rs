@@ -387,3 +387,24 @@ async fn orphaning_removes_the_owner_reference_from_its_writers_managed_fields()
         .0;
     assert!(fields["f:metadata"].get("f:ownerReferences").is_none(), "{fields}");
 }
+
+#[tokio::test]
+async fn an_empty_apply_after_owning_all_data_leaves_no_entry() {
+    let store = store().await;
+    let apply = PatchParams {
+        field_manager: Some("alpha".to_owned()),
+        ..PatchParams::default()
+    };
+    let key = config_map("cm").object_ref();
+    let with_data = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "ns"},
+        "data": {"k2": "v"}});
+    store.patch(&key, &Patch::Apply(with_data), &apply).await.unwrap();
+    let empty = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "ns"}});
+    let after = store.patch(&key, &Patch::Apply(empty), &apply).await.unwrap();
+    assert_eq!(after.body.get("data"), None);
+    assert!(
+        after.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty),
+        "{:?}",
+        after.metadata.managed_fields
+    );
+}
