@@ -16,7 +16,7 @@ use operator_runtime_core::store::{
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, StoreError};
 use serde_json::{Value, json};
 
-use super::discovery::{self, Catalog, KindEntry};
+use super::discovery::{self, KindEntry};
 use super::patch_types::{self, PatchKind};
 use super::paths::{self, Query, ResourcePath, Route};
 use super::status::{self, Subject};
@@ -38,6 +38,8 @@ pub(crate) struct Ctx {
     pub store: Arc<dyn ObjectStore>,
     /// `host:port` the server listens on.
     pub address: String,
+    /// The catalog and OpenAPI documents, rebuilt when the kinds change.
+    pub served: super::served::ServedCache,
 }
 
 /// Answers one request.
@@ -45,7 +47,8 @@ pub(crate) async fn handle(ctx: Arc<Ctx>, req: Request<Incoming>) -> Response<Bo
     let Some(route) = paths::parse(req.uri().path()) else {
         return not_found_path();
     };
-    let catalog = Catalog::read(&ctx.memory);
+    let served = ctx.served.get(&ctx.memory);
+    let catalog = &served.catalog;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if aggregated::wanted(accept) && matches!(route, Route::CoreVersions | Route::Groups) {
         let document = aggregated::document(&catalog, matches!(route, Route::CoreVersions));
@@ -68,7 +71,7 @@ pub(crate) async fn handle(ctx: Arc<Ctx>, req: Request<Incoming>) -> Response<Bo
         Route::Health => text_response(StatusCode::OK, "ok"),
         Route::OpenApiV2 => json_response(StatusCode::OK, &openapi::v2(&catalog)),
         Route::OpenApiV3Index => json_response(StatusCode::OK, &openapi::v3_index(&catalog)),
-        Route::OpenApiV3 { api_version } => match openapi::v3(&catalog, &api_version) {
+        Route::OpenApiV3 { api_version } => match served.openapi_v3(&api_version) {
             Some(doc) => json_response(StatusCode::OK, &doc),
             None => not_found_path(),
         },

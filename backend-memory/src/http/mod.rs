@@ -38,6 +38,7 @@ mod patch_types;
 mod paths;
 mod scale;
 mod schemas;
+mod served;
 mod server;
 mod status;
 mod table;

@@ -109,6 +109,7 @@ impl ApiServer {
             memory: self.memory,
             store: self.store,
             address: addr.to_string(),
+            served: super::served::ServedCache::default(),
         });
         let task = tokio::spawn(accept_loop(listener, ctx));
         let url = format!("http://{addr}");
