@@ -17,13 +17,10 @@
 //! node type), not from what this process saw; the runner's leader election, which stops
 //! reconciling when the renew deadline passes.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
-use operator_runtime_core::cache::{Cache, CacheConfig, TrackSpec};
-use operator_runtime_core::controller::Controller;
 use operator_runtime_core::lease::{LeaderElector, LeaseConfig};
 use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcilerConfig, SpecError};
 use operator_runtime_core::store::{KindInfo, ListParams, WriteParams};
@@ -611,22 +608,9 @@ impl OperatorUnderTest for LeaseHolder {
     fn start(&self, env: ReplicaEnv) -> ReplicaFuture {
         let buggy = self.buggy;
         Box::pin(async move {
-            let cache = Cache::new(env.store(), CacheConfig::default());
-            for kind in [greeting_type(), configmap()] {
-                if cache.track(TrackSpec::new(kind)).is_err() {
-                    return;
-                }
-            }
-            let controller = Controller::new(Arc::new(cache.clone()), greeting_type())
-                .owns(configmap())
-                .with_config(env.controller_config());
-            let ctx = Arc::new(ReconcileCtx {
-                store: env.store(),
-                cache,
-                external: env.external().clone(),
-                memory: Mutex::new(BTreeMap::new()),
-                replica: env.name().to_owned(),
-            });
+            let Ok((controller, ctx)) = env.reconcile_parts(&greeting_type(), &[configmap()]) else {
+                return;
+            };
             let observe = env.clone();
             let reconcile = move |object: Arc<Object>, ctx: Arc<ReconcileCtx>| {
                 let future = edge(Arc::clone(&object), ctx, false);

@@ -322,6 +322,39 @@ impl ReplicaEnv {
             .unwrap_or(config)
     }
 
+    /// The parts of a hand-written operator on this replica: a cache tracking `parent` and
+    /// `owned` in every namespace, a controller of `parent` owning `owned` with
+    /// [`Self::controller_config`] (not gated by leader election yet: see [`Self::gate`]),
+    /// and the [`ReconcileCtx`] its reconcile function gets.
+    ///
+    /// # Errors
+    /// A kind the cache cannot track, as a message.
+    pub fn reconcile_parts(
+        &self,
+        parent: &TypeRef,
+        owned: &[TypeRef],
+    ) -> Result<(Controller<Cache>, Arc<ReconcileCtx>), String> {
+        let cache = Cache::new(self.store(), CacheConfig::default());
+        for kind in std::iter::once(parent).chain(owned) {
+            cache
+                .track(TrackSpec::new(kind.clone()))
+                .map_err(|error| format!("cannot track {kind}: {error}"))?;
+        }
+        let mut controller =
+            Controller::new(Arc::new(cache.clone()), parent.clone()).with_config(self.controller_config());
+        for kind in owned {
+            controller = controller.owns(kind.clone());
+        }
+        let ctx = Arc::new(ReconcileCtx {
+            store: self.store(),
+            cache,
+            external: self.external().clone(),
+            memory: Mutex::new(BTreeMap::new()),
+            replica: self.name.clone(),
+        });
+        Ok((controller, ctx))
+    }
+
     /// Adds leader election on the Lease [`LEASE_NAME`] when the world runs several replicas.
     pub fn gate<S: operator_runtime_core::controller::ObjectSource>(&self, controller: Controller<S>) -> Controller<S> {
         if self.shared.replicas < 2 {
@@ -929,27 +962,14 @@ where
         let owned = self.owned.clone();
         let reconcile = Arc::clone(&self.reconcile);
         Box::pin(async move {
-            let cache = Cache::new(env.store(), CacheConfig::default());
-            for kind in std::iter::once(&parent).chain(&owned) {
-                if let Err(error) = cache.track(TrackSpec::new(kind.clone())) {
-                    env.shared
-                        .oracle
-                        .report("harness", format!("cannot track {kind}: {error}"));
+            let (controller, ctx) = match env.reconcile_parts(&parent, &owned) {
+                Ok(parts) => parts,
+                Err(error) => {
+                    env.shared.oracle.report("harness", error);
                     return;
                 }
-            }
-            let mut controller = Controller::new(Arc::new(cache.clone()), parent).with_config(env.controller_config());
-            for kind in owned {
-                controller = controller.owns(kind);
-            }
+            };
             let controller = env.gate(controller);
-            let ctx = Arc::new(ReconcileCtx {
-                store: env.store(),
-                cache,
-                external: env.external().clone(),
-                memory: Mutex::new(BTreeMap::new()),
-                replica: env.name().to_owned(),
-            });
             let observe_env = env.clone();
             let run = controller.run(
                 move |object: Arc<Object>, ctx: Arc<ReconcileCtx>| {
