@@ -27,6 +27,23 @@ fn config_map(name: &str) -> Object {
     Object::new(&TypeRef::new("v1", "ConfigMap"), Some("ns"), name).with("data", json!({"k": "v"}))
 }
 
+/// Apply parameters of `manager`.
+fn apply(manager: &str) -> PatchParams {
+    PatchParams {
+        field_manager: Some(manager.to_owned()),
+        ..PatchParams::default()
+    }
+}
+
+/// An apply configuration of Secret `ns/s` that sets nothing, and the Secret's key.
+fn empty_secret_apply() -> (serde_json::Value, operator_runtime_core::ObjectRef) {
+    let empty = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}});
+    (
+        empty,
+        Object::new(&TypeRef::new("v1", "Secret"), Some("ns"), "s").object_ref(),
+    )
+}
+
 fn service(name: &str) -> Object {
     Object::new(&TypeRef::new("v1", "Service"), Some("ns"), name).with(
         "spec",
@@ -255,12 +272,7 @@ async fn replaces_by_the_owning_manager_only_move_its_entry_time() {
 #[tokio::test]
 async fn the_first_apply_to_an_unmanaged_object_conflicts_with_before_first_apply() {
     let store = store().await;
-    let apply = |manager: &str| PatchParams {
-        field_manager: Some(manager.to_owned()),
-        ..PatchParams::default()
-    };
-    let empty = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}});
-    let key = Object::new(&TypeRef::new("v1", "Secret"), Some("ns"), "s").object_ref();
+    let (empty, key) = empty_secret_apply();
     let created = store.patch(&key, &Patch::Apply(empty), &apply("a")).await.unwrap();
     // The applier owns nothing, so the Secret (type Opaque, defaulted) has no managedFields.
     assert!(created.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty));
@@ -276,12 +288,7 @@ async fn the_first_apply_to_an_unmanaged_object_conflicts_with_before_first_appl
 #[tokio::test]
 async fn a_second_apply_to_an_unmanaged_object_stores_the_before_first_apply_entry() {
     let store = store().await;
-    let apply = |manager: &str| PatchParams {
-        field_manager: Some(manager.to_owned()),
-        ..PatchParams::default()
-    };
-    let empty = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}});
-    let key = Object::new(&TypeRef::new("v1", "Secret"), Some("ns"), "s").object_ref();
+    let (empty, key) = empty_secret_apply();
     let created = store
         .patch(&key, &Patch::Apply(empty.clone()), &apply("a"))
         .await
@@ -391,10 +398,7 @@ async fn orphaning_removes_the_owner_reference_from_its_writers_managed_fields()
 #[tokio::test]
 async fn an_empty_apply_after_owning_all_data_leaves_no_entry() {
     let store = store().await;
-    let apply = PatchParams {
-        field_manager: Some("alpha".to_owned()),
-        ..PatchParams::default()
-    };
+    let apply = apply("alpha");
     let key = config_map("cm").object_ref();
     let with_data = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "ns"},
         "data": {"k2": "v"}});

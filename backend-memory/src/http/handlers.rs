@@ -51,7 +51,7 @@ pub(crate) async fn handle(ctx: Arc<Ctx>, req: Request<Incoming>) -> Response<Bo
     let catalog = &served.catalog;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if aggregated::wanted(accept) && matches!(route, Route::CoreVersions | Route::Groups) {
-        let document = aggregated::document(&catalog, matches!(route, Route::CoreVersions));
+        let document = aggregated::document(catalog, matches!(route, Route::CoreVersions));
         let mut response = json_response(StatusCode::OK, &document);
         response
             .headers_mut()
@@ -69,8 +69,8 @@ pub(crate) async fn handle(ctx: Arc<Ctx>, req: Request<Incoming>) -> Response<Bo
             .map_or_else(not_found_path, |l| json_response(StatusCode::OK, &l)),
         Route::Version => json_response(StatusCode::OK, &discovery::version()),
         Route::Health => text_response(StatusCode::OK, "ok"),
-        Route::OpenApiV2 => json_response(StatusCode::OK, &openapi::v2(&catalog)),
-        Route::OpenApiV3Index => json_response(StatusCode::OK, &openapi::v3_index(&catalog)),
+        Route::OpenApiV2 => json_response(StatusCode::OK, &openapi::v2(catalog)),
+        Route::OpenApiV3Index => json_response(StatusCode::OK, &openapi::v3_index(catalog)),
         Route::OpenApiV3 { api_version } => match served.openapi_v3(&api_version) {
             Some(doc) => json_response(StatusCode::OK, &doc),
             None => not_found_path(),
