@@ -152,15 +152,7 @@ pub(crate) fn record_update(
     let node = Node::root(&info.type_ref, schema);
     let cmp = match old {
         Some(old) => compare_with_stored(old, new, &node),
-        None => {
-            let Ok(Value::Object(mut new_map)) = new.to_value() else {
-                return;
-            };
-            let mut old_map = zero_object(info, custom);
-            drop_empty_metadata(&mut new_map);
-            drop_empty_metadata(&mut old_map);
-            compare(&old_map, &new_map, &node)
-        }
+        None => compare_with_zero(info, custom, new, &node),
     };
     let reset = reset_fields(info, custom, subresource);
     let mut changed = cmp.added;
@@ -245,6 +237,22 @@ fn compare_with_stored(old: &Object, new: &Object, node: &Node<'_>) -> Compariso
         cmp.modified.extend(meta.modified);
         cmp.removed.extend(meta.removed);
     }
+    cmp
+}
+
+/// The comparison of a create with the kind's zero value, body and metadata apart (as
+/// [`compare_with_stored`] does): the whole object is never serialized. `apiVersion` and
+/// `kind` are left out; they are stripped from every field set anyway.
+fn compare_with_zero(info: &KindInfo, custom: bool, new: &Object, node: &Node<'_>) -> Comparison {
+    let mut zero = zero_object(info, custom);
+    let zero_metadata: Map<String, Value> = zero.remove_entry("metadata").into_iter().collect();
+    let mut cmp = compare(&zero, &new.body, node);
+    let mut metadata = ownable_metadata(&new.metadata);
+    drop_empty_metadata(&mut metadata);
+    let meta = compare(&zero_metadata, &metadata, node);
+    cmp.added.extend(meta.added);
+    cmp.modified.extend(meta.modified);
+    cmp.removed.extend(meta.removed);
     cmp
 }
 
