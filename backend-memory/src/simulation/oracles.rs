@@ -2,7 +2,8 @@
 //!
 //! Checked at every operator write (by the replica's store, which knows which reconcile is
 //! writing), and a violation only if the write took effect (a write refused by its
-//! resourceVersion precondition modified nothing; a timeout may come after it was applied):
+//! resourceVersion precondition modified nothing; a timeout counts when the stored object
+//! changed across the call, since the write may have been applied before the answer was lost):
 //! - `foreign-write`: an existing object that is neither the reconciled parent nor controlled
 //!   by it is modified or deleted (an object that stopped being controlled by it while the
 //!   reconcile ran is a race the trace notes, not a violation);

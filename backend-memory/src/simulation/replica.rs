@@ -626,10 +626,16 @@ impl SimStore {
             std::future::pending::<()>().await;
         }
         let faults_before = self.shared.faulty.handle().injected();
+        let stored_before = self.stored_version(&target).await;
         let result = call.await;
         self.trace_faults(faults_before);
-        // A timeout may come after the write was applied; any other error modified nothing.
-        let applied = matches!(&result, Ok(_) | Err(StoreError::Timeout { .. }));
+        // A timeout may come after the write was applied (then the stored object changed);
+        // any other error modified nothing.
+        let applied = match &result {
+            Ok(_) => true,
+            Err(StoreError::Timeout { .. }) => self.stored_version(&target).await != stored_before,
+            Err(_) => false,
+        };
         if applied && !exempt(&target.type_ref.kind) {
             let _ = RECONCILE.try_with(|s| {
                 if s.parent != target {
@@ -645,7 +651,7 @@ impl SimStore {
             } else {
                 self.shared
                     .trace
-                    .push(&self.name, format!("  (refused, so not {invariant}: {detail})"));
+                    .push(&self.name, format!("  (not applied, so not {invariant}: {detail})"));
             }
         }
         let outcome = match &result {
@@ -676,6 +682,16 @@ impl SimStore {
                 format!("{:?} on {:?} {}", record.fault, record.operation, record.target),
             );
         }
+    }
+
+    /// The uid and resourceVersion of what the server stores under `target` (None: nothing):
+    /// whether a write that timed out took effect is whether this changed across it.
+    async fn stored_version(&self, target: &ObjectRef) -> Option<(Option<String>, Option<String>)> {
+        let object = self.shared.raw.get_opt(target).await.ok().flatten()?;
+        Some((
+            object.uid().map(str::to_owned),
+            object.resource_version().map(str::to_owned),
+        ))
     }
 
     async fn read<T>(&self, call: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
