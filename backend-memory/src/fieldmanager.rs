@@ -229,13 +229,7 @@ fn compare_with_stored(old: &Object, new: &Object, node: &Node<'_>) -> Compariso
         && a.deletion_timestamp == b.deletion_timestamp
         && a.deletion_grace_period_seconds == b.deletion_grace_period_seconds;
     if !same_metadata {
-        let (mut lhs, mut rhs) = (ownable_metadata(a), ownable_metadata(b));
-        drop_empty_metadata(&mut lhs);
-        drop_empty_metadata(&mut rhs);
-        let meta = compare(&lhs, &rhs, node);
-        cmp.added.extend(meta.added);
-        cmp.modified.extend(meta.modified);
-        cmp.removed.extend(meta.removed);
+        cmp.absorb(compare(&ownable_metadata(a), &ownable_metadata(b), node));
     }
     cmp
 }
@@ -247,16 +241,11 @@ fn compare_with_zero(info: &KindInfo, custom: bool, new: &Object, node: &Node<'_
     let mut zero = zero_object(info, custom);
     let zero_metadata: Map<String, Value> = zero.remove_entry("metadata").into_iter().collect();
     let mut cmp = compare(&zero, &new.body, node);
-    let mut metadata = ownable_metadata(&new.metadata);
-    drop_empty_metadata(&mut metadata);
-    let meta = compare(&zero_metadata, &metadata, node);
-    cmp.added.extend(meta.added);
-    cmp.modified.extend(meta.modified);
-    cmp.removed.extend(meta.removed);
+    cmp.absorb(compare(&zero_metadata, &ownable_metadata(&new.metadata), node));
     cmp
 }
 
-/// `{"metadata": {...}}` with the metadata fields a manager can own.
+/// `{"metadata": {...}}` with the metadata fields a manager can own, empty ones left out.
 fn ownable_metadata(meta: &ObjectMeta) -> Map<String, Value> {
     let mut out = Map::new();
     let mut put = |key: &str, value: Result<Value, serde_json::Error>| {
@@ -278,6 +267,7 @@ fn ownable_metadata(meta: &ObjectMeta) -> Map<String, Value> {
     );
     let mut root = Map::new();
     root.insert("metadata".to_owned(), Value::Object(out));
+    drop_empty_metadata(&mut root);
     root
 }
 

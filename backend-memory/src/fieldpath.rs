@@ -270,6 +270,15 @@ pub(crate) struct Comparison {
     pub removed: FieldSet,
 }
 
+impl Comparison {
+    /// Adds the paths of `other` (a comparison of another part of the same objects).
+    pub(crate) fn absorb(&mut self, other: Comparison) {
+        self.added.extend(other.added);
+        self.modified.extend(other.modified);
+        self.removed.extend(other.removed);
+    }
+}
+
 /// `Compare`: the paths added, modified and removed from `lhs` to `rhs` (both objects).
 pub(crate) fn compare(lhs: &Map<String, Value>, rhs: &Map<String, Value>, node: &Node<'_>) -> Comparison {
     let mut cmp = Comparison::default();
