@@ -225,6 +225,12 @@ pub(crate) fn apply(
         other => other,
     };
     let mut new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
+    // A custom resource is stored as the merge left it: an emptied `labels: {}` stays in the
+    // stored form, though no read shows it (the typed metadata drops it).
+    let keeps_empty_metadata = schema.is_some() && {
+        let meta = &new.metadata;
+        meta.labels.as_ref().is_some_and(|m| m.is_empty()) || meta.annotations.as_ref().is_some_and(|m| m.is_empty())
+    };
     // The merged object is converted to the kind's type only now: a body the type cannot hold
     // (bad base64, a malformed quantity) is the server's 500 here, not the 400 of other writes.
     registry::normalize(&kind, &mut new).map_err(|e| match e {
@@ -241,6 +247,7 @@ pub(crate) fn apply(
         manager: None,
         dry_run: params.dry_run,
         subresource: None,
+        keeps_empty_metadata,
     };
     // The pipeline compares with what is stored, not with the seeded copy: an apply that only
     // adds the "before-first-apply" entry is a change (a new resourceVersion), as on the server.

@@ -17,6 +17,7 @@ pub(crate) fn create(state: &mut State, object: &Object, params: &WriteParams) -
         manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
         dry_run: params.dry_run,
         subresource: None,
+        keeps_empty_metadata: false,
     };
     registry::create(state, &kind, object.clone(), opts)
 }

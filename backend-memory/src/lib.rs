@@ -61,7 +61,7 @@ mod validation;
 mod watch;
 pub mod workloads;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -155,6 +155,7 @@ impl MemoryStoreBuilder {
             gc_enabled: self.garbage_collection,
             gc_owners: BTreeSet::new(),
             gc_dependents: BTreeSet::new(),
+            keeps_empty_metadata: HashSet::new(),
         };
         let store = MemoryStore {
             state: Arc::new(Mutex::new(state)),

@@ -90,6 +90,7 @@ pub(crate) fn patch(
         manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
         dry_run: params.dry_run,
         subresource: None,
+        keeps_empty_metadata: false,
     };
     registry::update(state, &kind, &old, new, RvRule::Unconditional, opts)
 }

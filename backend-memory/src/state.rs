@@ -1,7 +1,7 @@
 //! The server state behind the store's mutex: tables, the revision counter, indexes, the RNG
 //! and the watch hub, with the two primitive commits every write goes through.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use operator_runtime_core::Object;
@@ -60,6 +60,9 @@ pub(crate) struct State {
     pub gc_owners: BTreeSet<String>,
     /// Dependents whose ownerReferences changed, for the collector to resolve.
     pub gc_dependents: BTreeSet<ObjKey>,
+    /// Uids of custom resources whose stored form keeps an empty `labels` or `annotations`
+    /// map that reads never show (see [`State::set_keeps_empty_metadata`]).
+    pub keeps_empty_metadata: HashSet<String>,
 }
 
 impl State {
@@ -86,8 +89,31 @@ impl State {
         self.lookup(key.slot, &key.namespace, &key.name)
     }
 
+    /// Whether the stored form of `object` keeps an empty metadata map reads do not show.
+    pub fn keeps_empty_metadata(&self, object: &Object) -> bool {
+        object.uid().is_some_and(|uid| self.keeps_empty_metadata.contains(uid))
+    }
+
+    /// Records whether the just-committed `object` is stored with an empty `labels` or
+    /// `annotations` map. A server-side apply to a custom resource stores the merged object as
+    /// the apply left it (`labels: {}` included), while every read decodes metadata through
+    /// the typed `ObjectMeta`, whose `omitempty` maps drop it. The stored bytes then differ
+    /// from what any later write encodes, so the next write, even one that changes nothing
+    /// visible, is not a no-op: it gets a new resourceVersion. Any commit clears the mark.
+    pub fn set_keeps_empty_metadata(&mut self, object: &Object, keeps: bool) {
+        let Some(uid) = object.uid() else { return };
+        if keeps && self.uids.contains_key(uid) {
+            self.keeps_empty_metadata.insert(uid.to_owned());
+        } else {
+            self.keeps_empty_metadata.remove(uid);
+        }
+    }
+
     /// Stores `object` at the next revision and publishes Added or Modified.
     pub fn commit_put(&mut self, slot: usize, mut object: Object) -> Arc<Object> {
+        if let Some(uid) = object.uid() {
+            self.keeps_empty_metadata.remove(uid);
+        }
         self.revision += 1;
         let revision = self.revision;
         object.metadata.resource_version = Some(revision.to_string());
@@ -134,6 +160,7 @@ impl State {
         let last = Arc::new(last);
         self.index(slot, Some(&prev), None);
         if let Some(uid) = prev.uid() {
+            self.keeps_empty_metadata.remove(uid);
             self.gc_owners.insert(uid.to_owned());
         }
         self.hub.publish(Change {

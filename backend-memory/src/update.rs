@@ -19,6 +19,7 @@ fn options(params: &WriteParams) -> WriteOptions<'_> {
         manager: Some(params.field_manager.as_deref().unwrap_or(registry::UNNAMED_MANAGER)),
         dry_run: params.dry_run,
         subresource: None,
+        keeps_empty_metadata: false,
     }
 }
 

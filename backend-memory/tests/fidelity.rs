@@ -412,3 +412,77 @@ async fn an_empty_apply_after_owning_all_data_leaves_no_entry() {
         after.metadata.managed_fields
     );
 }
+
+/// A namespaced custom resource kind `Gadget` (`gadgets.x.io`) with a structural schema.
+async fn store_with_gadgets() -> MemoryStore {
+    let store = store().await;
+    let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+        "properties": {"size": {"type": "integer"}}}}});
+    let crd = Object::new(
+        &TypeRef::new("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        None,
+        "gadgets.x.io",
+    )
+    .with(
+        "spec",
+        json!({"group": "x.io", "scope": "Namespaced", "names": {"kind": "Gadget", "plural": "gadgets"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": schema}}]}),
+    );
+    store.create(&crd, &WriteParams::default()).await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn an_apply_that_empties_custom_resource_labels_makes_the_next_write_a_change() {
+    let store = store_with_gadgets().await;
+    let config = json!({"apiVersion": "x.io/v1", "kind": "Gadget",
+        "metadata": {"name": "g", "namespace": "ns", "labels": {}}, "spec": {"size": 1}});
+    let key = Object::new(&TypeRef::new("x.io/v1", "Gadget"), Some("ns"), "g").object_ref();
+    let created = store
+        .patch(&key, &Patch::Apply(config.clone()), &apply("a"))
+        .await
+        .unwrap();
+    // No read shows the empty map...
+    assert_eq!(created.metadata.labels, None);
+    assert_eq!(store.get(&key).await.unwrap().metadata.labels, None);
+    // ...but the stored form keeps it: a merge patch that changes nothing is a write.
+    let noop = Patch::Merge(json!({"spec": {"size": 1}}));
+    let first = store.patch(&key, &noop, &apply("m")).await.unwrap();
+    assert_ne!(first.resource_version(), created.resource_version());
+    // That write stored the typed form: the next one is a no-op again.
+    let second = store.patch(&key, &noop, &apply("m")).await.unwrap();
+    assert_eq!(second.resource_version(), first.resource_version());
+    // Every apply that leaves `labels: {}` is a write, even when it repeats itself.
+    let reapplied = store
+        .patch(&key, &Patch::Apply(config.clone()), &apply("a"))
+        .await
+        .unwrap();
+    assert_ne!(reapplied.resource_version(), second.resource_version());
+    let again = store.patch(&key, &Patch::Apply(config), &apply("a")).await.unwrap();
+    assert_ne!(again.resource_version(), reapplied.resource_version());
+    // So is the next apply of another manager that does not set labels; its repeat is not.
+    let other = json!({"apiVersion": "x.io/v1", "kind": "Gadget",
+        "metadata": {"name": "g", "namespace": "ns"}, "spec": {"size": 1}});
+    let by_b = store
+        .patch(&key, &Patch::Apply(other.clone()), &apply("b"))
+        .await
+        .unwrap();
+    assert_ne!(by_b.resource_version(), again.resource_version());
+    let by_b_again = store.patch(&key, &Patch::Apply(other), &apply("b")).await.unwrap();
+    assert_eq!(by_b_again.resource_version(), by_b.resource_version());
+
+    // A ConfigMap applied the same way is stored in its typed form: the no-op stays one.
+    let cm_config = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "c", "namespace": "ns", "labels": {}}, "data": {"k": "v"}});
+    let cm_key = config_map("c").object_ref();
+    let cm = store
+        .patch(&cm_key, &Patch::Apply(cm_config), &apply("a"))
+        .await
+        .unwrap();
+    let patched = store
+        .patch(&cm_key, &Patch::Merge(json!({"data": {"k": "v"}})), &apply("m"))
+        .await
+        .unwrap();
+    assert_eq!(patched.resource_version(), cm.resource_version());
+}

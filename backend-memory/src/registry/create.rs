@@ -131,6 +131,7 @@ pub(crate) fn create(
         return Ok(Arc::new(obj));
     }
     let stored = state.commit_put(kind.slot, obj);
+    state.set_keeps_empty_metadata(&stored, opts.keeps_empty_metadata);
     after_commit(state, kind, &stored);
     Ok(stored)
 }

@@ -44,6 +44,10 @@ pub(crate) struct WriteOptions<'a> {
     /// The subresource store the write goes through (`Some("status")`: a create-on-update
     /// PUT on `/status`, recorded as a status write, without the main store's `BeginCreate`).
     pub subresource: Option<&'a str>,
+    /// The new object is stored with an empty `labels` or `annotations` map that reads do not
+    /// show (a server-side apply to a custom resource): see
+    /// [`State::set_keeps_empty_metadata`].
+    pub keeps_empty_metadata: bool,
 }
 
 /// Looks up a served kind, or 404.

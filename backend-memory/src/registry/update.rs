@@ -102,14 +102,19 @@ pub(crate) fn update(
     causes.into_result(&kind.info.type_ref.kind, old.name())?;
 
     new.metadata.resource_version.clone_from(&old.metadata.resource_version);
-    if new == **old {
+    // The storage layer's no-op check compares encoded bytes with the encoding of the
+    // decoded stored object, whose typed metadata has no empty map: a write that keeps one,
+    // or the first write after one, is never a no-op (checked against kube-apiserver 1.37).
+    if new == **old && !opts.keeps_empty_metadata && !state.keeps_empty_metadata(old) {
         return Ok(Arc::clone(old));
     }
     check_size(&new)?;
     if opts.dry_run {
         return Ok(Arc::new(new));
     }
-    commit_update(state, kind, new)
+    let stored = commit_update(state, kind, new)?;
+    state.set_keeps_empty_metadata(&stored, opts.keeps_empty_metadata);
+    Ok(stored)
 }
 
 /// A status write of `body` over `old`: `status` is taken from the body; with a strategy whose
@@ -150,7 +155,7 @@ pub(crate) fn update_status(
     }
     strategy.hooks.validate_status_update(&new, old, &mut causes);
     causes.into_result(&kind.info.type_ref.kind, new.name())?;
-    if new == **old {
+    if new == **old && !state.keeps_empty_metadata(old) {
         return Ok(Arc::clone(old));
     }
     check_size(&new)?;
