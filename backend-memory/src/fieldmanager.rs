@@ -10,8 +10,8 @@ use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
-    Comparison, FieldSet, Node, Path, compare, decode, display, drop_emptied, encode, merge, remove_items,
-    to_field_set, with_named_ancestors, without_subtrees,
+    Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode, display, drop_emptied, encode,
+    merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -33,12 +33,14 @@ const STRIPPED: &[&[&str]] = &[
     &["metadata", "resourceVersion"],
 ];
 
+fn is_stripped(p: &Path) -> bool {
+    STRIPPED
+        .iter()
+        .any(|s| p.len() == s.len() && p.iter().zip(s.iter()).all(|(a, b)| a == b))
+}
+
 fn strip(mut set: FieldSet) -> FieldSet {
-    set.retain(|p| {
-        !STRIPPED
-            .iter()
-            .any(|s| p.len() == s.len() && p.iter().zip(s.iter()).all(|(a, b)| a == b))
-    });
+    set.retain(|p| !is_stripped(p));
     set
 }
 
@@ -129,32 +131,46 @@ pub(crate) fn record_update(
     subresource: Option<&str>,
     now: Time,
 ) {
+    let custom = schema.is_some();
+    let node = Node::root(&info.type_ref, schema);
+    let reset = reset_fields(info, custom, subresource);
+    let Some(old) = old else {
+        // A create (or an unmanaged object seeded before its first apply): its callers clear
+        // managedFields first (every field is the creator's), so there is no other entry to
+        // take fields from and the entry is what the create added, built straight into
+        // `fieldsV1`.
+        let fields = fields_of_create(info, custom, new, &node, reset);
+        new.metadata.managed_fields = fields.map(|fields| {
+            vec![ManagedFieldsEntry {
+                api_version: Some(info.type_ref.api_version.clone()),
+                fields_type: Some("FieldsV1".into()),
+                fields_v1: Some(FieldsV1(fields)),
+                manager: Some(manager.to_owned()),
+                operation: Some(UPDATE.into()),
+                subresource: subresource.map(str::to_owned),
+                time: Some(now),
+            }]
+        });
+        return;
+    };
     // `skipNonAppliedManager`: an update of an object without managedFields (emptied by a
     // client, or by an apply that owns nothing) is not tracked; only a create or an apply
     // starts the bookkeeping again.
-    if old.is_some() && new.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty) {
+    if new.metadata.managed_fields.as_ref().is_none_or(Vec::is_empty) {
         return;
     }
     // A write that changes no owned field (the common no-op) needs no serialization at all.
-    if let Some(old) = old {
-        let (a, b) = (&old.metadata, &new.metadata);
-        if old.body == new.body
-            && a.labels == b.labels
-            && a.annotations == b.annotations
-            && a.finalizers == b.finalizers
-            && a.owner_references == b.owner_references
-            && a.generate_name == b.generate_name
-        {
-            return;
-        }
+    let (a, b) = (&old.metadata, &new.metadata);
+    if old.body == new.body
+        && a.labels == b.labels
+        && a.annotations == b.annotations
+        && a.finalizers == b.finalizers
+        && a.owner_references == b.owner_references
+        && a.generate_name == b.generate_name
+    {
+        return;
     }
-    let custom = schema.is_some();
-    let node = Node::root(&info.type_ref, schema);
-    let cmp = match old {
-        Some(old) => compare_with_stored(old, new, &node),
-        None => compare_with_zero(info, custom, new, &node),
-    };
-    let reset = reset_fields(info, custom, subresource);
+    let cmp = compare_with_stored(old, new, &node);
     let mut changed = cmp.added;
     changed.extend(cmp.modified);
     let changed = without_subtrees(changed, reset);
@@ -234,15 +250,22 @@ fn compare_with_stored(old: &Object, new: &Object, node: &Node<'_>) -> Compariso
     cmp
 }
 
-/// The comparison of a create with the kind's zero value, body and metadata apart (as
-/// [`compare_with_stored`] does): the whole object is never serialized. `apiVersion` and
-/// `kind` are left out; they are stripped from every field set anyway.
-fn compare_with_zero(info: &KindInfo, custom: bool, new: &Object, node: &Node<'_>) -> Comparison {
+/// The `fieldsV1` of a create's entry: the paths it added to (or changed from) the kind's
+/// zero value, less the stripped and reset ones, as `encode` of their
+/// comparison would give them. None when it owns nothing.
+fn fields_of_create(info: &KindInfo, custom: bool, new: &Object, node: &Node<'_>, reset: &[&[&str]]) -> Option<Value> {
     let mut zero = zero_object(info, custom);
     let zero_metadata: Map<String, Value> = zero.remove_entry("metadata").into_iter().collect();
-    let mut cmp = compare(&zero, &new.body, node);
-    cmp.absorb(compare(&zero_metadata, &ownable_metadata(&new.metadata), node));
-    cmp
+    let skip = |p: &Path| {
+        is_stripped(p)
+            || reset
+                .iter()
+                .any(|q| p.len() >= q.len() && p.iter().zip(q.iter()).all(|(a, b)| a == b))
+    };
+    let mut builder = FieldsBuilder::new(skip);
+    compare_into(&zero, &new.body, node, &mut builder);
+    compare_into(&zero_metadata, &ownable_metadata(&new.metadata), node, &mut builder);
+    builder.finish()
 }
 
 /// `{"metadata": {...}}` with the metadata fields a manager can own, empty ones left out.

@@ -279,30 +279,130 @@ impl Comparison {
     }
 }
 
+/// Where a comparison reports the paths it finds.
+pub(crate) trait ChangeSink {
+    /// `path` is present only on the right.
+    fn on_added(&mut self, path: &Path);
+    /// The values at the leaf `path` differ.
+    fn on_modified(&mut self, path: &Path);
+    /// `path` is present only on the left.
+    fn on_removed(&mut self, path: &Path);
+}
+
+impl ChangeSink for Comparison {
+    fn on_added(&mut self, path: &Path) {
+        self.added.insert(path.clone());
+    }
+    fn on_modified(&mut self, path: &Path) {
+        self.modified.insert(path.clone());
+    }
+    fn on_removed(&mut self, path: &Path) {
+        self.removed.insert(path.clone());
+    }
+}
+
 /// `Compare`: the paths added, modified and removed from `lhs` to `rhs` (both objects).
 pub(crate) fn compare(lhs: &Map<String, Value>, rhs: &Map<String, Value>, node: &Node<'_>) -> Comparison {
     let mut cmp = Comparison::default();
-    let mut path = Path::new();
-    compare_maps(Some(lhs), Some(rhs), node, &mut path, &mut cmp);
+    compare_into(lhs, rhs, node, &mut cmp);
     cmp
 }
 
-fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, cmp: &mut Comparison) {
+/// [`compare`], reporting each path to `sink` as it is found.
+pub(crate) fn compare_into(
+    lhs: &Map<String, Value>,
+    rhs: &Map<String, Value>,
+    node: &Node<'_>,
+    sink: &mut impl ChangeSink,
+) {
+    let mut path = Path::new();
+    compare_maps(Some(lhs), Some(rhs), node, &mut path, sink);
+}
+
+/// A [`ChangeSink`] that builds the `fieldsV1` of the added and modified paths directly (what
+/// [`encode`] of their set gives, without building the set), leaving out the paths `skip`
+/// names. Removed paths are ignored: a create's entry is what it added.
+pub(crate) struct FieldsBuilder<F> {
+    root: FieldsTree,
+    skip: F,
+}
+
+#[derive(Default)]
+struct FieldsTree {
+    member: bool,
+    nodes: std::collections::BTreeMap<String, FieldsTree>,
+}
+
+impl<F: Fn(&Path) -> bool> FieldsBuilder<F> {
+    /// A builder that leaves out every path for which `skip` is true.
+    pub(crate) fn new(skip: F) -> Self {
+        Self {
+            root: FieldsTree::default(),
+            skip,
+        }
+    }
+
+    fn insert(&mut self, path: &Path) {
+        if path.is_empty() || (self.skip)(path) {
+            return;
+        }
+        let mut node = &mut self.root;
+        for segment in path {
+            let key = if is_field(segment) {
+                let mut key = String::with_capacity(segment.len() + 2);
+                key.push_str("f:");
+                key.push_str(segment);
+                key
+            } else {
+                segment.clone()
+            };
+            node = node.nodes.entry(key).or_default();
+        }
+        node.member = true;
+    }
+
+    /// The `fieldsV1` value, or None when no path was kept.
+    pub(crate) fn finish(self) -> Option<Value> {
+        fn build(tree: FieldsTree) -> Value {
+            let mut out = Map::new();
+            if tree.member && !tree.nodes.is_empty() {
+                out.insert(".".to_owned(), Value::Object(Map::new()));
+            }
+            for (key, child) in tree.nodes {
+                out.insert(key, build(child));
+            }
+            Value::Object(out)
+        }
+        (!self.root.nodes.is_empty()).then(|| build(self.root))
+    }
+}
+
+impl<F: Fn(&Path) -> bool> ChangeSink for FieldsBuilder<F> {
+    fn on_added(&mut self, path: &Path) {
+        self.insert(path);
+    }
+    fn on_modified(&mut self, path: &Path) {
+        self.insert(path);
+    }
+    fn on_removed(&mut self, _: &Path) {}
+}
+
+fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, cmp: &mut impl ChangeSink) {
     match (lhs, rhs) {
-        (None, Some(_)) => {
-            cmp.added.insert(path.clone());
-        }
-        (Some(_), None) => {
-            cmp.removed.insert(path.clone());
-        }
-        (Some(l), Some(r)) if l != r => {
-            cmp.modified.insert(path.clone());
-        }
+        (None, Some(_)) => cmp.on_added(path),
+        (Some(_), None) => cmp.on_removed(path),
+        (Some(l), Some(r)) if l != r => cmp.on_modified(path),
         _ => {}
     }
 }
 
-fn compare_value(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>, path: &mut Path, cmp: &mut Comparison) {
+fn compare_value(
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+    node: &Node<'_>,
+    path: &mut Path,
+    cmp: &mut impl ChangeSink,
+) {
     let in_leaf = match shape(lhs, rhs) {
         Shape::Scalar => true,
         Shape::Map => {
@@ -339,9 +439,9 @@ fn compare_value(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>, path
     if in_leaf {
         leaf(lhs, rhs, path, cmp);
     } else if lhs.is_none() {
-        cmp.added.insert(path.clone());
+        cmp.on_added(path);
     } else if rhs.is_none() {
-        cmp.removed.insert(path.clone());
+        cmp.on_removed(path);
     }
 }
 
@@ -350,7 +450,7 @@ fn compare_maps(
     rhs: Option<&Map<String, Value>>,
     node: &Node<'_>,
     path: &mut Path,
-    cmp: &mut Comparison,
+    cmp: &mut impl ChangeSink,
 ) {
     let empty = Map::new();
     let (l, r) = (lhs.unwrap_or(&empty), rhs.unwrap_or(&empty));
@@ -386,7 +486,7 @@ fn compare_lists(
     rs: &[String],
     item: &Node<'_>,
     path: &mut Path,
-    cmp: &mut Comparison,
+    cmp: &mut impl ChangeSink,
 ) {
     let (lg, rg) = (group(l, ls), group(r, rs));
     let mut all: Vec<&String> = lg.iter().map(|(s, _)| *s).collect();
@@ -407,20 +507,20 @@ fn compare_lists(
             (0..=1, 0..=1) => compare_value(lv.first().copied(), rv.first().copied(), item, path, cmp),
             (a, b) if a >= 2 && b >= 2 => {
                 if lv != rv {
-                    cmp.modified.insert(path.clone());
+                    cmp.on_modified(path);
                 }
             }
             (a, _) if a >= 2 => {
                 if let Some(first) = rv.first() {
                     compare_value(None, Some(first), item, path, cmp);
                 }
-                cmp.removed.insert(path.clone());
+                cmp.on_removed(path);
             }
             _ => {
                 if let Some(first) = lv.first() {
                     compare_value(Some(first), None, item, path, cmp);
                 }
-                cmp.added.insert(path.clone());
+                cmp.on_added(path);
             }
         }
         path.pop();

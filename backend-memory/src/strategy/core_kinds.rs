@@ -128,9 +128,10 @@ pub(crate) fn validate_config_keys(object: &Object, field: &str, causes: &mut Ca
         .flatten()
         .map(|(k, _)| k)
     {
-        let path = format!("{field}[{key}]");
+        // Built only for an error: most writes have none.
+        let path = || format!("{field}[{key}]");
         if key.len() > 253 {
-            causes.invalid(&path, key, "must be no more than 253 characters");
+            causes.invalid(&path(), key, "must be no more than 253 characters");
         }
         if key.is_empty()
             || !key
@@ -138,17 +139,17 @@ pub(crate) fn validate_config_keys(object: &Object, field: &str, causes: &mut Ca
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
             causes.invalid(
-                &path,
+                &path(),
                 key,
                 "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
             );
         }
         if key == "." {
-            causes.invalid(&path, key, "must not be '.'");
+            causes.invalid(&path(), key, "must not be '.'");
         } else if key == ".." {
-            causes.invalid(&path, key, "must not be '..'");
+            causes.invalid(&path(), key, "must not be '..'");
         } else if key.starts_with("..") {
-            causes.invalid(&path, key, "must not start with '..'");
+            causes.invalid(&path(), key, "must not start with '..'");
         }
     }
 }
