@@ -36,6 +36,11 @@ pub(crate) fn name_error(name: &str, rule: NameRule) -> Option<String> {
 pub(crate) struct Causes(Vec<StatusCause>);
 
 impl Causes {
+    /// Whether no cause was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Adds an invalid-value cause.
     pub fn invalid(&mut self, field: &str, value: &str, detail: &str) {
         self.0.push(StatusCause::new(

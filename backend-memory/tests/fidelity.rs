@@ -486,3 +486,21 @@ async fn an_apply_that_empties_custom_resource_labels_makes_the_next_write_a_cha
         .unwrap();
     assert_eq!(patched.resource_version(), cm.resource_version());
 }
+
+#[tokio::test]
+async fn a_headless_service_that_gains_a_selector_may_not_keep_two_families() {
+    let store = store().await;
+    let headless = Object::new(&TypeRef::new("v1", "Service"), Some("ns"), "h")
+        .with("spec", json!({"clusterIP": "None", "ports": [{"port": 80}]}));
+    let created = store.create(&headless, &params()).await.unwrap();
+    // Without a selector a single-stack cluster still gives both families.
+    assert_eq!(created.body["spec"]["ipFamilies"], json!(["IPv4", "IPv6"]));
+    assert_eq!(created.body["spec"]["ipFamilyPolicy"], "RequireDualStack");
+    let add_selector = Patch::Json(json!([{"op": "add", "path": "/spec/selector", "value": {"app": "b"}}]));
+    let Err(StoreError::Invalid { causes, .. }) = store.patch(&created.object_ref(), &add_selector, &apply("m")).await
+    else {
+        panic!("a selector makes the Service need addresses of both families");
+    };
+    let fields: Vec<&str> = causes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["spec.ipFamilyPolicy", "spec.ipFamilies[1]"]);
+}

@@ -159,6 +159,38 @@ pub(crate) fn validate_config_keys(object: &Object, field: &str, causes: &mut Ca
 #[derive(Debug)]
 struct ServiceHooks;
 
+fn is_unset_selector(spec: Option<&Value>) -> bool {
+    spec.and_then(|s| s.get("selector"))
+        .and_then(Value::as_object)
+        .is_none_or(|m| m.is_empty())
+}
+
+/// `initIPFamilyFields` after its headless-and-selectorless special case: the cluster is
+/// single-stack IPv4, so a Service that now needs addresses (a headless one that gained a
+/// selector keeps the two families it was given without one) may ask for no other family.
+fn cluster_families(spec: Option<&Value>, causes: &mut Causes) {
+    let spec = spec.and_then(Value::as_object);
+    let policy = spec.and_then(|s| s.get("ipFamilyPolicy")).and_then(Value::as_str);
+    if policy == Some("RequireDualStack") {
+        causes.invalid(
+            "spec.ipFamilyPolicy",
+            "RequireDualStack",
+            "this cluster is not configured for dual-stack services",
+        );
+    }
+    let families = spec.and_then(|s| s.get("ipFamilies")).and_then(Value::as_array);
+    for (i, family) in families.into_iter().flatten().enumerate() {
+        let family = family.as_str().unwrap_or_default();
+        if family != "IPv4" {
+            causes.invalid(
+                &format!("spec.ipFamilies[{i}]"),
+                family,
+                "not configured on this cluster",
+            );
+        }
+    }
+}
+
 impl KindHooks for ServiceHooks {
     fn prepare_for_update(&self, new: &mut Object, old: &Object) {
         crate::defaults::drop_type_dependent_fields(&mut new.body, &old.body);
@@ -205,6 +237,10 @@ impl KindHooks for ServiceHooks {
                     "must be between 1 and 65535, inclusive",
                 );
             }
+        }
+        // The allocator runs only after the object validated.
+        if causes.is_empty() && !external_name && !(headless && is_unset_selector(spec)) {
+            cluster_families(spec, causes);
         }
     }
 
