@@ -226,7 +226,7 @@ fn typed<O: Operator>(parent: &Object) -> Result<Arc<O::Parent>, OperatorError> 
     }
     let typed: Arc<O::Parent> = Arc::new(
         parent
-            .to_typed()
+            .to_resource()
             .map_err(|e| OperatorError::spec("spec", format!("does not match the parent type: {e}")))?,
     );
     recent::put(parent, Arc::clone(&typed));
