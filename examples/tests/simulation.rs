@@ -1,7 +1,7 @@
 //! Deterministic simulation: the DataCluster operator over many seeds, the determinism check,
 //! and the bug-catching table (each buggy operator caught, each correct twin passing).
 //!
-//! By default one run covers 10,000 seeds: 1,000 of the DataCluster world and 1,500 for each of
+//! By default one run covers 11,000 seeds: 2,000 of the DataCluster world and 1,500 for each of
 //! the six correct twins. `SIM_SEEDS=N` changes the number of DataCluster seeds,
 //! `SIM_TWIN_SEEDS=N` the seeds each twin runs, `SIM_BUG=<part of a name>` the rows of the
 //! table; `SIM_SEED=N` replays one seed of the DataCluster test, or with `SIM_BUG=<name>` one
@@ -17,7 +17,7 @@ fn env_seeds(name: &str, default: u64) -> u64 {
 #[test]
 fn datacluster_passes_every_seed() {
     let sim = datacluster_simulation().unwrap_or_else(|e| panic!("{e}"));
-    let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 1_000));
+    let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 2_000));
     if std::env::var("SIM_SEED").is_err() {
         // (A replay of one seed with a shrunk schedule may have no fault at all.)
         assert!(summary.reconciles > summary.seeds, "the operator ran: {summary}");

@@ -23,6 +23,9 @@ pub struct WorkloadSimulator<S> {
     pending: BTreeMap<(String, i64), Instant>,
     /// The resourceVersion of each workload (by uid) last seen fully rolled out.
     done: BTreeMap<String, String>,
+    /// The rolled-out status of each workload (by uid) at a resourceVersion: a workload
+    /// waiting for its rollout is looked at every tick, and the status hashes the template.
+    statuses: BTreeMap<String, (String, Value)>,
     trace: Option<Trace>,
 }
 
@@ -35,6 +38,7 @@ impl<S: ObjectStore> WorkloadSimulator<S> {
             rollout_time,
             pending: BTreeMap::new(),
             done: BTreeMap::new(),
+            statuses: BTreeMap::new(),
             trace: None,
         }
     }
@@ -69,8 +73,15 @@ impl<S: ObjectStore> WorkloadSimulator<S> {
                     continue;
                 }
                 let generation = w.metadata.generation.unwrap_or(0);
-                let status = rolled_out_status(&w);
-                if w.status() == Some(&status) {
+                if self.statuses.get(&uid).is_none_or(|(at, _)| at != rv) {
+                    self.statuses
+                        .insert(uid.clone(), (rv.to_owned(), rolled_out_status(&w)));
+                }
+                let Some((_, status)) = self.statuses.get(&uid) else {
+                    continue;
+                };
+                if w.status() == Some(status) {
+                    self.statuses.remove(&uid);
                     self.done.insert(uid, rv.to_owned());
                     continue;
                 }
@@ -80,7 +91,7 @@ impl<S: ObjectStore> WorkloadSimulator<S> {
                     continue;
                 }
                 let mut updated = (*w).clone();
-                updated.body.insert("status".into(), status);
+                updated.body.insert("status".into(), status.clone());
                 // A concurrent change (Conflict) is picked up on the next tick.
                 if self
                     .store

@@ -80,7 +80,7 @@ impl<S: ObjectStore> LeaseLock<S> {
         let Some(current) = self.store.get_opt(&self.lease_ref()).await? else {
             return self.create(now).await;
         };
-        let lease: Lease = current.to_typed()?;
+        let lease: Lease = current.to_resource()?;
         let spec = lease.spec.clone().unwrap_or_default();
         let holder = spec.holder_identity.clone().filter(|h| !h.is_empty());
         let ours = holder.as_deref() == Some(self.config.identity());
@@ -130,7 +130,7 @@ impl<S: ObjectStore> LeaseLock<S> {
         let Some(current) = self.store.get_opt(&self.lease_ref()).await? else {
             return Ok(false);
         };
-        let lease: Lease = current.to_typed()?;
+        let lease: Lease = current.to_resource()?;
         let mut spec = lease.spec.clone().unwrap_or_default();
         if spec.holder_identity.as_deref() != Some(self.config.identity()) {
             return Ok(false);

@@ -172,17 +172,17 @@ pub fn dropped_fields(desired: &Object, live: &Object, manager: &str) -> Vec<Fie
         return Vec::new();
     };
     let owned = fields_v1::leaf_paths(&fields.0);
-    let (Ok(Value::Object(want)), Ok(Value::Object(have))) = (desired.to_value(), live.to_value()) else {
+    let (Some(want), Some(have)) = (Reportable::of(desired), Reportable::of(live)) else {
         return Vec::new();
     };
     let mut out: Vec<FieldChange> = Vec::new();
     for path in owned.into_iter().filter(|p| reportable(p)) {
         // Report the outermost part that is gone (a whole container, a whole map), once.
-        let Some(len) = (1..=path.len()).find(|&n| lookup(&want, &path[..n]).is_none()) else {
+        let Some(len) = (1..=path.len()).find(|&n| want.lookup(&path[..n]).is_none()) else {
             continue;
         };
         let gone = &path[..len];
-        let Some(value) = lookup(&have, gone) else {
+        let Some(value) = have.lookup(gone) else {
             continue;
         };
         let change = FieldChange {
@@ -226,6 +226,47 @@ fn segment(step: &str) -> PathSegment {
 /// The value at `path`, a `null` counting as missing.
 fn lookup<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
     fields_v1::value_at(root, path).filter(|v| !v.is_null())
+}
+
+/// The parts of an object a [`reportable`] path can reach, as in [`Object::to_value`]: the
+/// body as it is, and of the metadata only the labels and annotations (the rest of the
+/// metadata, serialized, would be thrown away).
+struct Reportable<'a> {
+    body: &'a Map<String, Value>,
+    /// `{"metadata": {"labels": .., "annotations": ..}}`.
+    metadata: Map<String, Value>,
+}
+
+impl<'a> Reportable<'a> {
+    /// None when the body has a field `metadata` (it would shadow the real one).
+    fn of(object: &'a Object) -> Option<Self> {
+        if object.body.contains_key("metadata") {
+            return None;
+        }
+        let strings = |m: &std::collections::BTreeMap<String, String>| {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+        };
+        let mut meta = Map::new();
+        if let Some(labels) = &object.metadata.labels {
+            meta.insert("labels".into(), strings(labels));
+        }
+        if let Some(annotations) = &object.metadata.annotations {
+            meta.insert("annotations".into(), strings(annotations));
+        }
+        let mut metadata = Map::new();
+        metadata.insert("metadata".into(), Value::Object(meta));
+        Some(Self {
+            body: &object.body,
+            metadata,
+        })
+    }
+
+    fn lookup(&self, path: &[String]) -> Option<&Value> {
+        match path.first().map(String::as_str) {
+            Some("metadata") => lookup(&self.metadata, path),
+            _ => lookup(self.body, path),
+        }
+    }
 }
 
 /// Longest rendered value in a change; longer ones are cut with an ellipsis.

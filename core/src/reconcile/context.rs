@@ -103,7 +103,7 @@ impl<'a> Context<'a> {
         let Some(object) = self.get_object(&key)? else {
             return Ok(None);
         };
-        object.to_typed().map(Some).map_err(|source| {
+        object.to_resource().map(Some).map_err(|source| {
             ContextError::Decode {
                 key: Box::new(key),
                 source,
@@ -161,7 +161,7 @@ impl<'a> Children<'a> {
         self.children
             .iter()
             .find(|c| c.kind == type_ref.kind && c.type_ref().group() == type_ref.group() && c.name() == name)
-            .and_then(|c| c.to_typed().ok())
+            .and_then(|c| c.to_resource().ok())
     }
 
     /// Every child of kind `K` that converts.
@@ -173,7 +173,7 @@ impl<'a> Children<'a> {
         self.children
             .iter()
             .filter(|c| c.kind == type_ref.kind && c.type_ref().group() == type_ref.group())
-            .filter_map(|c| c.to_typed().ok())
+            .filter_map(|c| c.to_resource().ok())
             .collect()
     }
 

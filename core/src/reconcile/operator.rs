@@ -216,10 +216,74 @@ pub trait DynamicOperator: Send + Sync + 'static {
 
 /// The parent converted to its Rust type; a parent that does not fit the type (a spec the
 /// CRD's schema let through but the Rust type refuses) is an invalid spec.
-fn typed<O: Operator>(parent: &Object) -> Result<O::Parent, OperatorError> {
-    parent
-        .to_typed()
-        .map_err(|e| OperatorError::spec("spec", format!("does not match the parent type: {e}")))
+///
+/// One reconcile asks for the typed parent several times (pause, desired, status), and
+/// converting means serializing the whole object and deserializing it again; the last few
+/// conversions are kept per thread ([`recent`]) and reused for an equal parent.
+fn typed<O: Operator>(parent: &Object) -> Result<Arc<O::Parent>, OperatorError> {
+    if let Some(typed) = recent::get::<O::Parent>(parent) {
+        return Ok(typed);
+    }
+    let typed: Arc<O::Parent> = Arc::new(
+        parent
+            .to_resource()
+            .map_err(|e| OperatorError::spec("spec", format!("does not match the parent type: {e}")))?,
+    );
+    recent::put(parent, Arc::clone(&typed));
+    Ok(typed)
+}
+
+/// The parents converted last on this thread, with their typed form. A hit needs an equal
+/// object (not only the same resourceVersion: a parent built in a test may carry none), so
+/// the reuse is invisible; comparing is far cheaper than a conversion.
+mod recent {
+    use std::any::{Any, TypeId};
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use crate::model::Object;
+
+    /// How many conversions a thread keeps (a few parents reconciled in turn).
+    const KEPT: usize = 8;
+
+    type Entry = (TypeId, Object, Arc<dyn Any + Send + Sync>);
+
+    thread_local! {
+        static RECENT: RefCell<VecDeque<Entry>> = const { RefCell::new(VecDeque::new()) };
+    }
+
+    fn same(a: &Object, b: &Object) -> bool {
+        // The fields that usually differ first, then the whole object.
+        a.metadata.resource_version == b.metadata.resource_version
+            && a.metadata.uid == b.metadata.uid
+            && a.metadata.generation == b.metadata.generation
+            && a == b
+    }
+
+    pub(super) fn get<T: Any + Send + Sync>(object: &Object) -> Option<Arc<T>> {
+        RECENT
+            .try_with(|recent| {
+                let recent = recent.try_borrow().ok()?;
+                let (_, _, typed) = recent
+                    .iter()
+                    .find(|(ty, kept, _)| *ty == TypeId::of::<T>() && same(kept, object))?;
+                Arc::clone(typed).downcast::<T>().ok()
+            })
+            .ok()
+            .flatten()
+    }
+
+    pub(super) fn put<T: Any + Send + Sync>(object: &Object, typed: Arc<T>) {
+        let _ = RECENT.try_with(|recent| {
+            if let Ok(mut recent) = recent.try_borrow_mut() {
+                if recent.len() >= KEPT {
+                    recent.pop_back();
+                }
+                recent.push_front((TypeId::of::<T>(), object.clone(), typed));
+            }
+        });
+    }
 }
 
 #[async_trait]
@@ -237,12 +301,12 @@ impl<O: Operator> DynamicOperator for O {
     }
 
     fn desired(&self, parent: &Object, ctx: &Context<'_>, desired: &mut DesiredSet) -> Result<(), OperatorError> {
-        Operator::desired(self, &typed::<O>(parent)?, ctx, desired)
+        Operator::desired(self, &*typed::<O>(parent)?, ctx, desired)
     }
 
     fn status(&self, parent: &Object, children: &[Arc<Object>]) -> Result<Map<String, Value>, OperatorError> {
         let mut fields = StatusFields::new();
-        Operator::status(self, &typed::<O>(parent)?, &Children::new(children), &mut fields)?;
+        Operator::status(self, &*typed::<O>(parent)?, &Children::new(children), &mut fields)?;
         Ok(fields.into_map())
     }
 
@@ -251,17 +315,17 @@ impl<O: Operator> DynamicOperator for O {
     }
 
     fn is_paused(&self, parent: &Object) -> bool {
-        typed::<O>(parent).is_ok_and(|p| Operator::is_paused(self, &p))
+        typed::<O>(parent).is_ok_and(|p| Operator::is_paused(self, &*p))
     }
 
     fn error_policy(&self, parent: &Object, error: &StoreError) -> ErrorPolicy {
         match typed::<O>(parent) {
-            Ok(p) => Operator::error_policy(self, &p, error),
+            Ok(p) => Operator::error_policy(self, &*p, error),
             Err(_) => ErrorPolicy::default_for(error),
         }
     }
 
     async fn cleanup(&self, parent: &Object) -> Result<(), OperatorError> {
-        Operator::cleanup(self, &typed::<O>(parent)?).await
+        Operator::cleanup(self, &*typed::<O>(parent)?).await
     }
 }
