@@ -529,12 +529,20 @@ async fn upgrade(parent: Arc<Object>, ctx: Arc<ReconcileCtx>, buggy: bool) -> Re
     if let Some(node) = NODE_TYPES.get(index) {
         let name = format!("{}-{node}", live.name());
         ensure_child(&ctx, &live, &name).await?;
-        // A read may be served from an earlier revision (showing a child of an earlier parent
-        // of this name, or none): the step counts once the child is seen controlled by us.
+        // A read may be served from an earlier revision: it can show a child of an earlier
+        // parent of this name, none, or ours as an earlier generation left it (with the data
+        // this one wants, so nothing was written). The step counts once the child is seen
+        // controlled by us with this generation's data, and a replace at the resourceVersion
+        // read proves the read was current: a stale one conflicts, and the step is retried.
         let key = ObjectRef::namespaced(configmap(), live.namespace().unwrap_or_default(), &name);
-        if !ctx.store.get_opt(&key).await?.is_some_and(|c| c.is_controlled_by(&uid)) {
+        let wanted = child_of(&live, &name);
+        let Some(child) = ctx.store.get_opt(&key).await? else {
+            return Ok(step);
+        };
+        if !child.is_controlled_by(&uid) || child.body.get("data") != wanted.body.get("data") {
             return Ok(step);
         }
+        ctx.store.replace(&child, &WriteParams::default()).await?;
         if let Some(Value::Array(visited)) = ctx
             .memory
             .lock()
