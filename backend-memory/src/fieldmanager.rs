@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
     Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode, display, drop_emptied, encode,
-    merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
+    in_subtrees, merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -256,12 +256,7 @@ fn compare_with_stored(old: &Object, new: &Object, node: &Node<'_>) -> Compariso
 fn fields_of_create(info: &KindInfo, custom: bool, new: &Object, node: &Node<'_>, reset: &[&[&str]]) -> Option<Value> {
     let mut zero = zero_object(info, custom);
     let zero_metadata: Map<String, Value> = zero.remove_entry("metadata").into_iter().collect();
-    let skip = |p: &Path| {
-        is_stripped(p)
-            || reset
-                .iter()
-                .any(|q| p.len() >= q.len() && p.iter().zip(q.iter()).all(|(a, b)| a == b))
-    };
+    let skip = |p: &Path| is_stripped(p) || in_subtrees(p, reset);
     let mut builder = FieldsBuilder::new(skip);
     compare_into(&zero, &new.body, node, &mut builder);
     compare_into(&zero_metadata, &ownable_metadata(&new.metadata), node, &mut builder);

@@ -715,18 +715,19 @@ fn is_field(segment: &str) -> bool {
     !(segment.starts_with("k:") || segment.starts_with("v:"))
 }
 
+/// True if `path` is at or below one of `prefixes`.
+pub(crate) fn in_subtrees(path: &Path, prefixes: &[&[&str]]) -> bool {
+    prefixes
+        .iter()
+        .any(|q| path.len() >= q.len() && path.iter().zip(q.iter()).all(|(a, b)| a == b))
+}
+
 /// The members of `set` not at or below any member of `prefixes` (`RecursiveDifference`).
 pub(crate) fn without_subtrees(set: FieldSet, prefixes: &[&[&str]]) -> FieldSet {
     if prefixes.is_empty() {
         return set;
     }
-    set.into_iter()
-        .filter(|p| {
-            !prefixes
-                .iter()
-                .any(|q| p.len() >= q.len() && p.iter().zip(q.iter()).all(|(a, b)| a == b))
-        })
-        .collect()
+    set.into_iter().filter(|p| !in_subtrees(p, prefixes)).collect()
 }
 
 /// Encodes a field set as `fieldsV1` (`f:` for fields, `k:`/`v:` segments as they are, `"."`
@@ -829,6 +830,31 @@ mod tests {
         let mut out = FieldSet::new();
         to_field_set(&value, &Node::root(type_ref, None), &mut Path::new(), &mut out);
         out
+    }
+
+    #[test]
+    fn the_fields_builder_encodes_what_a_comparison_adds_and_modifies() {
+        let node = Node::root(&deployment(), None);
+        let before = json!({"spec": {"replicas": 1, "paused": false, "strategy": {}}});
+        let after = json!({"spec": {"replicas": 2, "strategy": {}, "selector": {"matchLabels": {"app": "a"}},
+            "template": {"spec": {"containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80}]}]}}}});
+        let (Value::Object(l), Value::Object(r)) = (&before, &after) else {
+            panic!("objects");
+        };
+        let cmp = compare(l, r, &node);
+        assert!(
+            !cmp.removed.is_empty(),
+            "the example removes a field, which the builder ignores"
+        );
+        let skip = |p: &Path| p.as_slice() == ["spec", "replicas"];
+        let mut expected: FieldSet = cmp.added.into_iter().chain(cmp.modified).filter(|p| !skip(p)).collect();
+        expected.retain(|p| !p.is_empty());
+        let mut builder = FieldsBuilder::new(skip);
+        compare_into(l, r, &node, &mut builder);
+        assert_eq!(builder.finish(), Some(encode(&expected)));
+        let mut nothing = FieldsBuilder::new(|_: &Path| true);
+        compare_into(l, r, &node, &mut nothing);
+        assert_eq!(nothing.finish(), None);
     }
 
     #[test]
