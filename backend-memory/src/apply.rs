@@ -38,7 +38,7 @@
 use std::sync::Arc;
 
 use operator_runtime_core::store::{PatchParams, StoreResult};
-use operator_runtime_core::{Object, ObjectRef, StoreError};
+use operator_runtime_core::{Object, ObjectRef, StoreError, schema};
 use serde_json::Value;
 
 use crate::fieldmanager;
@@ -231,6 +231,17 @@ pub(crate) fn apply(
         let meta = &new.metadata;
         meta.labels.as_ref().is_some_and(|m| m.is_empty()) || meta.annotations.as_ref().is_some_and(|m| m.is_empty())
     };
+    // The request-body null pruning of custom resources does not run on an apply's result: a
+    // field the prune emptied is `null`, Invalid unless its schema says `nullable`.
+    if let Some(schema) = schema {
+        let mut causes = Causes::default();
+        for v in schema::validate(schema, &new.body) {
+            if v.message.ends_with(": \"null\"") {
+                causes.push(&v.reason, &v.field, v.message);
+            }
+        }
+        causes.into_result(&kind.info.type_ref.kind, &key.name)?;
+    }
     // The merged object is converted to the kind's type only now: a body the type cannot hold
     // (bad base64, a malformed quantity) is the server's 500 here, not the 400 of other writes.
     registry::normalize(&kind, &mut new).map_err(|e| match e {

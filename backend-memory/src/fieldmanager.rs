@@ -476,12 +476,20 @@ pub(crate) fn apply(
     // null here, so it is not removed: only its members are).
     let cmp = compare(live, &merged_map, &node);
     if let Some(before) = &before_prune {
-        let mut value = Value::Object(merged_map);
-        drop_emptied(&mut value, before);
-        let Value::Object(map) = value else {
-            return Err(StoreError::bad_request("applied object is invalid"));
-        };
-        merged_map = map;
+        if custom {
+            // A custom resource is not decoded into a type after the merge: a field the prune
+            // emptied stays `null` for its schema to judge. Metadata is typed even there.
+            if let (Some(meta), Some(before)) = (merged_map.get_mut("metadata"), before.get("metadata")) {
+                drop_emptied(meta, before);
+            }
+        } else {
+            let mut value = Value::Object(merged_map);
+            drop_emptied(&mut value, before);
+            let Value::Object(map) = value else {
+                return Err(StoreError::bad_request("applied object is invalid"));
+            };
+            merged_map = map;
+        }
     }
     let mut changed = cmp.added;
     changed.extend(cmp.modified);

@@ -5,7 +5,7 @@
 use operator_runtime_core::store::{DeleteOutcome, DeleteParams, Patch, PatchParams, Propagation, WriteParams};
 use operator_runtime_core::{Object, ObjectStore, StoreError, TypeRef};
 use operator_runtime_memory::MemoryStore;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const HOLD: &str = "example.com/hold";
 
@@ -417,7 +417,8 @@ async fn an_empty_apply_after_owning_all_data_leaves_no_entry() {
 async fn store_with_gadgets() -> MemoryStore {
     let store = store().await;
     let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
-        "properties": {"size": {"type": "integer"}}}}});
+        "properties": {"size": {"type": "integer"},
+            "extra": {"type": "object", "nullable": true, "properties": {"n": {"type": "integer"}}}}}}});
     let crd = Object::new(
         &TypeRef::new("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
         None,
@@ -485,6 +486,58 @@ async fn an_apply_that_empties_custom_resource_labels_makes_the_next_write_a_cha
         .await
         .unwrap();
     assert_eq!(patched.resource_version(), cm.resource_version());
+}
+
+#[tokio::test]
+async fn an_apply_that_stops_setting_every_spec_field_of_a_custom_resource_is_invalid() {
+    let store = store_with_gadgets().await;
+    let key = Object::new(&TypeRef::new("x.io/v1", "Gadget"), Some("ns"), "g").object_ref();
+    let gadget = |spec: Value| {
+        Patch::Apply(json!({"apiVersion": "x.io/v1", "kind": "Gadget",
+            "metadata": {"name": "g", "namespace": "ns"}, "spec": spec}))
+    };
+    store
+        .patch(&key, &gadget(json!({"size": 1, "extra": {"n": 1}})), &apply("a"))
+        .await
+        .unwrap();
+    // The prune empties `extra`: its schema is nullable, so the null is stored.
+    let emptied = store
+        .patch(&key, &gadget(json!({"size": 1, "extra": {}})), &apply("a"))
+        .await
+        .unwrap();
+    assert_eq!(emptied.body["spec"], json!({"size": 1, "extra": null}));
+    let created = store
+        .patch(&key, &gadget(json!({"size": 1})), &apply("a"))
+        .await
+        .unwrap();
+    // The prune empties `spec`, which is not nullable.
+    let err = store
+        .patch(&key, &gadget(json!({})), &apply("a"))
+        .await
+        .expect_err("spec: null is not an object");
+    let StoreError::Invalid { causes, .. } = &err else {
+        panic!("expected Invalid, got {err:?}");
+    };
+    assert_eq!(causes.len(), 1, "{causes:?}");
+    assert_eq!(causes[0].field, "spec");
+    assert!(
+        causes[0]
+            .message
+            .ends_with("spec in body must be of type object: \"null\""),
+        "{causes:?}"
+    );
+    let stored = store.get(&key).await.unwrap();
+    assert_eq!(stored.resource_version(), created.resource_version());
+    assert_eq!(stored.body["spec"], json!({"size": 1}));
+    // A built-in kind is decoded into its type after the merge: the emptied field goes.
+    let cm_key = config_map("c").object_ref();
+    let cm = |data: Value| {
+        Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "ns"}, "data": data}))
+    };
+    store.patch(&cm_key, &cm(json!({"k": "v"})), &apply("a")).await.unwrap();
+    let emptied = store.patch(&cm_key, &cm(json!({})), &apply("a")).await.unwrap();
+    assert_eq!(emptied.body.get("data"), None);
 }
 
 #[tokio::test]
