@@ -261,6 +261,31 @@ pub async fn apply_of_same_config_twice_keeps_rv<S: ObjectStore + ?Sized>(store:
     Ok(Outcome::Passed)
 }
 
+/// An apply that carries a resourceVersion creates a missing object (the resourceVersion is
+/// dropped: the object gets one of its own), and is a Conflict on an existing object whose
+/// resourceVersion differs. The driver creates children with such an apply instead of reading
+/// them first.
+pub async fn apply_with_resource_version_creates_or_conflicts<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_with_resource_version_creates_or_conflicts").await?;
+    let unheld = "18446744073709551615";
+    let mut body = config_map_body(&cx, "a", json!({"x": "1"}));
+    body["metadata"]["resourceVersion"] = json!(unheld);
+    let created = apply(&cx, "a", body.clone(), "m1", false)
+        .await
+        .or_fail("apply that creates")?;
+    ensure!(rv_of(&created)? != unheld, "the created object kept the apply's resourceVersion");
+    body["data"] = json!({"x": "2"});
+    expect_err!(
+        apply(&cx, "a", body, "m1", true).await,
+        StoreError::Conflict { .. },
+        "apply with another resourceVersion to an existing object"
+    );
+    let stored = cx.store.get(&created.object_ref()).await.or_fail("get")?;
+    ensure!(rv_of(&stored)? == rv_of(&created)?, "the refused apply changed the object");
+    Ok(Outcome::Passed)
+}
+
 /// Lists of a custom resource without list-type markers are atomic: another manager applying a
 /// different list conflicts.
 pub async fn apply_of_different_atomic_list_conflicts<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {

@@ -12,6 +12,10 @@ use crate::model::{Object, ObjectRef};
 use crate::plan::{Action, BlockReason, FieldChange, Plan, PlanItem, UpdateReason};
 use crate::store::{ApplySupport, DeleteOutcome, DeleteParams, Patch, PatchParams, Preconditions, WriteParams};
 
+/// The resourceVersion of an apply meant to create: no stored object has it (the API server's
+/// are decimal revisions, far below `u64::MAX`), and an apply that creates drops it.
+const CREATE_ONLY_RESOURCE_VERSION: &str = "18446744073709551615";
+
 /// One failed child write.
 #[derive(Clone, Debug)]
 pub(super) struct WriteFailure {
@@ -143,18 +147,19 @@ impl<O: DynamicOperator> Reconciler<O> {
         };
         let planned = live.map_or_else(|| controller_uid(desired), controller_uid);
         let mut live: Option<Arc<Object>> = live.map(|l| Arc::new(l.clone()));
-        if ssa && live.is_none() {
-            // An apply creates or modifies: a child the plan thinks absent is read first, so one
-            // that exists under another controller (or none: orphaned) is not taken over.
-            live = self.reread(desired, planned.as_deref()).await?;
-        }
         for _ in 0..=self.config.conflict_retries {
             let result = match &live {
                 _ if ssa => {
                     let mut body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
-                    if let Some(rv) = live.as_deref().and_then(Object::resource_version)
-                        && let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut)
-                    {
+                    // An apply creates or modifies. A child the plan thinks absent is applied
+                    // with a resourceVersion no object has: the server drops it when the apply
+                    // creates, and answers 409 when the child exists after all, which reads it
+                    // (one that another controller, or none, holds is not taken over).
+                    let rv = live
+                        .as_deref()
+                        .and_then(Object::resource_version)
+                        .unwrap_or(CREATE_ONLY_RESOURCE_VERSION);
+                    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
                         meta.insert("resourceVersion".into(), Value::String(rv.to_owned()));
                     }
                     let params = PatchParams {
