@@ -110,6 +110,28 @@ async fn events_add_at_most_a_tenth_to_the_converge_requests() {
     }
 }
 
+#[tokio::test]
+async fn a_converge_reads_nothing_and_creates_each_child_with_one_apply() {
+    use operator_runtime_core::counting::Verb;
+    let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+    let world = BenchWorld::bench(Arc::clone(&store), "create-reads")
+        .await
+        .expect("world");
+    let reconciler = reconciler(&world, world.counted.clone(), Arc::clone(&store));
+    world.create_parents(PARENTS).await.expect("parents");
+    world.settle().await.expect("settle");
+
+    let before = world.counted.snapshot();
+    let errors = converge(&world, &reconciler).await;
+    assert!(errors.is_empty(), "reconcile errors: {errors:?}");
+    let spent = world.counted.snapshot().since(&before);
+    // The reconcile that creates the children has just written the parent's finalizer with its
+    // resourceVersion (so the parent is live), and each child goes out as an apply that can
+    // only create: nothing is read first.
+    assert_eq!(spent.verb(Verb::Get), 0, "{spent:?}");
+    assert_eq!(spent.verb(Verb::Patch), 12 * PARENTS as u64, "{spent:?}");
+}
+
 /// A store that edits a parent's spec (through `raw`) the first time the runtime writes one of
 /// that parent's children, and waits until the cache saw the edit: a user's change arriving
 /// while a reconcile runs. It counts the status writes answered with a Conflict.

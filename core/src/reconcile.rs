@@ -356,7 +356,7 @@ impl<O: DynamicOperator> Reconciler<O> {
         let outcome = if paused {
             write::WriteOutcome::default()
         } else {
-            self.apply_plan(&parent, &plan).await?
+            self.apply_plan(&parent, &plan, report.finalizer_written).await?
         };
         report.child_writes = outcome.writes;
         if let Some(metrics) = self.metrics.as_ref().filter(|_| !paused) {

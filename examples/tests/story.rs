@@ -28,8 +28,9 @@ async fn the_whole_story_passes() {
         assert!(log.contains(expected), "the log shows {expected}");
     }
     // Reads are served by the cache. The only reads sent to the backend guard creates (the
-    // parent still exists, the child is not someone else's: a stale cache must not create or
-    // take over), so there are fewer of them than writes.
+    // parent still exists when this reconcile did not just write it; a child found to exist by
+    // the apply meant to create it is read before it is taken over), so there are fewer of
+    // them than writes.
     let gets = summary.requests.verb(operator_runtime_core::counting::Verb::Get);
     let applies = summary.requests.verb(operator_runtime_core::counting::Verb::Patch);
     assert!(

@@ -37,13 +37,20 @@ pub(super) struct WriteOutcome {
 }
 
 impl<O: DynamicOperator> Reconciler<O> {
-    pub(super) async fn apply_plan(&self, parent: &Object, plan: &Plan) -> Result<WriteOutcome, ReconcileError> {
+    /// Writes the plan's items. `parent_written` says this reconcile has just written the
+    /// parent (its finalizer, with its resourceVersion as a precondition), which proves it live.
+    pub(super) async fn apply_plan(
+        &self,
+        parent: &Object,
+        plan: &Plan,
+        parent_written: bool,
+    ) -> Result<WriteOutcome, ReconcileError> {
         let mut outcome = WriteOutcome::default();
         let creates = plan
             .items
             .iter()
             .any(|i| matches!(i.action, Action::Create | Action::Recreate { .. }));
-        if creates && !self.parent_is_live(parent).await? {
+        if creates && !parent_written && !self.parent_is_live(parent).await? {
             // The cached parent is already gone: a child created for it would be collected at
             // once, and its deletion would queue the parent again (a loop with no delay).
             return Ok(outcome);
