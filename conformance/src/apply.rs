@@ -274,7 +274,10 @@ pub async fn apply_with_resource_version_creates_or_conflicts<S: ObjectStore + ?
     let created = apply(&cx, "a", body.clone(), "m1", false)
         .await
         .or_fail("apply that creates")?;
-    ensure!(rv_of(&created)? != unheld, "the created object kept the apply's resourceVersion");
+    ensure!(
+        rv_of(&created)? != unheld,
+        "the created object kept the apply's resourceVersion"
+    );
     body["data"] = json!({"x": "2"});
     expect_err!(
         apply(&cx, "a", body, "m1", true).await,
@@ -282,7 +285,10 @@ pub async fn apply_with_resource_version_creates_or_conflicts<S: ObjectStore + ?
         "apply with another resourceVersion to an existing object"
     );
     let stored = cx.store.get(&created.object_ref()).await.or_fail("get")?;
-    ensure!(rv_of(&stored)? == rv_of(&created)?, "the refused apply changed the object");
+    ensure!(
+        rv_of(&stored)? == rv_of(&created)?,
+        "the refused apply changed the object"
+    );
     Ok(Outcome::Passed)
 }
 
