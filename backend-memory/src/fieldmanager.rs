@@ -414,12 +414,17 @@ fn ownable_metadata(meta: &ObjectMeta) -> Map<String, Value> {
 /// [`decode`] would list, without building the set).
 fn owns(fields: &Value, path: &Path) -> bool {
     let mut node = fields;
+    // One buffer for the `f:` keys of the whole path (this runs per changed field per entry).
+    let mut key = String::new();
     for segment in path {
         let Value::Object(map) = node else { return false };
         let child = if segment.starts_with("k:") || segment.starts_with("v:") {
             map.get(segment.as_str())
         } else {
-            map.get(format!("f:{segment}").as_str())
+            key.clear();
+            key.push_str("f:");
+            key.push_str(segment);
+            map.get(key.as_str())
         };
         match child {
             Some(next) => node = next,

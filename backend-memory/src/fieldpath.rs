@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use operator_runtime_core::builtin_schema::{self, KindSchema};
 use operator_runtime_core::model::TypeRef;
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 /// A path from the object root.
@@ -395,32 +396,45 @@ impl<F: Fn(&[String]) -> bool> FieldsBuilder<F> {
     /// child joins it (as in [`encode`]); a node that already has children when it becomes
     /// a member (the comparison reports a map after its fields) gains it then.
     fn insert(&mut self, path: &[String]) {
-        if path.is_empty() || (self.skip)(path) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        if (self.skip)(path) {
             return;
         }
-        let key = &mut self.key;
         let mut node = &mut self.root;
         let mut existed = false;
-        for segment in path {
+        for segment in parents {
             if existed && node.is_empty() {
                 node.insert(".".to_owned(), Value::Object(Map::new()));
             }
-            key.clear();
-            if is_field(segment) {
-                key.push_str("f:");
-            }
-            key.push_str(segment);
-            existed = node.contains_key(key.as_str());
+            set_key(&mut self.key, segment);
+            existed = node.contains_key(self.key.as_str());
             if !existed {
-                node.insert(key.clone(), Value::Object(Map::new()));
+                node.insert(self.key.clone(), Value::Object(Map::new()));
             }
-            let Some(Value::Object(next)) = node.get_mut(key.as_str()) else {
+            let Some(Value::Object(next)) = node.get_mut(self.key.as_str()) else {
                 return;
             };
             node = next;
         }
-        if !node.is_empty() && !node.contains_key(".") {
+        if existed && node.is_empty() {
             node.insert(".".to_owned(), Value::Object(Map::new()));
+        }
+        set_key(&mut self.key, last);
+        // Most members are new leaves, whose key is allocated anyway: one search.
+        match node.entry(self.key.clone()) {
+            Entry::Vacant(entry) => {
+                entry.insert(Value::Object(Map::new()));
+            }
+            Entry::Occupied(entry) => {
+                if let Value::Object(member) = entry.into_mut()
+                    && !member.is_empty()
+                    && !member.contains_key(".")
+                {
+                    member.insert(".".to_owned(), Value::Object(Map::new()));
+                }
+            }
         }
     }
 
@@ -428,6 +442,15 @@ impl<F: Fn(&[String]) -> bool> FieldsBuilder<F> {
     pub(crate) fn finish(self) -> Option<Value> {
         (!self.root.is_empty()).then_some(Value::Object(self.root))
     }
+}
+
+/// Sets `key` to the `fieldsV1` key of a path segment (`f:` and the name of a field).
+fn set_key(key: &mut String, segment: &str) {
+    key.clear();
+    if is_field(segment) {
+        key.push_str("f:");
+    }
+    key.push_str(segment);
 }
 
 impl<F: Fn(&[String]) -> bool> ChangeSink for FieldsBuilder<F> {
@@ -908,6 +931,23 @@ mod tests {
         let mut nothing = FieldsBuilder::new(|_: &[String]| true);
         compare_into(l, r, &node, &mut nothing);
         assert_eq!(nothing.finish(), None);
+    }
+
+    #[test]
+    fn built_in_nodes_keep_their_tables_only_above_an_entry() {
+        let root = Node::root(&deployment(), None);
+        let containers = root.field("spec").field("template").field("spec").field("containers");
+        assert_eq!(containers.list_kind(), ListKind::Map(vec!["name"]));
+        let ports = containers.item().field("ports");
+        assert_eq!(ports.list_kind(), ListKind::Map(vec!["containerPort", "protocol"]));
+        assert!(root.field("spec").field("selector").atomic_map());
+        // Nothing in the tables is below `spec.replicas` or a ConfigMap's `data`.
+        assert!(matches!(root.field("spec").field("replicas"), Node::Builtin(None, _)));
+        let configmap = Node::root(&TypeRef::new("v1", "ConfigMap"), None);
+        assert!(matches!(configmap.field("data").field("k"), Node::Builtin(None, _)));
+        let finalizers = configmap.field("metadata").field("finalizers");
+        assert_eq!(finalizers.list_kind(), ListKind::Set);
+        assert!(!configmap.field("metadata").field("labels").atomic_map());
     }
 
     #[test]
