@@ -139,9 +139,12 @@ fn zero_object(info: &KindInfo, custom: bool) -> Map<String, Value> {
     zero_value(zero_of(info, custom))
 }
 
+/// A zero value as the body and `{"metadata": ...}`.
+type ZeroParts = (Map<String, Value>, Map<String, Value>);
+
 /// Each shape's zero value split into the body and `{"metadata": ...}` (empty when the zero
 /// value has no metadata), built once: every create compares against one.
-static ZERO_PARTS: LazyLock<[(Map<String, Value>, Map<String, Value>); ZEROS.len()]> = LazyLock::new(|| {
+static ZERO_PARTS: LazyLock<[ZeroParts; ZEROS.len()]> = LazyLock::new(|| {
     ZEROS.map(|zero| {
         let mut body = zero_value(zero);
         let metadata = body.remove_entry("metadata").into_iter().collect();
