@@ -4,14 +4,17 @@
 //! [`apply`] merges a server-side apply configuration into the stored object, with ownership,
 //! conflicts, force and removal of dropped fields (see [`crate::apply`]).
 
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry, ObjectMeta, Time};
 use operator_runtime_core::store::{KindInfo, StoreResult};
 use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
-    Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode, display, drop_emptied, encode,
-    in_subtrees, merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
+    ChangeSink, Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode, display, drop_emptied,
+    encode, in_subtrees, merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -33,7 +36,7 @@ const STRIPPED: &[&[&str]] = &[
     &["metadata", "resourceVersion"],
 ];
 
-fn is_stripped(p: &Path) -> bool {
+fn is_stripped(p: &[String]) -> bool {
     STRIPPED
         .iter()
         .any(|s| p.len() == s.len() && p.iter().zip(s.iter()).all(|(a, b)| a == b))
@@ -60,35 +63,100 @@ fn reset_fields(info: &KindInfo, custom: bool, subresource: Option<&str>) -> &'s
     }
 }
 
-/// The object a write is compared against when there is none yet: the JSON of the Go zero
-/// value of the kind (`scope.Creater.New`), whose non-omitempty struct fields are present
-/// (so a create does not own `spec` itself, but owns `metadata.labels` as a whole).
-fn zero_object(info: &KindInfo, custom: bool) -> Map<String, Value> {
+/// The shapes of [`zero_object`]: kinds with the same zero value share one.
+#[derive(Clone, Copy)]
+enum Zero {
+    Custom,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Pod,
+    Service,
+    MetadataOnly,
+    WithSpecAndStatus,
+}
+
+/// Every [`Zero`], in declaration order (the index of [`ZERO_PARTS`]).
+const ZEROS: [Zero; 9] = [
+    Zero::Custom,
+    Zero::Deployment,
+    Zero::StatefulSet,
+    Zero::DaemonSet,
+    Zero::ReplicaSet,
+    Zero::Pod,
+    Zero::Service,
+    Zero::MetadataOnly,
+    Zero::WithSpecAndStatus,
+];
+
+fn zero_of(info: &KindInfo, custom: bool) -> Zero {
     let t = &info.type_ref;
-    let zero = if custom {
-        json!({})
-    } else {
-        match (t.group(), t.kind.as_str()) {
-            ("apps", "Deployment") => json!({"metadata": {}, "spec": {"selector": null,
-                "template": {"metadata": {}, "spec": {"containers": null}}, "strategy": {}}, "status": {}}),
-            ("apps", "StatefulSet") => json!({"metadata": {}, "spec": {"selector": null,
-                "template": {"metadata": {}, "spec": {"containers": null}}, "serviceName": "",
-                "updateStrategy": {}}, "status": {"replicas": 0}}),
-            ("apps", "DaemonSet") => json!({"metadata": {}, "spec": {"selector": null,
-                "template": {"metadata": {}, "spec": {"containers": null}}, "updateStrategy": {}}, "status": {}}),
-            ("apps", "ReplicaSet") => json!({"metadata": {}, "spec": {"selector": null,
-                "template": {"metadata": {}, "spec": {"containers": null}}}, "status": {"replicas": 0}}),
-            ("", "Pod") => json!({"metadata": {}, "spec": {"containers": null}, "status": {}}),
-            ("", "Service") => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
-            ("", "ConfigMap" | "Secret" | "ServiceAccount" | "Endpoints" | "Event")
-            | ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => json!({"metadata": {}}),
-            _ => json!({"metadata": {}, "spec": {}, "status": {}}),
-        }
+    if custom {
+        return Zero::Custom;
+    }
+    match (t.group(), t.kind.as_str()) {
+        ("apps", "Deployment") => Zero::Deployment,
+        ("apps", "StatefulSet") => Zero::StatefulSet,
+        ("apps", "DaemonSet") => Zero::DaemonSet,
+        ("apps", "ReplicaSet") => Zero::ReplicaSet,
+        ("", "Pod") => Zero::Pod,
+        ("", "Service") => Zero::Service,
+        ("", "ConfigMap" | "Secret" | "ServiceAccount" | "Endpoints" | "Event")
+        | ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => Zero::MetadataOnly,
+        _ => Zero::WithSpecAndStatus,
+    }
+}
+
+/// The JSON of the Go zero value of a shape (`scope.Creater.New`), whose non-omitempty struct
+/// fields are present (so a create does not own `spec` itself, but owns `metadata.labels` as
+/// a whole).
+fn zero_value(zero: Zero) -> Map<String, Value> {
+    let value = match zero {
+        Zero::Custom => json!({}),
+        Zero::Deployment => json!({"metadata": {}, "spec": {"selector": null,
+            "template": {"metadata": {}, "spec": {"containers": null}}, "strategy": {}}, "status": {}}),
+        Zero::StatefulSet => json!({"metadata": {}, "spec": {"selector": null,
+            "template": {"metadata": {}, "spec": {"containers": null}}, "serviceName": "",
+            "updateStrategy": {}}, "status": {"replicas": 0}}),
+        Zero::DaemonSet => json!({"metadata": {}, "spec": {"selector": null,
+            "template": {"metadata": {}, "spec": {"containers": null}}, "updateStrategy": {}}, "status": {}}),
+        Zero::ReplicaSet => json!({"metadata": {}, "spec": {"selector": null,
+            "template": {"metadata": {}, "spec": {"containers": null}}}, "status": {"replicas": 0}}),
+        Zero::Pod => json!({"metadata": {}, "spec": {"containers": null}, "status": {}}),
+        Zero::Service => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
+        Zero::MetadataOnly => json!({"metadata": {}}),
+        Zero::WithSpecAndStatus => json!({"metadata": {}, "spec": {}, "status": {}}),
     };
-    match zero {
+    match value {
         Value::Object(m) => m,
         _ => Map::new(),
     }
+}
+
+/// The object a write is compared against when there is none yet: the zero value of the kind.
+fn zero_object(info: &KindInfo, custom: bool) -> Map<String, Value> {
+    zero_value(zero_of(info, custom))
+}
+
+/// A zero value as the body and `{"metadata": ...}`.
+type ZeroParts = (Map<String, Value>, Map<String, Value>);
+
+/// Each shape's zero value split into the body and `{"metadata": ...}` (empty when the zero
+/// value has no metadata), built once: every create compares against one.
+static ZERO_PARTS: LazyLock<[ZeroParts; ZEROS.len()]> = LazyLock::new(|| {
+    ZEROS.map(|zero| {
+        let mut body = zero_value(zero);
+        let metadata = body.remove_entry("metadata").into_iter().collect();
+        (body, metadata)
+    })
+});
+
+/// [`zero_object`] split as in [`ZERO_PARTS`]: the body and `{"metadata": ...}`.
+fn zero_parts(info: &KindInfo, custom: bool) -> (&'static Map<String, Value>, &'static Map<String, Value>) {
+    // `ZEROS` lists every shape in declaration order, so the discriminant is the index.
+    let (body, metadata) = &ZERO_PARTS[zero_of(info, custom) as usize];
+    (body, metadata)
 }
 
 /// The typed object of a write omits empty `omitempty` metadata maps and lists (`labels: {}`
@@ -254,13 +322,50 @@ fn compare_with_stored(old: &Object, new: &Object, node: &Node<'_>) -> Compariso
 /// zero value, less the stripped and reset ones, as `encode` of their
 /// comparison would give them. None when it owns nothing.
 fn fields_of_create(info: &KindInfo, custom: bool, new: &Object, node: &Node<'_>, reset: &[&[&str]]) -> Option<Value> {
-    let mut zero = zero_object(info, custom);
-    let zero_metadata: Map<String, Value> = zero.remove_entry("metadata").into_iter().collect();
-    let skip = |p: &Path| is_stripped(p) || in_subtrees(p, reset);
+    let (zero, zero_metadata) = zero_parts(info, custom);
+    let skip = |p: &[String]| is_stripped(p) || in_subtrees(p, reset);
     let mut builder = FieldsBuilder::new(skip);
-    compare_into(&zero, &new.body, node, &mut builder);
-    compare_into(&zero_metadata, &ownable_metadata(&new.metadata), node, &mut builder);
+    compare_into(zero, &new.body, node, &mut builder);
+    if !add_string_maps(&new.metadata, node, &mut builder) {
+        compare_into(zero_metadata, &ownable_metadata(&new.metadata), node, &mut builder);
+    }
     builder.finish()
+}
+
+/// The create's metadata paths when its only ownable metadata are labels and annotations
+/// (the common case), reported to `sink` as [`compare_into`] of the zero metadata (which has
+/// none of them) with [`ownable_metadata`] would, without building that map. Returns false,
+/// reporting nothing, when other ownable metadata is set and the full comparison is needed.
+fn add_string_maps(meta: &ObjectMeta, node: &Node<'_>, sink: &mut impl ChangeSink) -> bool {
+    let only_maps = meta.finalizers.as_ref().is_none_or(Vec::is_empty)
+        && meta.owner_references.as_ref().is_none_or(Vec::is_empty)
+        && meta.generate_name.is_none()
+        && meta.deletion_timestamp.is_none()
+        && meta.deletion_grace_period_seconds.is_none();
+    let metadata = node.field("metadata");
+    if !only_maps || metadata.atomic_map() {
+        return false;
+    }
+    let mut path = vec!["metadata".to_owned(), String::new(), String::new()];
+    for (name, map) in [("annotations", &meta.annotations), ("labels", &meta.labels)] {
+        // An empty map is not ownable (`omitempty`), as `ownable_metadata` drops it.
+        let Some(map) = map.as_ref().filter(|m| !m.is_empty()) else {
+            continue;
+        };
+        path[1].clear();
+        path[1].push_str(name);
+        // A map the schema makes atomic is a leaf: owned whole, its keys not listed.
+        if !metadata.field(name).atomic_map() {
+            for key in map.keys() {
+                path[2].clear();
+                path[2].push_str(key);
+                sink.on_added(&path);
+            }
+        }
+        // Added as a whole (the zero metadata has no such map).
+        sink.on_added(&path[..2]);
+    }
+    true
 }
 
 /// `{"metadata": {...}}` with the metadata fields a manager can own, empty ones left out.
@@ -273,15 +378,34 @@ fn ownable_metadata(meta: &ObjectMeta) -> Map<String, Value> {
             out.insert(key.to_owned(), v);
         }
     };
-    put("labels", serde_json::to_value(&meta.labels));
-    put("annotations", serde_json::to_value(&meta.annotations));
-    put("finalizers", serde_json::to_value(&meta.finalizers));
-    put("ownerReferences", serde_json::to_value(&meta.owner_references));
-    put("generateName", serde_json::to_value(&meta.generate_name));
-    put("deletionTimestamp", serde_json::to_value(&meta.deletion_timestamp));
+    // Built by hand where the JSON form is plain (what `to_value` gives, without going
+    // through a serializer): this runs on every create and on updates that change metadata.
+    let strings = |map: &Option<BTreeMap<String, String>>| {
+        Ok(map.as_ref().map_or(Value::Null, |map| {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+        }))
+    };
+    put("labels", strings(&meta.labels));
+    put("annotations", strings(&meta.annotations));
+    put(
+        "finalizers",
+        Ok(meta.finalizers.as_ref().map_or(Value::Null, |f| {
+            Value::Array(f.iter().cloned().map(Value::String).collect())
+        })),
+    );
+    if meta.owner_references.is_some() {
+        put("ownerReferences", serde_json::to_value(&meta.owner_references));
+    }
+    put(
+        "generateName",
+        Ok(meta.generate_name.clone().map_or(Value::Null, Value::String)),
+    );
+    if meta.deletion_timestamp.is_some() {
+        put("deletionTimestamp", serde_json::to_value(&meta.deletion_timestamp));
+    }
     put(
         "deletionGracePeriodSeconds",
-        serde_json::to_value(meta.deletion_grace_period_seconds),
+        Ok(meta.deletion_grace_period_seconds.map_or(Value::Null, Value::from)),
     );
     let mut root = Map::new();
     root.insert("metadata".to_owned(), Value::Object(out));
@@ -293,12 +417,17 @@ fn ownable_metadata(meta: &ObjectMeta) -> Map<String, Value> {
 /// [`decode`] would list, without building the set).
 fn owns(fields: &Value, path: &Path) -> bool {
     let mut node = fields;
+    // One buffer for the `f:` keys of the whole path (this runs per changed field per entry).
+    let mut key = String::new();
     for segment in path {
         let Value::Object(map) = node else { return false };
         let child = if segment.starts_with("k:") || segment.starts_with("v:") {
             map.get(segment.as_str())
         } else {
-            map.get(format!("f:{segment}").as_str())
+            key.clear();
+            key.push_str("f:");
+            key.push_str(segment);
+            map.get(key.as_str())
         };
         match child {
             Some(next) => node = next,
@@ -597,6 +726,48 @@ mod tests {
             fields_of(&new, "me"),
             Some(json!({"f:metadata": {"f:labels": {".": {}, "f:x": {}}}, "f:data": {".": {}, "f:k": {}}}))
         );
+    }
+
+    /// What a create's entry is by definition: `encode` of the comparison with the zero
+    /// value (body and ownable metadata), less the stripped and reset paths.
+    fn fields_by_comparison(info: &KindInfo, new: &Object, subresource: Option<&str>) -> Option<Value> {
+        let node = Node::root(&info.type_ref, None);
+        let reset = reset_fields(info, false, subresource);
+        let mut zero = zero_object(info, false);
+        let zero_metadata: Map<String, Value> = zero.remove_entry("metadata").into_iter().collect();
+        let mut cmp = compare(&zero, &new.body, &node);
+        cmp.absorb(compare(&zero_metadata, &ownable_metadata(&new.metadata), &node));
+        let mut set: FieldSet = cmp.added.into_iter().chain(cmp.modified).collect();
+        set.retain(|p| !p.is_empty() && !is_stripped(p) && !in_subtrees(p, reset));
+        (!set.is_empty()).then(|| encode(&set))
+    }
+
+    #[test]
+    fn a_create_entry_is_the_encoded_comparison_with_the_zero_value() {
+        let bodies = [
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "d"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "d",
+                "labels": {"x": "1", "y": ""}, "annotations": {"n": "v"}}, "data": {"k": "v", "e": ""}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "d",
+                "labels": {}, "annotations": {}, "finalizers": []}, "data": {}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "a-", "namespace": "d",
+                "labels": {"x": "1"}, "finalizers": ["f/g"], "ownerReferences": [{"apiVersion": "v1",
+                "kind": "Secret", "name": "s", "uid": "u"}]}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "d",
+                "labels": {"app": "a"}}, "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "a"}},
+                "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "a",
+                "image": "x", "ports": [{"containerPort": 80}]}]}}}, "status": {"replicas": 1}}),
+        ];
+        for body in bodies {
+            let mut new = object(body);
+            let info = info(&new.api_version.clone(), &new.kind.clone(), new.kind == "Deployment");
+            for subresource in [None, Some("status")] {
+                let expected = fields_by_comparison(&info, &new, subresource);
+                record_update(&info, None, None, &mut new, "me", subresource, now());
+                let got = new.metadata.managed_fields.take().and_then(|mut entries| entries.pop());
+                assert_eq!(got.and_then(|e| e.fields_v1).map(|f| f.0), expected, "{new:?}");
+            }
+        }
     }
 
     #[test]

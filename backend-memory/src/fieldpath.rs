@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use operator_runtime_core::builtin_schema::{self, KindSchema};
 use operator_runtime_core::model::TypeRef;
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 /// A path from the object root.
@@ -70,9 +71,11 @@ impl<'s> Node<'s> {
     }
 
     /// The node of a field (or map value) below this one.
-    fn field(&self, name: &str) -> Node<'s> {
+    pub(crate) fn field(&self, name: &str) -> Node<'s> {
         match self {
-            Node::Builtin(kind, path) => Node::Builtin(*kind, join(path, name)),
+            Node::Builtin(Some(kind), path) => Node::builtin_below(kind, join(path, name)),
+            // No table describes anything here: no path to build (ConfigMap `data` keys).
+            Node::Builtin(None, _) => Node::Builtin(None, String::new()),
             Node::Meta(path) => Node::Meta(join(path, name)),
             Node::Crd(None) => Node::Crd(None),
             Node::CrdRoot(_) if name == "metadata" => Node::Meta("metadata".to_owned()),
@@ -88,10 +91,28 @@ impl<'s> Node<'s> {
     /// The node of a list item below this one.
     fn item(&self) -> Node<'s> {
         match self {
-            Node::Builtin(kind, path) => Node::Builtin(*kind, format!("{path}[*]")),
+            Node::Builtin(Some(kind), path) => Node::builtin_below(kind, format!("{path}[*]")),
+            Node::Builtin(None, _) => Node::Builtin(None, String::new()),
             Node::Meta(path) => Node::Meta(format!("{path}[*]")),
             Node::CrdRoot(schema) => Node::Crd(schema.get("items")),
             Node::Crd(schema) => Node::Crd(schema.and_then(|s| s.get("items"))),
+        }
+    }
+
+    /// The built-in node at `path`: without its tables when none of their entries is at or
+    /// below `path`, which then reads every list as atomic and no map as atomic, as the tables
+    /// would, and spares building the paths of the subtree (one string per visited field).
+    fn builtin_below(kind: &'static KindSchema, path: String) -> Node<'s> {
+        // The tables are sorted, so the entries starting with `path` begin at its place.
+        let here = path.as_str();
+        let lists = kind.list_types;
+        let list = lists.get(lists.partition_point(|e| e.path < here));
+        let maps = kind.atomic_maps;
+        let map = maps.get(maps.partition_point(|m| *m < here));
+        if list.is_some_and(|e| e.path.starts_with(here)) || map.is_some_and(|m| m.starts_with(here)) {
+            Node::Builtin(Some(kind), path)
+        } else {
+            Node::Builtin(None, String::new())
         }
     }
 
@@ -282,22 +303,51 @@ impl Comparison {
 /// Where a comparison reports the paths it finds.
 pub(crate) trait ChangeSink {
     /// `path` is present only on the right.
-    fn on_added(&mut self, path: &Path);
+    fn on_added(&mut self, path: &[String]);
     /// The values at the leaf `path` differ.
-    fn on_modified(&mut self, path: &Path);
+    fn on_modified(&mut self, path: &[String]);
     /// `path` is present only on the left.
-    fn on_removed(&mut self, path: &Path);
+    fn on_removed(&mut self, path: &[String]);
 }
 
 impl ChangeSink for Comparison {
-    fn on_added(&mut self, path: &Path) {
-        self.added.insert(path.clone());
+    fn on_added(&mut self, path: &[String]) {
+        self.added.insert(path.to_vec());
     }
-    fn on_modified(&mut self, path: &Path) {
-        self.modified.insert(path.clone());
+    fn on_modified(&mut self, path: &[String]) {
+        self.modified.insert(path.to_vec());
     }
-    fn on_removed(&mut self, path: &Path) {
-        self.removed.insert(path.clone());
+    fn on_removed(&mut self, path: &[String]) {
+        self.removed.insert(path.to_vec());
+    }
+}
+
+/// The path a comparison is at. A popped segment's string stays allocated for the next push
+/// at that depth, so a walk allocates per depth rather than per visited field.
+#[derive(Default)]
+struct Walk {
+    segments: Vec<String>,
+    depth: usize,
+}
+
+impl Walk {
+    fn push(&mut self, segment: &str) {
+        match self.segments.get_mut(self.depth) {
+            Some(slot) => {
+                slot.clear();
+                slot.push_str(segment);
+            }
+            None => self.segments.push(segment.to_owned()),
+        }
+        self.depth += 1;
+    }
+
+    fn pop(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn path(&self) -> &[String] {
+        &self.segments[..self.depth]
     }
 }
 
@@ -315,7 +365,7 @@ pub(crate) fn compare_into(
     node: &Node<'_>,
     sink: &mut impl ChangeSink,
 ) {
-    let mut path = Path::new();
+    let mut path = Walk::default();
     compare_maps(Some(lhs), Some(rhs), node, &mut path, sink);
 }
 
@@ -323,71 +373,97 @@ pub(crate) fn compare_into(
 /// [`encode`] of their set gives, without building the set), leaving out the paths `skip`
 /// names. Removed paths are ignored: a create's entry is what it added.
 pub(crate) struct FieldsBuilder<F> {
-    root: FieldsTree,
+    root: Map<String, Value>,
     skip: F,
+    /// The key being looked up (`f:` and a field name), kept to spare an allocation per
+    /// segment of every path whose node already exists.
+    key: String,
 }
 
-#[derive(Default)]
-struct FieldsTree {
-    member: bool,
-    nodes: std::collections::BTreeMap<String, FieldsTree>,
-}
-
-impl<F: Fn(&Path) -> bool> FieldsBuilder<F> {
+impl<F: Fn(&[String]) -> bool> FieldsBuilder<F> {
     /// A builder that leaves out every path for which `skip` is true.
     pub(crate) fn new(skip: F) -> Self {
         Self {
-            root: FieldsTree::default(),
+            root: Map::new(),
             skip,
+            key: String::new(),
         }
     }
 
-    fn insert(&mut self, path: &Path) {
-        if path.is_empty() || (self.skip)(path) {
+    /// Makes `path` a member. A node with no children is a member; one with children is a
+    /// member when it has the `"."` self-marker. Intermediate nodes are created with their
+    /// first child, so an existing empty node is a member that gains its marker when a
+    /// child joins it (as in [`encode`]); a node that already has children when it becomes
+    /// a member (the comparison reports a map after its fields) gains it then.
+    fn insert(&mut self, path: &[String]) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        if (self.skip)(path) {
             return;
         }
         let mut node = &mut self.root;
-        for segment in path {
-            let key = if is_field(segment) {
-                let mut key = String::with_capacity(segment.len() + 2);
-                key.push_str("f:");
-                key.push_str(segment);
-                key
-            } else {
-                segment.clone()
+        let mut existed = false;
+        for segment in parents {
+            if existed && node.is_empty() {
+                node.insert(".".to_owned(), Value::Object(Map::new()));
+            }
+            set_key(&mut self.key, segment);
+            existed = node.contains_key(self.key.as_str());
+            if !existed {
+                node.insert(self.key.clone(), Value::Object(Map::new()));
+            }
+            let Some(Value::Object(next)) = node.get_mut(self.key.as_str()) else {
+                return;
             };
-            node = node.nodes.entry(key).or_default();
+            node = next;
         }
-        node.member = true;
+        if existed && node.is_empty() {
+            node.insert(".".to_owned(), Value::Object(Map::new()));
+        }
+        set_key(&mut self.key, last);
+        // Most members are new leaves, whose key is allocated anyway: one search.
+        match node.entry(self.key.clone()) {
+            Entry::Vacant(entry) => {
+                entry.insert(Value::Object(Map::new()));
+            }
+            Entry::Occupied(entry) => {
+                if let Value::Object(member) = entry.into_mut()
+                    && !member.is_empty()
+                    && !member.contains_key(".")
+                {
+                    member.insert(".".to_owned(), Value::Object(Map::new()));
+                }
+            }
+        }
     }
 
     /// The `fieldsV1` value, or None when no path was kept.
     pub(crate) fn finish(self) -> Option<Value> {
-        fn build(tree: FieldsTree) -> Value {
-            let mut out = Map::new();
-            if tree.member && !tree.nodes.is_empty() {
-                out.insert(".".to_owned(), Value::Object(Map::new()));
-            }
-            for (key, child) in tree.nodes {
-                out.insert(key, build(child));
-            }
-            Value::Object(out)
-        }
-        (!self.root.nodes.is_empty()).then(|| build(self.root))
+        (!self.root.is_empty()).then_some(Value::Object(self.root))
     }
 }
 
-impl<F: Fn(&Path) -> bool> ChangeSink for FieldsBuilder<F> {
-    fn on_added(&mut self, path: &Path) {
-        self.insert(path);
+/// Sets `key` to the `fieldsV1` key of a path segment (`f:` and the name of a field).
+fn set_key(key: &mut String, segment: &str) {
+    key.clear();
+    if is_field(segment) {
+        key.push_str("f:");
     }
-    fn on_modified(&mut self, path: &Path) {
-        self.insert(path);
-    }
-    fn on_removed(&mut self, _: &Path) {}
+    key.push_str(segment);
 }
 
-fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, cmp: &mut impl ChangeSink) {
+impl<F: Fn(&[String]) -> bool> ChangeSink for FieldsBuilder<F> {
+    fn on_added(&mut self, path: &[String]) {
+        self.insert(path);
+    }
+    fn on_modified(&mut self, path: &[String]) {
+        self.insert(path);
+    }
+    fn on_removed(&mut self, _: &[String]) {}
+}
+
+fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &[String], cmp: &mut impl ChangeSink) {
     match (lhs, rhs) {
         (None, Some(_)) => cmp.on_added(path),
         (Some(_), None) => cmp.on_removed(path),
@@ -400,7 +476,7 @@ fn compare_value(
     lhs: Option<&Value>,
     rhs: Option<&Value>,
     node: &Node<'_>,
-    path: &mut Path,
+    path: &mut Walk,
     cmp: &mut impl ChangeSink,
 ) {
     let in_leaf = match shape(lhs, rhs) {
@@ -437,11 +513,11 @@ fn compare_value(
         }
     };
     if in_leaf {
-        leaf(lhs, rhs, path, cmp);
+        leaf(lhs, rhs, path.path(), cmp);
     } else if lhs.is_none() {
-        cmp.on_added(path);
+        cmp.on_added(path.path());
     } else if rhs.is_none() {
-        cmp.on_removed(path);
+        cmp.on_removed(path.path());
     }
 }
 
@@ -449,19 +525,19 @@ fn compare_maps(
     lhs: Option<&Map<String, Value>>,
     rhs: Option<&Map<String, Value>>,
     node: &Node<'_>,
-    path: &mut Path,
+    path: &mut Walk,
     cmp: &mut impl ChangeSink,
 ) {
     let empty = Map::new();
     let (l, r) = (lhs.unwrap_or(&empty), rhs.unwrap_or(&empty));
     for (k, lv) in l {
-        path.push(k.clone());
+        path.push(k);
         compare_value(Some(lv), r.get(k), &node.field(k), path, cmp);
         path.pop();
     }
     for (k, rv) in r {
         if !l.contains_key(k) {
-            path.push(k.clone());
+            path.push(k);
             compare_value(None, Some(rv), &node.field(k), path, cmp);
             path.pop();
         }
@@ -485,7 +561,7 @@ fn compare_lists(
     r: &[Value],
     rs: &[String],
     item: &Node<'_>,
-    path: &mut Path,
+    path: &mut Walk,
     cmp: &mut impl ChangeSink,
 ) {
     let (lg, rg) = (group(l, ls), group(r, rs));
@@ -502,25 +578,25 @@ fn compare_lists(
             .find(|(s, _)| *s == segment)
             .map(|(_, v)| v.as_slice())
             .unwrap_or_default();
-        path.push(segment.clone());
+        path.push(segment);
         match (lv.len(), rv.len()) {
             (0..=1, 0..=1) => compare_value(lv.first().copied(), rv.first().copied(), item, path, cmp),
             (a, b) if a >= 2 && b >= 2 => {
                 if lv != rv {
-                    cmp.on_modified(path);
+                    cmp.on_modified(path.path());
                 }
             }
             (a, _) if a >= 2 => {
                 if let Some(first) = rv.first() {
                     compare_value(None, Some(first), item, path, cmp);
                 }
-                cmp.on_removed(path);
+                cmp.on_removed(path.path());
             }
             _ => {
                 if let Some(first) = lv.first() {
                     compare_value(Some(first), None, item, path, cmp);
                 }
-                cmp.on_added(path);
+                cmp.on_added(path.path());
             }
         }
         path.pop();
@@ -716,7 +792,7 @@ fn is_field(segment: &str) -> bool {
 }
 
 /// True if `path` is at or below one of `prefixes`.
-pub(crate) fn in_subtrees(path: &Path, prefixes: &[&[&str]]) -> bool {
+pub(crate) fn in_subtrees(path: &[String], prefixes: &[&[&str]]) -> bool {
     prefixes
         .iter()
         .any(|q| path.len() >= q.len() && path.iter().zip(q.iter()).all(|(a, b)| a == b))
@@ -846,15 +922,32 @@ mod tests {
             !cmp.removed.is_empty(),
             "the example removes a field, which the builder ignores"
         );
-        let skip = |p: &Path| p.as_slice() == ["spec", "replicas"];
+        let skip = |p: &[String]| p == ["spec", "replicas"];
         let mut expected: FieldSet = cmp.added.into_iter().chain(cmp.modified).filter(|p| !skip(p)).collect();
         expected.retain(|p| !p.is_empty());
         let mut builder = FieldsBuilder::new(skip);
         compare_into(l, r, &node, &mut builder);
         assert_eq!(builder.finish(), Some(encode(&expected)));
-        let mut nothing = FieldsBuilder::new(|_: &Path| true);
+        let mut nothing = FieldsBuilder::new(|_: &[String]| true);
         compare_into(l, r, &node, &mut nothing);
         assert_eq!(nothing.finish(), None);
+    }
+
+    #[test]
+    fn built_in_nodes_keep_their_tables_only_above_an_entry() {
+        let root = Node::root(&deployment(), None);
+        let containers = root.field("spec").field("template").field("spec").field("containers");
+        assert_eq!(containers.list_kind(), ListKind::Map(vec!["name"]));
+        let ports = containers.item().field("ports");
+        assert_eq!(ports.list_kind(), ListKind::Map(vec!["containerPort", "protocol"]));
+        assert!(root.field("spec").field("selector").atomic_map());
+        // Nothing in the tables is below `spec.replicas` or a ConfigMap's `data`.
+        assert!(matches!(root.field("spec").field("replicas"), Node::Builtin(None, _)));
+        let configmap = Node::root(&TypeRef::new("v1", "ConfigMap"), None);
+        assert!(matches!(configmap.field("data").field("k"), Node::Builtin(None, _)));
+        let finalizers = configmap.field("metadata").field("finalizers");
+        assert_eq!(finalizers.list_kind(), ListKind::Set);
+        assert!(!configmap.field("metadata").field("labels").atomic_map());
     }
 
     #[test]

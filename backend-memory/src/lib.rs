@@ -150,12 +150,12 @@ impl MemoryStoreBuilder {
             kinds: KindRegistry::with_builtins(),
             tables: Vec::new(),
             hub: WatchHub::new(self.history_limit, self.history_bytes),
-            uids: HashMap::new(),
+            uids: HashMap::default(),
             dependents: HashMap::new(),
             gc_enabled: self.garbage_collection,
             gc_owners: BTreeSet::new(),
             gc_dependents: BTreeSet::new(),
-            keeps_empty_metadata: HashSet::new(),
+            keeps_empty_metadata: HashSet::default(),
         };
         let store = MemoryStore {
             state: Arc::new(Mutex::new(state)),

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use foldhash::fast::FixedState;
 use operator_runtime_core::Object;
 use operator_runtime_core::clock::Clock;
 use rand_chacha::ChaCha8Rng;
@@ -50,8 +51,9 @@ pub(crate) struct State {
     pub tables: Vec<Table>,
     /// History and watchers.
     pub hub: WatchHub,
-    /// uid -> where the object lives.
-    pub uids: HashMap<String, ObjKey>,
+    /// uid -> where the object lives. Hashed with foldhash: every create inserts here, and
+    /// SipHash's resistance to chosen keys buys nothing for server-generated uids.
+    pub uids: HashMap<String, ObjKey, FixedState>,
     /// owner uid -> objects whose ownerReferences name it.
     pub dependents: HashMap<String, BTreeSet<ObjKey>>,
     /// Whether the garbage collector and namespace controller run after writes.
@@ -62,7 +64,7 @@ pub(crate) struct State {
     pub gc_dependents: BTreeSet<ObjKey>,
     /// Uids of custom resources whose stored form keeps an empty `labels` or `annotations`
     /// map that reads never show (see [`State::set_keeps_empty_metadata`]).
-    pub keeps_empty_metadata: HashSet<String>,
+    pub keeps_empty_metadata: HashSet<String, FixedState>,
 }
 
 impl State {
@@ -101,6 +103,9 @@ impl State {
     /// from what any later write encodes, so the next write, even one that changes nothing
     /// visible, is not a no-op: it gets a new resourceVersion. Any commit clears the mark.
     pub fn set_keeps_empty_metadata(&mut self, object: &Object, keeps: bool) {
+        if !keeps && self.keeps_empty_metadata.is_empty() {
+            return;
+        }
         let Some(uid) = object.uid() else { return };
         if keeps && self.uids.contains_key(uid) {
             self.keeps_empty_metadata.insert(uid.to_owned());
@@ -111,7 +116,10 @@ impl State {
 
     /// Stores `object` at the next revision and publishes Added or Modified.
     pub fn commit_put(&mut self, slot: usize, mut object: Object) -> Arc<Object> {
-        if let Some(uid) = object.uid() {
+        // Only a custom resource's apply ever marks one: most stores never hash the uid here.
+        if !self.keeps_empty_metadata.is_empty()
+            && let Some(uid) = object.uid()
+        {
             self.keeps_empty_metadata.remove(uid);
         }
         self.revision += 1;

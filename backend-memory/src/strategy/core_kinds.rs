@@ -134,9 +134,11 @@ pub(crate) fn validate_config_keys(object: &Object, field: &str, causes: &mut Ca
             causes.invalid(&path(), key, "must be no more than 253 characters");
         }
         if key.is_empty()
+            // Bytes, not chars: a non-ASCII character fails either way (none of its bytes
+            // is ASCII).
             || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         {
             causes.invalid(
                 &path(),
