@@ -1,5 +1,6 @@
 //! kubectl against the memory API server: client-side and server-side apply, `get -o yaml`,
-//! `get --watch`, the three patch types, `scale`, dry-run, delete, and a custom resource.
+//! `get --watch`, the three patch types, `scale`, dry-run, delete, a custom resource, and the
+//! `create` generators, which send protobuf.
 //! kubectl is `/usr/bin/kubectl` (or `$KUBECTL`); the test fails when it is missing.
 
 use std::io::{BufRead, BufReader, Write};
@@ -9,7 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, ServiceAccount};
 use kube::ResourceExt;
 use kube::api::{Api, PostParams};
 use operator_runtime_memory::MemoryStore;
@@ -385,5 +386,63 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
     assert!(!success && stderr.contains("NotFound"), "{stderr}");
     run(vec!["delete", "-f", "-"], Some(DEPLOYMENT.replace("IMAGE", "nginx:2"))).await?;
     assert!(deployments.get_opt("web").await?.is_none());
+    Ok(())
+}
+
+/// kubectl's `create` generators send protobuf: the kinds the server decodes are stored as
+/// JSON would have stored them; another kind is refused with a 415 that names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_generators_send_protobuf_the_server_decodes() -> Result<(), Box<dyn std::error::Error>> {
+    let server = operator_runtime_memory::http::start(MemoryStore::new()).await?;
+    let client = server.client();
+    let kc = server.kubeconfig().to_path_buf();
+    let generate = move |args: Vec<&'static str>| {
+        let kc = kc.clone();
+        tokio::task::spawn_blocking(move || kubectl(&kc, &args, None))
+    };
+    for args in [
+        vec!["create", "namespace", "gen"],
+        vec![
+            "create",
+            "configmap",
+            "c",
+            "-n",
+            "gen",
+            "--from-literal=a=1",
+            "--from-literal=b=2",
+        ],
+        vec![
+            "create",
+            "secret",
+            "generic",
+            "s",
+            "-n",
+            "gen",
+            "--from-literal=p=hunter2",
+        ],
+        vec!["create", "serviceaccount", "sa", "-n", "gen"],
+    ] {
+        let (success, stdout, stderr) = generate(args.clone()).await?;
+        assert!(
+            success && stdout.contains("created"),
+            "kubectl {args:?}:\n{stdout}\n{stderr}"
+        );
+    }
+    let cm = Api::<ConfigMap>::namespaced(client.clone(), "gen").get("c").await?;
+    let data = cm.data.unwrap_or_default();
+    assert_eq!(
+        (data.get("a").map(String::as_str), data.get("b").map(String::as_str)),
+        (Some("1"), Some("2"))
+    );
+    let secret = Api::<Secret>::namespaced(client.clone(), "gen").get("s").await?;
+    assert_eq!(secret.type_.as_deref(), Some("Opaque"));
+    let password = secret.data.unwrap_or_default().remove("p").map(|b| b.0);
+    assert_eq!(password.as_deref(), Some(&b"hunter2"[..]));
+    Api::<ServiceAccount>::namespaced(client.clone(), "gen")
+        .get("sa")
+        .await?;
+
+    let (success, _, stderr) = generate(vec!["create", "deployment", "d", "-n", "gen", "--image=nginx"]).await?;
+    assert!(!success && stderr.contains("not Deployment"), "{stderr}");
     Ok(())
 }

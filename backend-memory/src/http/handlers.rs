@@ -20,7 +20,7 @@ use super::discovery::{self, KindEntry};
 use super::patch_types::{self, PatchKind};
 use super::paths::{self, Query, ResourcePath, Route};
 use super::status::{self, Subject};
-use super::{aggregated, openapi, scale, table, watch_stream};
+use super::{aggregated, openapi, protobuf, scale, table, watch_stream};
 use crate::MemoryStore;
 
 /// A response body: a whole JSON document or a watch stream.
@@ -130,21 +130,31 @@ async fn resource(
             query.set("fieldManager", prefix.to_owned());
         }
     }
-    if content_type
-        .as_deref()
-        .is_some_and(|c| c.contains("protobuf") || c.contains("cbor"))
+    // Client-go's typed clients (kubectl's `create` generators) send protobuf bodies; a create
+    // or replace of the kinds in `protobuf`'s tables is decoded, the rest is refused.
+    let protobuf = content_type.as_deref().is_some_and(|c| c.contains("protobuf"));
+    if content_type.as_deref().is_some_and(|c| c.contains("cbor"))
+        || (protobuf && !matches!(method, Method::POST | Method::PUT))
     {
         return Err(StoreError::UnsupportedMediaType {
-            message: "the memory API server only accepts JSON (and YAML for apply); protobuf and CBOR are not served"
+            message: "the memory API server accepts JSON (YAML for apply, protobuf for creates and replaces of \
+                      ConfigMap, Secret, Namespace and ServiceAccount); CBOR is not served"
                 .to_owned(),
         });
     }
-    let body = req
+    let mut body = req
         .into_body()
         .collect()
         .await
         .map_err(|e| StoreError::bad_request(format!("cannot read the request body: {e}")))?
         .to_bytes();
+    let content_type = if protobuf {
+        let decoded = protobuf::decode(&body)?;
+        body = Bytes::from(serde_json::to_vec(&decoded).map_err(|e| StoreError::backend(e.to_string()))?);
+        Some("application/json".to_owned())
+    } else {
+        content_type
+    };
     let Some(name) = path.name.clone() else {
         if let (Some(include), Method::GET) = (table, method.clone())
             && !(path.watch_prefix || query.flag("watch"))

@@ -36,6 +36,7 @@ mod handlers;
 mod openapi;
 mod patch_types;
 mod paths;
+mod protobuf;
 mod scale;
 mod schemas;
 mod served;
