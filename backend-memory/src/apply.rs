@@ -235,10 +235,8 @@ pub(crate) fn apply(
     // field the prune emptied is `null`, Invalid unless its schema says `nullable`.
     if let Some(schema) = schema {
         let mut causes = Causes::default();
-        for v in schema::validate(schema, &new.body) {
-            if v.message.ends_with(": \"null\"") {
-                causes.push(&v.reason, &v.field, v.message);
-            }
+        for v in schema::null_violations(schema, &new.body) {
+            causes.push(&v.reason, &v.field, v.message);
         }
         causes.into_result(&kind.info.type_ref.kind, &key.name)?;
     }

@@ -203,15 +203,7 @@ fn validate_value(schema: &Value, value: &Value, path: &str, causes: &mut Causes
         .and_then(Value::as_bool)
         .unwrap_or(false);
     if value.is_null() {
-        if !schema.get("nullable").and_then(Value::as_bool).unwrap_or(false) {
-            let expected = schema.get("type").and_then(Value::as_str).unwrap_or("object");
-            invalid(
-                causes,
-                path,
-                "\"null\"",
-                &format!("{path} in body must be of type {expected}: \"null\""),
-            );
-        }
+        check_null(schema, path, causes);
         return;
     }
     if int_or_string {
@@ -331,6 +323,54 @@ fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes:
             validate_value(sub, value, &child_path(path, name), causes);
         }
     }
+}
+
+/// A `null` is the schema's type error unless the schema says `nullable`.
+fn check_null(schema: &Value, path: &str, causes: &mut Causes) {
+    if !schema.get("nullable").and_then(Value::as_bool).unwrap_or(false) {
+        let expected = schema.get("type").and_then(Value::as_str).unwrap_or("object");
+        invalid(
+            causes,
+            path,
+            "\"null\"",
+            &format!("{path} in body must be of type {expected}: \"null\""),
+        );
+    }
+}
+
+/// The `null`s of `body` that the schema does not allow, as [`validate`] reports them, and
+/// nothing else: for a body that has not been through [`prune_and_default`] (an apply's merged
+/// object, whose emptied fields are `null` and whose other checks wait for the decode).
+pub fn null_violations(schema: &Value, body: &Map<String, Value>) -> Vec<Violation> {
+    fn walk(schema: &Value, value: &Value, path: &str, causes: &mut Causes) {
+        match value {
+            Value::Null => check_null(schema, path, causes),
+            Value::Array(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(item_schema, item, &format!("{path}[{i}]"), causes);
+                    }
+                }
+            }
+            Value::Object(map) => walk_object(schema, map, path, causes),
+            _ => {}
+        }
+    }
+    fn walk_object(schema: &Value, map: &Map<String, Value>, path: &str, causes: &mut Causes) {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+        for (name, value) in map {
+            if path.is_empty() && ROOT_META.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(sub) = properties.and_then(|p| p.get(name)).or(additional) {
+                walk(sub, value, &child_path(path, name), causes);
+            }
+        }
+    }
+    let mut causes = Causes::default();
+    walk_object(schema, body, "", &mut causes);
+    causes.0
 }
 
 fn invalid(causes: &mut Causes, path: &str, shown: &str, detail: &str) {
@@ -480,6 +520,30 @@ mod tests {
             json!({"spec": {"replicas": 1, "note": null, "sizes": ["m", "s"], "free": {"x": null}}})
         );
         assert_eq!(validate(&schema, &body), vec![]);
+    }
+
+    #[test]
+    fn null_violations_report_only_the_nulls_the_schema_refuses() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "required": ["image"], "properties": {
+            "replicas": {"type": "integer"},
+            "note": {"type": "string", "nullable": true},
+            "sizes": {"type": "array", "items": {"type": "string"}},
+            "extra": {"type": "object"}}}}});
+        let body = json!({"spec": {"replicas": "three", "note": null, "sizes": [null], "extra": null}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let fields: Vec<String> = null_violations(&schema, &body).into_iter().map(|v| v.field).collect();
+        // Not the wrong type of `replicas`, not the missing `image`, not the nullable `note`.
+        assert_eq!(fields, ["spec.extra", "spec.sizes[0]"]);
+        let spec_null = json!({"spec": null}).as_object().cloned().unwrap_or_default();
+        let violations = null_violations(&schema, &spec_null);
+        assert_eq!(violations.len(), 1);
+        assert_eq!(
+            violations[0].message,
+            "Invalid value: \"null\": spec in body must be of type object: \"null\""
+        );
     }
 
     #[test]
