@@ -313,16 +313,27 @@ fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes:
             );
         }
     }
+    for (sub, value, name) in schema_fields(schema, map, path) {
+        validate_value(sub, value, &child_path(path, name), causes);
+    }
+}
+
+/// The members of `map` that `schema` describes (a property, or `additionalProperties`), with
+/// their schemas; the root's `apiVersion`, `kind` and `metadata` are not the schema's to judge.
+fn schema_fields<'a>(
+    schema: &'a Value,
+    map: &'a Map<String, Value>,
+    path: &str,
+) -> impl Iterator<Item = (&'a Value, &'a Value, &'a str)> {
     let properties = schema.get("properties").and_then(Value::as_object);
     let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-    for (name, value) in map {
-        if path.is_empty() && ROOT_META.contains(&name.as_str()) {
-            continue;
-        }
-        if let Some(sub) = properties.and_then(|p| p.get(name)).or(additional) {
-            validate_value(sub, value, &child_path(path, name), causes);
-        }
-    }
+    let root = path.is_empty();
+    map.iter()
+        .filter(move |(name, _)| !(root && ROOT_META.contains(&name.as_str())))
+        .filter_map(move |(name, value)| {
+            let sub = properties.and_then(|p| p.get(name)).or(additional)?;
+            Some((sub, value, name.as_str()))
+        })
 }
 
 /// A `null` is the schema's type error unless the schema says `nullable`.
@@ -357,15 +368,8 @@ pub fn null_violations(schema: &Value, body: &Map<String, Value>) -> Vec<Violati
         }
     }
     fn walk_object(schema: &Value, map: &Map<String, Value>, path: &str, causes: &mut Causes) {
-        let properties = schema.get("properties").and_then(Value::as_object);
-        let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-        for (name, value) in map {
-            if path.is_empty() && ROOT_META.contains(&name.as_str()) {
-                continue;
-            }
-            if let Some(sub) = properties.and_then(|p| p.get(name)).or(additional) {
-                walk(sub, value, &child_path(path, name), causes);
-            }
+        for (sub, value, name) in schema_fields(schema, map, path) {
+            walk(sub, value, &child_path(path, name), causes);
         }
     }
     let mut causes = Causes::default();
