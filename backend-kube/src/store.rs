@@ -214,10 +214,12 @@ impl ObjectStore for KubeStore {
                     .map_err(|e| StoreError::bad_request(format!("invalid JSON patch: {e}")))?,
             ),
         };
-        let patched = api
-            .patch(&key.name, &kube_params, &kube_patch)
-            .await
-            .map_err(from_kube)?;
+        let patched = if params.status {
+            api.patch_status(&key.name, &kube_params, &kube_patch).await
+        } else {
+            api.patch(&key.name, &kube_params, &kube_patch).await
+        }
+        .map_err(from_kube)?;
         from_dynamic(patched, &key.type_ref)
     }
 

@@ -31,7 +31,12 @@
 //! - **Create on apply** when the object does not exist; **no-op** applies keep the
 //!   resourceVersion and emit nothing.
 //!
-//! Not implemented: apply to subresources, multiple API versions of one kind, the
+//! - **Apply to `/status`** ([`PatchParams::status`]): the manager's entry carries
+//!   `subresource: status` and is apart from its main-resource entry; `spec` (and what else
+//!   the kind's status strategy resets) in the configuration is ignored and owned by nobody;
+//!   the object must exist (NotFound otherwise: the status store does not create).
+//!
+//! Not implemented: apply to the `scale` subresource, multiple API versions of one kind, the
 //! `before-first-apply` entry and the cap of ten `Update` entries, defaults of CRD list-map
 //! keys, and the managedFields `time` of shared ownership.
 
@@ -41,6 +46,7 @@ use operator_runtime_core::store::{PatchParams, StoreResult};
 use operator_runtime_core::{Object, ObjectRef, StoreError, schema};
 use serde_json::Value;
 
+use crate::errors::{no_status_subresource, not_found};
 use crate::fieldmanager;
 use crate::meta::now_seconds;
 use crate::registry::{self, RvRule, WriteOptions};
@@ -179,6 +185,9 @@ pub(crate) fn apply(
     params: &PatchParams,
 ) -> StoreResult<Arc<Object>> {
     let kind = registry::kind_of(state, &key.type_ref)?;
+    if params.status && !kind.info.status_subresource {
+        return Err(no_status_subresource(&kind.info));
+    }
     let namespace = registry::request_namespace(&kind, key.namespace.as_deref());
     let Some(manager) = params.field_manager.as_deref().filter(|m| !m.is_empty()) else {
         let mut causes = Causes::default();
@@ -192,6 +201,11 @@ pub(crate) fn apply(
     }
     let applied = registry::check_identity(&kind, namespace, &key.name, applied)?;
     let old = state.lookup(kind.slot, namespace, &key.name).cloned();
+    // The status store never creates on apply (`StatusREST.Update` passes no
+    // `forceAllowCreate`).
+    if params.status && old.is_none() {
+        return Err(not_found(&kind.info, &key.name));
+    }
     let now = now_seconds(state.clock.as_ref());
     let schema = kind.strategy.hooks.schema();
     let gvk = format!("{}, Kind={}", kind.info.type_ref.api_version, kind.info.type_ref.kind);
@@ -224,7 +238,17 @@ pub(crate) fn apply(
         }
         other => other,
     };
-    let mut new = fieldmanager::apply(&kind.info, schema, old.as_deref(), applied, manager, params.force, now)?;
+    let subresource = params.status.then_some("status");
+    let mut new = fieldmanager::apply(
+        &kind.info,
+        schema,
+        old.as_deref(),
+        applied,
+        manager,
+        subresource,
+        params.force,
+        now,
+    )?;
     // A custom resource is stored as the merge left it: an emptied `labels: {}` stays in the
     // stored form, though no read shows it (the typed metadata drops it).
     let keeps_empty_metadata = schema.is_some() && {
@@ -267,6 +291,11 @@ pub(crate) fn apply(
                 // update must clear the entries, not keep the stored ones as an update that
                 // omits managedFields does. `[{}]` is the documented way to say so.
                 new.metadata.managed_fields = Some(vec![Default::default()]);
+            }
+            if params.status {
+                // The status store writes `status` (and the metadata the kind's status
+                // strategy keeps) of the merged object.
+                return registry::update_status(state, &kind, &old, new, RvRule::Unconditional, opts);
             }
             registry::update(state, &kind, &old, new, RvRule::Unconditional, opts)
         }

@@ -17,6 +17,14 @@ pub(crate) fn not_found(info: &KindInfo, name: &str) -> StoreError {
 }
 
 /// 404 for a kind that is not served.
+/// A `/status` write to a kind served without the status subresource.
+pub(crate) fn no_status_subresource(info: &KindInfo) -> StoreError {
+    StoreError::not_found(format!(
+        "the server could not find the requested resource ({} has no status subresource)",
+        info.type_ref
+    ))
+}
+
 pub(crate) fn unknown_kind(type_ref: &TypeRef) -> StoreError {
     StoreError::not_found(format!(
         "the server could not find the requested resource ({type_ref} is not served)"

@@ -531,12 +531,18 @@ fn print_manager(e: &ManagedFieldsEntry) -> String {
 /// stored `old` (None: the apply creates the object). Returns the object to write, with this
 /// manager's `Apply` entry and the other managers' entries updated; conflicts are a 409 whose
 /// causes name each field (none with `force`, which takes the fields over).
+///
+/// `subresource` is `Some("status")` for an apply to `/status`: the manager's entry for that
+/// subresource is its own (its entry for the main resource is another manager's, as on the
+/// server), and the fields the status strategy resets (`spec`, ...) are nobody's in it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply(
     info: &KindInfo,
     schema: Option<&Value>,
     old: Option<&Object>,
     applied: Object,
     manager: &str,
+    subresource: Option<&str>,
     force: bool,
     now: Time,
 ) -> StoreResult<Object> {
@@ -545,7 +551,7 @@ pub(crate) fn apply(
     };
     let custom = schema.is_some();
     let node = Node::root(&info.type_ref, schema);
-    let reset = reset_fields(info, custom, None);
+    let reset = reset_fields(info, custom, subresource);
     let config = Value::Object(config);
     let mut fields = FieldSet::new();
     to_field_set(&config, &node, &mut Path::new(), &mut fields);
@@ -568,7 +574,7 @@ pub(crate) fn apply(
         .into_iter()
         .flatten()
     {
-        if is_entry_of(e, manager, APPLY, None) {
+        if is_entry_of(e, manager, APPLY, subresource) {
             last = entry_fields(e);
             own_entry = Some(e.clone());
         } else {
@@ -658,7 +664,7 @@ pub(crate) fn apply(
                 fields_v1: Some(FieldsV1(encode(&fields))),
                 manager: Some(manager.to_owned()),
                 operation: Some(APPLY.into()),
-                subresource: None,
+                subresource: subresource.map(str::to_owned),
                 time: Some(now),
             },
         });
@@ -775,7 +781,7 @@ mod tests {
         let info = info("apps/v1", "Deployment", true);
         let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "d"},
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "a"}}}});
-        let first = apply(&info, None, None, object(body.clone()), "one", false, now())
+        let first = apply(&info, None, None, object(body.clone()), "one", None, false, now())
             .unwrap_or_else(|e| panic!("apply: {e}"));
         assert_eq!(
             fields_of(&first, "one"),
@@ -783,7 +789,7 @@ mod tests {
         );
         let mut other = body;
         other["spec"]["replicas"] = json!(2);
-        let err = apply(&info, None, Some(&first), object(other), "two", false, now())
+        let err = apply(&info, None, Some(&first), object(other), "two", None, false, now())
             .err()
             .unwrap_or_else(|| panic!("no conflict"));
         assert_eq!(err.code(), 409);

@@ -2,6 +2,9 @@
 //! crate); server-side apply lives in [`crate::apply`]. The verb builds the patched object;
 //! the pipeline is [`crate::registry::update`].
 //!
+//! With [`PatchParams::status`] the patched object goes through the status store's pipeline
+//! (`registry::update_status`), as a PUT on `/status` does.
+//!
 //! The patched object goes through the same update pipeline as a PUT, against the current
 //! version: a `metadata.resourceVersion` that the patch puts into the object is a precondition
 //! (so a merge patch carrying a stale resourceVersion is a 409). A JSON patch document that
@@ -16,6 +19,7 @@ use operator_runtime_core::store::{Patch, PatchParams, StoreResult};
 use operator_runtime_core::{Object, ObjectRef, StatusCause, StoreError};
 use serde_json::Value;
 
+use crate::errors::no_status_subresource;
 use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
 
@@ -30,6 +34,9 @@ pub(crate) fn patch(
     params: &PatchParams,
 ) -> StoreResult<Arc<Object>> {
     let kind = registry::kind_of(state, &key.type_ref)?;
+    if params.status && !kind.info.status_subresource {
+        return Err(no_status_subresource(&kind.info));
+    }
     let namespace = registry::request_namespace(&kind, key.namespace.as_deref());
     let old = registry::stored(state, &kind, namespace, &key.name)?;
     let mut doc = old.to_value().map_err(|e| StoreError::backend(e.to_string()))?;
@@ -92,6 +99,11 @@ pub(crate) fn patch(
         subresource: None,
         keeps_empty_metadata: false,
     };
+    if params.status {
+        // The status store: the patched object's `status` (and the metadata the kind's status
+        // strategy keeps) is written, the rest of the patch is ignored.
+        return registry::update_status(state, &kind, &old, new, RvRule::Unconditional, opts);
+    }
     registry::update(state, &kind, &old, new, RvRule::Unconditional, opts)
 }
 

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use operator_runtime_core::Object;
 use operator_runtime_core::store::{StoreResult, WriteParams};
-use operator_runtime_core::{Object, StoreError};
 
-use crate::errors::{not_found, precondition};
+use crate::errors::{no_status_subresource, not_found, precondition};
 use crate::kinds::KindSpec;
 use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
@@ -63,10 +63,7 @@ fn create_on_update(
 pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteParams) -> StoreResult<Arc<Object>> {
     let kind = registry::kind_of_object(state, object)?;
     if !kind.info.status_subresource {
-        return Err(StoreError::not_found(format!(
-            "the server could not find the requested resource ({} has no status subresource)",
-            kind.info.type_ref
-        )));
+        return Err(no_status_subresource(&kind.info));
     }
     let mut body = object.clone();
     registry::scope_namespace(&kind, &mut body)?;
@@ -76,7 +73,7 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
         .lookup(kind.slot, body.namespace().unwrap_or(""), body.name())
         .cloned()
     {
-        Some(old) => registry::update_status(state, &kind, &old, body, options(params)),
+        Some(old) => registry::update_status(state, &kind, &old, body, RvRule::PerKind, options(params)),
         None if kind.strategy.create_on_update => {
             registry::normalize(&kind, &mut body)?;
             let opts = WriteOptions {

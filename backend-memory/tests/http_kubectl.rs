@@ -83,6 +83,7 @@ spec:
   - name: v1
     served: true
     storage: true
+    subresources: {status: {}}
     schema:
       openAPIV3Schema:
         type: object
@@ -91,6 +92,9 @@ spec:
             type: object
             properties:
               size: {type: integer}
+          status:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
 ";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,6 +335,37 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
         !success && (stderr.contains("UnsupportedMediaType") || stderr.contains("unknown format")),
         "strategic merge of a custom resource is refused: {stderr}"
     );
+
+    // Server-side apply of the status subresource: the status is written under its own
+    // entry (`subresource: status`), the spec in the configuration is ignored.
+    let status =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 9}\nstatus: {phase: Ready}\n";
+    let out = run(
+        vec![
+            "apply",
+            "--server-side",
+            "--subresource=status",
+            "--field-manager=st",
+            "-f",
+            "-",
+        ],
+        Some(status.to_owned()),
+    )
+    .await?;
+    assert!(out.contains("serverside-applied"), "{out}");
+    let out = run(
+        vec![
+            "get",
+            "widget",
+            "w1",
+            "--show-managed-fields",
+            "-o",
+            r#"jsonpath={.spec.size} {.status.phase} {.metadata.managedFields[?(@.manager=="st")].subresource}"#,
+        ],
+        None,
+    )
+    .await?;
+    assert_eq!(out.trim(), "3 Ready status", "spec, status and the status entry");
 
     // Discovery is aggregated: two requests (`/api`, `/apis`) instead of one per group-version.
     let cache = tempfile::tempdir()?;

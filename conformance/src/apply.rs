@@ -76,7 +76,7 @@ async fn apply<S: ObjectStore + ?Sized>(
     let params = PatchParams {
         field_manager: Some(manager.to_owned()),
         force,
-        dry_run: false,
+        ..PatchParams::default()
     };
     cx.store
         .patch(&cx.key(&config_map(), name), &Patch::Apply(body), &params)

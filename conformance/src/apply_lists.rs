@@ -23,8 +23,7 @@ async fn apply<S: ObjectStore + ?Sized>(
 ) -> StoreResult<Arc<Object>> {
     let params = PatchParams {
         field_manager: Some(manager.to_owned()),
-        force: false,
-        dry_run: false,
+        ..PatchParams::default()
     };
     cx.store.patch(&cx.key(kind, name), &Patch::Apply(body), &params).await
 }

@@ -176,6 +176,8 @@ macro_rules! __with_behaviours {
             status::status_update_without_status_subresource_is_not_found,
             status::main_update_of_status_without_subresource_bumps_generation,
             status::status_update_of_missing_object_is_not_found,
+            status::status_apply_owns_status_fields_apart_from_the_main_resource,
+            status::status_merge_patch_writes_only_status,
             patch::merge_patch_of_missing_object_is_not_found,
             patch::merge_patch_with_stale_rv_conflicts,
             patch::merge_patch_without_rv_applies_to_latest,

@@ -111,20 +111,30 @@ pub struct PatchParams {
     pub force: bool,
     /// Do not persist.
     pub dry_run: bool,
+    /// Patch the status subresource (`PATCH .../status`, kube-rs's `Api::patch_status`)
+    /// instead of the object: only `status` is written (with the metadata the kind's status
+    /// strategy keeps), and a server-side apply's entry in `managedFields` carries
+    /// `subresource: status`, so its fields are owned apart from the main resource's. A
+    /// kind without the status subresource answers NotFound.
+    pub status: bool,
 }
 
 impl PatchParams {
-    /// Apply params for a field manager, with `force`.
+    /// Apply params for a field manager, without `force`.
     pub fn apply(field_manager: impl Into<String>) -> Self {
         Self {
             field_manager: Some(field_manager.into()),
-            force: false,
-            dry_run: false,
+            ..Self::default()
         }
     }
     /// Sets `force`.
     pub fn force(mut self) -> Self {
         self.force = true;
+        self
+    }
+    /// Targets the status subresource (see [`PatchParams::status`]).
+    pub fn status(mut self) -> Self {
+        self.status = true;
         self
     }
 }
@@ -402,7 +412,20 @@ pub trait ObjectStoreExt: ObjectStore {
         let params = PatchParams {
             field_manager: Some(field_manager.to_owned()),
             force,
-            dry_run: false,
+            ..PatchParams::default()
+        };
+        self.patch(&object.object_ref(), &Patch::Apply(body), &params).await
+    }
+
+    /// Server-side apply of `object` to the status subresource as `field_manager` (force when
+    /// `force`): only its `status` is written, owned by an entry with `subresource: status`.
+    async fn apply_status(&self, object: &Object, field_manager: &str, force: bool) -> StoreResult<Arc<Object>> {
+        let body = object.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+        let params = PatchParams {
+            field_manager: Some(field_manager.to_owned()),
+            force,
+            status: true,
+            ..PatchParams::default()
         };
         self.patch(&object.object_ref(), &Patch::Apply(body), &params).await
     }

@@ -200,9 +200,9 @@ async fn resource(
             let written = ctx.store.replace_status(&object, &write_params(&query)).await?;
             Ok(object_response(StatusCode::OK, &written))
         }
-        (None, Method::PATCH) => patch(ctx, &key, kind, &query, content_type.as_deref(), &body).await,
+        (None, Method::PATCH) => patch(ctx, &key, kind, &query, content_type.as_deref(), &body, false).await,
         (Some("status"), Method::PATCH) if kind.status => {
-            patch_status(ctx, &key, kind, &query, content_type.as_deref(), &body).await
+            patch(ctx, &key, kind, &query, content_type.as_deref(), &body, true).await
         }
         (None, Method::DELETE) => delete(ctx, &key, kind, &query, &body).await,
         (Some("scale"), method) if kind.scale.is_some() => {
@@ -375,6 +375,8 @@ async fn streaming_list(ctx: &Ctx, params: WatchParams, kind: &KindEntry) -> Res
     Ok(response)
 }
 
+/// A PATCH of the object, or of its status subresource when `status` (every patch type,
+/// server-side apply included, goes through the store with [`PatchParams::status`]).
 async fn patch(
     ctx: &Ctx,
     key: &ObjectRef,
@@ -382,6 +384,7 @@ async fn patch(
     query: &Query,
     content_type: Option<&str>,
     body: &Bytes,
+    status: bool,
 ) -> Result<Response<Body>, StoreError> {
     let patch_kind = patch_types::kind_of(content_type)?;
     let value = patch_types::decode(patch_kind, body)?;
@@ -389,6 +392,7 @@ async fn patch(
         field_manager: query.non_empty("fieldManager"),
         force: query.flag("force"),
         dry_run: query.dry_run(),
+        status,
     };
     let written = match patch_kind {
         PatchKind::Merge => ctx.store.patch(key, &Patch::Merge(value), &params).await?,
@@ -430,52 +434,6 @@ async fn strategic(
         match ctx.store.patch(key, &Patch::Merge(diff), params).await {
             Err(StoreError::Conflict { .. }) if client_rv.is_none() && attempt < PATCH_RETRIES => attempt += 1,
             other => return other,
-        }
-    }
-}
-
-/// A patch of the status subresource: applied here to the current object, written with
-/// `replace_status` at the read resourceVersion, retried on an unrequested conflict. An apply
-/// patch merges its `status` into the current one (not a full server-side apply of status).
-async fn patch_status(
-    ctx: &Ctx,
-    key: &ObjectRef,
-    kind: &KindEntry,
-    query: &Query,
-    content_type: Option<&str>,
-    body: &Bytes,
-) -> Result<Response<Body>, StoreError> {
-    let patch_kind = patch_types::kind_of(content_type)?;
-    if patch_kind == PatchKind::Strategic && kind.custom {
-        return Err(patch_types::strategic_unsupported());
-    }
-    let value = patch_types::decode(patch_kind, body)?;
-    let client_rv = value["metadata"]["resourceVersion"].as_str().map(str::to_owned);
-    let (local_kind, local_patch) = match patch_kind {
-        PatchKind::Apply => (
-            PatchKind::Merge,
-            json!({"status": value.get("status").cloned().unwrap_or(Value::Null)}),
-        ),
-        other => (other, value),
-    };
-    let params = WriteParams {
-        dry_run: query.dry_run(),
-        field_manager: query.non_empty("fieldManager"),
-    };
-    let mut attempt = 0;
-    loop {
-        let current = ctx.store.get(key).await?;
-        let mut doc = current.to_value().map_err(|e| StoreError::backend(e.to_string()))?;
-        patch_types::apply_locally(local_kind, &kind.type_ref, &mut doc, &local_patch)?;
-        let mut object =
-            Object::from_value(doc).map_err(|e| StoreError::bad_request(format!("patched object is invalid: {e}")))?;
-        object.metadata.resource_version = client_rv
-            .clone()
-            .or_else(|| current.resource_version().map(str::to_owned));
-        match ctx.store.replace_status(&object, &params).await {
-            Err(StoreError::Conflict { .. }) if client_rv.is_none() && attempt < PATCH_RETRIES => attempt += 1,
-            Ok(written) => return Ok(object_response(StatusCode::OK, &written)),
-            Err(e) => return Err(e),
         }
     }
 }
@@ -526,6 +484,7 @@ async fn scale_request(
         field_manager: query.non_empty("fieldManager"),
         force: false,
         dry_run: query.dry_run(),
+        status: false,
     };
     let patch = Patch::Merge(scale::replicas_patch(paths, replicas, rv));
     let written = ctx.store.patch(key, &patch, &params).await?;

@@ -19,16 +19,17 @@
 //! field selectors, limit/continue), watch (`?watch=true`, bookmarks, resourceVersion, a 410
 //! `Status` in the stream, streaming lists with `sendInitialEvents`), create, update, patch (merge, JSON, strategic merge for built-in
 //! kinds, server-side apply with `fieldManager` and `force`), delete (`DeleteOptions`,
-//! preconditions, propagation) and deletecollection, `dryRun=All`; the `status` and `scale`
-//! subresources; errors as `metav1.Status` with the API server's reason and code; discovery
-//! (`/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`, `/version`, legacy form only) and
-//! an OpenAPI v2/v3 skeleton (paths and kinds, no schemas).
+//! preconditions, propagation) and deletecollection, `dryRun=All`; the `status` subresource
+//! (every patch type, server-side apply with its own `subresource: status` ownership) and
+//! `scale`; errors as `metav1.Status` with the API server's reason and code; discovery (legacy
+//! and aggregated `apidiscovery.k8s.io/v2`, `/version`); OpenAPI v2/v3 documents with the
+//! kinds' schemas (`kubectl explain`); Table output (`as=Table`) for the kinds with a ported
+//! printer and for custom resources; protobuf request bodies of the kinds in `protobuf`.
 //!
-//! Not served: protobuf, Table output (`as=Table`; kubectl falls back to its own printing),
-//! aggregated discovery, list at an exact older
-//! resourceVersion (lists are served at the current revision), OpenAPI schemas (`kubectl
-//! explain`), authentication and authorization. A server-side apply to `/status` merges the
-//! applied `status` into the current one instead of tracking its field ownership.
+//! Not served: protobuf bodies of other kinds and CBOR (415), Table output of other kinds and
+//! of watch streams (kubectl falls back to its own printing), lists at an exact older
+//! resourceVersion (lists are served at the current revision), authentication and
+//! authorization.
 
 mod aggregated;
 mod discovery;

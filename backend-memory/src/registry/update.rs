@@ -126,12 +126,13 @@ pub(crate) fn update_status(
     kind: &Arc<KindSpec>,
     old: &Arc<Object>,
     mut body: Object,
+    rule: RvRule,
     opts: WriteOptions<'_>,
 ) -> StoreResult<Arc<Object>> {
     let strategy = &kind.strategy;
     // The status body decodes like any other (quantities, `omitempty` zeros dropped).
     normalize(kind, &mut body)?;
-    check_preconditions(kind, old, &body, RvRule::PerKind)?;
+    check_preconditions(kind, old, &body, rule)?;
     let mut new = Object::clone(old);
     match body.body.remove("status") {
         Some(status) => new.body.insert("status".into(), status),
@@ -145,8 +146,10 @@ pub(crate) fn update_status(
         meta.resource_version.clone_from(&old.metadata.resource_version);
         new.metadata = meta;
         strategy.hooks.prepare_for_status_update(&mut new, old);
-    } else if body.metadata.managed_fields.is_some() {
-        new.metadata.managed_fields = body.metadata.managed_fields;
+    } else if let Some(managed) = body.metadata.managed_fields {
+        // `managedFields: [{}]` clears them here too.
+        let clears = managed.len() == 1 && managed[0] == Default::default();
+        new.metadata.managed_fields = (!clears).then_some(managed);
     }
     decode_write(state, kind, Some(old), &mut new, opts.manager, Some("status"));
     let mut causes = Causes::default();

@@ -344,6 +344,7 @@ impl<'s, S: ObjectStore + ?Sized> Side<'s, S> {
                     field_manager: Some(manager.clone()),
                     force: *force,
                     dry_run: *dry_run,
+                    status: false,
                 };
                 let result = self.store.patch(&self.key(target), &Patch::Apply(body), &params).await;
                 self.written(target, result, *dry_run)

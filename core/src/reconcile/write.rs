@@ -172,7 +172,7 @@ impl<O: DynamicOperator> Reconciler<O> {
                     let params = PatchParams {
                         field_manager: params.field_manager.clone(),
                         force: true,
-                        dry_run: false,
+                        ..PatchParams::default()
                     };
                     self.store
                         .patch(&desired.object_ref(), &Patch::Apply(body), &params)
