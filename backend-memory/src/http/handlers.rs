@@ -131,14 +131,14 @@ async fn resource(
         }
     }
     // Client-go's typed clients (kubectl's `create` generators) send protobuf bodies; a create
-    // or replace of the kinds in `protobuf`'s tables is decoded, the rest is refused.
+    // or replace is decoded by `protobuf`'s tables, other verbs are refused.
     let protobuf = content_type.as_deref().is_some_and(|c| c.contains("protobuf"));
     if content_type.as_deref().is_some_and(|c| c.contains("cbor"))
         || (protobuf && !matches!(method, Method::POST | Method::PUT))
     {
         return Err(StoreError::UnsupportedMediaType {
-            message: "the memory API server accepts JSON (YAML for apply, protobuf for creates and replaces of \
-                      ConfigMap, Secret, Namespace and ServiceAccount); CBOR is not served"
+            message: "the memory API server accepts JSON (YAML for apply, protobuf for creates and replaces); \
+                      CBOR is not served"
                 .to_owned(),
         });
     }
