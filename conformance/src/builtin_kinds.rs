@@ -359,3 +359,19 @@ pub async fn status_write_of_deployment_ignores_labels<S: ObjectStore + ?Sized>(
     );
     Ok(Outcome::Passed)
 }
+
+/// A pod template's `metadata.creationTimestamp: null` (what `kubectl create --dry-run -o
+/// yaml` prints) is not stored: the zero Time is `omitzero`.
+pub async fn template_creation_timestamp_null_is_not_stored<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "template_creation_timestamp_null_is_not_stored").await?;
+    let mut spec = workload_spec("web", "web");
+    spec["template"]["metadata"]["creationTimestamp"] = Value::Null;
+    let deploy = Object::new(&deployment(), Some(&cx.ns), "web").with("spec", spec);
+    let created = cx.create(&deploy).await?;
+    let template_meta = created.body["spec"]["template"]["metadata"].clone();
+    ensure!(
+        template_meta == json!({"labels": {"app": "web"}}),
+        "template metadata stored as {template_meta}"
+    );
+    Ok(Outcome::Passed)
+}

@@ -338,6 +338,7 @@ macro_rules! __with_behaviours {
             builtin_kinds::pod_and_namespace_field_selectors_follow_the_kind,
             builtin_kinds::status_write_of_service_keeps_annotations,
             builtin_kinds::status_write_of_deployment_ignores_labels,
+            builtin_kinds::template_creation_timestamp_null_is_not_stored,
             secrets::immutable_config_map_data_cannot_change,
             secrets::immutable_config_map_cannot_be_made_mutable,
             secrets::immutable_secret_data_cannot_change,

@@ -360,8 +360,8 @@ fn field(line: &str, package: &str) -> Option<Field> {
 }
 
 /// (struct, protobuf field number) pairs from the Go types of a package (every non-generated
-/// `.go` file in `dir`): the fields that are non-pointer scalars tagged `omitempty`, and the
-/// embedded structs tagged `json:",inline"`.
+/// `.go` file in `dir`): the fields whose zero value the JSON form leaves out (non-pointer
+/// values tagged `omitempty`, Times only with `omitzero`), and the embedded structs inlined.
 type GoTags = (BTreeSet<(String, u32)>, BTreeSet<(String, u32)>);
 
 fn go_tags(dir: &Path) -> Result<GoTags, String> {
@@ -417,9 +417,12 @@ fn go_tags(dir: &Path) -> Result<GoTags, String> {
                 inline.insert((strukt.clone(), number));
                 continue;
             }
-            let omitempty = json.split(',').skip(1).any(|o| o == "omitempty");
-            let scalar = !ty.starts_with('*') && !ty.starts_with("[]") && !ty.starts_with("map[");
-            if omitempty && scalar {
+            let options: Vec<&str> = json.split(',').skip(1).collect();
+            let value = !ty.starts_with('*') && !ty.starts_with("[]") && !ty.starts_with("map[");
+            // encoding/json prints a zero Time as `null` under `omitempty`; only `omitzero`
+            // leaves it out.
+            let time = ty.ends_with("Time");
+            if options.contains(&"omitzero") || (options.contains(&"omitempty") && value && !time) {
                 out.insert((strukt.clone(), number));
             }
         }

@@ -39,7 +39,7 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastTransitionTime", Ty::Time, One, false),
             field(4, "reason", Ty::Str, One, true),
             field(5, "message", Ty::Str, One, true),
         ],
@@ -89,8 +89,8 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(6, "lastUpdateTime", Ty::Time, One, true),
-            field(7, "lastTransitionTime", Ty::Time, One, true),
+            field(6, "lastUpdateTime", Ty::Time, One, false),
+            field(7, "lastTransitionTime", Ty::Time, One, false),
             field(4, "reason", Ty::Str, One, true),
             field(5, "message", Ty::Str, One, true),
         ],
@@ -142,7 +142,7 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastTransitionTime", Ty::Time, One, false),
             field(4, "reason", Ty::Str, One, true),
             field(5, "message", Ty::Str, One, true),
         ],
@@ -202,7 +202,7 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastTransitionTime", Ty::Time, One, false),
             field(4, "reason", Ty::Str, One, true),
             field(5, "message", Ty::Str, One, true),
         ],
@@ -331,7 +331,7 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastTransitionTime", Ty::Time, One, false),
             field(4, "reason", Ty::Str, One, true),
             field(5, "message", Ty::Str, One, true),
             field(6, "observedGeneration", Ty::Int, One, false),
@@ -490,8 +490,8 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastProbeTime", Ty::Time, One, true),
-            field(4, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastProbeTime", Ty::Time, One, false),
+            field(4, "lastTransitionTime", Ty::Time, One, false),
             field(5, "reason", Ty::Str, One, true),
             field(6, "message", Ty::Str, One, true),
         ],
@@ -921,7 +921,7 @@ pub(super) const MESSAGES: &[Message] = &[
     },
     Message {
         name: "k8s.io.api.core.v1.ContainerStateRunning",
-        fields: &[field(1, "startedAt", Ty::Time, One, true)],
+        fields: &[field(1, "startedAt", Ty::Time, One, false)],
     },
     Message {
         name: "k8s.io.api.core.v1.ContainerStateTerminated",
@@ -930,8 +930,8 @@ pub(super) const MESSAGES: &[Message] = &[
             field(2, "signal", Ty::Int, One, true),
             field(3, "reason", Ty::Str, One, true),
             field(4, "message", Ty::Str, One, true),
-            field(5, "startedAt", Ty::Time, One, true),
-            field(6, "finishedAt", Ty::Time, One, true),
+            field(5, "startedAt", Ty::Time, One, false),
+            field(6, "finishedAt", Ty::Time, One, false),
             field(7, "containerID", Ty::Str, One, true),
         ],
     },
@@ -1108,11 +1108,11 @@ pub(super) const MESSAGES: &[Message] = &[
             field(3, "reason", Ty::Str, One, true),
             field(4, "message", Ty::Str, One, true),
             field(5, "source", Ty::Msg(121), One, true),
-            field(6, "firstTimestamp", Ty::Time, One, true),
-            field(7, "lastTimestamp", Ty::Time, One, true),
+            field(6, "firstTimestamp", Ty::Time, One, false),
+            field(7, "lastTimestamp", Ty::Time, One, false),
             field(8, "count", Ty::Int, One, true),
             field(9, "type", Ty::Str, One, true),
-            field(10, "eventTime", Ty::MicroTime, One, true),
+            field(10, "eventTime", Ty::MicroTime, One, false),
             field(11, "series", Ty::Msg(120), One, false),
             field(12, "action", Ty::Str, One, true),
             field(13, "related", Ty::Msg(182), One, false),
@@ -1124,7 +1124,7 @@ pub(super) const MESSAGES: &[Message] = &[
         name: "k8s.io.api.core.v1.EventSeries",
         fields: &[
             field(1, "count", Ty::Int, One, true),
-            field(2, "lastObservedTime", Ty::MicroTime, One, true),
+            field(2, "lastObservedTime", Ty::MicroTime, One, false),
         ],
     },
     Message {
@@ -1420,7 +1420,7 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(4, "lastTransitionTime", Ty::Time, One, true),
+            field(4, "lastTransitionTime", Ty::Time, One, false),
             field(5, "reason", Ty::Str, One, true),
             field(6, "message", Ty::Str, One, true),
         ],
@@ -1499,8 +1499,8 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastHeartbeatTime", Ty::Time, One, true),
-            field(4, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastHeartbeatTime", Ty::Time, One, false),
+            field(4, "lastTransitionTime", Ty::Time, One, false),
             field(5, "reason", Ty::Str, One, true),
             field(6, "message", Ty::Str, One, true),
         ],
@@ -1656,8 +1656,8 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastProbeTime", Ty::Time, One, true),
-            field(4, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastProbeTime", Ty::Time, One, false),
+            field(4, "lastTransitionTime", Ty::Time, One, false),
             field(5, "reason", Ty::Str, One, true),
             field(6, "message", Ty::Str, One, true),
         ],
@@ -1838,8 +1838,8 @@ pub(super) const MESSAGES: &[Message] = &[
             field(1, "type", Ty::Str, One, false),
             field(7, "observedGeneration", Ty::Int, One, true),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastProbeTime", Ty::Time, One, true),
-            field(4, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastProbeTime", Ty::Time, One, false),
+            field(4, "lastTransitionTime", Ty::Time, One, false),
             field(5, "reason", Ty::Str, One, true),
             field(6, "message", Ty::Str, One, true),
         ],
@@ -2019,7 +2019,7 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "name", Ty::Str, One, false),
             field(2, "healthConditions", Ty::Msg(270), Repeated, false),
-            field(3, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastTransitionTime", Ty::Time, One, false),
         ],
     },
     Message {
@@ -2132,7 +2132,7 @@ pub(super) const MESSAGES: &[Message] = &[
         fields: &[
             field(1, "type", Ty::Str, One, false),
             field(2, "status", Ty::Str, One, false),
-            field(3, "lastTransitionTime", Ty::Time, One, true),
+            field(3, "lastTransitionTime", Ty::Time, One, false),
             field(4, "reason", Ty::Str, One, true),
             field(5, "message", Ty::Str, One, true),
         ],
@@ -2529,7 +2529,7 @@ pub(super) const MESSAGES: &[Message] = &[
         name: "k8s.io.api.core.v1.VolumeHealthStatus",
         fields: &[
             field(1, "healthConditions", Ty::Msg(270), Repeated, false),
-            field(2, "lastTransitionTime", Ty::Time, One, true),
+            field(2, "lastTransitionTime", Ty::Time, One, false),
         ],
     },
     Message {
@@ -2656,8 +2656,8 @@ pub(super) const MESSAGES: &[Message] = &[
             field(10, "note", Ty::Str, One, true),
             field(11, "type", Ty::Str, One, true),
             field(12, "deprecatedSource", Ty::Msg(121), One, true),
-            field(13, "deprecatedFirstTimestamp", Ty::Time, One, true),
-            field(14, "deprecatedLastTimestamp", Ty::Time, One, true),
+            field(13, "deprecatedFirstTimestamp", Ty::Time, One, false),
+            field(14, "deprecatedLastTimestamp", Ty::Time, One, false),
             field(15, "deprecatedCount", Ty::Int, One, true),
         ],
     },

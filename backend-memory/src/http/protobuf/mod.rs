@@ -78,8 +78,8 @@ struct Field {
     name: &'static str,
     ty: Ty,
     cardinality: Cardinality,
-    /// A non-pointer `omitempty` Go field: its zero value, when it is a scalar, is not in the
-    /// JSON form.
+    /// A Go field whose zero value (a scalar's, or a zero Time's `null`) the JSON form leaves
+    /// out: a non-pointer `omitempty` value, or `omitzero`.
     omit_zero: bool,
 }
 
@@ -192,9 +192,11 @@ fn message(bytes: &[u8], table: &Message) -> Result<Map<String, Value>, StoreErr
     Ok(out)
 }
 
-/// The zero value of a scalar (what `omitempty` leaves out of the JSON form).
+/// A zero value (what `omitempty` and `omitzero` leave out of the JSON form): a scalar's, or
+/// the zero Time's `null`.
 fn is_zero(v: &Value) -> bool {
     match v {
+        Value::Null => true,
         Value::String(s) => s.is_empty(),
         Value::Bool(b) => !b,
         Value::Number(n) => n.as_f64() == Some(0.0),
@@ -545,7 +547,7 @@ mod tests {
         assert_eq!(
             decoded,
             json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "d", "creationTimestamp": null},
+                "metadata": {"name": "d"},
                 "spec": {"replicas": 0, "template": {"metadata": {}, "spec": {
                     "containers": [{"name": "app", "image": "nginx"}], "restartPolicy": "Always"}}}})
         );
