@@ -303,6 +303,50 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
     watch.kill()?;
     let _ = watch.wait();
 
+    // get --watch with the default output: every event is a Table row under the same columns
+    // (the server sends the column definitions with the first event only).
+    let mut watch = Command::new(kubectl_path())
+        .args(["get", "configmaps", "--watch"])
+        .env("KUBECONFIG", &kc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = watch.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let header = rx.recv_timeout(Duration::from_secs(10))?;
+    assert!(header.split_whitespace().eq(["NAME", "DATA", "AGE"]), "{header}");
+    // The current objects (late, settings), then the new one, each with its DATA count.
+    let mut later = ConfigMap::default();
+    later.metadata.name = Some("later".to_owned());
+    later.data = Some([("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())].into());
+    let mut rows = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !rows.iter().any(|r: &String| r.starts_with("later")) && std::time::Instant::now() < deadline {
+        let row = rx.recv_timeout(Duration::from_secs(10))?;
+        if row.starts_with("settings") {
+            cms.create(&PostParams::default(), &later).await?;
+        }
+        rows.push(row);
+    }
+    watch.kill()?;
+    let _ = watch.wait();
+    let later_row = rows
+        .iter()
+        .find(|r| r.starts_with("later"))
+        .ok_or(format!("{rows:?}"))?;
+    assert_eq!(later_row.split_whitespace().nth(1), Some("2"), "{rows:?}");
+    assert!(
+        !rows.iter().any(|r| r.starts_with("NAME")),
+        "headers repeated: {rows:?}"
+    );
+
     // A CRD applied with kubectl becomes a served kind, short name included.
     run(vec!["apply", "-f", "-"], Some(CRD.to_owned())).await?;
     let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3, extra: dropped}\n";

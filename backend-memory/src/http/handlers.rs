@@ -173,7 +173,7 @@ async fn resource(
                 return Ok(t);
             }
         }
-        return collection(ctx, &method, &query, path, kind, &body).await;
+        return collection(ctx, &method, &query, path, kind, &body, table).await;
     };
     let key = ObjectRef {
         type_ref: kind.type_ref.clone(),
@@ -224,10 +224,11 @@ async fn collection(
     path: &ResourcePath,
     kind: &KindEntry,
     body: &Bytes,
+    table: Option<table::Include>,
 ) -> Result<Response<Body>, StoreError> {
     let namespace = path.namespace.clone();
     match *method {
-        Method::GET if path.watch_prefix || query.flag("watch") => watch(ctx, query, kind, namespace).await,
+        Method::GET if path.watch_prefix || query.flag("watch") => watch(ctx, query, kind, namespace, table).await,
         Method::GET => {
             let list = ctx.store.list(&kind.type_ref, &list_params(query, namespace)).await?;
             Ok(list_response(
@@ -307,6 +308,7 @@ async fn watch(
     query: &Query,
     kind: &KindEntry,
     namespace: Option<String>,
+    table: Option<table::Include>,
 ) -> Result<Response<Body>, StoreError> {
     let params = WatchParams {
         namespace,
@@ -325,7 +327,17 @@ async fn watch(
         return streaming_list(ctx, params, kind).await;
     }
     let body: Body = match ctx.store.watch(&kind.type_ref, &params).await {
-        Ok(stream) => watch_stream::body(stream, kind.type_ref.clone()).boxed_unsync(),
+        Ok(stream) => {
+            let table = table.map(|include| {
+                let (kind, clock) = (kind.clone(), ctx.memory.clock());
+                let table_of: watch_stream::TableOf = Arc::new(move |item: &Value| {
+                    let metadata = json!({"resourceVersion": item["metadata"]["resourceVersion"]});
+                    table::table(&kind, metadata, std::slice::from_ref(item), include, clock.now())
+                });
+                table_of
+            });
+            watch_stream::body(stream, kind.type_ref.clone(), table).boxed_unsync()
+        }
         // A too-old start is reported inside the stream, as the API server does.
         Err(e @ StoreError::Expired { .. }) => {
             let mut line = serde_json::to_vec(&watch_stream::error_only(&e)).unwrap_or_default();

@@ -1,8 +1,11 @@
 //! A store watch as the API server's chunked JSON stream: one `{"type":..,"object":..}` line
 //! per event, an `ERROR` event carrying a `Status` (410 Expired when the start revision is too
-//! old), then the end of the response.
+//! old), then the end of the response. A watch that asked for a Table (`kubectl get --watch`)
+//! gets each object as a one-row Table, with the column definitions on the first only, as the
+//! API server sends them (`NoHeaders` after the first event).
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use futures::StreamExt;
 use http_body_util::StreamBody;
@@ -12,6 +15,34 @@ use operator_runtime_core::{StoreError, TypeRef};
 use serde_json::{Value, json};
 
 use super::status::{Subject, status_of};
+
+/// The one-row Table of an event's object (`None`: the kind has no printer, the object goes
+/// as it is).
+pub(crate) type TableOf = Arc<dyn Fn(&Value) -> Option<Value> + Send + Sync>;
+
+/// An event line whose object is a one-row Table; `headers` keeps the column definitions.
+fn table_event_line(
+    event: &Result<WatchEvent, StoreError>,
+    type_ref: &TypeRef,
+    table: &TableOf,
+    headers: bool,
+) -> Bytes {
+    let (kind, object) = match event {
+        Ok(WatchEvent::Added(o)) => ("ADDED", o),
+        Ok(WatchEvent::Modified(o)) => ("MODIFIED", o),
+        Ok(WatchEvent::Deleted(o)) => ("DELETED", o),
+        _ => return event_line(event, type_ref),
+    };
+    let Some(mut rows) = object.to_value().ok().and_then(|v| table(&v)) else {
+        return event_line(event, type_ref);
+    };
+    if !headers {
+        rows["columnDefinitions"] = Value::Null;
+    }
+    let mut bytes = serde_json::to_vec(&json!({"type": kind, "object": rows})).unwrap_or_else(|_| b"{}".to_vec());
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
 
 /// One event line (with its trailing newline).
 pub(crate) fn event_line(event: &Result<WatchEvent, StoreError>, type_ref: &TypeRef) -> Bytes {
@@ -38,7 +69,9 @@ pub(crate) fn event_line(event: &Result<WatchEvent, StoreError>, type_ref: &Type
 fn frames(
     stream: WatchStream,
     type_ref: TypeRef,
+    table: Option<TableOf>,
 ) -> impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static {
+    let mut headers = true;
     stream
         .scan(false, |done, event| {
             // Stop after the first error: the API server ends the watch with it.
@@ -48,15 +81,31 @@ fn frames(
             *done = event.is_err();
             futures::future::ready(Some(event))
         })
-        .map(move |event| Ok(Frame::data(event_line(&event, &type_ref))))
+        .map(move |event| {
+            let line = match &table {
+                Some(table)
+                    if matches!(
+                        event,
+                        Ok(WatchEvent::Added(_) | WatchEvent::Modified(_) | WatchEvent::Deleted(_))
+                    ) =>
+                {
+                    let line = table_event_line(&event, &type_ref, table, headers);
+                    headers = false;
+                    line
+                }
+                _ => event_line(&event, &type_ref),
+            };
+            Ok(Frame::data(line))
+        })
 }
 
-/// The response body of a watch.
+/// The response body of a watch (its objects as Tables when `table` is given).
 pub(crate) fn body(
     stream: WatchStream,
     type_ref: TypeRef,
+    table: Option<TableOf>,
 ) -> StreamBody<impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static> {
-    StreamBody::new(frames(stream, type_ref))
+    StreamBody::new(frames(stream, type_ref, table))
 }
 
 /// The bookmark that ends the initial events of a streaming list (`sendInitialEvents=true`).
@@ -85,7 +134,7 @@ pub(crate) fn streaming_list_body(
     type_ref: TypeRef,
 ) -> StreamBody<impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>> + Send + 'static> {
     let head = futures::stream::iter(initial.into_iter().map(|b| Ok(Frame::data(b))));
-    StreamBody::new(head.chain(frames(stream, type_ref)))
+    StreamBody::new(head.chain(frames(stream, type_ref, None)))
 }
 
 /// A watch that fails at once, as a stream with one ERROR event (the API server sends a 410 for
