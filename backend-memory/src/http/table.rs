@@ -1,8 +1,10 @@
 //! Server-side printing: `kubectl get` asks for a `meta.k8s.io/v1` Table and prints the
 //! columns the server chose. The columns and cells of the common built-in kinds are ported from
 //! the API server's printers; a custom resource gets `Name`, its `additionalPrinterColumns`
-//! (simple JSONPaths) or `Age`. Kinds without a ported printer are answered as plain JSON,
-//! and kubectl prints its own default columns for them.
+//! (simple JSONPaths) or `Age`; the built-in kinds the server has no printer for get its
+//! default `Name` and `Created At`. Kinds without a ported printer (Pod, Job, CronJob, Event,
+//! Endpoints, Ingress, HorizontalPodAutoscaler) are answered as plain JSON, and kubectl prints
+//! its own default columns for them.
 
 use std::time::Duration;
 
@@ -135,6 +137,78 @@ impl Printer {
                     stateful_set,
                 ),
                 ("coordination.k8s.io/v1", "Lease") => (&[NAME, ("Holder", "string", 0), AGE], lease),
+                ("apps/v1", "ReplicaSet") => (
+                    &[
+                        NAME,
+                        ("Desired", "integer", 0),
+                        ("Current", "integer", 0),
+                        ("Ready", "integer", 0),
+                        AGE,
+                        ("Containers", "string", 1),
+                        ("Images", "string", 1),
+                        ("Selector", "string", 1),
+                    ],
+                    replica_set,
+                ),
+                ("apps/v1", "DaemonSet") => (
+                    &[
+                        NAME,
+                        ("Desired", "integer", 0),
+                        ("Current", "integer", 0),
+                        ("Ready", "integer", 0),
+                        ("Up-to-date", "integer", 0),
+                        ("Available", "integer", 0),
+                        ("Node Selector", "string", 0),
+                        AGE,
+                        ("Containers", "string", 1),
+                        ("Images", "string", 1),
+                        ("Selector", "string", 1),
+                    ],
+                    daemon_set,
+                ),
+                ("v1", "PersistentVolumeClaim") => (
+                    &[
+                        NAME,
+                        ("Status", "string", 0),
+                        ("Volume", "string", 0),
+                        ("Capacity", "string", 0),
+                        ("Access Modes", "string", 0),
+                        ("StorageClass", "string", 0),
+                        ("VolumeAttributesClass", "string", 0),
+                        AGE,
+                        ("VolumeMode", "string", 1),
+                    ],
+                    persistent_volume_claim,
+                ),
+                ("rbac.authorization.k8s.io/v1", "RoleBinding") => (
+                    &[
+                        NAME,
+                        ("Role", "string", 0),
+                        AGE,
+                        ("Users", "string", 1),
+                        ("Groups", "string", 1),
+                        ("ServiceAccounts", "string", 1),
+                    ],
+                    role_binding,
+                ),
+                ("policy/v1", "PodDisruptionBudget") => (
+                    &[
+                        NAME,
+                        ("Min Available", "string", 0),
+                        ("Max Unavailable", "string", 0),
+                        ("Allowed Disruptions", "integer", 0),
+                        AGE,
+                    ],
+                    pod_disruption_budget,
+                ),
+                ("networking.k8s.io/v1", "NetworkPolicy") => {
+                    (&[NAME, ("Pod-Selector", "string", 0), AGE], network_policy)
+                }
+                // Kinds the API server has no printer for get its default table convertor.
+                (
+                    "rbac.authorization.k8s.io/v1" | "apiextensions.k8s.io/v1" | "v1",
+                    "Role" | "ClusterRole" | "CustomResourceDefinition" | "LimitRange",
+                ) => (&[NAME, ("Created At", "date", 0)], name_and_created_at),
                 _ => return None,
             };
         Some(Self::Builtin(printer.0, printer.1))
@@ -321,6 +395,157 @@ fn stateful_set(item: &Value, now: Timestamp) -> Vec<Value> {
         json!(containers),
         json!(images),
     ]
+}
+
+fn replica_set(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let (containers, images) = containers(&spec["template"]);
+    vec![
+        json!(name(item)),
+        json!(int(&spec["replicas"])),
+        json!(int(&status["replicas"])),
+        json!(int(&status["readyReplicas"])),
+        age(item, now),
+        json!(containers),
+        json!(images),
+        json!(selector(&spec["selector"])),
+    ]
+}
+
+fn daemon_set(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let (containers, images) = containers(&spec["template"]);
+    vec![
+        json!(name(item)),
+        json!(int(&status["desiredNumberScheduled"])),
+        json!(int(&status["currentNumberScheduled"])),
+        json!(int(&status["numberReady"])),
+        json!(int(&status["updatedNumberScheduled"])),
+        json!(int(&status["numberAvailable"])),
+        json!(labels(&spec["template"]["spec"]["nodeSelector"])),
+        age(item, now),
+        json!(containers),
+        json!(images),
+        json!(selector(&spec["selector"])),
+    ]
+}
+
+/// `helper.GetAccessModesAsString`: the modes' short names in a fixed order.
+fn access_modes(modes: &Value) -> String {
+    let modes: Vec<&str> = modes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    [
+        ("ReadWriteOnce", "RWO"),
+        ("ReadOnlyMany", "ROX"),
+        ("ReadWriteMany", "RWX"),
+        ("ReadWriteOncePod", "RWOP"),
+    ]
+    .iter()
+    .filter(|(mode, _)| modes.contains(mode))
+    .map(|(_, short)| *short)
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+fn persistent_volume_claim(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let phase = if item["metadata"]["deletionTimestamp"].is_string() {
+        "Terminating"
+    } else {
+        status["phase"].as_str().unwrap_or_default()
+    };
+    let volume = spec["volumeName"].as_str().unwrap_or_default();
+    let (capacity, modes) = if volume.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (
+            status["capacity"]["storage"].as_str().unwrap_or("0").to_owned(),
+            access_modes(&status["accessModes"]),
+        )
+    };
+    // `GetPersistentVolumeClaimClass`: the beta annotation first, then the field.
+    let class = item["metadata"]["annotations"]["volume.beta.kubernetes.io/storage-class"]
+        .as_str()
+        .or_else(|| spec["storageClassName"].as_str())
+        .unwrap_or_default();
+    vec![
+        json!(name(item)),
+        json!(phase),
+        json!(volume),
+        json!(capacity),
+        json!(modes),
+        json!(class),
+        json!(spec["volumeAttributesClassName"].as_str().unwrap_or("<unset>")),
+        age(item, now),
+        json!(spec["volumeMode"].as_str().unwrap_or("<unset>")),
+    ]
+}
+
+fn role_binding(item: &Value, now: Timestamp) -> Vec<Value> {
+    let role = &item["roleRef"];
+    // `rbac.SubjectsStrings`: users, groups and `namespace/name` service accounts.
+    let subjects = |kind: &str| {
+        item["subjects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["kind"] == kind)
+            .map(|s| match kind {
+                "ServiceAccount" => format!(
+                    "{}/{}",
+                    s["namespace"].as_str().unwrap_or_default(),
+                    s["name"].as_str().unwrap_or_default()
+                ),
+                _ => s["name"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    vec![
+        json!(name(item)),
+        json!(format!(
+            "{}/{}",
+            role["kind"].as_str().unwrap_or_default(),
+            role["name"].as_str().unwrap_or_default()
+        )),
+        age(item, now),
+        json!(subjects("User")),
+        json!(subjects("Group")),
+        json!(subjects("ServiceAccount")),
+    ]
+}
+
+fn pod_disruption_budget(item: &Value, now: Timestamp) -> Vec<Value> {
+    let spec = &item["spec"];
+    let int_or_string = |v: &Value| match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => "N/A".to_owned(),
+    };
+    vec![
+        json!(name(item)),
+        json!(int_or_string(&spec["minAvailable"])),
+        json!(int_or_string(&spec["maxUnavailable"])),
+        json!(int(&item["status"]["disruptionsAllowed"])),
+        age(item, now),
+    ]
+}
+
+fn network_policy(item: &Value, now: Timestamp) -> Vec<Value> {
+    vec![
+        json!(name(item)),
+        json!(selector(&item["spec"]["podSelector"])),
+        age(item, now),
+    ]
+}
+
+/// The API server's default table convertor: the name and the creation time (RFC 3339).
+fn name_and_created_at(item: &Value, _: Timestamp) -> Vec<Value> {
+    vec![json!(name(item)), item["metadata"]["creationTimestamp"].clone()]
 }
 
 fn int(value: &Value) -> i64 {
