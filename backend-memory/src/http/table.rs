@@ -2,7 +2,7 @@
 //! columns the server chose. The columns and cells of the common built-in kinds are ported from
 //! the API server's printers; a custom resource gets `Name`, its `additionalPrinterColumns`
 //! (simple JSONPaths) or `Age`; the built-in kinds the server has no printer for get its
-//! default `Name` and `Created At`. Kinds without a ported printer (Pod, Job, CronJob, Event,
+//! default `Name` and `Created At`. Kinds without a ported printer (Job, CronJob, Event,
 //! Endpoints, Ingress, HorizontalPodAutoscaler) are answered as plain JSON, and kubectl prints
 //! its own default columns for them.
 
@@ -53,6 +53,9 @@ pub(crate) fn table<'a>(
         .into_iter()
         .map(|item| {
             let mut row = json!({"cells": printer.cells(item, now)});
+            if let Some(conditions) = row_conditions(kind, item) {
+                row["conditions"] = conditions;
+            }
             match include {
                 Include::None => {}
                 Include::Metadata => {
@@ -200,6 +203,20 @@ impl Printer {
                         AGE,
                     ],
                     pod_disruption_budget,
+                ),
+                ("v1", "Pod") => (
+                    &[
+                        NAME,
+                        ("Ready", "string", 0),
+                        ("Status", "string", 0),
+                        ("Restarts", "string", 0),
+                        AGE,
+                        ("IP", "string", 1),
+                        ("Node", "string", 1),
+                        ("Nominated Node", "string", 1),
+                        ("Readiness Gates", "string", 1),
+                    ],
+                    pod,
                 ),
                 ("networking.k8s.io/v1", "NetworkPolicy") => {
                     (&[NAME, ("Pod-Selector", "string", 0), AGE], network_policy)
@@ -394,6 +411,171 @@ fn stateful_set(item: &Value, now: Timestamp) -> Vec<Value> {
         age(item, now),
         json!(containers),
         json!(images),
+    ]
+}
+
+/// A finished Pod's row is marked completed (kubectl dims or hides such rows).
+fn row_conditions(kind: &KindEntry, item: &Value) -> Option<Value> {
+    if kind.custom || kind.type_ref.api_version != "v1" || kind.type_ref.kind != "Pod" {
+        return None;
+    }
+    let message = match item["status"]["phase"].as_str()? {
+        "Succeeded" => "The pod has completed successfully.",
+        "Failed" => "The pod failed.",
+        _ => return None,
+    };
+    Some(json!([{"type": "Completed", "status": "True", "reason": item["status"]["phase"], "message": message}]))
+}
+
+/// `printPod`: ready containers, the status reason (init progress, a waiting or terminated
+/// container's reason, Terminating), restarts with the age of the last one.
+fn pod(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let conditions = list(&status["conditions"]);
+    let condition_true = |type_: &str| {
+        conditions
+            .iter()
+            .find(|c| c["type"] == type_)
+            .is_some_and(|c| c["status"] == "True")
+    };
+    let init_containers = list(&spec["initContainers"]);
+    let restartable = |name: &Value| {
+        init_containers
+            .iter()
+            .any(|c| &c["name"] == name && c["restartPolicy"] == "Always")
+    };
+    let total = list(&spec["containers"]).len()
+        + init_containers
+            .iter()
+            .filter(|c| c["restartPolicy"] == "Always")
+            .count();
+    let phase = str_of(&status["phase"]);
+    let mut reason = match status["reason"].as_str() {
+        Some(r) if !r.is_empty() => r.to_owned(),
+        _ => phase.clone(),
+    };
+    if conditions
+        .iter()
+        .any(|c| c["type"] == "PodScheduled" && c["reason"] == "SchedulingGated")
+    {
+        reason = "SchedulingGated".into();
+    }
+    let finished_at = |c: &Value| c["lastState"]["terminated"]["finishedAt"].as_str().map(str::to_owned);
+    let (mut restarts, mut restartable_restarts, mut ready) = (0i64, 0i64, 0usize);
+    let (mut last_restart, mut last_restartable_restart): (Option<String>, Option<String>) = (None, None);
+    let later = |a: Option<String>, b: Option<String>| match (a, b) {
+        (Some(a), Some(b)) => Some(if b > a { b } else { a }),
+        (a, b) => a.or(b),
+    };
+    let mut initializing = false;
+    let init_statuses = list(&status["initContainerStatuses"]);
+    for (i, c) in init_statuses.iter().enumerate() {
+        restarts += int(&c["restartCount"]);
+        last_restart = later(last_restart, finished_at(c));
+        if restartable(&c["name"]) {
+            restartable_restarts += int(&c["restartCount"]);
+            last_restartable_restart = later(last_restartable_restart, finished_at(c));
+        }
+        let terminated = &c["state"]["terminated"];
+        let waiting = &c["state"]["waiting"];
+        if terminated.is_object() && int(&terminated["exitCode"]) == 0 {
+            continue;
+        }
+        if restartable(&c["name"]) && c["started"] == true {
+            if c["ready"] == true {
+                ready += 1;
+            }
+            continue;
+        }
+        reason = if terminated.is_object() {
+            match terminated["reason"].as_str() {
+                Some(r) if !r.is_empty() => format!("Init:{r}"),
+                _ if int(&terminated["signal"]) != 0 => format!("Init:Signal:{}", int(&terminated["signal"])),
+                _ => format!("Init:ExitCode:{}", int(&terminated["exitCode"])),
+            }
+        } else if waiting["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty() && r != "PodInitializing")
+        {
+            format!("Init:{}", str_of(&waiting["reason"]))
+        } else {
+            format!("Init:{i}/{}", init_containers.len())
+        };
+        initializing = true;
+        break;
+    }
+    if !initializing || condition_true("Initialized") {
+        restarts = restartable_restarts;
+        last_restart = last_restartable_restart;
+        let (mut has_running, mut error_reason) = (false, String::new());
+        for c in list(&status["containerStatuses"]).iter().rev() {
+            restarts += int(&c["restartCount"]);
+            last_restart = later(last_restart, finished_at(c));
+            let (waiting, terminated) = (&c["state"]["waiting"], &c["state"]["terminated"]);
+            if waiting["reason"].as_str().is_some_and(|r| !r.is_empty()) {
+                reason = str_of(&waiting["reason"]);
+            } else if terminated.is_object() {
+                reason = match terminated["reason"].as_str() {
+                    Some(r) if !r.is_empty() => r.to_owned(),
+                    _ if int(&terminated["signal"]) != 0 => format!("Signal:{}", int(&terminated["signal"])),
+                    _ => format!("ExitCode:{}", int(&terminated["exitCode"])),
+                };
+                if int(&terminated["exitCode"]) != 0 {
+                    error_reason = reason.clone();
+                }
+            } else if c["ready"] == true && c["state"]["running"].is_object() {
+                has_running = true;
+                ready += 1;
+            }
+        }
+        if reason == "Completed" {
+            if has_running && condition_true("Ready") {
+                reason = "Running".into();
+            } else if !error_reason.is_empty() {
+                reason = error_reason;
+            } else if has_running {
+                reason = "NotReady".into();
+            }
+        }
+    }
+    let deleting = item["metadata"]["deletionTimestamp"].is_string();
+    if deleting && status["reason"] == "NodeLost" {
+        reason = "Unknown".into();
+    } else if deleting && phase != "Succeeded" && phase != "Failed" {
+        reason = "Terminating".into();
+    }
+    let restarts = match last_restart {
+        Some(at) if restarts != 0 => format!("{restarts} ({} ago)", since(Some(&at), now)),
+        _ => restarts.to_string(),
+    };
+    let none_if_empty = |s: String| if s.is_empty() { "<none>".to_owned() } else { s };
+    let gates = list(&spec["readinessGates"]);
+    let readiness_gates = if gates.is_empty() {
+        "<none>".to_owned()
+    } else {
+        let true_gates = gates
+            .iter()
+            .filter(|g| {
+                conditions
+                    .iter()
+                    .find(|c| c["type"] == g["conditionType"])
+                    .is_some_and(|c| c["status"] == "True")
+            })
+            .count();
+        format!("{true_gates}/{}", gates.len())
+    };
+    vec![
+        json!(name(item)),
+        json!(format!("{ready}/{total}")),
+        json!(reason),
+        json!(restarts),
+        age(item, now),
+        json!(none_if_empty(str_of(&status["podIPs"][0]["ip"]))),
+        json!(none_if_empty(str_of(&spec["nodeName"]))),
+        json!(none_if_empty(str_of(&status["nominatedNodeName"]))),
+        json!(readiness_gates),
     ]
 }
 
@@ -658,6 +840,42 @@ fn two_units(major: u64, major_unit: &str, minor: u64, minor_unit: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows kube-apiserver 1.37.2 printed for the same two Pods (`kubectl get pods -o wide`):
+    /// a crash-looping container with restarts and a readiness gate, and a Pod initializing.
+    #[test]
+    fn pod_rows_are_the_servers() {
+        let now: Timestamp = "2026-12-05T03:09:00Z".parse().unwrap_or_else(|e| panic!("{e}"));
+        let crashing = json!({"metadata": {"name": "p1", "creationTimestamp": "2026-12-05T03:09:00Z"},
+            "spec": {"containers": [{"name": "a"}, {"name": "b"}], "readinessGates": [{"conditionType": "x/ok"}]},
+            "status": {"phase": "Running", "podIPs": [{"ip": "10.0.0.5"}],
+                "conditions": [{"type": "x/ok", "status": "True"}, {"type": "Ready", "status": "False"}],
+                "containerStatuses": [
+                    {"name": "a", "ready": true, "restartCount": 0, "state": {"running": {}}},
+                    {"name": "b", "ready": false, "restartCount": 3,
+                        "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-12-05T02:00:00Z"}},
+                        "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
+        assert_eq!(
+            pod(&crashing, now),
+            vec![
+                json!("p1"),
+                json!("1/2"),
+                json!("CrashLoopBackOff"),
+                json!("3 (69m ago)"),
+                json!("0s"),
+                json!("10.0.0.5"),
+                json!("<none>"),
+                json!("<none>"),
+                json!("1/1")
+            ]
+        );
+        let initializing = json!({"metadata": {"name": "p2", "creationTimestamp": "2026-12-05T03:09:00Z"},
+            "spec": {"initContainers": [{"name": "i"}], "containers": [{"name": "a"}]},
+            "status": {"phase": "Pending", "initContainerStatuses": [{"name": "i", "restartCount": 0,
+                "state": {"waiting": {"reason": "PodInitializing"}}}]}});
+        let cells = pod(&initializing, now);
+        assert_eq!(cells[..4], [json!("p2"), json!("0/1"), json!("Init:0/1"), json!("0")]);
+    }
 
     #[test]
     fn durations_read_as_the_api_server_prints_them() {
