@@ -2,7 +2,7 @@
 //! columns the server chose. The columns and cells of the common built-in kinds are ported from
 //! the API server's printers; a custom resource gets `Name`, its `additionalPrinterColumns`
 //! (simple JSONPaths) or `Age`; the built-in kinds the server has no printer for get its
-//! default `Name` and `Created At`. Kinds without a ported printer (Job, CronJob, Event,
+//! default `Name` and `Created At`. Kinds without a ported printer (Event,
 //! Endpoints, Ingress, HorizontalPodAutoscaler) are answered as plain JSON, and kubectl prints
 //! its own default columns for them.
 
@@ -217,6 +217,34 @@ impl Printer {
                         ("Readiness Gates", "string", 1),
                     ],
                     pod,
+                ),
+                ("batch/v1", "Job") => (
+                    &[
+                        NAME,
+                        ("Status", "string", 0),
+                        ("Completions", "string", 0),
+                        ("Duration", "string", 0),
+                        AGE,
+                        ("Containers", "string", 1),
+                        ("Images", "string", 1),
+                        ("Selector", "string", 1),
+                    ],
+                    job,
+                ),
+                ("batch/v1", "CronJob") => (
+                    &[
+                        NAME,
+                        ("Schedule", "string", 0),
+                        ("Timezone", "string", 0),
+                        ("Suspend", "boolean", 0),
+                        ("Active", "integer", 0),
+                        ("Last Schedule", "string", 0),
+                        AGE,
+                        ("Containers", "string", 1),
+                        ("Images", "string", 1),
+                        ("Selector", "string", 1),
+                    ],
+                    cron_job,
                 ),
                 ("networking.k8s.io/v1", "NetworkPolicy") => {
                     (&[NAME, ("Pod-Selector", "string", 0), AGE], network_policy)
@@ -579,6 +607,86 @@ fn pod(item: &Value, now: Timestamp) -> Vec<Value> {
     ]
 }
 
+/// `printJob`: the status from the conditions, `succeeded/completions`, the run time.
+fn job(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let succeeded = int(&status["succeeded"]);
+    let completions = match spec["completions"].as_i64() {
+        Some(c) => format!("{succeeded}/{c}"),
+        None if int(&spec["parallelism"]) > 1 => format!("{succeeded}/1 of {}", int(&spec["parallelism"])),
+        None => format!("{succeeded}/1"),
+    };
+    let at = |v: &Value| v.as_str().and_then(|t| t.parse::<Timestamp>().ok());
+    let duration = match (at(&status["startTime"]), at(&status["completionTime"])) {
+        (None, _) => String::new(),
+        (Some(start), end) => {
+            let seconds = end.unwrap_or(now).as_second() - start.as_second();
+            human_duration(Duration::from_secs(seconds.max(0).unsigned_abs()))
+        }
+    };
+    let has = |type_: &str| {
+        status["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["type"] == type_)
+            .is_some_and(|c| c["status"] == "True")
+    };
+    let state = if has("Complete") {
+        "Complete"
+    } else if has("Failed") {
+        "Failed"
+    } else if item["metadata"]["deletionTimestamp"].is_string() {
+        "Terminating"
+    } else if has("Suspended") {
+        "Suspended"
+    } else if has("FailureTarget") {
+        "FailureTarget"
+    } else if has("SuccessCriteriaMet") {
+        "SuccessCriteriaMet"
+    } else {
+        "Running"
+    };
+    let (containers, images) = containers(&spec["template"]);
+    vec![
+        json!(name(item)),
+        json!(state),
+        json!(completions),
+        json!(duration),
+        age(item, now),
+        json!(containers),
+        json!(images),
+        json!(selector(&spec["selector"])),
+    ]
+}
+
+fn cron_job(item: &Value, now: Timestamp) -> Vec<Value> {
+    let (spec, status) = (&item["spec"], &item["status"]);
+    let suspend = match spec["suspend"].as_bool() {
+        Some(true) => "True",
+        Some(false) => "False",
+        None => "<unset>",
+    };
+    let last = match status["lastScheduleTime"].as_str() {
+        Some(t) => since(Some(t), now),
+        None => "<none>".to_owned(),
+    };
+    let template = &spec["jobTemplate"]["spec"];
+    let (containers, images) = containers(&template["template"]);
+    vec![
+        json!(name(item)),
+        json!(spec["schedule"].as_str().unwrap_or_default()),
+        json!(spec["timeZone"].as_str().unwrap_or("<none>")),
+        json!(suspend),
+        json!(status["active"].as_array().map_or(0, Vec::len)),
+        json!(last),
+        age(item, now),
+        json!(containers),
+        json!(images),
+        json!(selector(&template["selector"])),
+    ]
+}
+
 fn replica_set(item: &Value, now: Timestamp) -> Vec<Value> {
     let (spec, status) = (&item["spec"], &item["status"]);
     let (containers, images) = containers(&spec["template"]);
@@ -840,6 +948,39 @@ fn two_units(major: u64, major_unit: &str, minor: u64, minor_unit: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Job and CronJob rows kube-apiserver 1.37.2 printed for the same objects.
+    #[test]
+    fn job_and_cron_job_rows_are_the_servers() {
+        let now: Timestamp = "2026-12-05T03:12:00Z".parse().unwrap_or_else(|e| panic!("{e}"));
+        let done = json!({"metadata": {"name": "k", "creationTimestamp": "2026-12-05T03:12:00Z"},
+            "spec": {"completions": 1, "parallelism": 1, "selector": {"matchLabels": {"u": "1"}},
+                "template": {"spec": {"containers": [{"name": "k", "image": "busybox"}]}}},
+            "status": {"startTime": "2026-12-05T02:00:00Z", "completionTime": "2026-12-05T02:03:10Z", "succeeded": 1,
+                "conditions": [{"type": "SuccessCriteriaMet", "status": "True"}, {"type": "Complete", "status": "True"}]}});
+        assert_eq!(
+            job(&done, now),
+            ["k", "Complete", "1/1", "3m10s", "0s", "k", "busybox", "u=1"].map(|c| json!(c))
+        );
+        let cron = json!({"metadata": {"name": "cj", "creationTimestamp": "2026-12-05T03:12:00Z"},
+            "spec": {"schedule": "*/5 * * * *", "suspend": false, "jobTemplate": {"spec": {"template": {"spec": {
+                "containers": [{"name": "cj", "image": "busybox"}]}}}}}});
+        assert_eq!(
+            cron_job(&cron, now),
+            vec![
+                json!("cj"),
+                json!("*/5 * * * *"),
+                json!("<none>"),
+                json!("False"),
+                json!(0),
+                json!("<none>"),
+                json!("0s"),
+                json!("cj"),
+                json!("busybox"),
+                json!("<none>")
+            ]
+        );
+    }
 
     /// The rows kube-apiserver 1.37.2 printed for the same two Pods (`kubectl get pods -o wide`):
     /// a crash-looping container with restarts and a readiness gate, and a Pod initializing.
