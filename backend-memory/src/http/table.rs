@@ -2,9 +2,9 @@
 //! columns the server chose. The columns and cells of the common built-in kinds are ported from
 //! the API server's printers; a custom resource gets `Name`, its `additionalPrinterColumns`
 //! (simple JSONPaths) or `Age`; the built-in kinds the server has no printer for get its
-//! default `Name` and `Created At`. Kinds without a ported printer (Event,
-//! Endpoints, Ingress, HorizontalPodAutoscaler) are answered as plain JSON, and kubectl prints
-//! its own default columns for them.
+//! default `Name` and `Created At`. Kinds without a ported printer (Endpoints,
+//! HorizontalPodAutoscaler) are answered as plain JSON, and kubectl prints its own default
+//! columns for them.
 
 use std::time::Duration;
 
@@ -245,6 +245,32 @@ impl Printer {
                         ("Selector", "string", 1),
                     ],
                     cron_job,
+                ),
+                ("v1" | "events.k8s.io/v1", "Event") => (
+                    &[
+                        ("Last Seen", "string", 0),
+                        ("Type", "string", 0),
+                        ("Reason", "string", 0),
+                        ("Object", "string", 0),
+                        ("Subobject", "string", 1),
+                        ("Source", "string", 1),
+                        ("Message", "string", 0),
+                        ("First Seen", "string", 1),
+                        ("Count", "string", 1),
+                        ("Name", "string", 1),
+                    ],
+                    event,
+                ),
+                ("networking.k8s.io/v1", "Ingress") => (
+                    &[
+                        NAME,
+                        ("Class", "string", 0),
+                        ("Hosts", "string", 0),
+                        ("Address", "string", 0),
+                        ("Ports", "string", 0),
+                        AGE,
+                    ],
+                    ingress,
                 ),
                 ("networking.k8s.io/v1", "NetworkPolicy") => {
                     (&[NAME, ("Pod-Selector", "string", 0), AGE], network_policy)
@@ -687,6 +713,95 @@ fn cron_job(item: &Value, now: Timestamp) -> Vec<Value> {
     ]
 }
 
+/// `printEvent` (always wide on the server). An `events.k8s.io/v1` Event is read through its
+/// fields' core names (`regarding`, `note`, `deprecated...`), as the server converts it.
+fn event(item: &Value, now: Timestamp) -> Vec<Value> {
+    let field = |core: &str, events: &str| {
+        let v = &item[core];
+        if v.is_null() { item[events].clone() } else { v.clone() }
+    };
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let first_at = field("firstTimestamp", "deprecatedFirstTimestamp");
+    let first = match first_at.as_str() {
+        Some(t) => since(Some(t), now),
+        None => since(item["eventTime"].as_str(), now),
+    };
+    let mut last = match field("lastTimestamp", "deprecatedLastTimestamp").as_str() {
+        Some(t) => since(Some(t), now),
+        None => first.clone(),
+    };
+    let mut count = int(&field("count", "deprecatedCount"));
+    if item["series"].is_object() {
+        last = since(item["series"]["lastObservedTime"].as_str(), now);
+        count = int(&item["series"]["count"]);
+    } else if count == 0 {
+        count = 1;
+    }
+    let object = field("involvedObject", "regarding");
+    let kind = text(&object["kind"]).to_lowercase();
+    let target = match object["name"].as_str() {
+        Some(name) if !name.is_empty() => format!("{kind}/{name}"),
+        _ => kind,
+    };
+    let source = field("source", "deprecatedSource");
+    let non_empty = |a: String, b: String| if a.is_empty() { b } else { a };
+    let component = non_empty(text(&source["component"]), text(&item["reportingController"]));
+    let instance = non_empty(text(&source["host"]), text(&item["reportingInstance"]));
+    let source = if instance.is_empty() {
+        component
+    } else {
+        format!("{component}, {instance}")
+    };
+    vec![
+        json!(last),
+        json!(text(&item["type"])),
+        json!(text(&item["reason"])),
+        json!(target),
+        json!(text(&object["fieldPath"])),
+        json!(source),
+        json!(text(&field("message", "note")).trim()),
+        json!(first),
+        json!(count),
+        json!(name(item)),
+    ]
+}
+
+/// `printIngress` (wide: the address is not clipped).
+fn ingress(item: &Value, now: Timestamp) -> Vec<Value> {
+    let spec = &item["spec"];
+    let rules = spec["rules"].as_array().cloned().unwrap_or_default();
+    let hosts: Vec<&str> = rules
+        .iter()
+        .take(3)
+        .filter_map(|r| r["host"].as_str().filter(|h| !h.is_empty()))
+        .collect();
+    let hosts = match (hosts.is_empty(), rules.len() > 3) {
+        (true, _) => "*".to_owned(),
+        (false, true) => format!("{} + {} more...", hosts.join(","), rules.len() - 3),
+        (false, false) => hosts.join(","),
+    };
+    let addresses: std::collections::BTreeSet<&str> = item["status"]["loadBalancer"]["ingress"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            i["ip"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .or_else(|| i["hostname"].as_str().filter(|s| !s.is_empty()))
+        })
+        .collect();
+    let tls = spec["tls"].as_array().is_some_and(|t| !t.is_empty());
+    vec![
+        json!(name(item)),
+        json!(spec["ingressClassName"].as_str().unwrap_or("<none>")),
+        json!(hosts),
+        json!(addresses.into_iter().collect::<Vec<_>>().join(",")),
+        json!(if tls { "80, 443" } else { "80" }),
+        age(item, now),
+    ]
+}
+
 fn replica_set(item: &Value, now: Timestamp) -> Vec<Value> {
     let (spec, status) = (&item["spec"], &item["status"]);
     let (containers, images) = containers(&spec["template"]);
@@ -948,6 +1063,65 @@ fn two_units(major: u64, major_unit: &str, minor: u64, minor_unit: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Event (both APIs) and Ingress rows kube-apiserver 1.37.2 printed for the same objects.
+    #[test]
+    fn event_and_ingress_rows_are_the_servers() {
+        let now: Timestamp = "2026-12-05T03:15:00Z".parse().unwrap_or_else(|e| panic!("{e}"));
+        let core = json!({"metadata": {"name": "e1"}, "type": "Normal", "reason": "Created", "message": "  made it  ",
+            "involvedObject": {"kind": "ConfigMap", "name": "c", "fieldPath": "data"},
+            "source": {"component": "my-op", "host": "node1"}, "count": 4,
+            "firstTimestamp": "2026-12-05T02:00:00Z", "lastTimestamp": "2026-12-05T03:00:00Z"});
+        assert_eq!(
+            event(&core, now),
+            vec![
+                json!("15m"),
+                json!("Normal"),
+                json!("Created"),
+                json!("configmap/c"),
+                json!("data"),
+                json!("my-op, node1"),
+                json!("made it"),
+                json!("75m"),
+                json!(4),
+                json!("e1")
+            ]
+        );
+        let new_api = json!({"metadata": {"name": "e2"}, "type": "Warning", "reason": "Scaled", "note": "scaled up",
+            "regarding": {"kind": "Deployment", "name": "d"}, "reportingController": "ctl",
+            "reportingInstance": "ctl-1", "eventTime": "2026-12-05T02:30:00.000000Z"});
+        let cells = event(&new_api, now);
+        assert_eq!(
+            cells[..8],
+            [
+                json!("45m"),
+                json!("Warning"),
+                json!("Scaled"),
+                json!("deployment/d"),
+                json!(""),
+                json!("ctl, ctl-1"),
+                json!("scaled up"),
+                json!("45m")
+            ]
+        );
+        assert_eq!(cells[8], json!(1));
+        let ing = json!({"metadata": {"name": "ing", "creationTimestamp": "2026-12-05T03:15:00Z"},
+            "spec": {"ingressClassName": "nginx", "tls": [{"hosts": ["a.com"]}],
+                "rules": [{"host": "a.com"}, {"host": "b.com"}, {"host": "c.com"}, {"host": "d.com"}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.9"}, {"hostname": "lb.example.com"}]}}});
+        assert_eq!(
+            ingress(&ing, now),
+            [
+                "ing",
+                "nginx",
+                "a.com,b.com,c.com + 1 more...",
+                "10.0.0.9,lb.example.com",
+                "80, 443",
+                "0s"
+            ]
+            .map(|c| json!(c))
+        );
+    }
 
     /// The Job and CronJob rows kube-apiserver 1.37.2 printed for the same objects.
     #[test]
