@@ -2,9 +2,9 @@
 //! columns the server chose. The columns and cells of the common built-in kinds are ported from
 //! the API server's printers; a custom resource gets `Name`, its `additionalPrinterColumns`
 //! (simple JSONPaths) or `Age`; the built-in kinds the server has no printer for get its
-//! default `Name` and `Created At`. Kinds without a ported printer (Endpoints,
-//! HorizontalPodAutoscaler) are answered as plain JSON, and kubectl prints its own default
-//! columns for them.
+//! default `Name` and `Created At`. The one served kind without a ported printer,
+//! HorizontalPodAutoscaler (its `Targets` column formats every metric type), is answered as
+//! plain JSON, and kubectl prints its own default columns for it.
 
 use std::time::Duration;
 
@@ -261,6 +261,7 @@ impl Printer {
                     ],
                     event,
                 ),
+                ("v1", "Endpoints") => (&[NAME, ("Endpoints", "string", 0), AGE], endpoints),
                 ("networking.k8s.io/v1", "Ingress") => (
                     &[
                         NAME,
@@ -766,6 +767,53 @@ fn event(item: &Value, now: Timestamp) -> Vec<Value> {
     ]
 }
 
+/// `formatEndpoints`: up to three `ip:port` (or bare IPs of port-less subsets), then
+/// `+ N more...`; `<none>` without subsets.
+fn endpoints(item: &Value, now: Timestamp) -> Vec<Value> {
+    let subsets = item["subsets"].as_array().cloned().unwrap_or_default();
+    let mut list: Vec<String> = Vec::new();
+    let (mut count, mut more) = (0usize, false);
+    let mut add = |entry: String, list: &mut Vec<String>| {
+        if list.len() == 3 {
+            more = true;
+        } else if !more {
+            list.push(entry);
+        }
+    };
+    for subset in &subsets {
+        let addresses = subset["addresses"].as_array().cloned().unwrap_or_default();
+        let ports = subset["ports"].as_array().cloned().unwrap_or_default();
+        if ports.is_empty() {
+            count += addresses.len();
+            for a in &addresses {
+                add(a["ip"].as_str().unwrap_or_default().to_owned(), &mut list);
+            }
+            continue;
+        }
+        for port in &ports {
+            count += addresses.len();
+            for a in &addresses {
+                let ip = a["ip"].as_str().unwrap_or_default();
+                // `net.JoinHostPort` brackets IPv6 addresses.
+                let host = if ip.contains(':') {
+                    format!("[{ip}]")
+                } else {
+                    ip.to_owned()
+                };
+                add(format!("{host}:{}", int(&port["port"])), &mut list);
+            }
+        }
+    }
+    let cell = if subsets.is_empty() {
+        "<none>".to_owned()
+    } else if more {
+        format!("{} + {} more...", list.join(","), count - 3)
+    } else {
+        list.join(",")
+    };
+    vec![json!(name(item)), json!(cell), age(item, now)]
+}
+
 /// `printIngress` (wide: the address is not clipped).
 fn ingress(item: &Value, now: Timestamp) -> Vec<Value> {
     let spec = &item["spec"];
@@ -1121,6 +1169,21 @@ mod tests {
             ]
             .map(|c| json!(c))
         );
+    }
+
+    #[test]
+    fn endpoints_rows_list_three_then_count_the_rest() {
+        let now: Timestamp = "2026-12-05T03:15:00Z".parse().unwrap_or_else(|e| panic!("{e}"));
+        let ep = |subsets: Value| json!({"metadata": {"name": "e", "creationTimestamp": "2026-12-05T03:15:00Z"}, "subsets": subsets});
+        let addresses = json!([{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}, {"ip": "fd00::3"}]);
+        let two_ports = ep(json!([{"addresses": addresses, "ports": [{"port": 80}, {"port": 443}]}]));
+        assert_eq!(
+            endpoints(&two_ports, now)[1],
+            json!("10.0.0.1:80,10.0.0.2:80,[fd00::3]:80 + 3 more...")
+        );
+        let headless = ep(json!([{"addresses": [{"ip": "10.0.0.1"}]}]));
+        assert_eq!(endpoints(&headless, now)[1], json!("10.0.0.1"));
+        assert_eq!(endpoints(&ep(json!([])), now)[1], json!("<none>"));
     }
 
     /// The Job and CronJob rows kube-apiserver 1.37.2 printed for the same objects.
