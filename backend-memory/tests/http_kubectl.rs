@@ -278,21 +278,7 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
     assert!(cms.get_opt("dry").await?.is_none());
 
     // get --watch: the initial state, then a change made by another client.
-    let mut watch = Command::new(kubectl_path())
-        .args(["get", "configmaps", "--watch", "-o", "name"])
-        .env("KUBECONFIG", &kc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = watch.stdout.take().ok_or("no stdout")?;
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut watch, rx) = watch_lines(&kc, &["get", "configmaps", "--watch", "-o", "name"])?;
     let first = rx.recv_timeout(Duration::from_secs(10))?;
     assert_eq!(first, "configmap/settings");
     let mut late = ConfigMap::default();
@@ -305,21 +291,7 @@ async fn kubectl_works_against_the_memory_api_server() -> Result<(), Box<dyn std
 
     // get --watch with the default output: every event is a Table row under the same columns
     // (the server sends the column definitions with the first event only).
-    let mut watch = Command::new(kubectl_path())
-        .args(["get", "configmaps", "--watch"])
-        .env("KUBECONFIG", &kc)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = watch.stdout.take().ok_or("no stdout")?;
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut watch, rx) = watch_lines(&kc, &["get", "configmaps", "--watch"])?;
     let header = rx.recv_timeout(Duration::from_secs(10))?;
     assert!(header.split_whitespace().eq(["NAME", "DATA", "AGE"]), "{header}");
     // The current objects (late, settings), then the new one, each with its DATA count.
@@ -574,6 +546,29 @@ async fn kubectl_create_generators_send_protobuf_the_server_decodes() -> Result<
         );
     }
     Ok(())
+}
+
+/// A running kubectl (`get --watch`, ...) and the lines it prints, as they come.
+fn watch_lines(
+    kubeconfig: &Path,
+    args: &[&str],
+) -> Result<(std::process::Child, mpsc::Receiver<String>), Box<dyn std::error::Error>> {
+    let mut child = Command::new(kubectl_path())
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Ok((child, rx))
 }
 
 /// An object as `kubectl get -o json` prints it, without what differs between two creates of
