@@ -8,10 +8,11 @@ use kube::Client;
 use kube::api::{
     Api, DeleteParams as KubeDeleteParams, DynamicObject, ListParams as KubeListParams, Patch as KubePatch,
     PatchParams as KubePatchParams, PostParams, Preconditions as KubePreconditions, PropagationPolicy,
+    VersionMatch as KubeVersionMatch,
 };
 use operator_runtime_core::store::{
     ApplySupport, Capabilities, DeleteOutcome, DeleteParams, KindInfo, ListParams, Patch, PatchParams, Propagation,
-    StoreResult, WatchParams, WatchStream, WriteParams,
+    StoreResult, VersionMatch, WatchParams, WatchStream, WriteParams,
 };
 use operator_runtime_core::{Object, ObjectList, ObjectRef, ObjectStore, StoreError, TypeRef};
 
@@ -153,6 +154,11 @@ impl ObjectStore for KubeStore {
             field_selector: params.field_selector.clone(),
             limit: params.limit,
             continue_token: params.continue_token.clone(),
+            resource_version: params.resource_version.clone(),
+            version_match: params.version_match.map(|m| match m {
+                VersionMatch::NotOlderThan => KubeVersionMatch::NotOlderThan,
+                VersionMatch::Exact => KubeVersionMatch::Exact,
+            }),
             ..KubeListParams::default()
         };
         let list = api.list(&kube_params).await.map_err(from_kube)?;

@@ -30,8 +30,18 @@ async fn make_store() -> OverHttp {
         Ok(server) => server,
         Err(e) => panic!("cannot start the memory API server: {e}"),
     };
+    // The same client settings as the real-server run (testenv's): statuses the server sends
+    // (a 504, a 429) are seen, not retried.
+    let uri: http::Uri = server
+        .url()
+        .parse()
+        .unwrap_or_else(|e| panic!("the memory API server's URL: {e}"));
+    let mut config = kube::Config::new(uri);
+    config.default_namespace = "default".to_owned();
+    config.default_retry = false;
+    let client = kube::Client::try_from(config).unwrap_or_else(|e| panic!("kube client: {e}"));
     OverHttp {
-        kube: KubeStore::new(server.client()).with_capabilities(capabilities),
+        kube: KubeStore::new(client).with_capabilities(capabilities),
         _server: Arc::new(server),
     }
 }

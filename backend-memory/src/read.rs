@@ -4,16 +4,18 @@
 //! key returned; later pages are served from the same snapshot by rolling back, through the
 //! watch history, every change made since (etcd serves continued lists the same way from its
 //! MVCC store). When the history no longer reaches back that far the token has expired: 410.
+//! A list with `resourceVersionMatch=Exact` is served at its resourceVersion the same way.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use operator_runtime_core::store::{ListParams, StoreResult};
+use operator_runtime_core::store::{ListParams, StoreResult, VersionMatch};
 use operator_runtime_core::{Object, ObjectList, ObjectRef, StoreError, TypeRef};
 
 use crate::errors::{not_found, unknown_kind};
 use crate::selectors::Selector;
 use crate::state::State;
+use crate::validation::Causes;
 use crate::watch::served_as;
 
 /// GET.
@@ -56,6 +58,43 @@ fn decode_continue(token: &str) -> StoreResult<Continue> {
     })
 }
 
+/// The revision a first page is served at, from `resourceVersion` and
+/// `resourceVersionMatch`: the current one, or an exact older one (rolled back like a
+/// continued page). A revision the store has not reached is the API server's 504 (it waits
+/// for its cache first; this store has nothing to wait for).
+fn list_revision(state: &State, params: &ListParams) -> StoreResult<u64> {
+    let rv = params.resource_version.as_deref().filter(|rv| !rv.is_empty());
+    let mut causes = Causes::default();
+    match (rv, params.version_match) {
+        (None, Some(_)) => causes.forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ),
+        (Some("0"), Some(VersionMatch::Exact)) => causes.forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        ),
+        _ => {}
+    }
+    causes.into_result("ListOptions.meta.k8s.io", "")?;
+    let Some(rv) = rv.filter(|rv| *rv != "0") else {
+        return Ok(state.revision);
+    };
+    let wanted: u64 = rv
+        .parse()
+        .map_err(|_| StoreError::bad_request(format!("resourceVersion: Invalid value: \"{rv}\": must be a number")))?;
+    if wanted > state.revision {
+        return Err(StoreError::Timeout {
+            message: format!("Too large resource version: {wanted}, current: {}", state.revision),
+            source: None,
+        });
+    }
+    Ok(match params.version_match {
+        Some(VersionMatch::Exact) => wanted,
+        _ => state.revision,
+    })
+}
+
 /// LIST.
 pub(crate) fn list(state: &State, type_ref: &TypeRef, params: &ListParams) -> StoreResult<ObjectList> {
     let kind = state.kinds.get(type_ref).ok_or_else(|| unknown_kind(type_ref))?;
@@ -69,16 +108,21 @@ pub(crate) fn list(state: &State, type_ref: &TypeRef, params: &ListParams) -> St
         .as_deref()
         .filter(|ns| kind.info.namespaced && !ns.is_empty());
     let cont = params.continue_token.as_deref().map(decode_continue).transpose()?;
-    let revision = cont.as_ref().map_or(state.revision, |c| c.revision);
+    let revision = match &cont {
+        Some(c) => c.revision,
+        None => list_revision(state, params)?,
+    };
     if revision < state.hub.compacted() {
-        return Err(StoreError::expired(
-            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
-        ));
+        return Err(StoreError::expired(if cont.is_some() {
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+        } else {
+            "The resourceVersion for the provided list is too old."
+        }));
     }
     let after = cont.as_ref().map(|c| (c.namespace.as_str(), c.name.as_str()));
     let limit = params.limit.filter(|l| *l > 0).map(|l| l as usize);
 
-    // Roll back changes made after the list revision (only for continued pages).
+    // Roll back changes made after the list revision (continued pages, exact lists).
     let mut rollback: BTreeMap<(&str, &str), Option<&Arc<Object>>> = BTreeMap::new();
     if revision < state.revision {
         for change in state.hub.since(revision).filter(|c| c.slot == kind.slot) {

@@ -219,6 +219,7 @@ macro_rules! __with_behaviours {
             gc::owner_reference_without_api_version_is_invalid,
             gc::two_controller_owner_references_are_invalid,
             list_selectors::list_returns_namespace_objects_and_rv,
+            list_selectors::list_at_a_resource_version_follows_its_match,
             list_selectors::list_across_namespaces_includes_each_namespace,
             list_selectors::list_label_selector_equality,
             list_selectors::list_label_selector_double_equals,

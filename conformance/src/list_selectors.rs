@@ -2,13 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use operator_runtime_core::store::ListParams;
+use operator_runtime_core::store::{ListParams, VersionMatch};
 use operator_runtime_core::{ObjectStore, ObjectStoreExt, StoreError, TypeRef};
 use serde_json::json;
 
 use crate::outcome::{CaseResult, Outcome};
 use crate::support::kinds::{config_map, widget};
-use crate::support::{Ctx, OrFail, revision, with_labels};
+use crate::support::{Ctx, OrFail, edit, revision, with_labels};
 
 /// Names of the listed items, in list order.
 fn names(list: &operator_runtime_core::ObjectList) -> Vec<String> {
@@ -304,5 +304,97 @@ pub async fn list_items_are_ordered_by_name<S: ObjectStore + ?Sized>(store: &S) 
         "listed {:?}, expected alphabetical order",
         names(&list)
     );
+    Ok(Outcome::Passed)
+}
+
+/// A list at a resourceVersion: `resourceVersionMatch=Exact` shows the state at that version
+/// (a later edit and a later create are not in it, and its pages stay there), the default
+/// match a state not older than it; a version newer than the server's state is a Timeout
+/// (504); `resourceVersionMatch` without a resourceVersion is refused. Checked against
+/// kube-apiserver 1.37.2.
+pub async fn list_at_a_resource_version_follows_its_match<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "list_at_a_resource_version_follows_its_match").await?;
+    let a = cx.create(&cx.config_map("a")).await?;
+    cx.create(&cx.config_map("c")).await?;
+    let before = store
+        .list(&config_map(), &ListParams::in_namespace(&cx.ns))
+        .await
+        .or_fail("list")?;
+    cx.replace(&edit(&a).with("data", json!({"k": "changed"}))).await?;
+    cx.create(&cx.config_map("b")).await?;
+
+    let exact = ListParams::in_namespace(&cx.ns)
+        .at(before.resource_version.clone())
+        .matching(VersionMatch::Exact);
+    let then = store.list(&config_map(), &exact).await.or_fail("exact list")?;
+    ensure!(
+        names(&then) == ["a", "c"],
+        "exact list has {:?}, expected [a, c]",
+        names(&then)
+    );
+    ensure!(
+        then.items[0].body.get("data") == Some(&json!({"k": "v"})),
+        "exact list shows a as {:?}",
+        then.items[0].body.get("data")
+    );
+    ensure!(
+        then.resource_version == before.resource_version,
+        "exact list at {} answered at {}",
+        before.resource_version,
+        then.resource_version
+    );
+    let first_page = store
+        .list(&config_map(), &exact.clone().limit(1))
+        .await
+        .or_fail("exact first page")?;
+    let next = ListParams {
+        continue_token: first_page.continue_token.clone(),
+        ..ListParams::in_namespace(&cx.ns).limit(1)
+    };
+    ensure!(
+        next.continue_token.is_some(),
+        "an exact page of one has no continue token"
+    );
+    let second_page = store.list(&config_map(), &next).await.or_fail("exact second page")?;
+    ensure!(
+        names(&first_page) == ["a"] && names(&second_page) == ["c"],
+        "exact pages {:?} then {:?}",
+        names(&first_page),
+        names(&second_page)
+    );
+
+    let newer = ListParams::in_namespace(&cx.ns).at(before.resource_version.clone());
+    let now = store.list(&config_map(), &newer).await.or_fail("not-older-than list")?;
+    ensure!(
+        revision(&now.resource_version)? >= revision(&before.resource_version)?,
+        "a not-older-than list answered at {}, older than {}",
+        now.resource_version,
+        before.resource_version
+    );
+
+    let future = (revision(&now.resource_version)? + 1_000_000).to_string();
+    expect_err!(
+        store
+            .list(&config_map(), &ListParams::in_namespace(&cx.ns).at(future))
+            .await,
+        StoreError::Timeout { .. },
+        "a list at a resourceVersion the server has not reached"
+    );
+    // The server answers Invalid; kube-rs refuses it before sending (BadRequest).
+    let refused = store
+        .list(
+            &config_map(),
+            &ListParams::in_namespace(&cx.ns).matching(VersionMatch::Exact),
+        )
+        .await;
+    match &refused {
+        Err(StoreError::Invalid { causes, .. }) if causes.iter().any(|c| c.field == "resourceVersionMatch") => {}
+        Err(StoreError::BadRequest { .. }) => {}
+        other => {
+            return Err(format!(
+                "resourceVersionMatch without a resourceVersion answered {other:?}"
+            ));
+        }
+    }
     Ok(Outcome::Passed)
 }

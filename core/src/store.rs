@@ -37,9 +37,36 @@ pub struct ListParams {
     pub limit: Option<u32>,
     /// Continue token from the previous page.
     pub continue_token: Option<String>,
+    /// `resourceVersion`: None lists the most recent state; `"0"` any state the server has
+    /// (its cache); another value a state not older than it, or exactly it with
+    /// [`VersionMatch::Exact`]. A value newer than the server's state is a
+    /// [`StoreError::Timeout`]; an exact one the server no longer has is
+    /// [`StoreError::Expired`].
+    pub resource_version: Option<String>,
+    /// `resourceVersionMatch` (only with [`ListParams::resource_version`]).
+    pub version_match: Option<VersionMatch>,
+}
+
+/// How a list's [`ListParams::resource_version`] is matched (`resourceVersionMatch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionMatch {
+    /// A state at least as new as the resourceVersion.
+    NotOlderThan,
+    /// Exactly the state at the resourceVersion.
+    Exact,
 }
 
 impl ListParams {
+    /// Lists at `resource_version` (see [`ListParams::resource_version`]).
+    pub fn at(mut self, resource_version: impl Into<String>) -> Self {
+        self.resource_version = Some(resource_version.into());
+        self
+    }
+    /// Sets how the resourceVersion is matched.
+    pub fn matching(mut self, version_match: VersionMatch) -> Self {
+        self.version_match = Some(version_match);
+        self
+    }
     /// List in one namespace.
     pub fn in_namespace(namespace: impl Into<String>) -> Self {
         Self {
@@ -372,8 +399,12 @@ pub trait ObjectStoreExt: ObjectStore {
         let mut items = std::mem::take(&mut page.items);
         let resource_version = page.resource_version.clone();
         while let Some(token) = page.continue_token.take() {
+            // The token carries the first page's revision; the server refuses a
+            // resourceVersion next to it.
             let next = ListParams {
                 continue_token: Some(token),
+                resource_version: None,
+                version_match: None,
                 ..params.clone()
             };
             page = self.list(type_ref, &next).await?;

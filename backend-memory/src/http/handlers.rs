@@ -11,9 +11,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use operator_runtime_core::store::{
     DeleteOutcome, DeleteParams, ListParams, ObjectStoreExt, Patch, PatchParams, Preconditions, Propagation,
-    WatchEvent, WatchParams, WriteParams,
+    VersionMatch, WatchEvent, WatchParams, WriteParams,
 };
-use operator_runtime_core::{Object, ObjectRef, ObjectStore, StoreError};
+use operator_runtime_core::{Object, ObjectRef, ObjectStore, StatusCause, StoreError};
 use serde_json::{Value, json};
 
 use super::discovery::{self, KindEntry};
@@ -161,7 +161,7 @@ async fn resource(
         {
             let list = ctx
                 .store
-                .list(&kind.type_ref, &list_params(&query, path.namespace.clone()))
+                .list(&kind.type_ref, &list_params(&query, path.namespace.clone())?)
                 .await?;
             let items: Vec<Value> = list
                 .items
@@ -230,7 +230,7 @@ async fn collection(
     match *method {
         Method::GET if path.watch_prefix || query.flag("watch") => watch(ctx, query, kind, namespace, table).await,
         Method::GET => {
-            let list = ctx.store.list(&kind.type_ref, &list_params(query, namespace)).await?;
+            let list = ctx.store.list(&kind.type_ref, &list_params(query, namespace)?).await?;
             Ok(list_response(
                 kind,
                 list_metadata(&list),
@@ -273,14 +273,32 @@ async fn collection(
     }
 }
 
-fn list_params(query: &Query, namespace: Option<String>) -> ListParams {
-    ListParams {
+fn list_params(query: &Query, namespace: Option<String>) -> Result<ListParams, StoreError> {
+    let version_match = match query.get("resourceVersionMatch") {
+        None | Some("") => None,
+        Some("Exact") => Some(VersionMatch::Exact),
+        Some("NotOlderThan") => Some(VersionMatch::NotOlderThan),
+        Some(other) => {
+            let detail = format!("Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\", \"\"");
+            return Err(StoreError::Invalid {
+                message: format!("ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: {detail}"),
+                causes: vec![StatusCause::new(
+                    "FieldValueNotSupported",
+                    "resourceVersionMatch",
+                    detail,
+                )],
+            });
+        }
+    };
+    Ok(ListParams {
         namespace,
         label_selector: query.non_empty("labelSelector"),
         field_selector: query.non_empty("fieldSelector"),
         limit: query.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0),
         continue_token: query.non_empty("continue"),
-    }
+        resource_version: query.non_empty("resourceVersion"),
+        version_match,
+    })
 }
 
 fn list_metadata(list: &operator_runtime_core::ObjectList) -> Value {

@@ -29,7 +29,7 @@ pub(super) async fn run(
             label_selector: selector_param(&entry),
             field_selector: None,
             limit: config.page_size,
-            continue_token: None,
+            ..ListParams::default()
         };
         let list = match store.list_all(&entry.spec.type_ref, &list_params).await {
             Ok(list) => list,
