@@ -58,6 +58,9 @@ pub struct KindSchema {
     /// Maps and structs marked `x-kubernetes-map-type: atomic` (a `LabelSelector`, a Service's
     /// `spec.selector`), sorted: server-side apply owns and replaces them whole.
     pub atomic_maps: &'static [&'static str],
+    /// Paths below the root whose schema is ObjectMeta (`spec.template.metadata`,
+    /// `spec.volumeClaimTemplates[*].metadata`), sorted.
+    pub nested_object_meta: &'static [&'static str],
 }
 
 /// Every built-in kind the tables know (those with a quantity or a typed list).
@@ -133,7 +136,7 @@ pub fn canonical_quantity(type_ref: &TypeRef, path: &str, value: &Value) -> Resu
 pub fn canonicalize_quantities(type_ref: &TypeRef, body: &mut Map<String, Value>) -> Result<(), QuantityError> {
     for path in quantity_paths(type_ref) {
         let steps = steps(path);
-        for_each_quantity(body, &steps, &mut |value, is_map_value| {
+        for_each_at(body, &steps, &mut |value, is_map_value| {
             let text = match &*value {
                 Value::Null if is_map_value => "0".to_owned(),
                 Value::Null => return Ok(false),
@@ -144,6 +147,17 @@ pub fn canonicalize_quantities(type_ref: &TypeRef, body: &mut Map<String, Value>
         })?;
     }
     Ok(())
+}
+
+/// Drops `creationTimestamp: null` from the ObjectMeta below the root of a built-in kind (a
+/// pod template's): the server decodes it to the zero Time, which its `omitzero` tag leaves
+/// out, so the stored object has no such field.
+pub fn drop_null_nested_creation_timestamps(type_ref: &TypeRef, body: &mut Map<String, Value>) {
+    for meta in kind_schema(type_ref).map_or(&[][..], |k| k.nested_object_meta) {
+        let path = format!("{meta}.creationTimestamp");
+        // The visit never fails: it only asks to remove a null.
+        let _ = for_each_at(body, &steps(&path), &mut |value, _| Ok(!value.is_null()));
+    }
 }
 
 /// One step of a path.
@@ -178,16 +192,13 @@ fn steps(path: &str) -> Vec<Step<'_>> {
     out
 }
 
-/// Called with a quantity and whether it is a map value; returns false to remove the field.
+/// Called with a value at a path and whether it is a map value; returns false to remove the
+/// field.
 type Visit<'f> = dyn FnMut(&mut Value, bool) -> Result<bool, QuantityError> + 'f;
 
 /// Calls `visit` on every value at `steps` below `map` (with whether it is a map value), and
 /// removes the last field when it says so.
-fn for_each_quantity(
-    map: &mut Map<String, Value>,
-    steps: &[Step<'_>],
-    visit: &mut Visit<'_>,
-) -> Result<(), QuantityError> {
+fn for_each_at(map: &mut Map<String, Value>, steps: &[Step<'_>], visit: &mut Visit<'_>) -> Result<(), QuantityError> {
     let Some((Step::Field(name), rest)) = steps.split_first() else {
         return Ok(());
     };
@@ -206,7 +217,7 @@ fn for_each_quantity(
 fn visit_value(value: &mut Value, steps: &[Step<'_>], visit: &mut Visit<'_>) -> Result<(), QuantityError> {
     let rest = steps.get(1..).unwrap_or_default();
     match (steps.first(), value) {
-        (Some(Step::Field(_)), Value::Object(map)) => for_each_quantity(map, steps, visit),
+        (Some(Step::Field(_)), Value::Object(map)) => for_each_at(map, steps, visit),
         (Some(Step::Items), Value::Array(items)) if rest.is_empty() => {
             // A list of quantities: null items stay (no such list among built-in kinds).
             items.iter_mut().try_for_each(|item| visit(item, false).map(drop))

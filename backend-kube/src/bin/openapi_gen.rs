@@ -1,7 +1,8 @@
 //! Generates `core/src/builtin_schema/generated.rs`: for every built-in kind the real API server
 //! serves, the JSON paths whose schema is a resource `Quantity`, and the list types
 //! (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`) of its lists, and the maps and
-//! structs marked `x-kubernetes-map-type: atomic` (owned and replaced whole by server-side apply).
+//! structs marked `x-kubernetes-map-type: atomic` (owned and replaced whole by server-side apply),
+//! and the paths of the ObjectMeta below the root (pod templates, volume claim templates).
 //!
 //! ```text
 //! cargo run -p operator-runtime-kube --features testenv --bin openapi_gen -- core/src/builtin_schema/generated.rs
@@ -37,6 +38,8 @@ struct KindTables {
     list_types: BTreeMap<String, (String, Vec<String>)>,
     /// Paths whose schema says `x-kubernetes-map-type: atomic`.
     atomic_maps: BTreeSet<String>,
+    /// Paths below the root whose schema is ObjectMeta (pod and volume claim templates).
+    nested_object_meta: BTreeSet<String>,
 }
 
 /// (apiVersion, kind) -> tables; BTreeMap for a deterministic order.
@@ -179,6 +182,9 @@ fn walk(schemas: &Map<String, Value>, node: &Value, path: &str, stack: &mut Vec<
             found.quantity_paths.insert(path.to_owned());
             return;
         }
+        if name == OBJECT_META && path != "metadata" {
+            found.nested_object_meta.insert(path.to_owned());
+        }
         if stack.iter().any(|seen| seen == name) {
             return; // recursive schema (JSONSchemaProps): its inner paths repeat the outer ones
         }
@@ -264,6 +270,10 @@ fn render(tables: &Tables) -> Result<String, String> {
         }
         out.push_str("],\natomic_maps: &[");
         for path in &t.atomic_maps {
+            let _ = write!(out, "{path:?},");
+        }
+        out.push_str("],\nnested_object_meta: &[");
+        for path in &t.nested_object_meta {
             let _ = write!(out, "{path:?},");
         }
         out.push_str("] },\n");

@@ -482,19 +482,23 @@ fn row_conditions(kind: &KindEntry, item: &Value) -> Option<Value> {
     Some(json!([{"type": "Completed", "status": "True", "reason": item["status"]["phase"], "message": message}]))
 }
 
+/// Whether the first condition of `type_` in a status's `conditions` is `True`.
+fn condition_is_true(conditions: &Value, type_: &str) -> bool {
+    conditions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == type_)
+        .is_some_and(|c| c["status"] == "True")
+}
+
 /// `printPod`: ready containers, the status reason (init progress, a waiting or terminated
 /// container's reason, Terminating), restarts with the age of the last one.
 fn pod(item: &Value, now: Timestamp) -> Vec<Value> {
     let (spec, status) = (&item["spec"], &item["status"]);
     let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
     let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    let conditions = list(&status["conditions"]);
-    let condition_true = |type_: &str| {
-        conditions
-            .iter()
-            .find(|c| c["type"] == type_)
-            .is_some_and(|c| c["status"] == "True")
-    };
+    let condition_true = |type_: &str| condition_is_true(&status["conditions"], type_);
     let init_containers = list(&spec["initContainers"]);
     let restartable = |name: &Value| {
         init_containers
@@ -511,7 +515,7 @@ fn pod(item: &Value, now: Timestamp) -> Vec<Value> {
         Some(r) if !r.is_empty() => r.to_owned(),
         _ => phase.clone(),
     };
-    if conditions
+    if list(&status["conditions"])
         .iter()
         .any(|c| c["type"] == "PodScheduled" && c["reason"] == "SchedulingGated")
     {
@@ -612,12 +616,7 @@ fn pod(item: &Value, now: Timestamp) -> Vec<Value> {
     } else {
         let true_gates = gates
             .iter()
-            .filter(|g| {
-                conditions
-                    .iter()
-                    .find(|c| c["type"] == g["conditionType"])
-                    .is_some_and(|c| c["status"] == "True")
-            })
+            .filter(|g| g["conditionType"].as_str().is_some_and(&condition_true))
             .count();
         format!("{true_gates}/{}", gates.len())
     };
@@ -651,14 +650,7 @@ fn job(item: &Value, now: Timestamp) -> Vec<Value> {
             human_duration(Duration::from_secs(seconds.max(0).unsigned_abs()))
         }
     };
-    let has = |type_: &str| {
-        status["conditions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["type"] == type_)
-            .is_some_and(|c| c["status"] == "True")
-    };
+    let has = |type_: &str| condition_is_true(&status["conditions"], type_);
     let state = if has("Complete") {
         "Complete"
     } else if has("Failed") {

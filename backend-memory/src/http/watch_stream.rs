@@ -20,28 +20,22 @@ use super::status::{Subject, status_of};
 /// as it is).
 pub(crate) type TableOf = Arc<dyn Fn(&Value) -> Option<Value> + Send + Sync>;
 
-/// An event line whose object is a one-row Table; `headers` keeps the column definitions.
-fn table_event_line(
-    event: &Result<WatchEvent, StoreError>,
-    type_ref: &TypeRef,
-    table: &TableOf,
-    headers: bool,
-) -> Bytes {
+/// An event line whose object is a one-row Table (`headers` keeps the column definitions);
+/// None for events without an object (bookmarks, errors) and kinds without a printer.
+fn table_event_line(event: &Result<WatchEvent, StoreError>, table: &TableOf, headers: bool) -> Option<Bytes> {
     let (kind, object) = match event {
         Ok(WatchEvent::Added(o)) => ("ADDED", o),
         Ok(WatchEvent::Modified(o)) => ("MODIFIED", o),
         Ok(WatchEvent::Deleted(o)) => ("DELETED", o),
-        _ => return event_line(event, type_ref),
+        _ => return None,
     };
-    let Some(mut rows) = object.to_value().ok().and_then(|v| table(&v)) else {
-        return event_line(event, type_ref);
-    };
+    let mut rows = table(&object.to_value().ok()?)?;
     if !headers {
         rows["columnDefinitions"] = Value::Null;
     }
-    let mut bytes = serde_json::to_vec(&json!({"type": kind, "object": rows})).unwrap_or_else(|_| b"{}".to_vec());
+    let mut bytes = serde_json::to_vec(&json!({"type": kind, "object": rows})).ok()?;
     bytes.push(b'\n');
-    Bytes::from(bytes)
+    Some(Bytes::from(bytes))
 }
 
 /// One event line (with its trailing newline).
@@ -82,20 +76,11 @@ fn frames(
             futures::future::ready(Some(event))
         })
         .map(move |event| {
-            let line = match &table {
-                Some(table)
-                    if matches!(
-                        event,
-                        Ok(WatchEvent::Added(_) | WatchEvent::Modified(_) | WatchEvent::Deleted(_))
-                    ) =>
-                {
-                    let line = table_event_line(&event, &type_ref, table, headers);
-                    headers = false;
-                    line
-                }
-                _ => event_line(&event, &type_ref),
-            };
-            Ok(Frame::data(line))
+            let row = table
+                .as_ref()
+                .and_then(|table| table_event_line(&event, table, headers));
+            headers &= row.is_none();
+            Ok(Frame::data(row.unwrap_or_else(|| event_line(&event, &type_ref))))
         })
 }
 

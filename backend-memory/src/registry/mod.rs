@@ -20,7 +20,6 @@ use operator_runtime_core::store::StoreResult;
 use operator_runtime_core::{Object, StoreError, TypeRef};
 
 use operator_runtime_core::builtin_schema;
-use serde_json::{Map, Value};
 
 use crate::crd;
 use crate::defaults;
@@ -155,7 +154,9 @@ pub(crate) const UNNAMED_MANAGER: &str = "unknown";
 pub(crate) fn normalize(kind: &KindSpec, object: &mut Object) -> StoreResult<()> {
     drop_empty_metadata(object);
     if is_builtin(kind) {
-        drop_null_creation_timestamps(&mut object.body);
+        // A pod template's `creationTimestamp: null` (what `kubectl create --dry-run -o yaml`
+        // prints) is not stored (checked against kube-apiserver 1.37.2).
+        builtin_schema::drop_null_nested_creation_timestamps(&kind.info.type_ref, &mut object.body);
         let type_ref = &kind.info.type_ref;
         builtin_schema::canonicalize_quantities(type_ref, &mut object.body).map_err(|error| {
             let (kind, version) = (&type_ref.kind, type_ref.version());
@@ -165,28 +166,6 @@ pub(crate) fn normalize(kind: &KindSpec, object: &mut Object) -> StoreResult<()>
         })?;
     }
     kind.strategy.hooks.normalize(object)
-}
-
-/// A built-in kind's nested ObjectMeta (a pod template's, a volume claim template's) decodes
-/// a `creationTimestamp: null` (what `kubectl create --dry-run -o yaml` prints) to the zero
-/// Time, which its `omitzero` tag leaves out: the stored object has no such field (checked
-/// against kube-apiserver 1.37.2).
-fn drop_null_creation_timestamps(body: &mut Map<String, Value>) {
-    fn walk(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::Object(meta)) = map.get_mut("metadata")
-                    && meta.get("creationTimestamp").is_some_and(Value::is_null)
-                {
-                    meta.remove("creationTimestamp");
-                }
-                map.values_mut().for_each(walk);
-            }
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    body.values_mut().for_each(walk);
 }
 
 /// `ObjectMeta`'s maps and lists are `omitempty`: an empty one is not stored (`finalizers: []`

@@ -99,6 +99,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.paramKind",
             "spec.variables[*]",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "admissionregistration.k8s.io/v1",
@@ -185,6 +186,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.paramRef",
             "spec.paramRef.selector",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "admissionregistration.k8s.io/v1",
@@ -220,6 +222,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "webhooks[*].namespaceSelector",
             "webhooks[*].objectSelector",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "admissionregistration.k8s.io/v1",
@@ -318,6 +321,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.paramKind",
             "spec.variables[*]",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "admissionregistration.k8s.io/v1",
@@ -405,6 +409,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.paramRef",
             "spec.paramRef.selector",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "admissionregistration.k8s.io/v1",
@@ -440,6 +445,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "webhooks[*].namespaceSelector",
             "webhooks[*].objectSelector",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "apiextensions.k8s.io/v1",
@@ -484,6 +490,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.storedVersions", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "apiregistration.k8s.io/v1",
@@ -497,6 +504,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "apps/v1",
@@ -508,6 +516,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "apps/v1",
@@ -1228,6 +1237,10 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.template.spec.volumes[*].rbd.secretRef",
             "spec.template.spec.volumes[*].scaleIO.secretRef",
             "spec.template.spec.volumes[*].storageos.secretRef",
+        ],
+        nested_object_meta: &[
+            "spec.template.metadata",
+            "spec.template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
         ],
     },
     KindSchema {
@@ -1950,6 +1963,10 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.template.spec.volumes[*].scaleIO.secretRef",
             "spec.template.spec.volumes[*].storageos.secretRef",
         ],
+        nested_object_meta: &[
+            "spec.template.metadata",
+            "spec.template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
+        ],
     },
     KindSchema {
         api_version: "apps/v1",
@@ -2670,6 +2687,10 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.template.spec.volumes[*].rbd.secretRef",
             "spec.template.spec.volumes[*].scaleIO.secretRef",
             "spec.template.spec.volumes[*].storageos.secretRef",
+        ],
+        nested_object_meta: &[
+            "spec.template.metadata",
+            "spec.template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
         ],
     },
     KindSchema {
@@ -3433,6 +3454,11 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.volumeClaimTemplates[*].spec.dataSource",
             "spec.volumeClaimTemplates[*].spec.selector",
         ],
+        nested_object_meta: &[
+            "spec.template.metadata",
+            "spec.template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
+            "spec.volumeClaimTemplates[*].metadata",
+        ],
     },
     KindSchema {
         api_version: "authentication.k8s.io/v1",
@@ -3445,6 +3471,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.userInfo.groups", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "authentication.k8s.io/v1",
@@ -3459,6 +3486,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.user.groups", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "authorization.k8s.io/v1",
@@ -3491,6 +3519,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "authorization.k8s.io/v1",
@@ -3522,6 +3551,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "authorization.k8s.io/v1",
@@ -3541,6 +3571,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.resourceRules[*].verbs", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "authorization.k8s.io/v1",
@@ -3573,6 +3604,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "autoscaling/v1",
@@ -3584,6 +3616,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "spec.scaleTargetRef"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "autoscaling/v2",
@@ -3691,6 +3724,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "status.currentMetrics[*].object.metric.selector",
             "status.currentMetrics[*].pods.metric.selector",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "batch/v1",
@@ -4587,6 +4621,11 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.jobTemplate.spec.template.spec.volumes[*].storageos.secretRef",
             "status.active[*]",
         ],
+        nested_object_meta: &[
+            "spec.jobTemplate.metadata",
+            "spec.jobTemplate.spec.template.metadata",
+            "spec.jobTemplate.spec.template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
+        ],
     },
     KindSchema {
         api_version: "batch/v1",
@@ -5316,6 +5355,10 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.template.spec.volumes[*].scaleIO.secretRef",
             "spec.template.spec.volumes[*].storageos.secretRef",
         ],
+        nested_object_meta: &[
+            "spec.template.metadata",
+            "spec.template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
+        ],
     },
     KindSchema {
         api_version: "certificates.k8s.io/v1",
@@ -5330,6 +5373,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "certificates.k8s.io/v1",
@@ -5341,6 +5385,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "certificates.k8s.io/v1",
@@ -5353,6 +5398,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "coordination.k8s.io/v1",
@@ -5364,6 +5410,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "discovery.k8s.io/v1",
@@ -5380,6 +5427,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("ports", ListType::Atomic, &[]),
         ],
         atomic_maps: &["endpoints[*].targetRef", "metadata.ownerReferences[*]", "ports[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "events.k8s.io/v1",
@@ -5391,6 +5439,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "regarding", "related"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "flowcontrol.apiserver.k8s.io/v1",
@@ -5413,6 +5462,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "flowcontrol.apiserver.k8s.io/v1",
@@ -5425,6 +5475,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "networking.k8s.io/v1",
@@ -5436,6 +5487,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "networking.k8s.io/v1",
@@ -5459,6 +5511,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.rules[*].http.paths[*].backend.resource",
             "spec.rules[*].http.paths[*].backend.service.port",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "networking.k8s.io/v1",
@@ -5470,6 +5523,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "networking.k8s.io/v1",
@@ -5539,6 +5593,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.ingress[*].from[*].podSelector",
             "spec.podSelector",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "networking.k8s.io/v1",
@@ -5552,6 +5607,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "node.k8s.io/v1",
@@ -5564,6 +5620,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("scheduling.tolerations", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "scheduling.nodeSelector"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "policy/v1",
@@ -5578,6 +5635,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "spec.selector"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "rbac.authorization.k8s.io/v1",
@@ -5606,6 +5664,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("rules[*].verbs", ListType::Atomic, &[]),
         ],
         atomic_maps: &["aggregationRule.clusterRoleSelectors[*]", "metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "rbac.authorization.k8s.io/v1",
@@ -5618,6 +5677,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("subjects", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "roleRef", "subjects[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "rbac.authorization.k8s.io/v1",
@@ -5635,6 +5695,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("rules[*].verbs", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "rbac.authorization.k8s.io/v1",
@@ -5647,6 +5708,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("subjects", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "roleRef", "subjects[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "resource.k8s.io/v1",
@@ -5660,6 +5722,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("spec.selectors", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "resource.k8s.io/v1",
@@ -5672,6 +5735,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "resource.k8s.io/v1",
@@ -5775,6 +5839,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "status.allocation.nodeSelector",
             "status.allocation.nodeSelector.nodeSelectorTerms[*]",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "resource.k8s.io/v1",
@@ -5824,6 +5889,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "spec.metadata.ownerReferences[*]"],
+        nested_object_meta: &["spec.metadata"],
     },
     KindSchema {
         api_version: "resource.k8s.io/v1",
@@ -5917,6 +5983,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.nodeSelector",
             "spec.nodeSelector.nodeSelectorTerms[*]",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "scheduling.k8s.io/v1",
@@ -5928,6 +5995,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "storage.k8s.io/v1",
@@ -5941,6 +6009,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("spec.volumeLifecycleModes", ListType::Set, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "storage.k8s.io/v1",
@@ -5956,6 +6025,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.storageHealth[*].healthConditions", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "storage.k8s.io/v1",
@@ -5969,6 +6039,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("nodeTopology.matchExpressions[*].values", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "nodeTopology"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "storage.k8s.io/v1",
@@ -5988,6 +6059,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("mountOptions", ListType::Atomic, &[]),
         ],
         atomic_maps: &["allowedTopologies[*]", "metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "storage.k8s.io/v1",
@@ -6048,6 +6120,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.source.inlineVolumeSpec.scaleIO.secretRef",
             "spec.source.inlineVolumeSpec.storageos.secretRef",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "storage.k8s.io/v1",
@@ -6059,6 +6132,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "storagemigration.k8s.io/v1",
@@ -6071,6 +6145,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6082,6 +6157,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "target"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6094,6 +6170,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6105,6 +6182,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6127,6 +6205,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "subsets[*].notReadyAddresses[*].targetRef",
             "subsets[*].ports[*]",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6138,6 +6217,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["involvedObject", "metadata.ownerReferences[*]", "related"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6156,6 +6236,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("spec.limits", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6169,6 +6250,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.conditions", ListType::Map, &["type"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6191,6 +6273,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.volumesInUse", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6247,6 +6330,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.scaleIO.secretRef",
             "spec.storageos.secretRef",
         ],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -6273,6 +6357,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "spec.dataSource", "spec.selector"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -7035,6 +7120,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.volumes[*].scaleIO.secretRef",
             "spec.volumes[*].storageos.secretRef",
         ],
+        nested_object_meta: &["spec.volumes[*].ephemeral.volumeClaimTemplate.metadata"],
     },
     KindSchema {
         api_version: "v1",
@@ -7727,6 +7813,10 @@ pub(super) static KINDS: &[KindSchema] = &[
             "template.spec.volumes[*].rbd.secretRef",
             "template.spec.volumes[*].scaleIO.secretRef",
             "template.spec.volumes[*].storageos.secretRef",
+        ],
+        nested_object_meta: &[
+            "template.metadata",
+            "template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
         ],
     },
     KindSchema {
@@ -8447,6 +8537,10 @@ pub(super) static KINDS: &[KindSchema] = &[
             "spec.template.spec.volumes[*].scaleIO.secretRef",
             "spec.template.spec.volumes[*].storageos.secretRef",
         ],
+        nested_object_meta: &[
+            "spec.template.metadata",
+            "spec.template.spec.volumes[*].ephemeral.volumeClaimTemplate.metadata",
+        ],
     },
     KindSchema {
         api_version: "v1",
@@ -8461,6 +8555,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("spec.scopes", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "spec.scopeSelector"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -8472,6 +8567,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("metadata.ownerReferences", ListType::Map, &["uid"]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -8491,6 +8587,7 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("status.loadBalancer.ingress[*].ports", ListType::Atomic, &[]),
         ],
         atomic_maps: &["metadata.ownerReferences[*]", "spec.selector"],
+        nested_object_meta: &[],
     },
     KindSchema {
         api_version: "v1",
@@ -8504,5 +8601,6 @@ pub(super) static KINDS: &[KindSchema] = &[
             ListTypeEntry::new("secrets", ListType::Map, &["name"]),
         ],
         atomic_maps: &["imagePullSecrets[*]", "metadata.ownerReferences[*]", "secrets[*]"],
+        nested_object_meta: &[],
     },
 ];
