@@ -9,6 +9,7 @@
 
 use operator_runtime_examples::buggy::Bug;
 use operator_runtime_examples::simulation::datacluster_simulation;
+use operator_runtime_memory::simulation::SeedsSummary;
 
 fn env_seeds(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
@@ -37,6 +38,44 @@ fn a_seed_replays_bit_for_bit() {
     let a = sim.run_schedule(&sim.schedule(5)).unwrap_or_else(|e| panic!("{e}"));
     let b = sim.run_schedule(&sim.schedule(6)).unwrap_or_else(|e| panic!("{e}"));
     assert_ne!(a.trace, b.trace, "different seeds explore different runs");
+}
+
+#[test]
+fn seeds_on_several_threads_give_the_sequential_answer() {
+    let sim = datacluster_simulation().unwrap_or_else(|e| panic!("{e}")).threads(1);
+    let one = sim.try_run_seeds(0..24).unwrap_or_else(|f| panic!("{f}"));
+    let sim = datacluster_simulation().unwrap_or_else(|e| panic!("{e}")).threads(3);
+    let three = sim.try_run_seeds(0..24).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!((one.threads, three.threads), (1, 3));
+    let counts = |s: &SeedsSummary| {
+        (
+            s.seeds,
+            s.steps,
+            s.reconciles,
+            s.writes,
+            s.faults,
+            s.crashes,
+            s.virtual_time,
+        )
+    };
+    assert_eq!(
+        counts(&one),
+        counts(&three),
+        "sequential: {one}\nthree threads: {three}"
+    );
+
+    // The failure reported is the lowest failing seed, whatever the other threads ran.
+    let bug = Bug::FinalizerBeforeCleanup;
+    let caught = |threads| match bug
+        .simulation(true)
+        .threads(threads)
+        .shrink_budget(0)
+        .try_run_seeds(0..1000)
+    {
+        Ok(summary) => panic!("{} was not caught: {summary}", bug.name()),
+        Err(failure) => (failure.seed, failure.seeds_run, failure.violation.invariant.clone()),
+    };
+    assert_eq!(caught(1), caught(4));
 }
 
 #[test]

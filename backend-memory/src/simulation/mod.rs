@@ -55,6 +55,7 @@
 
 pub mod faults;
 pub mod oracles;
+mod parallel;
 pub mod replica;
 pub mod runner;
 pub mod shrink;
@@ -93,6 +94,7 @@ pub struct Simulation {
     settled: Vec<Invariant>,
     shrink_budget: usize,
     replay_env: String,
+    threads: Option<usize>,
 }
 
 impl Simulation {
@@ -146,6 +148,7 @@ impl Simulation {
             settled: Vec::new(),
             shrink_budget: 60,
             replay_env: String::new(),
+            threads: None,
         }
     }
 
@@ -179,6 +182,15 @@ impl Simulation {
     /// How many runs shrinking may spend (default 60).
     pub fn shrink_budget(mut self, runs: usize) -> Self {
         self.shrink_budget = runs;
+        self
+    }
+
+    /// How many threads run seeds side by side (default: `SIM_THREADS`, else one per core).
+    /// Each seed runs alone on its own current-thread runtime, so a seed's run, the failing
+    /// seed reported and the counts are the same on any number of threads; only the wall
+    /// time changes.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
         self
     }
 
@@ -256,37 +268,50 @@ impl Simulation {
     pub fn try_run_seeds(&self, seeds: Range<u64>) -> Result<SeedsSummary, Box<Failure>> {
         let inner = self.inner();
         let started = Instant::now();
-        let mut summary = SeedsSummary::default();
-        for seed in seeds.clone() {
-            let schedule = self.schedule(seed);
-            let report = match run_once(&inner, &schedule) {
-                Ok(report) => report,
-                Err(error) => {
-                    let mut failure = Failure::harness(seed, summary.seeds + 1, error);
-                    failure.replay = self.replay_command();
-                    return Err(Box::new(failure));
-                }
-            };
-            summary.seeds += 1;
-            summary.add(&report.stats);
-            if let Some(violation) = report.violation.clone() {
-                let deterministic = run_once(&inner, &schedule)
-                    .map(|again| again.trace == report.trace)
-                    .ok();
-                let shrunk = shrink::shrink(&inner, &report, self.shrink_budget);
-                return Err(Box::new(Failure {
-                    seed,
-                    seeds_run: summary.seeds,
-                    violation,
-                    report,
-                    shrunk,
-                    deterministic,
-                    replay: self.replay_command(),
-                }));
+        let workers = self.workers(seeds.end.saturating_sub(seeds.start));
+        let outcome = parallel::run(&inner, seeds.clone(), workers, |seed| self.schedule(seed));
+        let mut summary = outcome.summary;
+        summary.threads = workers;
+        let Some((seed, result)) = outcome.first_failure else {
+            summary.elapsed = started.elapsed();
+            return Ok(summary);
+        };
+        // Every seed below the failing one ran and passed (see `parallel::run`), so the count
+        // is the same on any number of threads.
+        let seeds_run = seed - seeds.start + 1;
+        let (report, violation) = match result {
+            parallel::SeedFailure::Violation(report, violation) => (*report, violation),
+            parallel::SeedFailure::Harness(error) => {
+                let mut failure = Failure::harness(seed, seeds_run, error);
+                failure.replay = self.replay_command();
+                return Err(Box::new(failure));
             }
-        }
-        summary.elapsed = started.elapsed();
-        Ok(summary)
+        };
+        let schedule = self.schedule(seed);
+        let deterministic = run_once(&inner, &schedule)
+            .map(|again| again.trace == report.trace)
+            .ok();
+        let shrunk = shrink::shrink(&inner, &report, self.shrink_budget);
+        Err(Box::new(Failure {
+            seed,
+            seeds_run,
+            violation,
+            report,
+            shrunk,
+            deterministic,
+            replay: self.replay_command(),
+        }))
+    }
+
+    /// The worker threads for `seeds` seeds: [`Simulation::threads`], else `SIM_THREADS`, else
+    /// one per available core; never more than the seeds.
+    fn workers(&self, seeds: u64) -> usize {
+        let wanted = self
+            .threads
+            .or_else(|| std::env::var("SIM_THREADS").ok()?.trim().parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        wanted.min(usize::try_from(seeds).unwrap_or(usize::MAX)).max(1)
     }
 
     /// Runs every seed of `seeds` and panics with a [`Failure`] report on the first violation.
@@ -333,6 +358,7 @@ impl Simulation {
         println!("seed {} passes", schedule.seed);
         let mut summary = SeedsSummary {
             seeds: 1,
+            threads: 1,
             ..SeedsSummary::default()
         };
         summary.add(&report.stats);
@@ -417,9 +443,21 @@ pub struct SeedsSummary {
     pub virtual_time: Duration,
     /// Wall-clock time.
     pub elapsed: Duration,
+    /// Threads that ran seeds side by side.
+    pub threads: usize,
 }
 
 impl SeedsSummary {
+    fn absorb(&mut self, other: &SeedsSummary) {
+        self.seeds += other.seeds;
+        self.reconciles += other.reconciles;
+        self.writes += other.writes;
+        self.faults += other.faults;
+        self.crashes += other.crashes;
+        self.steps += other.steps;
+        self.virtual_time += other.virtual_time;
+    }
+
     fn add(&mut self, stats: &RunStats) {
         self.reconciles += stats.reconciles;
         self.writes += stats.writes;
@@ -439,10 +477,12 @@ impl fmt::Display for SeedsSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} seeds passed in {:.2}s ({:.1} seeds/s): {} user steps, {} reconciles, {} operator writes, {} faults, {} crashes, {:.0} s virtual",
+            "{} seeds passed in {:.2}s ({:.1} seeds/s on {} thread{}): {} user steps, {} reconciles, {} operator writes, {} faults, {} crashes, {:.0} s virtual",
             self.seeds,
             self.elapsed.as_secs_f64(),
             self.seeds_per_second(),
+            self.threads,
+            if self.threads == 1 { "" } else { "s" },
             self.steps,
             self.reconciles,
             self.writes,
