@@ -265,7 +265,17 @@ pub(crate) struct ChildKey {
 
 impl ChildKey {
     pub(crate) fn of(object: &Object) -> Self {
-        Self::from_ref(&object.object_ref())
+        Self {
+            group: object.api_version.rsplit_once('/').map_or("", |(group, _)| group).to_owned(),
+            kind: object.kind.clone(),
+            namespace: object.metadata.namespace.clone(),
+            name: object.name().to_owned(),
+        }
+    }
+
+    /// Whether `r` names this key (any version of its kind), without building a key of it.
+    pub(crate) fn matches(&self, r: &ObjectRef) -> bool {
+        self.name == r.name && self.namespace == r.namespace && self.kind == r.type_ref.kind && self.group == r.type_ref.group()
     }
 
     pub(crate) fn from_ref(r: &ObjectRef) -> Self {

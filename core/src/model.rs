@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde::de::DeserializeOwned;
+use serde::de::value::{MapAccessDeserializer, MapDeserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -74,8 +75,12 @@ impl IntoObject for Object {
 }
 
 impl<K: kube_core::Resource<DynamicType = ()> + Serialize> IntoObject for K {
-    fn into_object(self) -> Result<Object, ModelError> {
-        Object::from_typed(&self)
+    fn into_object(mut self) -> Result<Object, ModelError> {
+        // The metadata is moved over rather than serialized and parsed again.
+        let metadata = std::mem::take(self.meta_mut());
+        let mut object = Object::from_typed(&self)?;
+        object.metadata = metadata;
+        Ok(object)
     }
 }
 
@@ -259,12 +264,19 @@ impl Object {
             // A body field `metadata` would be serialized over the real one.
             return self.to_typed();
         }
-        let mut map = self.body.clone();
-        map.entry("apiVersion")
-            .or_insert_with(|| Value::String(self.api_version.clone()));
-        map.entry("kind").or_insert_with(|| Value::String(self.kind.clone()));
-        map.insert("metadata".into(), Value::Object(Map::new()));
-        let mut typed: K = serde_json::from_value(Value::Object(map))?;
+        // Deserialized from the borrowed body (no copy of it first), with the type and an
+        // empty metadata in front; the body's own `apiVersion` or `kind` wins, as when
+        // serialized.
+        let api_version = Value::String(self.api_version.clone());
+        let kind = Value::String(self.kind.clone());
+        let metadata = Value::Object(Map::new());
+        let head = [("apiVersion", &api_version), ("kind", &kind), ("metadata", &metadata)]
+            .into_iter()
+            .filter(|(key, _)| !self.body.contains_key(*key));
+        let fields = head.chain(self.body.iter().map(|(k, v)| (k.as_str(), v)));
+        let mut deserializer = MapDeserializer::<_, serde_json::Error>::new(fields);
+        let mut typed = K::deserialize(MapAccessDeserializer::new(&mut deserializer))?;
+        deserializer.end()?;
         *typed.meta_mut() = self.metadata.clone();
         Ok(typed)
     }
@@ -307,6 +319,15 @@ impl Object {
     /// The object's resourceVersion, if any.
     pub fn resource_version(&self) -> Option<&str> {
         self.metadata.resource_version.as_deref()
+    }
+
+    /// Whether `other` is the same object: same apiVersion, kind, namespace and name (what
+    /// [`Object::object_ref`] of both compares, without building either).
+    pub fn same_identity(&self, other: &Object) -> bool {
+        self.name() == other.name()
+            && self.metadata.namespace == other.metadata.namespace
+            && self.kind == other.kind
+            && self.api_version == other.api_version
     }
 
     /// A reference to this object.

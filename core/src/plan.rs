@@ -129,7 +129,7 @@ impl Plan {
     /// The item for `key` (any version of its kind), if any.
     pub fn item(&self, key: &ObjectRef) -> Option<&PlanItem> {
         let key = ChildKey::from_ref(key);
-        self.items.iter().find(|i| ChildKey::from_ref(&i.key) == key)
+        self.items.iter().find(|i| key.matches(&i.key))
     }
 }
 

@@ -426,9 +426,8 @@ impl<O: DynamicOperator> Reconciler<O> {
         let uid = parent.uid().unwrap_or_default();
         let mut observed = self.cache.owned_by(uid);
         for child in desired.children() {
-            let key = child.object.object_ref();
-            if !observed.iter().any(|o| o.object_ref() == key)
-                && let Some(live) = self.cache.get(&key)
+            if !observed.iter().any(|o| o.same_identity(&child.object))
+                && let Some(live) = self.cache.get(&child.object.object_ref())
             {
                 observed.push(live);
             }

@@ -88,8 +88,7 @@ fn group_states(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<Stri
             message: String::new(),
         };
         for child in desired.children_of(&group.name) {
-            let key = child.object.object_ref();
-            let verdict = match observed.iter().find(|o| o.object_ref() == key) {
+            let verdict = match observed.iter().find(|o| o.same_identity(&child.object)) {
                 None => Readiness::Progressing {
                     reason: "not created yet".into(),
                 },
@@ -101,7 +100,7 @@ fn group_states(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<Stri
                     if status.ready {
                         status = GroupStatus {
                             ready: false,
-                            message: format!("{} {}: {reason}", key.type_ref.kind, key.name),
+                            message: format!("{} {}: {reason}", child.object.kind, child.object.name()),
                         };
                     }
                 }
@@ -126,12 +125,11 @@ pub(super) fn compute(
         .iter()
         .filter_map(|g| {
             desired.children_of(&g.name).find_map(|c| {
-                let key = c.object.object_ref();
-                let live = observed.iter().find(|o| o.object_ref() == key)?;
+                let live = observed.iter().find(|o| o.same_identity(&c.object))?;
                 match readiness(live) {
                     Readiness::Failed { reason } => Some((
                         g.name.clone(),
-                        format!("group {}: {} {}: {reason}", g.name, key.type_ref.kind, key.name),
+                        format!("group {}: {} {}: {reason}", g.name, c.object.kind, c.object.name()),
                     )),
                     _ => None,
                 }
