@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use operator_runtime_core::Object;
 use operator_runtime_core::store::{StoreResult, WriteParams};
+use serde_json::Map;
 
 use crate::errors::{no_status_subresource, not_found, precondition};
 use crate::kinds::KindSpec;
@@ -65,7 +66,14 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
     if !kind.info.status_subresource {
         return Err(no_status_subresource(&kind.info));
     }
-    let mut body = object.clone();
+    // A status write over a stored object reads only the body's metadata and status: the
+    // rest of it is not copied.
+    let mut body = Object {
+        api_version: object.api_version.clone(),
+        kind: object.kind.clone(),
+        metadata: object.metadata.clone(),
+        body: Map::new(),
+    };
     registry::scope_namespace(&kind, &mut body)?;
     // The status store shares the kind's create-on-update rule and creates with the main
     // create strategy (the status in the body is reset like any create's).
@@ -73,8 +81,14 @@ pub(crate) fn replace_status(state: &mut State, object: &Object, params: &WriteP
         .lookup(kind.slot, body.namespace().unwrap_or(""), body.name())
         .cloned()
     {
-        Some(old) => registry::update_status(state, &kind, &old, body, RvRule::PerKind, options(params)),
+        Some(old) => {
+            if let Some(status) = object.body.get("status") {
+                body.body.insert("status".into(), status.clone());
+            }
+            registry::update_status(state, &kind, &old, body, RvRule::PerKind, options(params))
+        }
         None if kind.strategy.create_on_update => {
+            body.body.clone_from(&object.body);
             registry::normalize(&kind, &mut body)?;
             let opts = WriteOptions {
                 subresource: Some("status"),
