@@ -266,7 +266,11 @@ pub(crate) struct ChildKey {
 impl ChildKey {
     pub(crate) fn of(object: &Object) -> Self {
         Self {
-            group: object.api_version.rsplit_once('/').map_or("", |(group, _)| group).to_owned(),
+            group: object
+                .api_version
+                .rsplit_once('/')
+                .map_or("", |(group, _)| group)
+                .to_owned(),
             kind: object.kind.clone(),
             namespace: object.metadata.namespace.clone(),
             name: object.name().to_owned(),
@@ -275,7 +279,10 @@ impl ChildKey {
 
     /// Whether `r` names this key (any version of its kind), without building a key of it.
     pub(crate) fn matches(&self, r: &ObjectRef) -> bool {
-        self.name == r.name && self.namespace == r.namespace && self.kind == r.type_ref.kind && self.group == r.type_ref.group()
+        self.name == r.name
+            && self.namespace == r.namespace
+            && self.kind == r.type_ref.kind
+            && self.group == r.type_ref.group()
     }
 
     pub(crate) fn from_ref(r: &ObjectRef) -> Self {

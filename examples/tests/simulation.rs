@@ -7,6 +7,9 @@
 //! table; `SIM_SEED=N` replays one seed of the DataCluster test, or with `SIM_BUG=<name>` one
 //! seed of that buggy operator (of its correct twin with `SIM_TWIN=1`), as a failure prints.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use operator_runtime_examples::buggy::Bug;
 use operator_runtime_examples::simulation::datacluster_simulation;
 use operator_runtime_memory::simulation::SeedsSummary;
@@ -18,7 +21,7 @@ fn env_seeds(name: &str, default: u64) -> u64 {
 #[test]
 fn datacluster_passes_every_seed() {
     let sim = datacluster_simulation().unwrap_or_else(|e| panic!("{e}"));
-    let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 2_000));
+    let summary = sim.run_seeds(0..env_seeds("SIM_SEEDS", 10_000));
     if std::env::var("SIM_SEED").is_err() {
         // (A replay of one seed with a shrunk schedule may have no fault at all.)
         assert!(summary.reconciles > summary.seeds, "the operator ran: {summary}");
