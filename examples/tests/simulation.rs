@@ -1,12 +1,16 @@
 //! Deterministic simulation: the DataCluster operator over many seeds, the determinism check,
 //! and the bug-catching table (each buggy operator caught, each correct twin passing).
 //!
-//! By default one run covers 11,000 seeds: 2,000 of the DataCluster world and 1,500 for each of
-//! the six correct twins. `SIM_SEEDS=N` changes the number of DataCluster seeds,
+//! By default one run covers 19,000 seeds: 10,000 of the DataCluster world and 1,500 for each
+//! of the six correct twins, on one thread per core. `SIM_SEEDS=N` changes the number of
+//! DataCluster seeds, `SIM_THREADS=N` the threads,
 //! `SIM_TWIN_SEEDS=N` the seeds each twin runs, `SIM_BUG=<part of a name>` the rows of the
 //! table; `SIM_SEED=N` replays one seed of the DataCluster test, or with `SIM_BUG=<name>` one
 //! seed of that buggy operator (of its correct twin with `SIM_TWIN=1`), as a failure prints.
 
+// A simulation allocates and frees small JSON maps all the time: with mimalloc as the test
+// binary's allocator the DataCluster world runs about 30% more seeds per second than with
+// glibc's (a choice of the binary, as for any user's simulation test).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
