@@ -609,7 +609,12 @@ pub(crate) fn apply(
     // Other managers owning a field this apply adds or changes conflict; with force they
     // lose it. Removed fields leave every other manager (a field emptied by the prune is
     // null here, so it is not removed: only its members are).
-    let cmp = compare(live, &merged_map, &node);
+    // Only other managers' entries need the comparison (a create by apply has none).
+    let cmp = if others.is_empty() {
+        Comparison::default()
+    } else {
+        compare(live, &merged_map, &node)
+    };
     if let Some(before) = &before_prune {
         if custom {
             // A custom resource is not decoded into a type after the merge: a field the prune
