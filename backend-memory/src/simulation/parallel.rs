@@ -44,6 +44,9 @@ pub(crate) fn run(
         first_failure: None,
     });
     let work = || {
+        // A seed that panics (an operator's bug the harness does not catch) stops the other
+        // workers too: the panic surfaces when they are joined, not after every seed ran.
+        let _stop_on_panic = StopOnPanic(&lowest_failure);
         let mut passed = SeedsSummary::default();
         let mut failed: Option<(u64, SeedFailure)> = None;
         loop {
@@ -85,4 +88,15 @@ pub(crate) fn run(
         });
     }
     shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Makes every worker stop taking seeds when dropped by a panicking thread.
+struct StopOnPanic<'a>(&'a AtomicU64);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(0, Ordering::SeqCst);
+        }
+    }
 }
