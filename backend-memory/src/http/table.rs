@@ -273,6 +273,18 @@ impl Printer {
                     ],
                     ingress,
                 ),
+                ("autoscaling/v2", "HorizontalPodAutoscaler") => (
+                    &[
+                        NAME,
+                        ("Reference", "string", 0),
+                        ("Targets", "string", 0),
+                        ("MinPods", "string", 0),
+                        ("MaxPods", "string", 0),
+                        ("Replicas", "string", 0),
+                        AGE,
+                    ],
+                    horizontal_pod_autoscaler,
+                ),
                 ("networking.k8s.io/v1", "NetworkPolicy") => {
                     (&[NAME, ("Pod-Selector", "string", 0), AGE], network_policy)
                 }
@@ -988,6 +1000,95 @@ fn network_policy(item: &Value, now: Timestamp) -> Vec<Value> {
     ]
 }
 
+fn horizontal_pod_autoscaler(item: &Value, now: Timestamp) -> Vec<Value> {
+    let spec = &item["spec"];
+    let target = &spec["scaleTargetRef"];
+    let reference = format!(
+        "{}/{}",
+        target["kind"].as_str().unwrap_or_default(),
+        target["name"].as_str().unwrap_or_default()
+    );
+    let min_pods = spec["minReplicas"]
+        .as_i64()
+        .map_or_else(|| "<unset>".to_owned(), |n| n.to_string());
+    vec![
+        json!(name(item)),
+        json!(reference),
+        json!(hpa_metrics(&spec["metrics"], &item["status"]["currentMetrics"])),
+        json!(min_pods),
+        json!(int(&spec["maxReplicas"])),
+        json!(int(&item["status"]["currentReplicas"])),
+        age(item, now),
+    ]
+}
+
+/// `formatHPAMetrics`: each metric as `current/target`, the first two, then how many more.
+fn hpa_metrics(specs: &Value, statuses: &Value) -> String {
+    let specs = specs.as_array().map(Vec::as_slice).unwrap_or_default();
+    if specs.is_empty() {
+        return "<none>".to_owned();
+    }
+    // A Quantity the Go printer reads through a nil pointer prints `<nil>`.
+    let quantity = |v: &Value| v.as_str().map_or_else(|| "<nil>".to_owned(), str::to_owned);
+    let percent = |v: &Value| v.as_i64().map(|p| format!("{p}%"));
+    let shown: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let status = &statuses[i];
+            // The source's field in the spec and in the status (`resource`, `pods`, ...).
+            let field = match spec["type"].as_str() {
+                Some("External") => "external",
+                Some("Pods") => "pods",
+                Some("Object") => "object",
+                Some("Resource") => "resource",
+                Some("ContainerResource") => "containerResource",
+                _ => return "<unknown type>".to_owned(),
+            };
+            let source = &spec[field];
+            let target = &source["target"];
+            let current = status.get(field).map(|s| &s["current"]);
+            let average = !target["averageValue"].is_null();
+            match field {
+                "pods" => format!(
+                    "{}/{}",
+                    current.map_or_else(|| "<unknown>".to_owned(), |c| quantity(&c["averageValue"])),
+                    quantity(&target["averageValue"])
+                ),
+                "external" | "object" if average => format!(
+                    "{}/{} (avg)",
+                    current.and_then(|c| c["averageValue"].as_str()).unwrap_or("<unknown>"),
+                    quantity(&target["averageValue"])
+                ),
+                "external" | "object" => format!(
+                    "{}/{}",
+                    current.map_or_else(|| "<unknown>".to_owned(), |c| quantity(&c["value"])),
+                    quantity(&target["value"])
+                ),
+                _ => {
+                    let resource = source["name"].as_str().unwrap_or_default();
+                    if average {
+                        let current = current.map_or_else(|| "<unknown>".to_owned(), |c| quantity(&c["averageValue"]));
+                        format!("{resource}: {current}/{}", quantity(&target["averageValue"]))
+                    } else {
+                        let current = current
+                            .and_then(|c| percent(&c["averageUtilization"]))
+                            .unwrap_or_else(|| "<unknown>".to_owned());
+                        let target = percent(&target["averageUtilization"]).unwrap_or_else(|| "<auto>".to_owned());
+                        format!("{resource}: {current}/{target}")
+                    }
+                }
+            }
+        })
+        .collect();
+    const SHOWN: usize = 2;
+    if shown.len() > SHOWN {
+        format!("{} + {} more...", shown[..SHOWN].join(", "), shown.len() - SHOWN)
+    } else {
+        shown.join(", ")
+    }
+}
+
 /// The API server's default table convertor: the name and the creation time (RFC 3339).
 fn name_and_created_at(item: &Value, _: Timestamp) -> Vec<Value> {
     vec![json!(name(item)), item["metadata"]["creationTimestamp"].clone()]
@@ -1161,6 +1262,73 @@ mod tests {
             ]
             .map(|c| json!(c))
         );
+    }
+
+    /// The HorizontalPodAutoscaler rows kube-apiserver 1.37.2 printed for the same objects
+    /// (as stored: defaulted, with `h-many`'s status written through `/status`).
+    #[test]
+    fn hpa_rows_are_the_servers() {
+        let now: Timestamp = "2026-12-05T03:15:00Z".parse().unwrap_or_else(|e| panic!("{e}"));
+        let hpa = |name: &str, target: Value, min: i64, max: i64, metrics: Value, status: Value| {
+            json!({"metadata": {"name": name, "creationTimestamp": "2026-12-05T03:15:00Z"},
+                "spec": {"scaleTargetRef": target, "minReplicas": min, "maxReplicas": max, "metrics": metrics},
+                "status": status})
+        };
+        let web = json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"});
+        let cpu80 = json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}});
+        let ext = hpa(
+            "h-ext",
+            web.clone(),
+            1,
+            3,
+            json!([{"type": "External", "external": {"metric": {"name": "queue"}, "target": {"type": "Value", "value": "30"}}},
+                {"type": "Object", "object": {"metric": {"name": "hits"}, "describedObject": {"apiVersion": "v1", "kind": "Service", "name": "s"},
+                    "target": {"type": "AverageValue", "averageValue": "500m"}}}]),
+            json!({"currentMetrics": null, "desiredReplicas": 0}),
+        );
+        let many = hpa(
+            "h-many",
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db"}),
+            2,
+            10,
+            json!([cpu80,
+                {"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "1Gi"}}},
+                {"type": "Pods", "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "1k"}}}]),
+            json!({"currentReplicas": 4, "desiredReplicas": 4, "currentMetrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 55, "averageValue": "120m"}}},
+                {"type": "Resource", "resource": {"name": "memory", "current": {"averageValue": "700Mi"}}}]}),
+        );
+        let none = hpa("h-none", web, 1, 5, json!([cpu80]), json!({"desiredReplicas": 0}));
+        let row = |cells: [Value; 7]| cells.to_vec();
+        assert_eq!(
+            horizontal_pod_autoscaler(&ext, now),
+            row([
+                json!("h-ext"),
+                json!("Deployment/web"),
+                json!("<unknown>/30, <unknown>/500m (avg)"),
+                json!("1"),
+                json!(3),
+                json!(0),
+                json!("0s")
+            ])
+        );
+        assert_eq!(
+            horizontal_pod_autoscaler(&many, now),
+            row([
+                json!("h-many"),
+                json!("StatefulSet/db"),
+                json!("cpu: 55%/80%, memory: 700Mi/1Gi + 1 more..."),
+                json!("2"),
+                json!(10),
+                json!(4),
+                json!("0s")
+            ])
+        );
+        assert_eq!(
+            horizontal_pod_autoscaler(&none, now)[2..4],
+            [json!("cpu: <unknown>/80%"), json!("1")]
+        );
+        assert_eq!(hpa_metrics(&Value::Null, &Value::Null), "<none>");
     }
 
     #[test]
