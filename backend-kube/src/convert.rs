@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use kube::api::{DynamicObject, TypeMeta};
-use operator_runtime_core::{Object, StoreError, TypeRef};
+use operator_runtime_core::{Object, StoreError, TypeRef, fields_v1};
 use serde_json::{Map, Value};
 
 /// A core object as a kube-rs dynamic object (for request bodies).
@@ -18,7 +18,12 @@ pub(crate) fn to_dynamic(object: &Object) -> Result<DynamicObject, StoreError> {
             api_version: object.api_version.clone(),
             kind: object.kind.clone(),
         }),
-        metadata: object.metadata.clone(),
+        metadata: {
+            let mut metadata = object.metadata.clone();
+            // A cached object keeps field sets as JSON text; the server wants the tree.
+            fields_v1::expand_managed_fields(&mut metadata);
+            metadata
+        },
         data: Value::Object(object.body.clone()),
     })
 }

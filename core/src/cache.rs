@@ -211,7 +211,9 @@ pub struct CacheConfig {
     pub hash_seed: u64,
     /// Drop `metadata.managedFields` from objects the cache is the only holder of (fresh from
     /// a remote backend), except the `Apply` entries of the main resource, which the planner
-    /// needs to tell drift from the server's normalizations. managedFields is server
+    /// needs to tell drift from the server's normalizations; the `fieldsV1` of a kept entry
+    /// is kept as its JSON text (a string; [`crate::fields_v1::tree`] reads either form, and
+    /// the backends send the tree again). managedFields is server
     /// bookkeeping that often outweighs the rest of the object; readers of the cache plan and diff on the object's content, and a
     /// replace (PUT) built from a cached object keeps the server's managedFields because it
     /// omits the field. An object that is shared (an in-process backend hands out its own

@@ -4,7 +4,41 @@
 //! A path is a list of steps from the object root: a field name, or inside a keyed list the
 //! entry's key in `fieldsV1` form, `k:{"name":"app"}`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+
+use crate::model::ObjectMeta;
+
+/// A `fieldsV1` tree to walk: the tree itself, or parsed from the JSON text a cache keeps in
+/// its place (see [`compact`]). None when the text is not a JSON object.
+pub fn tree(fields: &Value) -> Option<Cow<'_, Value>> {
+    match fields {
+        Value::Object(_) => Some(Cow::Borrowed(fields)),
+        Value::String(text) => serde_json::from_str::<Value>(text)
+            .ok()
+            .filter(Value::is_object)
+            .map(Cow::Owned),
+        _ => None,
+    }
+}
+
+/// Replaces a `fieldsV1` tree by its JSON text: one allocation instead of a B-tree node (about
+/// 630 bytes) per map and a string per key, which is most of a cached child's managedFields.
+/// [`tree`] reads either form; [`expand`] restores the tree before the object is sent.
+pub fn compact(fields: &mut Value) {
+    if fields.is_object() {
+        *fields = Value::String(fields.to_string());
+    }
+}
+
+/// Undoes [`compact`]: a `fieldsV1` kept as JSON text becomes the tree again (text that is not
+/// a JSON object is left as it is, for the server to refuse).
+pub fn expand(fields: &mut Value) {
+    if let Some(Cow::Owned(parsed)) = tree(fields) {
+        *fields = parsed;
+    }
+}
 
 /// The leaf paths of a `fieldsV1` tree: `f:` keys become field names, keyed list entries stay
 /// `k:{...}` steps; a node with other children (set values `v:`, indices `i:`) or none is a
@@ -49,11 +83,37 @@ pub fn value_at<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a
     })
 }
 
+/// [`expand`] on every managedFields entry of `meta`: what a backend does before it sends or
+/// stores an object that may come from a cache.
+pub fn expand_managed_fields(meta: &mut ObjectMeta) {
+    for entry in meta.managed_fields.iter_mut().flatten() {
+        if let Some(fields) = entry.fields_v1.as_mut() {
+            expand(&mut fields.0);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn compact_text_reads_as_the_tree_and_expands_back() {
+        let original = json!({"f:data": {".": {}, "f:a": {}}, "f:metadata": {"f:labels": {"f:app": {}}}});
+        let mut fields = original.clone();
+        compact(&mut fields);
+        assert!(fields.is_string());
+        assert_eq!(tree(&fields).as_deref(), Some(&original));
+        assert_eq!(leaf_paths(&tree(&fields).unwrap_or_default()).len(), 2);
+        expand(&mut fields);
+        assert_eq!(fields, original);
+        let mut not_json = Value::String("{".into());
+        expand(&mut not_json);
+        assert_eq!(not_json, Value::String("{".into()), "left for the server to refuse");
+        assert!(tree(&Value::Null).is_none());
+    }
 
     #[test]
     fn leaves_follow_fields_and_keyed_entries_and_stop_at_sets() {

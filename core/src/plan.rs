@@ -257,7 +257,7 @@ fn decide(
         .and_then(|manager| ownership::apply_entry(live, manager));
     let mut changes = match owned {
         // Same desired state: only a field we no longer own is drift.
-        Some(tree) if !hash_changed => ownership::drift(desired, live, tree),
+        Some(tree) if !hash_changed => ownership::drift(desired, live, &tree),
         // A new desired state is written anyway: the value diff names what changes. Without
         // managedFields of ours (replace mode), values are all there is to compare.
         _ => diff::drift(desired, live),

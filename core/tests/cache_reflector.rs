@@ -421,6 +421,39 @@ async fn waiting_on_an_untracked_kind_is_an_error() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_kept_apply_entry_holds_its_field_set_as_json_text() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+    use operator_runtime_core::fields_v1;
+    let tree = serde_json::json!({"f:data": {".": {}, "f:k": {}}});
+    let entry = |operation: &str| ManagedFieldsEntry {
+        manager: Some("op".into()),
+        operation: Some(operation.into()),
+        fields_type: Some("FieldsV1".into()),
+        fields_v1: Some(FieldsV1(tree.clone())),
+        ..Default::default()
+    };
+    let mut object = cm("ns", "c");
+    object.metadata.managed_fields = Some(vec![entry("Update"), entry("Apply")]);
+    let store = ScriptedStore::new();
+    store.set_fresh_copies(true);
+    store.put(object);
+    let cache = Cache::new(store.clone(), config());
+    cache.track(TrackSpec::new(cm_type())).unwrap();
+    cache.wait_synced(&cm_type()).await.unwrap();
+    let cached = cache.get(&key("ns", "c")).unwrap();
+    let kept = cached.metadata.managed_fields.as_deref().unwrap_or_default();
+    assert_eq!(kept.len(), 1, "the Update entry goes");
+    assert_eq!(kept[0].operation.as_deref(), Some("Apply"));
+    let fields = &kept[0].fields_v1.as_ref().unwrap().0;
+    assert!(fields.is_string(), "kept as text: {fields}");
+    assert_eq!(fields_v1::tree(fields).as_deref(), Some(&tree));
+    // Sent back, the tree is restored.
+    let mut meta = cached.metadata.clone();
+    fields_v1::expand_managed_fields(&mut meta);
+    assert_eq!(meta.managed_fields.unwrap()[0].fields_v1.as_ref().unwrap().0, tree);
+}
+
+#[tokio::test(start_paused = true)]
 async fn managed_fields_are_dropped_only_from_objects_the_cache_alone_holds() {
     use operator_runtime_core::model::ObjectMeta;
     let with_managed_fields = |name: &str| {

@@ -171,7 +171,10 @@ pub fn dropped_fields(desired: &Object, live: &Object, manager: &str) -> Vec<Fie
     let Some(fields) = entry.fields_v1.as_ref() else {
         return Vec::new();
     };
-    let owned = fields_v1::leaf_paths(&fields.0);
+    let Some(tree) = fields_v1::tree(&fields.0) else {
+        return Vec::new();
+    };
+    let owned = fields_v1::leaf_paths(&tree);
     let (Some(want), Some(have)) = (Reportable::of(desired), Reportable::of(live)) else {
         return Vec::new();
     };

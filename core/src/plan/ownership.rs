@@ -15,6 +15,8 @@
 //! `v:<json>` for set lists, and a node without children for anything owned whole (atomic
 //! lists and maps).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::diff::{FieldChange, FieldPath, PathSegment, render};
@@ -23,8 +25,8 @@ use crate::hash::HASH_ANNOTATION;
 use crate::model::Object;
 
 /// The `fieldsV1` tree of `manager`'s `Apply` entry for the main resource, if the live object
-/// has one.
-pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<&'a Value> {
+/// has one (parsed when a cache keeps it as JSON text, see [`fields_v1::compact`]).
+pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<Cow<'a, Value>> {
     live.metadata
         .managed_fields
         .iter()
@@ -33,7 +35,7 @@ pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<&'a Value> {
             e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some("Apply") && e.subresource.is_none()
         })
         .and_then(|e| e.fields_v1.as_ref())
-        .map(|f| &f.0)
+        .and_then(|f| fields_v1::tree(&f.0))
 }
 
 /// Every field the desired object sets (labels, annotations but the hash, body but `status`)

@@ -122,20 +122,66 @@ fn a_field_dropped_from_desired_is_named_from_our_apply_entry() {
     ]);
     live.body["data"]["theirs"] = json!("t");
     let after = set(&[("config", cm("c", "v"))]);
-    let observed = vec![Arc::new(live)];
+    let mut as_text = live.clone();
+    as_text.metadata.managed_fields = as_text.metadata.managed_fields.map(compacted);
     let inputs = PlanInputs::default().field_manager("my-op");
-    let p = plan_with(&after, &observed, &PlanPolicy::new(), &inputs);
-    match action_of(&p, "ConfigMap", "c") {
-        Action::Update { reason, changes } => {
-            assert_eq!(*reason, UpdateReason::HashChanged);
-            let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
-            assert_eq!(text, ["data.old: x -> <unset>"]);
+    for observed in [vec![Arc::new(as_text)], vec![Arc::new(live.clone())]] {
+        let p = plan_with(&after, &observed, &PlanPolicy::new(), &inputs);
+        match action_of(&p, "ConfigMap", "c") {
+            Action::Update { reason, changes } => {
+                assert_eq!(*reason, UpdateReason::HashChanged);
+                let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                assert_eq!(text, ["data.old: x -> <unset>"]);
+            }
+            other => panic!("expected update, got {other:?}"),
         }
-        other => panic!("expected update, got {other:?}"),
     }
+    let observed = vec![Arc::new(live)];
     // Without the manager the planner cannot tell, and names nothing.
     let p = plan(&after, &observed, &PlanPolicy::new());
     assert!(matches!(action_of(&p, "ConfigMap", "c"), Action::Update { changes, .. } if changes.is_empty()));
+}
+
+/// `entries` with every `fieldsV1` kept as JSON text, as the cache keeps them.
+fn compacted(mut entries: Vec<ManagedFieldsEntry>) -> Vec<ManagedFieldsEntry> {
+    for e in &mut entries {
+        if let Some(f) = e.fields_v1.as_mut() {
+            crate::fields_v1::compact(&mut f.0);
+            assert!(f.0.is_string());
+        }
+    }
+    entries
+}
+
+#[test]
+fn field_sets_kept_as_text_plan_as_the_tree() {
+    let desired = set(&[("data", sts("s", 3, "svc"))]);
+    let mut live = (*served(desired.children().next().unwrap().object.as_ref(), 1)).clone();
+    live.body["spec"]["replicas"] = json!(5);
+    live.body["spec"]["serviceName"] = json!("normalized-by-someone-we-share-with");
+    // Someone took `replicas` from us; we still own `serviceName`, so its value is not drift.
+    let entries = vec![apply_entry(
+        "my-op",
+        json!({"f:spec": {"f:serviceName": {}, "f:selector": {}, "f:template": {}},
+            "f:metadata": {"f:labels": {"f:app.kubernetes.io/component": {},
+                "f:app.kubernetes.io/instance": {}, "f:app.kubernetes.io/managed-by": {}}}}),
+    )];
+    let inputs = PlanInputs::default().field_manager("my-op");
+    let mut results = Vec::new();
+    for entries in [entries.clone(), compacted(entries)] {
+        live.metadata.managed_fields = Some(entries);
+        let p = plan_with(&desired, &[Arc::new(live.clone())], &PlanPolicy::new(), &inputs);
+        match action_of(&p, "StatefulSet", "s") {
+            Action::Update { reason, changes } => {
+                assert_eq!(*reason, UpdateReason::Drift);
+                let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                assert_eq!(text, ["spec.replicas: 5 -> 3"]);
+                results.push(text);
+            }
+            other => panic!("expected drift repair, got {other:?}"),
+        }
+    }
+    assert_eq!(results.len(), 2);
 }
 
 #[test]
