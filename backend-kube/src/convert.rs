@@ -69,4 +69,24 @@ mod tests {
         let back = from_dynamic(dynamic, &t).unwrap();
         assert_eq!(*back, obj);
     }
+
+    #[test]
+    fn field_sets_kept_as_text_are_sent_as_trees() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+        let tree = json!({"f:data": {"f:k": {}}});
+        let mut obj = Object::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "n"}, "data": {"k": "v"}}))
+        .unwrap();
+        let mut fields = tree.clone();
+        fields_v1::compact(&mut fields);
+        obj.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+            manager: Some("op".into()),
+            operation: Some("Apply".into()),
+            fields_v1: Some(FieldsV1(fields)),
+            ..Default::default()
+        }]);
+        let sent = to_dynamic(&obj).unwrap();
+        let entries = sent.metadata.managed_fields.unwrap_or_default();
+        assert_eq!(entries[0].fields_v1.as_ref().map(|f| &f.0), Some(&tree));
+    }
 }

@@ -64,8 +64,6 @@ pub(crate) fn keep_system_fields(new: &mut ObjectMeta, old: &ObjectMeta) {
     new.deletion_grace_period_seconds = old.deletion_grace_period_seconds;
     new.generation = old.generation;
     new.self_link = None;
-    // A cached object keeps field sets as JSON text; the store keeps the tree.
-    operator_runtime_core::fields_v1::expand_managed_fields(new);
     if new.managed_fields.is_none() {
         new.managed_fields.clone_from(&old.managed_fields);
     } else if new

@@ -446,6 +446,42 @@ async fn patches() {
 }
 
 #[tokio::test]
+async fn field_sets_written_back_as_json_text_are_stored_as_trees() {
+    let store = MemoryStore::new();
+    let applied = store
+        .apply(&cm("t").with("data", json!({"a": "1"})), "one", false)
+        .await
+        .unwrap();
+    // The object as a cache over a remote backend holds it: field sets as JSON text.
+    let mut from_cache = (*applied).clone();
+    for entry in from_cache.metadata.managed_fields.iter_mut().flatten() {
+        if let Some(fields) = entry.fields_v1.as_mut() {
+            operator_runtime_core::fields_v1::compact(&mut fields.0);
+        }
+    }
+    from_cache.body.insert("data".into(), json!({"a": "1", "b": "2"}));
+    let replaced = store.replace(&from_cache, &w()).await.unwrap();
+    let entry_of = |o: &Object, manager: &str| {
+        o.metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .find(|e| e.manager.as_deref() == Some(manager))
+            .and_then(|e| e.fields_v1.clone())
+            .map(|f| f.0)
+    };
+    // The apply entry is kept, as the tree it was before the cache compacted it.
+    assert_eq!(entry_of(&replaced, "one"), entry_of(&applied, "one"));
+    assert_eq!(entry_of(&replaced, "one"), Some(json!({"f:data": {"f:a": {}}})));
+    // And it still owns `a`: another manager's change of it is a conflict.
+    let err = store
+        .apply(&cm("t").with("data", json!({"a": "3"})), "two", false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.causes()[0].reason, "FieldManagerConflict");
+}
+
+#[tokio::test]
 async fn server_side_apply_subset() {
     let store = MemoryStore::new();
     let desired = cm("s").with("data", json!({"a": "1", "b": "2"}));

@@ -204,6 +204,9 @@ pub(crate) fn decode_write(
     manager: Option<&str>,
     subresource: Option<&str>,
 ) {
+    // Field sets a cache keeps as JSON text (an object written back from a cache) are stored
+    // as the tree the server keeps.
+    operator_runtime_core::fields_v1::expand_managed_fields(&mut new.metadata);
     kind.strategy.hooks.default(&kind.info.type_ref, new);
     let builtin = is_builtin(kind);
     if builtin {

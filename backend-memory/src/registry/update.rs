@@ -146,12 +146,7 @@ pub(crate) fn update_status(
         meta.resource_version.clone_from(&old.metadata.resource_version);
         new.metadata = meta;
         strategy.hooks.prepare_for_status_update(&mut new, old);
-    } else if let Some(mut managed) = body.metadata.managed_fields {
-        for entry in &mut managed {
-            if let Some(fields) = entry.fields_v1.as_mut() {
-                operator_runtime_core::fields_v1::expand(&mut fields.0);
-            }
-        }
+    } else if let Some(managed) = body.metadata.managed_fields {
         // `managedFields: [{}]` clears them here too.
         let clears = managed.len() == 1 && managed[0] == Default::default();
         new.metadata.managed_fields = (!clears).then_some(managed);
