@@ -200,7 +200,7 @@ pub(crate) fn apply(
         return Err(StoreError::bad_request("metadata.managedFields must be nil"));
     }
     let applied = registry::check_identity(&kind, namespace, &key.name, applied)?;
-    let old = state.lookup(kind.slot, namespace, &key.name).cloned();
+    let old = registry::lookup_as(state, &kind, namespace, &key.name);
     // The status store never creates on apply (`StatusREST.Update` passes no
     // `forceAllowCreate`).
     if params.status && old.is_none() {

@@ -99,7 +99,12 @@ impl KindRegistry {
 
     /// Registers (or re-registers) a kind; returns its spec.
     pub fn insert(&mut self, info: KindInfo, strategy: Strategy, from_crd: Option<String>) -> Arc<KindSpec> {
-        let group_kind = (info.type_ref.group().to_owned(), info.type_ref.kind.clone());
+        // Both Event APIs are one storage (see `strategy::events`).
+        let group = match (info.type_ref.group(), info.type_ref.kind.as_str()) {
+            (strategy::EVENTS_GROUP, "Event") => "",
+            (group, _) => group,
+        };
+        let group_kind = (group.to_owned(), info.type_ref.kind.clone());
         let slot = match self.slots.get(&group_kind) {
             Some(slot) => *slot,
             None => {

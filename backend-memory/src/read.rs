@@ -15,8 +15,8 @@ use operator_runtime_core::{Object, ObjectList, ObjectRef, StoreError, TypeRef};
 use crate::errors::{not_found, unknown_kind};
 use crate::selectors::Selector;
 use crate::state::State;
+use crate::strategy::served_as;
 use crate::validation::Causes;
-use crate::watch::served_as;
 
 /// GET.
 pub(crate) fn get(state: &State, key: &ObjectRef) -> StoreResult<Arc<Object>> {

@@ -37,7 +37,7 @@ pub(crate) fn replace(state: &mut State, object: &Object, params: &WriteParams) 
     // The body decodes (Secret base64, stringData) before the stored object is read.
     registry::normalize(&kind, &mut new)?;
     let namespace = new.namespace().unwrap_or("").to_owned();
-    match state.lookup(kind.slot, &namespace, new.name()).cloned() {
+    match registry::lookup_as(state, &kind, &namespace, new.name()) {
         Some(old) => registry::update(state, &kind, &old, new, RvRule::PerKind, options(params)),
         None if kind.strategy.create_on_update => create_on_update(state, &kind, new, options(params)),
         None => Err(not_found(&kind.info, new.name())),

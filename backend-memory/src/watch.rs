@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::selectors::Selector;
 use crate::state::State;
+use crate::strategy::served_as;
 
 /// How long a watch with bookmarks stays quiet before the server sends a Bookmark.
 pub(crate) const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
@@ -124,17 +125,6 @@ impl Watcher {
             Some(event) => self.send(Ok(event)),
             None => !self.tx.is_closed(),
         }
-    }
-}
-
-/// An object as served at `api_version` (a copy only when the stored version differs).
-pub(crate) fn served_as(object: &Arc<Object>, api_version: &str) -> Arc<Object> {
-    if object.api_version == api_version {
-        Arc::clone(object)
-    } else {
-        let mut copy = Object::clone(object);
-        copy.api_version = api_version.to_owned();
-        Arc::new(copy)
     }
 }
 

@@ -3,7 +3,7 @@
 //! validation, immutable workload fields, field selectors, status writes, and which error wins
 //! when several checks fail.
 
-use operator_runtime_core::store::{ListParams, WriteParams};
+use operator_runtime_core::store::{DeleteParams, ListParams, Patch, PatchParams, WriteParams};
 use operator_runtime_core::{Object, ObjectStore, StoreError, TypeRef};
 use serde_json::{Value, json};
 
@@ -373,5 +373,122 @@ pub async fn template_creation_timestamp_null_is_not_stored<S: ObjectStore + ?Si
         template_meta == json!({"labels": {"app": "web"}}),
         "template metadata stored as {template_meta}"
     );
+    Ok(Outcome::Passed)
+}
+
+/// `v1` and `events.k8s.io/v1` Events are one storage: an Event written through either API
+/// reads, lists (with each API's field selectors), watches, patches and deletes through the
+/// other, its fields renamed (`message`/`note`, `involvedObject`/`regarding`,
+/// `reportingComponent`/`reportingController`, `source`/`deprecatedSource`, ...).
+pub async fn events_of_both_apis_are_one_storage<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "events_of_both_apis_are_one_storage").await?;
+    let (core, events) = (TypeRef::new("v1", "Event"), TypeRef::new("events.k8s.io/v1", "Event"));
+    let regarding = json!({"kind": "Pod", "name": "p1", "namespace": cx.ns});
+    let mut old = Object::new(&core, Some(&cx.ns), "old-api");
+    old.body.extend([
+        ("involvedObject".to_owned(), regarding.clone()),
+        ("reason".to_owned(), json!("Started")),
+        ("message".to_owned(), json!("hello core")),
+        ("type".to_owned(), json!("Normal")),
+    ]);
+    let old = cx.create(&old).await?;
+    let mut new = Object::new(&events, Some(&cx.ns), "new-api");
+    new.body.extend([
+        ("eventTime".to_owned(), json!("2026-12-05T08:00:00.000000Z")),
+        ("reportingController".to_owned(), json!("example.com/ctl")),
+        ("reportingInstance".to_owned(), json!("ctl-1")),
+        ("action".to_owned(), json!("Reconcile")),
+        ("reason".to_owned(), json!("Synced")),
+        ("note".to_owned(), json!("hello events")),
+        ("type".to_owned(), json!("Normal")),
+        ("regarding".to_owned(), regarding.clone()),
+    ]);
+    let new = cx.create(&new).await?;
+
+    // Each read through the other API: same object, fields renamed, zero values as served.
+    let seen = cx.get(&cx.key(&events, "old-api")).await?;
+    ensure!(
+        seen.uid() == old.uid() && seen.resource_version() == old.resource_version(),
+        "a different object through events.k8s.io: {:?}",
+        seen.metadata
+    );
+    let body = Value::Object(seen.body.clone());
+    let want = json!({"eventTime": null, "reason": "Started", "regarding": regarding, "note": "hello core",
+        "type": "Normal", "deprecatedSource": {}, "deprecatedFirstTimestamp": null,
+        "deprecatedLastTimestamp": null});
+    ensure!(
+        body == want,
+        "core Event through events.k8s.io/v1: {body}, expected {want}"
+    );
+    let seen = cx.get(&cx.key(&core, "new-api")).await?;
+    let body = Value::Object(seen.body.clone());
+    let want = json!({"involvedObject": regarding, "reason": "Synced", "message": "hello events",
+        "source": {}, "firstTimestamp": null, "lastTimestamp": null, "type": "Normal",
+        "eventTime": "2026-12-05T08:00:00.000000Z", "action": "Reconcile",
+        "reportingComponent": "example.com/ctl", "reportingInstance": "ctl-1"});
+    ensure!(body == want, "events.k8s.io Event through v1: {body}, expected {want}");
+
+    // Lists: both Events through either API, and each API's field selector names.
+    for (kind, selector) in [
+        (&core, "reportingComponent=example.com/ctl"),
+        (&events, "reportingController=example.com/ctl"),
+    ] {
+        let all = cx
+            .store
+            .list(
+                kind,
+                &ListParams {
+                    namespace: Some(cx.ns.clone()),
+                    ..ListParams::default()
+                },
+            )
+            .await
+            .map_err(|e| format!("list {kind}: {e}"))?;
+        let mut names: Vec<&str> = all.items.iter().map(|o| o.name()).collect();
+        names.sort_unstable();
+        ensure!(names == ["new-api", "old-api"], "list {kind}: {names:?}");
+        let params = ListParams {
+            namespace: Some(cx.ns.clone()),
+            field_selector: Some(selector.to_owned()),
+            ..ListParams::default()
+        };
+        let picked = cx
+            .store
+            .list(kind, &params)
+            .await
+            .map_err(|e| format!("list {kind} {selector}: {e}"))?;
+        let names: Vec<&str> = picked.items.iter().map(|o| o.name()).collect();
+        ensure!(names == ["new-api"], "list {kind} with {selector}: {names:?}");
+    }
+
+    // A merge patch through v1 of the Event written through events.k8s.io, read back there.
+    let patched = cx
+        .store
+        .patch(
+            &cx.key(&core, "new-api"),
+            &Patch::Merge(json!({"message": "changed"})),
+            &PatchParams::default(),
+        )
+        .await
+        .map_err(|e| format!("patch through v1: {e}"))?;
+    ensure!(
+        patched.body.get("message") == Some(&json!("changed")) && !patched.body.contains_key("note"),
+        "patched through v1: {:?}",
+        patched.body
+    );
+    let seen = cx.get(&cx.key(&events, "new-api")).await?;
+    ensure!(
+        seen.body.get("note") == Some(&json!("changed")) && !seen.body.contains_key("message"),
+        "the patch through events.k8s.io/v1: {:?}",
+        seen.body
+    );
+    ensure!(seen.uid() == new.uid(), "a different object after the patch");
+
+    // Deleted through events.k8s.io, gone through v1.
+    cx.store
+        .delete(&cx.key(&events, "old-api"), &DeleteParams::default())
+        .await
+        .map_err(|e| format!("delete through events.k8s.io/v1: {e}"))?;
+    cx.expect_gone(&cx.key(&core, "old-api")).await?;
     Ok(Outcome::Passed)
 }

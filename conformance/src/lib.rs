@@ -340,6 +340,7 @@ macro_rules! __with_behaviours {
             builtin_kinds::status_write_of_service_keeps_annotations,
             builtin_kinds::status_write_of_deployment_ignores_labels,
             builtin_kinds::template_creation_timestamp_null_is_not_stored,
+            builtin_kinds::events_of_both_apis_are_one_storage,
             secrets::immutable_config_map_data_cannot_change,
             secrets::immutable_config_map_cannot_be_made_mutable,
             secrets::immutable_secret_data_cannot_change,

@@ -75,10 +75,15 @@ pub(crate) fn request_namespace<'a>(kind: &KindSpec, namespace: Option<&'a str>)
 
 /// Finds the stored object, or 404.
 pub(crate) fn stored(state: &State, kind: &KindSpec, namespace: &str, name: &str) -> StoreResult<Arc<Object>> {
+    lookup_as(state, kind, namespace, name).ok_or_else(|| not_found(&kind.info, name))
+}
+
+/// The stored object as `kind` serves it: a write through one Event API of an Event last
+/// written through the other starts from the converted object (`strategy::events`).
+pub(crate) fn lookup_as(state: &State, kind: &KindSpec, namespace: &str, name: &str) -> Option<Arc<Object>> {
     state
         .lookup(kind.slot, namespace, name)
-        .cloned()
-        .ok_or_else(|| not_found(&kind.info, name))
+        .map(|o| crate::strategy::served_as(o, &kind.info.type_ref.api_version))
 }
 
 /// Normalises the body namespace against the kind's scope (the request namespace is the

@@ -398,7 +398,8 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         true,
         base(false, false)
             .create_on_update()
-            .fields(FieldLabels::Only(fields::CORE_EVENT)),
+            .fields(FieldLabels::Only(fields::CORE_EVENT))
+            .hooks(super::events::EventHooks),
     );
     add(
         "events.k8s.io/v1",
@@ -407,7 +408,8 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         true,
         base(false, false)
             .create_on_update()
-            .fields(FieldLabels::Only(fields::EVENTS_EVENT)),
+            .fields(FieldLabels::Only(fields::EVENTS_EVENT))
+            .hooks(super::events::EventHooks),
     );
     add(
         "coordination.k8s.io/v1",

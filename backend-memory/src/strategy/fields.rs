@@ -97,6 +97,9 @@ impl FieldLabels {
 
 /// The value a field selector compares for `label` on `object` (a missing field is "").
 pub(crate) fn field_value<'a>(object: &'a Object, label: &str) -> Cow<'a, str> {
+    if let Some(label) = other_event_form(object, label) {
+        return field_value(object, &label);
+    }
     match label {
         "metadata.name" => Cow::Borrowed(object.name()),
         "metadata.namespace" => Cow::Borrowed(object.namespace().unwrap_or("")),
@@ -123,6 +126,36 @@ pub(crate) fn field_value<'a>(object: &'a Object, label: &str) -> Cow<'a, str> {
         "status.successful" => body_value(object, "status.succeeded").unwrap_or(Cow::Borrowed("0")),
         "spec.hostNetwork" => body_value(object, label).unwrap_or(Cow::Borrowed("false")),
         _ => body_value(object, label).unwrap_or(Cow::Borrowed("")),
+    }
+}
+
+/// A field label of one Event API on an Event stored in the other API's form: the same field
+/// under its name there (both APIs list and watch one storage, see `events`).
+fn other_event_form(object: &Object, label: &str) -> Option<String> {
+    if object.kind != "Event" {
+        return None;
+    }
+    let events_form = object.body.contains_key("regarding");
+    let core_form = object.body.contains_key("involvedObject");
+    if events_form && let Some(rest) = label.strip_prefix("involvedObject.") {
+        return Some(format!("regarding.{rest}"));
+    }
+    if core_form && let Some(rest) = label.strip_prefix("regarding.") {
+        return Some(format!("involvedObject.{rest}"));
+    }
+    match label {
+        "reportingComponent" if events_form => Some("reportingController".into()),
+        "reportingController" if core_form => Some("reportingComponent".into()),
+        // core/v1's `source`: the deprecated source's component, else the controller.
+        "source" if events_form => Some(
+            if body_value(object, "deprecatedSource.component").is_some_and(|s| !s.is_empty()) {
+                "deprecatedSource.component"
+            } else {
+                "reportingController"
+            }
+            .into(),
+        ),
+        _ => None,
     }
 }
 

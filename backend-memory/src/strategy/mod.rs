@@ -13,6 +13,7 @@
 mod apps;
 mod core_kinds;
 mod custom;
+mod events;
 mod fields;
 mod secret;
 
@@ -27,6 +28,7 @@ use crate::validation::Causes;
 pub(crate) use crate::validation::NameRule;
 
 pub(crate) use custom::{crd_shape, custom_resource};
+pub(crate) use events::EVENTS_GROUP;
 pub(crate) use fields::{FieldLabels, field_value};
 
 /// The per-kind behaviour the write pipeline calls at fixed steps. Every hook has a neutral
@@ -189,5 +191,19 @@ impl Strategy {
     pub(crate) fn hooks(mut self, hooks: impl KindHooks + 'static) -> Self {
         self.hooks = Arc::new(hooks);
         self
+    }
+}
+
+/// An object as served at `api_version` (a copy only when the stored version differs; an
+/// Event stored through the other Event API is converted, see `strategy::events`).
+pub(crate) fn served_as(object: &Arc<Object>, api_version: &str) -> Arc<Object> {
+    if object.api_version == api_version {
+        Arc::clone(object)
+    } else if events::needs_conversion(object, api_version) {
+        Arc::new(events::convert(object, api_version))
+    } else {
+        let mut copy = Object::clone(object);
+        copy.api_version = api_version.to_owned();
+        Arc::new(copy)
     }
 }
