@@ -78,8 +78,10 @@ pub(crate) fn stored(state: &State, kind: &KindSpec, namespace: &str, name: &str
     lookup_as(state, kind, namespace, name).ok_or_else(|| not_found(&kind.info, name))
 }
 
-/// The stored object as `kind` serves it: a write through one Event API of an Event last
-/// written through the other starts from the converted object (`strategy::events`).
+/// The stored object as `kind` serves it, the starting point of every write: an Event last
+/// written through the other Event API is converted (`strategy::events`), and an object of a
+/// kind served at several versions (a CRD's) carries the version the write goes through, so
+/// the no-op check and the patch see what the client sees. A copy only when they differ.
 pub(crate) fn lookup_as(state: &State, kind: &KindSpec, namespace: &str, name: &str) -> Option<Arc<Object>> {
     state
         .lookup(kind.slot, namespace, name)
