@@ -51,6 +51,9 @@ struct Row {
     resync_requests: u64,
     converge_requests: u64,
     peak_mib: f64,
+    /// Largest live heap seen while the runtime's world ran (sampled every 2 ms), in MiB:
+    /// `peak_mib` less this is what the allocator kept beyond the live data.
+    peak_live_mib: f64,
     /// CPU time of the same phases (this thread's, from `/proc/thread-self/schedstat`).
     baseline_cpu: f64,
     converge_cpu: f64,
@@ -109,13 +112,21 @@ fn child(args: &[String]) -> Result<(), String> {
                     .map_err(|e| format!("baseline create: {e}"))?;
             }
             runs.push((t.elapsed(), thread_cpu().saturating_sub(cpu)));
+            // The baseline world's watch loops hold the store: stop them and let the runtime
+            // reap them before the next run, or two baseline stores are alive at once (which
+            // raised the 10,000-parent peak to the sum of both, 3.2 GB before the runtime ran).
+            base.cache.shutdown();
+            drop((base, created, children, store));
+            reap_aborted_tasks().await;
         }
+        eprintln!("bench_scale: {parents} parents: live heap {:.0} MiB after the baselines", live_mib());
         eprintln!(
             "bench_scale: {parents} parents: baseline runs {:.3} s (first touch of fresh memory) and {:.3} s (compared)",
             runs[0].0.as_secs_f64(),
             runs[1].0.as_secs_f64()
         );
         let baseline = runs[1];
+        let sampler = PeakSampler::start();
         let memory = MemoryStore::new();
         let store_handle = memory.clone();
         let store: Arc<dyn ObjectStore> = Arc::new(memory);
@@ -124,10 +135,11 @@ fn child(args: &[String]) -> Result<(), String> {
         world.settle().await?;
         let converge = world.converge_all(parents).await?;
         let resync = world.resync_all(parents).await?;
+        let peak_live = sampler.stop();
         let breakdown = take_apart(world, &store_handle).await;
         drop(store_handle);
         println!(
-            "RESULT {parents} {} {} {} {} {} {} {} {} {}",
+            "RESULT {parents} {} {} {} {} {} {} {} {} {} {}",
             baseline.0.as_secs_f64(),
             converge.elapsed.as_secs_f64(),
             resync.elapsed.as_secs_f64(),
@@ -137,10 +149,45 @@ fn child(args: &[String]) -> Result<(), String> {
             baseline.1.as_secs_f64(),
             converge.cpu.as_secs_f64(),
             resync.cpu.as_secs_f64(),
+            peak_live,
         );
         println!("MEMORY {parents} {breakdown}");
         Ok(())
     })
+}
+
+/// Samples the live heap on a thread of its own and keeps the largest value.
+struct PeakSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<f64>,
+}
+
+impl PeakSampler {
+    fn start() -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut peak = live_mib();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(live_mib());
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            peak.max(live_mib())
+        });
+        Self { stop, thread }
+    }
+
+    /// The largest live heap seen, in MiB.
+    fn stop(self) -> f64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or(f64::NAN)
+    }
+}
+
+/// Lets a current-thread runtime drop the tasks aborted before (a runtime reaps an aborted
+/// task only when it gets to run, and the memory store's calls never yield to it).
+async fn reap_aborted_tasks() {
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
 }
 
 /// Takes the world apart after the phases and says what each piece held of the live heap (MiB):
@@ -153,8 +200,7 @@ async fn take_apart(world: BenchWorld, store: &MemoryStore) -> String {
     let after_events = live_mib();
     world.cache.shutdown();
     drop(world);
-    // The aborted watch loops are dropped on the runtime's next turns.
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    reap_aborted_tasks().await;
     let after_runtime = live_mib();
     store.trim_history(1);
     let after_history = live_mib();
@@ -211,6 +257,7 @@ fn parse_row(line: &str) -> Option<Row> {
         baseline_cpu: num(7)?,
         converge_cpu: num(8)?,
         resync_cpu: num(9)?,
+        peak_live_mib: num(10)?,
     })
 }
 
@@ -257,13 +304,22 @@ fn parent(args: &[String]) -> Result<(), String> {
         }
     }
     println!(
-        "{:>8} {:>10} {:>11} {:>7} {:>10} {:>9} {:>8} {:>10} {:>12}",
-        "parents", "children", "converge s", "ratio", "baseline s", "resync s", "resync rq", "peak MiB", "KiB/child"
+        "{:>8} {:>10} {:>11} {:>7} {:>10} {:>9} {:>8} {:>10} {:>12} {:>14}",
+        "parents",
+        "children",
+        "converge s",
+        "ratio",
+        "baseline s",
+        "resync s",
+        "resync rq",
+        "peak MiB",
+        "KiB/child",
+        "peak live MiB"
     );
     for r in &rows {
         let children = r.parents * 12;
         println!(
-            "{:>8} {:>10} {:>11.3} {:>6.2}x {:>10.3} {:>9.3} {:>8} {:>10.0} {:>12.1}",
+            "{:>8} {:>10} {:>11.3} {:>6.2}x {:>10.3} {:>9.3} {:>8} {:>10.0} {:>12.1} {:>14.0}",
             r.parents,
             children,
             r.converge_s,
@@ -272,7 +328,8 @@ fn parent(args: &[String]) -> Result<(), String> {
             r.resync_s,
             r.resync_requests,
             r.peak_mib,
-            r.peak_mib * 1024.0 / children as f64
+            r.peak_mib * 1024.0 / children as f64,
+            r.peak_live_mib
         );
     }
     println!("CPU time of the same phases (steadier than wall time on a loaded machine):");

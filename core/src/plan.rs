@@ -55,6 +55,7 @@ mod display;
 mod order;
 mod policy;
 mod quantity;
+mod verified;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -62,6 +63,7 @@ use std::sync::Arc;
 pub use action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
 pub use diff::{FieldChange, FieldPath, PathSegment, REDACTED, UNSET};
 pub use policy::{PlanInputs, PlanPolicy};
+pub use verified::Verified;
 
 use crate::builder::{ChildKey, DesiredSet, INSTANCE_LABEL, MANAGED_BY_LABEL};
 use crate::hash::HASH_ANNOTATION;
@@ -80,6 +82,9 @@ pub struct Plan {
     pub skipped_kinds: Vec<TypeRef>,
     /// True when no observed child was controlled by the parent: every group is created at once.
     pub first_install: bool,
+    /// The children this plan found without drift, for the next plan's
+    /// [`PlanInputs::verified`].
+    pub verified: Verified,
 }
 
 impl Plan {
@@ -160,12 +165,20 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
     }
     let parent_uid = desired.parent_uid();
     let first_install = !live.values().any(|o| o.is_controlled_by(parent_uid));
+    let mut verified = Verified::default();
 
     let mut items: Vec<(usize, PlanItem)> = desired
         .children()
         .map(|child| {
             let current = live.get(&ChildKey::of(&child.object)).cloned();
-            let action = decide(desired, &child.object, current.as_deref(), policy, inputs);
+            let action = decide(
+                desired,
+                &child.object,
+                current.as_deref(),
+                policy,
+                inputs,
+                &mut verified,
+            );
             let rank = desired.group_rank(&child.group).unwrap_or(usize::MAX);
             let item = PlanItem {
                 key: child.object.object_ref(),
@@ -201,6 +214,7 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
         scanned_kinds: scanned,
         skipped_kinds: skipped,
         first_install,
+        verified,
     }
 }
 
@@ -221,6 +235,7 @@ fn decide(
     live: Option<&Object>,
     policy: &PlanPolicy,
     inputs: &PlanInputs,
+    verified: &mut Verified,
 ) -> Action {
     if inputs.is_unlisted(&desired.type_ref()) {
         return Action::Blocked {
@@ -251,13 +266,25 @@ fn decide(
         }
     };
     let hash_changed = live.annotation(HASH_ANNOTATION) != desired.annotation(HASH_ANNOTATION);
-    let owned = inputs
-        .field_manager
-        .as_deref()
-        .and_then(|manager| ownership::apply_entry(live, manager));
+    let manager = inputs.field_manager.as_deref();
+    // Seen before without drift, at this very version: nothing to walk (see `verified`).
+    let fingerprint = manager
+        .filter(|_| !hash_changed)
+        .and_then(|m| Verified::fingerprint(desired, live, m));
+    if let Some(fp) = fingerprint.filter(|fp| !adopt && inputs.verified.contains(*fp)) {
+        verified.insert(fp);
+        return Action::Unchanged;
+    }
+    let owned = manager.and_then(|manager| ownership::apply_entry(live, manager));
     let mut changes = match owned {
         // Same desired state: only a field we no longer own is drift.
-        Some(tree) if !hash_changed => ownership::drift(desired, live, &tree),
+        Some(tree) if !hash_changed => {
+            let changes = ownership::drift(desired, live, &tree);
+            if let Some(fp) = fingerprint.filter(|_| changes.is_empty()) {
+                verified.insert(fp);
+            }
+            changes
+        }
         // A new desired state is written anyway: the value diff names what changes. Without
         // managedFields of ours (replace mode), values are all there is to compare.
         _ => diff::drift(desired, live),

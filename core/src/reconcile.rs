@@ -174,6 +174,8 @@ pub struct Reconciler<O: DynamicOperator> {
     /// The resourceVersion of the last write of each parent in the running reconcile.
     own_writes: std::sync::Mutex<std::collections::HashMap<ObjectRef, String>>,
     dependencies: Arc<Dependencies>,
+    /// Per parent, the children its last plan found without drift (`plan::Verified`).
+    verified: std::sync::Mutex<std::collections::HashMap<ObjectRef, crate::plan::Verified>>,
 }
 
 impl<O: DynamicOperator> Reconciler<O> {
@@ -198,6 +200,7 @@ impl<O: DynamicOperator> Reconciler<O> {
             rejected: rejected::RejectedWrites::default(),
             own_writes: std::sync::Mutex::default(),
             dependencies: Arc::default(),
+            verified: std::sync::Mutex::default(),
         }
     }
 
@@ -308,6 +311,7 @@ impl<O: DynamicOperator> Reconciler<O> {
         let Some(parent) = self.cache.get(key) else {
             self.warned.forget(key);
             self.dependencies.forget(key);
+            self.take_verified(key);
             return Ok(ReconcileReport {
                 action: Some(Action::await_change()),
                 ..Default::default()
@@ -346,8 +350,13 @@ impl<O: DynamicOperator> Reconciler<O> {
             return self.invalid_spec(&parent, e, report).await;
         }
 
-        let (observed, inputs) = self.observe(&parent, &desired).await;
+        let (observed, mut inputs) = self.observe(&parent, &desired).await;
+        inputs.verified = self.take_verified(key);
         let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.clone(), plan.verified.clone());
         if !plan.is_converged() {
             // The plan's text names changed paths; sensitive values are already redacted.
             tracing::debug!(parent = %key, %plan, "planned");
@@ -422,6 +431,15 @@ impl<O: DynamicOperator> Reconciler<O> {
     }
 
     /// Collects the observed children and the per-reconcile planner inputs from the cache.
+    /// Takes (and so forgets) what the parent's last plan verified.
+    fn take_verified(&self, key: &ObjectRef) -> crate::plan::Verified {
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key)
+            .unwrap_or_default()
+    }
+
     async fn observe(&self, parent: &Object, desired: &DesiredSet) -> (Vec<Arc<Object>>, PlanInputs) {
         let uid = parent.uid().unwrap_or_default();
         let mut observed = self.cache.owned_by(uid);

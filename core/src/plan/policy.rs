@@ -107,6 +107,10 @@ pub struct PlanInputs {
     /// sets is reported as a change to `<unset>` (server-side apply removes it on the next
     /// apply), so an Update always names its paths.
     pub field_manager: Option<String>,
+    /// Children an earlier plan of this parent found without drift
+    /// ([`Plan::verified`](super::Plan::verified)): seen again with the same resourceVersion
+    /// and desired hash, they are Unchanged without walking their fields.
+    pub verified: super::Verified,
 }
 
 impl PlanInputs {

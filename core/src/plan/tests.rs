@@ -549,3 +549,76 @@ fn display_is_compact() {
     assert_eq!(converged.to_string().lines().count(), 1);
     assert_eq!(format!("{converged:#}").lines().count(), 4);
 }
+
+#[test]
+fn a_child_verified_at_its_version_is_not_walked_again_but_its_next_version_is() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let child = Arc::clone(&desired.children().next().unwrap().object);
+    let mut live = (*served(&child, 1)).clone();
+    let labels = json!({"f:app.kubernetes.io/component": {}, "f:app.kubernetes.io/instance": {},
+        "f:app.kubernetes.io/managed-by": {}});
+    live.metadata.managed_fields = Some(vec![apply_entry(
+        "my-op",
+        json!({"f:data": {"f:k": {}}, "f:metadata": {"f:labels": labels}}),
+    )]);
+    let inputs = PlanInputs::default().field_manager("my-op");
+    let first = plan_with(&desired, &[Arc::new(live.clone())], &PlanPolicy::new(), &inputs);
+    assert_eq!(action_of(&first, "ConfigMap", "c"), &Action::Unchanged, "{first:#}");
+    assert_eq!(first.verified.len(), 1);
+
+    // The same uid, resourceVersion and desired hash are taken as verified: the field set is
+    // not read again (here it lost `data.k`, which only a new version could do).
+    live.metadata.managed_fields = Some(vec![apply_entry("my-op", json!({"f:metadata": {"f:labels": labels}}))]);
+    let remembered = PlanInputs {
+        verified: first.verified.clone(),
+        ..inputs.clone()
+    };
+    let again = plan_with(&desired, &[Arc::new(live.clone())], &PlanPolicy::new(), &remembered);
+    assert_eq!(action_of(&again, "ConfigMap", "c"), &Action::Unchanged);
+    assert_eq!(again.verified, first.verified, "kept for the plan after");
+
+    // A new version is walked: the drift is found, and not remembered.
+    live.metadata.resource_version = Some("2".into());
+    let changed = plan_with(&desired, &[Arc::new(live.clone())], &PlanPolicy::new(), &remembered);
+    match action_of(&changed, "ConfigMap", "c") {
+        Action::Update { reason, changes } => {
+            assert_eq!(*reason, UpdateReason::Drift);
+            let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            assert_eq!(text, ["data.k: v -> v"]);
+        }
+        other => panic!("expected drift repair, got {other:?}"),
+    }
+    assert!(changed.verified.is_empty());
+
+    // Another desired state (another hash) is never taken from the memory either.
+    live.metadata.resource_version = Some("1".into());
+    let other = set(&[("config", cm("c", "w"))]);
+    let p = plan_with(&other, &[Arc::new(live)], &PlanPolicy::new(), &remembered);
+    assert!(matches!(
+        action_of(&p, "ConfigMap", "c"),
+        Action::Update {
+            reason: UpdateReason::HashChanged,
+            ..
+        }
+    ));
+    assert!(p.verified.is_empty());
+}
+
+#[test]
+fn fingerprints_tell_every_part_apart() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let child = Arc::clone(&desired.children().next().unwrap().object);
+    let live = served(&child, 1);
+    let base = Verified::fingerprint(&child, &live, "my-op");
+    assert!(base.is_some());
+    let mut other_version = (*live).clone();
+    other_version.metadata.resource_version = Some("11".into());
+    let mut other_uid = (*live).clone();
+    other_uid.metadata.uid = Some("uid-c1".into());
+    let mut no_version = (*live).clone();
+    no_version.metadata.resource_version = None;
+    assert_ne!(Verified::fingerprint(&child, &other_version, "my-op"), base);
+    assert_ne!(Verified::fingerprint(&child, &other_uid, "my-op"), base);
+    assert_ne!(Verified::fingerprint(&child, &live, "other-op"), base);
+    assert_eq!(Verified::fingerprint(&child, &no_version, "my-op"), None);
+}
