@@ -174,8 +174,19 @@ fn drop_empty_metadata(object: &mut Map<String, Value>) {
     }
 }
 
+/// A field set as the server stores it: `fieldsV1` as its JSON text (Go's `FieldsV1.Raw`),
+/// one allocation instead of a B-tree node per map.
+fn stored(fields: &FieldSet) -> Value {
+    Value::String(encode(fields).to_string())
+}
+
 fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
-    entry.fields_v1.as_ref().map(|f| decode(&f.0)).unwrap_or_default()
+    entry
+        .fields_v1
+        .as_ref()
+        .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
+        .map(|tree| decode(&tree))
+        .unwrap_or_default()
 }
 
 fn is_entry_of(e: &ManagedFieldsEntry, manager: &str, operation: &str, subresource: Option<&str>) -> bool {
@@ -212,7 +223,7 @@ pub(crate) fn record_update(
             vec![ManagedFieldsEntry {
                 api_version: Some(info.type_ref.api_version.clone()),
                 fields_type: Some("FieldsV1".into()),
-                fields_v1: Some(FieldsV1(fields)),
+                fields_v1: Some(FieldsV1(Value::String(fields.to_string()))),
                 manager: Some(manager.to_owned()),
                 operation: Some(UPDATE.into()),
                 subresource: subresource.map(str::to_owned),
@@ -268,7 +279,7 @@ pub(crate) fn record_update(
         }
         let mut e = e;
         if kept.len() != owned.len() {
-            e.fields_v1 = Some(FieldsV1(encode(&kept)));
+            e.fields_v1 = Some(FieldsV1(stored(&kept)));
         }
         managed.push(e);
     }
@@ -281,7 +292,7 @@ pub(crate) fn record_update(
             managed.push(ManagedFieldsEntry {
                 api_version: Some(info.type_ref.api_version.clone()),
                 fields_type: Some("FieldsV1".into()),
-                fields_v1: Some(FieldsV1(encode(&mine))),
+                fields_v1: Some(FieldsV1(stored(&mine))),
                 manager: Some(manager.to_owned()),
                 operation: Some(UPDATE.into()),
                 subresource: subresource.map(str::to_owned),
@@ -290,7 +301,7 @@ pub(crate) fn record_update(
         }
         Some((mut e, kept)) if !kept.is_empty() => {
             if entry_fields(&e) != kept {
-                e.fields_v1 = Some(FieldsV1(encode(&kept)));
+                e.fields_v1 = Some(FieldsV1(stored(&kept)));
             }
             managed.push(e);
         }
@@ -461,22 +472,25 @@ fn touch_own_entry(
     else {
         return false;
     };
-    fn fields_of(e: &ManagedFieldsEntry) -> Option<&Value> {
-        e.fields_v1.as_ref().map(|f| &f.0)
+    fn fields_of(e: &ManagedFieldsEntry) -> Option<std::borrow::Cow<'_, Value>> {
+        e.fields_v1
+            .as_ref()
+            .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
     }
-    let nonempty = |f: Option<&Value>| f.and_then(Value::as_object).is_some_and(|m| !m.is_empty());
-    let Some(own) = fields_of(&entries[mine]).filter(|f| nonempty(Some(f))) else {
+    let nonempty = |f: &Value| f.as_object().is_some_and(|m| !m.is_empty());
+    let Some(own) = fields_of(&entries[mine]).filter(|f| nonempty(f)) else {
         return false;
     };
     // A stripped path is in `changed` but never in an entry: it must not defeat the check.
     let mine_now = strip(changed.clone());
-    if mine_now.is_empty() || !mine_now.iter().all(|p| owns(own, p)) {
+    if mine_now.is_empty() || !mine_now.iter().all(|p| owns(&own, p)) {
         return false;
     }
-    let others_untouched = entries.iter().enumerate().filter(|(i, _)| *i != mine).all(|(_, e)| {
-        let fields = fields_of(e);
-        nonempty(fields) && fields.is_some_and(|f| !changed.iter().any(|p| owns(f, p)))
-    });
+    let others_untouched = entries
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != mine)
+        .all(|(_, e)| fields_of(e).is_some_and(|f| nonempty(&f) && !changed.iter().any(|p| owns(&f, p))));
     if !others_untouched {
         return false;
     }
@@ -666,7 +680,7 @@ pub(crate) fn apply(
             _ => ManagedFieldsEntry {
                 api_version: Some(info.type_ref.api_version.clone()),
                 fields_type: Some("FieldsV1".into()),
-                fields_v1: Some(FieldsV1(encode(&fields))),
+                fields_v1: Some(FieldsV1(stored(&fields))),
                 manager: Some(manager.to_owned()),
                 operation: Some(APPLY.into()),
                 subresource: subresource.map(str::to_owned),
@@ -679,7 +693,7 @@ pub(crate) fn apply(
             continue;
         }
         if entry_fields(&e) != owned {
-            e.fields_v1 = Some(FieldsV1(encode(&owned)));
+            e.fields_v1 = Some(FieldsV1(stored(&owned)));
         }
         managed.push(e);
     }
@@ -724,7 +738,11 @@ mod tests {
             .iter()
             .flatten()
             .find(|e| e.manager.as_deref() == Some(manager))
-            .and_then(|e| e.fields_v1.as_ref().map(|f| f.0.clone()))
+            .and_then(|e| e.fields_v1.as_ref())
+            .and_then(|f| {
+                assert!(f.0.is_string(), "stored as JSON text, as the server's FieldsV1.Raw");
+                operator_runtime_core::fields_v1::tree(&f.0).map(std::borrow::Cow::into_owned)
+            })
     }
 
     #[test]
@@ -776,7 +794,10 @@ mod tests {
                 let expected = fields_by_comparison(&info, &new, subresource);
                 record_update(&info, None, None, &mut new, "me", subresource, now());
                 let got = new.metadata.managed_fields.take().and_then(|mut entries| entries.pop());
-                assert_eq!(got.and_then(|e| e.fields_v1).map(|f| f.0), expected, "{new:?}");
+                let got = got
+                    .and_then(|e| e.fields_v1)
+                    .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0).map(std::borrow::Cow::into_owned));
+                assert_eq!(got, expected, "{new:?}");
             }
         }
     }

@@ -253,7 +253,16 @@ async fn replaces_by_the_owning_manager_only_move_its_entry_time() {
         .managed_fields
         .iter()
         .flatten()
-        .map(|e| (e.manager.clone().unwrap_or_default(), e.fields_v1.clone().map(|f| f.0)))
+        .map(|e| {
+            let fields = e
+                .fields_v1
+                .as_ref()
+                .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0));
+            (
+                e.manager.clone().unwrap_or_default(),
+                fields.map(std::borrow::Cow::into_owned),
+            )
+        })
         .collect();
     assert!(
         managers

@@ -446,21 +446,12 @@ async fn patches() {
 }
 
 #[tokio::test]
-async fn field_sets_written_back_as_json_text_are_stored_as_trees() {
+async fn field_sets_are_stored_as_json_text_whichever_form_is_written_back() {
     let store = MemoryStore::new();
     let applied = store
         .apply(&cm("t").with("data", json!({"a": "1"})), "one", false)
         .await
         .unwrap();
-    // The object as a cache over a remote backend holds it: field sets as JSON text.
-    let mut from_cache = (*applied).clone();
-    for entry in from_cache.metadata.managed_fields.iter_mut().flatten() {
-        if let Some(fields) = entry.fields_v1.as_mut() {
-            operator_runtime_core::fields_v1::compact(&mut fields.0);
-        }
-    }
-    from_cache.body.insert("data".into(), json!({"a": "1", "b": "2"}));
-    let replaced = store.replace(&from_cache, &w()).await.unwrap();
     let entry_of = |o: &Object, manager: &str| {
         o.metadata
             .managed_fields
@@ -470,9 +461,16 @@ async fn field_sets_written_back_as_json_text_are_stored_as_trees() {
             .and_then(|e| e.fields_v1.clone())
             .map(|f| f.0)
     };
-    // The apply entry is kept, as the tree it was before the cache compacted it.
+    // Stored as the server keeps `FieldsV1.Raw`: JSON text.
+    assert_eq!(entry_of(&applied, "one"), Some(json!(r#"{"f:data":{"f:a":{}}}"#)));
+    // The object as a client decodes it (typed, or over HTTP): field sets as trees.
+    let mut from_client = (*applied).clone();
+    operator_runtime_core::fields_v1::expand_managed_fields(&mut from_client.metadata);
+    assert_eq!(entry_of(&from_client, "one"), Some(json!({"f:data": {"f:a": {}}})));
+    from_client.body.insert("data".into(), json!({"a": "1", "b": "2"}));
+    let replaced = store.replace(&from_client, &w()).await.unwrap();
+    // The apply entry is kept, as the text it was.
     assert_eq!(entry_of(&replaced, "one"), entry_of(&applied, "one"));
-    assert_eq!(entry_of(&replaced, "one"), Some(json!({"f:data": {"f:a": {}}})));
     // And it still owns `a`: another manager's change of it is a conflict.
     let err = store
         .apply(&cm("t").with("data", json!({"a": "3"})), "two", false)
@@ -493,8 +491,8 @@ async fn server_side_apply_subset() {
     let mf = created.metadata.managed_fields.as_ref().unwrap();
     assert_eq!(mf[0].operation.as_deref(), Some("Apply"));
     assert_eq!(
-        mf[0].fields_v1.as_ref().unwrap().0,
-        json!({"f:data": {"f:a": {}, "f:b": {}}})
+        operator_runtime_core::fields_v1::tree(&mf[0].fields_v1.as_ref().unwrap().0).as_deref(),
+        Some(&json!({"f:data": {"f:a": {}, "f:b": {}}}))
     );
     let again = store.apply(&desired, "one", false).await.unwrap();
     assert_eq!(again.resource_version(), created.resource_version());
@@ -827,7 +825,12 @@ async fn status_writes_record_a_status_subresource_entry() {
         .iter()
         .flatten()
         .map(|e| {
-            let fields = e.fields_v1.as_ref().map(|f| f.0.to_string()).unwrap_or_default();
+            let fields = e
+                .fields_v1
+                .as_ref()
+                .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
+                .map(|t| t.to_string())
+                .unwrap_or_default();
             (e.manager.clone().unwrap_or_default(), e.subresource.clone(), fields)
         })
         .collect();

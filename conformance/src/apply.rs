@@ -92,8 +92,8 @@ fn owns(object: &Object, manager: &str, operation: &str, path: &[&str]) -> bool 
             && entry
                 .fields_v1
                 .as_ref()
-                .and_then(|f| path.iter().try_fold(&f.0, |node, key| node.get(*key)))
-                .is_some()
+                .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
+                .is_some_and(|tree| path.iter().try_fold(&*tree, |node, key| node.get(*key)).is_some())
     })
 }
 
@@ -501,7 +501,9 @@ fn fields_of(object: &Object, manager: &str, operation: &str) -> Option<Value> {
         .iter()
         .flatten()
         .find(|e| e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some(operation))
-        .and_then(|e| e.fields_v1.as_ref().map(|f| f.0.clone()))
+        .and_then(|e| e.fields_v1.as_ref())
+        .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// managedFields in the server's encoding: a Deployment's `spec.selector` (a LabelSelector,

@@ -173,7 +173,12 @@ fn status_apply_entry(object: &Object, manager: &str) -> Option<Value> {
         (e.manager.as_deref() == Some(manager)
             && e.operation.as_deref() == Some("Apply")
             && e.subresource.as_deref() == Some("status"))
-        .then(|| e.fields_v1.as_ref().map(|f| f.0.clone()))
+        .then(|| {
+            e.fields_v1
+                .as_ref()
+                .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
+                .map(std::borrow::Cow::into_owned)
+        })
         .flatten()
     })
 }
@@ -317,7 +322,11 @@ pub async fn status_merge_patch_writes_only_status<S: ObjectStore + ?Sized>(stor
     ensure!(
         entry.is_some_and(|e| e.operation.as_deref() == Some("Update")
             && e.subresource.as_deref() == Some("status")
-            && e.fields_v1.as_ref().map(|f| &f.0) == Some(&json!({"f:status": {".": {}, "f:ready": {}}}))),
+            && e.fields_v1
+                .as_ref()
+                .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
+                .as_deref()
+                == Some(&json!({"f:status": {".": {}, "f:ready": {}}}))),
         "managedFields {:?}",
         patched.metadata.managed_fields
     );

@@ -1,6 +1,10 @@
 //! Paths of managedFields `fieldsV1` trees, shared by the planner (which fields did our field
 //! manager apply) and backends that implement a field manager.
 //!
+//! A `fieldsV1` comes in two forms: the tree of JSON maps the API server sends, or that tree's
+//! JSON text in a string, which is how the memory backend stores it and the cache keeps its own
+//! entry (one allocation instead of a B-tree node per map). [`tree`] reads both.
+//!
 //! A path is a list of steps from the object root: a field name, or inside a keyed list the
 //! entry's key in `fieldsV1` form, `k:{"name":"app"}`.
 
@@ -10,8 +14,8 @@ use serde_json::{Map, Value};
 
 use crate::model::ObjectMeta;
 
-/// A `fieldsV1` tree to walk: the tree itself, or parsed from the JSON text a cache keeps in
-/// its place (see [`compact`]). None when the text is not a JSON object.
+/// A `fieldsV1` tree to walk: the tree itself, or parsed from the JSON text a store or cache
+/// keeps in its place (see [`compact`]). None when the text is not a JSON object.
 pub fn tree(fields: &Value) -> Option<Cow<'_, Value>> {
     match fields {
         Value::Object(_) => Some(Cow::Borrowed(fields)),

@@ -10,6 +10,10 @@
 //!   (same resourceVersion) and emits no watch event.
 //! - Errors are [`StoreError`] variants matching the API server's status reasons.
 //! - Objects are returned as `Arc<Object>` snapshots: cheap to share, copy on modify.
+//! - A managedFields entry's `fieldsV1` may come as a JSON object or as its JSON text (a
+//!   string): the memory backend stores the text, as the API server stores `FieldsV1.Raw`,
+//!   and the cache keeps its own `Apply` entry that way. Read it with
+//!   [`fields_v1::tree`](crate::fields_v1::tree); every backend accepts either form on writes.
 
 use std::sync::Arc;
 use std::time::Duration;

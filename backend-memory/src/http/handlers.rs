@@ -20,7 +20,7 @@ use super::discovery::{self, KindEntry};
 use super::patch_types::{self, PatchKind};
 use super::paths::{self, Query, ResourcePath, Route};
 use super::status::{self, Subject};
-use super::{aggregated, openapi, protobuf, scale, table, watch_stream};
+use super::{aggregated, openapi, protobuf, scale, table, watch_stream, wire};
 use crate::MemoryStore;
 
 /// A response body: a whole JSON document or a watch stream.
@@ -166,7 +166,7 @@ async fn resource(
             let items: Vec<Value> = list
                 .items
                 .iter()
-                .map(|o| o.to_value())
+                .map(|o| wire::to_value(o))
                 .collect::<Result<_, _>>()
                 .map_err(|e| StoreError::bad_request(e.to_string()))?;
             if let Some(t) = table_of(ctx, kind, list_metadata(&list), &items, include) {
@@ -183,7 +183,7 @@ async fn resource(
     match (path.subresource.as_deref(), method) {
         (None, Method::GET) if table.is_some() => {
             let object = ctx.store.get(&key).await?;
-            let item = object.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+            let item = wire::to_value(&object).map_err(|e| StoreError::bad_request(e.to_string()))?;
             let metadata = json!({"resourceVersion": object.resource_version()});
             Ok(table
                 .and_then(|include| table_of(ctx, kind, metadata, std::slice::from_ref(&item), include))
@@ -451,7 +451,7 @@ async fn strategic(
     let mut attempt = 0;
     loop {
         let current = ctx.store.get(key).await?;
-        let before = current.to_value().map_err(|e| StoreError::backend(e.to_string()))?;
+        let before = wire::to_value(&current).map_err(|e| StoreError::backend(e.to_string()))?;
         let mut after = before.clone();
         patch_types::apply_locally(PatchKind::Strategic, &kind.type_ref, &mut after, value)?;
         let mut diff = patch_types::merge_diff(&before, &after);
@@ -638,7 +638,7 @@ fn body_object(body: &[u8], kind: &KindEntry, key: &ObjectRef) -> Result<Object,
 }
 
 fn list_response<'a>(kind: &KindEntry, metadata: Value, items: impl Iterator<Item = &'a Object>) -> Response<Body> {
-    let items: Vec<&Object> = items.collect();
+    let items: Vec<wire::Wire<'_>> = items.map(wire::Wire).collect();
     let list = json!({
         "apiVersion": kind.type_ref.api_version,
         "kind": format!("{}List", kind.type_ref.kind),
@@ -649,7 +649,7 @@ fn list_response<'a>(kind: &KindEntry, metadata: Value, items: impl Iterator<Ite
 }
 
 fn object_response(code: StatusCode, object: &Object) -> Response<Body> {
-    match serde_json::to_vec(object) {
+    match serde_json::to_vec(&wire::Wire(object)) {
         Ok(bytes) => bytes_response(code, bytes),
         Err(e) => error_response(&StoreError::backend(e.to_string()), &Subject::default()),
     }

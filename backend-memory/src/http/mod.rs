@@ -45,5 +45,6 @@ mod server;
 mod status;
 mod table;
 mod watch_stream;
+mod wire;
 
 pub use server::{ApiServer, HttpError, ServerHandle, start};

@@ -15,6 +15,7 @@ use operator_runtime_core::{StoreError, TypeRef};
 use serde_json::{Value, json};
 
 use super::status::{Subject, status_of};
+use super::wire::Wire;
 
 /// The one-row Table of an event's object (`None`: the kind has no printer, the object goes
 /// as it is).
@@ -29,7 +30,7 @@ fn table_event_line(event: &Result<WatchEvent, StoreError>, table: &TableOf, hea
         Ok(WatchEvent::Deleted(o)) => ("DELETED", o),
         _ => return None,
     };
-    let mut rows = table(&object.to_value().ok()?)?;
+    let mut rows = table(&super::wire::to_value(object).ok()?)?;
     if !headers {
         rows["columnDefinitions"] = Value::Null;
     }
@@ -41,9 +42,9 @@ fn table_event_line(event: &Result<WatchEvent, StoreError>, table: &TableOf, hea
 /// One event line (with its trailing newline).
 pub(crate) fn event_line(event: &Result<WatchEvent, StoreError>, type_ref: &TypeRef) -> Bytes {
     let value = match event {
-        Ok(WatchEvent::Added(o)) => json!({"type": "ADDED", "object": &**o}),
-        Ok(WatchEvent::Modified(o)) => json!({"type": "MODIFIED", "object": &**o}),
-        Ok(WatchEvent::Deleted(o)) => json!({"type": "DELETED", "object": &**o}),
+        Ok(WatchEvent::Added(o)) => json!({"type": "ADDED", "object": Wire(o)}),
+        Ok(WatchEvent::Modified(o)) => json!({"type": "MODIFIED", "object": Wire(o)}),
+        Ok(WatchEvent::Deleted(o)) => json!({"type": "DELETED", "object": Wire(o)}),
         Ok(WatchEvent::Bookmark { resource_version }) => json!({
             "type": "BOOKMARK",
             "object": {

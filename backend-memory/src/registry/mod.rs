@@ -211,9 +211,13 @@ pub(crate) fn decode_write(
     manager: Option<&str>,
     subresource: Option<&str>,
 ) {
-    // Field sets a cache keeps as JSON text (an object written back from a cache) are stored
-    // as the tree the server keeps.
-    operator_runtime_core::fields_v1::expand_managed_fields(&mut new.metadata);
+    // Field sets are stored as their JSON text, as the server stores `FieldsV1.Raw`: a tree
+    // written back (a client that decoded the object) becomes the same text again.
+    for entry in new.metadata.managed_fields.iter_mut().flatten() {
+        if let Some(fields) = entry.fields_v1.as_mut() {
+            operator_runtime_core::fields_v1::compact(&mut fields.0);
+        }
+    }
     kind.strategy.hooks.default(&kind.info.type_ref, new);
     let builtin = is_builtin(kind);
     if builtin {

@@ -69,7 +69,7 @@ pub fn view(object: &Object, symbols: &Symbols, prev_rv: Option<&str>) -> Value 
                 "operation": e.operation,
                 "subresource": e.subresource,
                 "apiVersion": e.api_version,
-                "fields": e.fields_v1.as_ref().map(|f| symbolize_keys(&f.0, symbols)),
+                "fields": e.fields_v1.as_ref().and_then(|f| operator_runtime_core::fields_v1::tree(&f.0)).map(|f| symbolize_keys(&f, symbols)),
             })
         })
         .collect();
