@@ -86,7 +86,7 @@ fn peak_kib() -> Result<u64, String> {
 }
 
 /// Runs one size and prints `RESULT parents baseline converge resync resync_requests
-/// converge_requests peak_kib`.
+/// converge_requests peak_kib baseline_cpu converge_cpu resync_cpu peak_live_mib`.
 fn child(args: &[String]) -> Result<(), String> {
     let parents: usize = args
         .get(1)

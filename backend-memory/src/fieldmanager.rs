@@ -177,7 +177,12 @@ fn drop_empty_metadata(object: &mut Map<String, Value>) {
 /// A field set as the server stores it: `fieldsV1` as its JSON text (Go's `FieldsV1.Raw`),
 /// one allocation instead of a B-tree node per map.
 fn stored(fields: &FieldSet) -> Value {
-    Value::String(encode(fields).to_string())
+    as_text(&encode(fields))
+}
+
+/// A `fieldsV1` tree as the JSON text it is stored as.
+fn as_text(tree: &Value) -> Value {
+    Value::String(tree.to_string())
 }
 
 fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
@@ -223,7 +228,7 @@ pub(crate) fn record_update(
             vec![ManagedFieldsEntry {
                 api_version: Some(info.type_ref.api_version.clone()),
                 fields_type: Some("FieldsV1".into()),
-                fields_v1: Some(FieldsV1(Value::String(fields.to_string()))),
+                fields_v1: Some(FieldsV1(as_text(&fields))),
                 manager: Some(manager.to_owned()),
                 operation: Some(UPDATE.into()),
                 subresource: subresource.map(str::to_owned),

@@ -87,6 +87,15 @@ pub fn value_at<'a>(root: &'a Map<String, Value>, path: &[String]) -> Option<&'a
     })
 }
 
+/// [`compact`] on every managedFields entry of `meta`: the form the memory backend stores.
+pub fn compact_managed_fields(meta: &mut ObjectMeta) {
+    for entry in meta.managed_fields.iter_mut().flatten() {
+        if let Some(fields) = entry.fields_v1.as_mut() {
+            compact(&mut fields.0);
+        }
+    }
+}
+
 /// [`expand`] on every managedFields entry of `meta`: what a backend does before it sends or
 /// stores an object that may come from a cache.
 pub fn expand_managed_fields(meta: &mut ObjectMeta) {

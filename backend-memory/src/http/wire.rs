@@ -65,11 +65,7 @@ mod tests {
             "data": {"a": "1"}});
         let mut object = Object::from_value(value.clone()).unwrap_or_default();
         assert_eq!(to_value(&object).ok(), Some(value.clone()), "a tree goes out as it is");
-        for entry in object.metadata.managed_fields.iter_mut().flatten() {
-            if let Some(f) = entry.fields_v1.as_mut() {
-                operator_runtime_core::fields_v1::compact(&mut f.0);
-            }
-        }
+        operator_runtime_core::fields_v1::compact_managed_fields(&mut object.metadata);
         assert_ne!(object.to_value().ok(), Some(value.clone()), "stored as text");
         assert_eq!(to_value(&object).ok(), Some(value));
     }

@@ -213,11 +213,7 @@ pub(crate) fn decode_write(
 ) {
     // Field sets are stored as their JSON text, as the server stores `FieldsV1.Raw`: a tree
     // written back (a client that decoded the object) becomes the same text again.
-    for entry in new.metadata.managed_fields.iter_mut().flatten() {
-        if let Some(fields) = entry.fields_v1.as_mut() {
-            operator_runtime_core::fields_v1::compact(&mut fields.0);
-        }
-    }
+    operator_runtime_core::fields_v1::compact_managed_fields(&mut new.metadata);
     kind.strategy.hooks.default(&kind.info.type_ref, new);
     let builtin = is_builtin(kind);
     if builtin {
