@@ -1,27 +1,27 @@
-//! Children already found without drift, so a reconcile that sees them again unchanged skips
-//! the ownership walk.
-//!
-//! Drift ([`super::ownership::drift`]) is a pure function of the desired object and the live
-//! one. A live object is pinned by its uid and resourceVersion (the server gives every change
-//! a new resourceVersion), and the desired object, as far as drift reads it (labels,
-//! annotations, body but `status`), is pinned by its desired hash. So "(uid, resourceVersion,
-//! desired hash, field manager) had no drift" stays true: a later plan that meets the same
-//! four needs no walk. Without this, every resync walked every child of every parent.
-//!
-//! # Guarantees
-//! - Only the ownership path (a live object with the manager's `Apply` entry and an unchanged
-//!   hash) is remembered; replace mode compares values every time.
-//! - A fingerprint is the first 128 bits of SHA-256 over the four values, so two different
-//!   children (or versions of one) do not share one.
-//! - The set is what one plan verified: the driver keeps the last plan's set per parent, so it
-//!   holds at most one entry per child and forgets deleted ones.
+//! Children a plan found without drift: [`Verified`].
 
 use sha2::{Digest, Sha256};
 
 use crate::hash::HASH_ANNOTATION;
 use crate::model::Object;
 
-/// Fingerprints of children a plan found without drift. See the [module docs](self).
+/// Fingerprints of children already found without drift, so a reconcile that sees them
+/// again unchanged skips the ownership walk.
+///
+/// Drift ([`super::ownership::drift`]) is a pure function of the desired object and the live
+/// one. A live object is pinned by its uid and resourceVersion (the server gives every change
+/// a new resourceVersion), and the desired object, as far as drift reads it (labels,
+/// annotations, body but `status`), is pinned by its desired hash. So "(uid, resourceVersion,
+/// desired hash, field manager) had no drift" stays true: a later plan that meets the same
+/// four needs no walk. Without this, every resync walked every child of every parent.
+///
+/// # Guarantees
+/// - Only the ownership path (a live object with the manager's `Apply` entry and an unchanged
+///   hash) is remembered; replace mode compares values every time.
+/// - A fingerprint is the first 128 bits of SHA-256 over the four values, so two different
+///   children (or versions of one) do not share one.
+/// - The set is what one plan verified: the driver keeps the last plan's set per parent, so it
+///   holds at most one entry per child and forgets deleted ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verified {
     fingerprints: Vec<u128>,
