@@ -266,7 +266,8 @@ pub(crate) fn record_update(
         return;
     }
     let mine_now = strip(changed.clone());
-    let mut previous: Option<(ManagedFieldsEntry, FieldSet)> = None;
+    // The entry, what it keeps, and whether that is less than it had (a subset: sizes tell).
+    let mut previous: Option<(ManagedFieldsEntry, FieldSet, bool)> = None;
     let mut managed = Vec::new();
     for e in new.metadata.managed_fields.take().into_iter().flatten() {
         let owned = entry_fields(&e);
@@ -276,7 +277,8 @@ pub(crate) fn record_update(
             .cloned()
             .collect();
         if is_entry_of(&e, manager, UPDATE, subresource) {
-            previous = Some((e, kept));
+            let shrunk = kept.len() != owned.len();
+            previous = Some((e, kept, shrunk));
             continue;
         }
         if kept.is_empty() {
@@ -291,7 +293,7 @@ pub(crate) fn record_update(
     match previous {
         _ if !mine_now.is_empty() => {
             let mut mine = mine_now;
-            if let Some((_, kept)) = previous {
+            if let Some((_, kept, _)) = previous {
                 mine.extend(kept);
             }
             managed.push(ManagedFieldsEntry {
@@ -304,8 +306,10 @@ pub(crate) fn record_update(
                 time: Some(now),
             });
         }
-        Some((mut e, kept)) if !kept.is_empty() => {
-            if entry_fields(&e) != kept {
+        Some((mut e, kept, shrunk)) if !kept.is_empty() => {
+            // Re-encoded only when it lost fields (parsing the stored text again to compare
+            // would cost as much as the write's own bookkeeping).
+            if shrunk {
                 e.fields_v1 = Some(FieldsV1(stored(&kept)));
             }
             managed.push(e);
@@ -585,7 +589,9 @@ pub(crate) fn apply(
         return Err(StoreError::backend("stored object does not serialize"));
     };
 
-    let mut others: Vec<(ManagedFieldsEntry, FieldSet)> = Vec::new();
+    // Every other entry, its field set, and that set's size as stored: sets only lose paths
+    // below, so a smaller size is what says the entry must be written again.
+    let mut others: Vec<(ManagedFieldsEntry, FieldSet, usize)> = Vec::new();
     let mut last = FieldSet::new();
     let mut own_entry = None;
     for e in old
@@ -597,7 +603,9 @@ pub(crate) fn apply(
             last = entry_fields(e);
             own_entry = Some(e.clone());
         } else {
-            others.push((e.clone(), entry_fields(e)));
+            let fields = entry_fields(e);
+            let stored_len = fields.len();
+            others.push((e.clone(), fields, stored_len));
         }
     }
 
@@ -607,7 +615,7 @@ pub(crate) fn apply(
     // (this one included) still owns it or something below it.
     if !last.is_empty() {
         let mut owned: FieldSet = fields.clone();
-        for (_, set) in &others {
+        for (_, set, _) in &others {
             owned.extend(set.iter().cloned());
         }
         let owned = with_named_ancestors(&owned);
@@ -655,7 +663,7 @@ pub(crate) fn apply(
     let changed = without_subtrees(changed, reset);
     let removed = without_subtrees(cmp.removed, reset);
     let mut conflicts = Vec::new();
-    for (e, owned) in &mut others {
+    for (e, owned, _) in &mut others {
         let clashing: Vec<Path> = owned.iter().filter(|p| changed.contains(*p)).cloned().collect();
         if clashing.is_empty() {
             continue;
@@ -672,7 +680,7 @@ pub(crate) fn apply(
     if !conflicts.is_empty() {
         return Err(conflict_error(conflicts));
     }
-    for (_, owned) in &mut others {
+    for (_, owned, _) in &mut others {
         owned.retain(|p| !removed.contains(p));
     }
 
@@ -693,11 +701,11 @@ pub(crate) fn apply(
             },
         });
     }
-    for (mut e, owned) in others {
+    for (mut e, owned, stored_len) in others {
         if owned.is_empty() {
             continue;
         }
-        if entry_fields(&e) != owned {
+        if owned.len() != stored_len {
             e.fields_v1 = Some(FieldsV1(stored(&owned)));
         }
         managed.push(e);

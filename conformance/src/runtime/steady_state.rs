@@ -205,6 +205,15 @@ pub async fn normalized_children_are_not_drift_and_edits_are_repaired_once(store
     .await?;
     converge(&w, &widget, "wn").await?;
     five_quiet_resyncs(&w, &widget, "wn").await?;
+    // Every unchanged child is remembered as checked at its version (`plan::Verified`)...
+    let quiet = reconcile(&w, &widget, "wn").await?;
+    let (items, verified) = quiet
+        .plan
+        .as_ref()
+        .map_or((0, 0), |p| (p.items.len(), p.verified.len()));
+    ensure(items > 0 && verified == items, || {
+        format!("{verified} of {items} children remembered as checked")
+    })?;
 
     let other = PatchParams {
         field_manager: Some("manual-edit".into()),
@@ -230,6 +239,11 @@ pub async fn normalized_children_are_not_drift_and_edits_are_repaired_once(store
     let plan = report.plan.as_ref().map(ToString::to_string).unwrap_or_default();
     ensure(report.child_writes == 2, || {
         format!("repair wrote {} children: {plan}", report.child_writes)
+    })?;
+    // ...and an edit gives the child a new resourceVersion: walked again, found, not remembered.
+    let verified = report.plan.as_ref().map_or(0, |p| p.verified.len());
+    ensure(verified == items - 2, || {
+        format!("{verified} of {items} children remembered after two were edited: {plan}")
     })?;
     let notes: Vec<String> = w
         .events
