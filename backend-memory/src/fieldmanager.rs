@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry, ObjectMeta, Time};
+use operator_runtime_core::fields_v1::{View, with_view};
 use operator_runtime_core::store::{KindInfo, StoreResult};
 use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
-    ChangeSink, Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode, display, drop_emptied,
-    encode, in_subtrees, merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
+    ChangeSink, Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode_view, display,
+    drop_emptied, encode_text, in_subtrees, merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -177,7 +178,7 @@ fn drop_empty_metadata(object: &mut Map<String, Value>) {
 /// A field set as the server stores it: `fieldsV1` as its JSON text (Go's `FieldsV1.Raw`),
 /// one allocation instead of a B-tree node per map.
 fn stored(fields: &FieldSet) -> Value {
-    as_text(&encode(fields))
+    Value::String(encode_text(fields))
 }
 
 /// A `fieldsV1` tree as the JSON text it is stored as.
@@ -189,8 +190,7 @@ fn entry_fields(entry: &ManagedFieldsEntry) -> FieldSet {
     entry
         .fields_v1
         .as_ref()
-        .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
-        .map(|tree| decode(&tree))
+        .and_then(|f| with_view(&f.0, decode_view))
         .unwrap_or_default()
 }
 
@@ -433,31 +433,27 @@ fn ownable_metadata(meta: &ObjectMeta) -> Map<String, Value> {
     root
 }
 
-/// Whether `fields` (a `fieldsV1` value) has `path` as a member, read in place (what
-/// [`decode`] would list, without building the set).
-fn owns(fields: &Value, path: &Path) -> bool {
+/// Whether `fields` has `path` as a member, read in place (what [`decode_view`] would list,
+/// without building the set).
+fn owns(fields: &View<'_>, path: &[String]) -> bool {
     let mut node = fields;
     // One buffer for the `f:` keys of the whole path (this runs per changed field per entry).
     let mut key = String::new();
     for segment in path {
-        let Value::Object(map) = node else { return false };
         let child = if segment.starts_with("k:") || segment.starts_with("v:") {
-            map.get(segment.as_str())
+            node.get(segment)
         } else {
             key.clear();
             key.push_str("f:");
             key.push_str(segment);
-            map.get(key.as_str())
+            node.get(&key)
         };
         match child {
             Some(next) => node = next,
             None => return false,
         }
     }
-    match node {
-        Value::Object(map) => map.is_empty() || map.contains_key("."),
-        _ => true,
-    }
+    node.is_empty() || node.get(".").is_some()
 }
 
 /// The common steady-state write (a controller or user changing fields it already owns):
@@ -481,26 +477,27 @@ fn touch_own_entry(
     else {
         return false;
     };
-    fn fields_of(e: &ManagedFieldsEntry) -> Option<std::borrow::Cow<'_, Value>> {
+    // A stripped path is in `changed` but never in an entry: it must not defeat the check.
+    let mine_now: Vec<&Path> = changed.iter().filter(|p| !is_stripped(p)).collect();
+    if mine_now.is_empty() {
+        return false;
+    }
+    let owns_all = |e: &ManagedFieldsEntry| {
         e.fields_v1
             .as_ref()
-            .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
-    }
-    let nonempty = |f: &Value| f.as_object().is_some_and(|m| !m.is_empty());
-    let Some(own) = fields_of(&entries[mine]).filter(|f| nonempty(f)) else {
-        return false;
+            .and_then(|f| with_view(&f.0, |own| !own.is_empty() && mine_now.iter().all(|p| owns(own, p))))
+            .unwrap_or(false)
     };
-    // A stripped path is in `changed` but never in an entry: it must not defeat the check.
-    let mine_now = strip(changed.clone());
-    if mine_now.is_empty() || !mine_now.iter().all(|p| owns(&own, p)) {
+    if !owns_all(&entries[mine]) {
         return false;
     }
-    let others_untouched = entries
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != mine)
-        .all(|(_, e)| fields_of(e).is_some_and(|f| nonempty(&f) && !changed.iter().any(|p| owns(&f, p))));
-    if !others_untouched {
+    let untouched = |e: &ManagedFieldsEntry| {
+        e.fields_v1
+            .as_ref()
+            .and_then(|f| with_view(&f.0, |v| !v.is_empty() && !changed.iter().any(|p| owns(v, p))))
+            .unwrap_or(false)
+    };
+    if !entries.iter().enumerate().all(|(i, e)| i == mine || untouched(e)) {
         return false;
     }
     let mut entry = entries.remove(mine);
@@ -725,6 +722,7 @@ pub(crate) fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fieldpath::encode;
     use operator_runtime_core::TypeRef;
     use operator_runtime_core::clock::Timestamp;
 

@@ -15,9 +15,13 @@
 use std::collections::BTreeSet;
 
 use operator_runtime_core::builtin_schema::{self, KindSchema};
+use operator_runtime_core::fields_v1::View;
 use operator_runtime_core::model::TypeRef;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
+
+mod text;
+pub(crate) use text::encode_text;
 
 /// A path from the object root.
 pub(crate) type Path = Vec<String>;
@@ -814,8 +818,10 @@ pub(crate) fn without_subtrees(set: FieldSet, prefixes: &[&[&str]]) -> FieldSet 
     set.into_iter().filter(|p| !in_subtrees(p, prefixes)).collect()
 }
 
-/// Encodes a field set as `fieldsV1` (`f:` for fields, `k:`/`v:` segments as they are, `"."`
-/// for a member that also has members below it).
+/// Encodes a field set as a `fieldsV1` tree (`f:` for fields, `k:`/`v:` segments as they are,
+/// `"."` for a member that also has members below it). The stored form is its text, written
+/// by [`encode_text`]; the tree is what tests compare with.
+#[cfg(test)]
 pub(crate) fn encode(fields: &FieldSet) -> Value {
     let mut root = Map::new();
     for path in fields {
@@ -847,6 +853,7 @@ pub(crate) fn encode(fields: &FieldSet) -> Value {
 
 /// Decodes `fieldsV1` into its members: `f:`, `k:` and `v:` keys are descended into; a node
 /// with `"."` or without children is a member.
+#[cfg(test)]
 pub(crate) fn decode(value: &Value) -> FieldSet {
     fn walk(node: &Map<String, Value>, prefix: &mut Path, out: &mut FieldSet) {
         if !prefix.is_empty() && (node.is_empty() || node.contains_key(".")) {
@@ -874,6 +881,26 @@ pub(crate) fn decode(value: &Value) -> FieldSet {
     if let Value::Object(map) = value {
         walk(map, &mut Path::new(), &mut out);
     }
+    out
+}
+
+/// [`decode`] of a `fieldsV1` read in place from its text.
+pub(crate) fn decode_view(view: &View<'_>) -> FieldSet {
+    fn walk(node: &View<'_>, prefix: &mut Path, out: &mut FieldSet) {
+        if !prefix.is_empty() && (node.is_empty() || node.get(".").is_some()) {
+            out.insert(prefix.clone());
+        }
+        for (key, child) in node.iter() {
+            if key == "." {
+                continue;
+            }
+            prefix.push(key.strip_prefix("f:").unwrap_or(key).to_owned());
+            walk(child, prefix, out);
+            prefix.pop();
+        }
+    }
+    let mut out = FieldSet::new();
+    walk(view, &mut Path::new(), &mut out);
     out
 }
 
