@@ -127,6 +127,8 @@ pub struct Phase {
     pub cpu: Duration,
     /// Reconcile rounds over every parent.
     pub rounds: usize,
+    /// Time and writes of each round, in order.
+    pub per_round: Vec<(Duration, usize)>,
     /// Writes the reconciles reported.
     pub writes: usize,
     /// Backend requests of the runtime (reconciler and cache).
@@ -203,6 +205,7 @@ impl World<ClusterOperator> {
             let (t, cpu) = (std::time::Instant::now(), thread_cpu());
             let writes = self.reconcile_all(parents).await?;
             phase.elapsed += t.elapsed();
+            phase.per_round.push((t.elapsed(), writes));
             phase.cpu += thread_cpu().saturating_sub(cpu);
             phase.writes += writes;
             self.mark_workloads_ready().await?;
@@ -219,10 +222,12 @@ impl World<ClusterOperator> {
         let before = self.counted.snapshot();
         let (t, cpu) = (std::time::Instant::now(), thread_cpu());
         let writes = self.reconcile_all(parents).await?;
+        let elapsed = t.elapsed();
         Ok(Phase {
-            elapsed: t.elapsed(),
+            elapsed,
             cpu: thread_cpu().saturating_sub(cpu),
             rounds: 1,
+            per_round: vec![(elapsed, writes)],
             writes,
             requests: self.counted.snapshot().since(&before),
         })
