@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::model::ObjectMeta;
 
 mod view;
-pub use view::{View, with_view};
+pub use view::{FieldsNode, View, with_view};
 
 /// A `fieldsV1` tree to walk: the tree itself, or parsed from the JSON text a store or cache
 /// keeps in its place (see [`compact`]). None when the text is not a JSON object.

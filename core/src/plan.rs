@@ -275,11 +275,13 @@ fn decide(
         verified.insert(fp);
         return Action::Unchanged;
     }
-    let owned = manager.and_then(|manager| ownership::apply_entry(live, manager));
-    let mut changes = match owned {
-        // Same desired state: only a field we no longer own is drift.
-        Some(tree) if !hash_changed => {
-            let changes = ownership::drift(desired, live, &tree);
+    // Same desired state: only a field we no longer own is drift (our entry is read only then).
+    let owned_drift = manager
+        .filter(|_| !hash_changed)
+        .and_then(|manager| ownership::apply_fields(live, manager))
+        .and_then(|fields| ownership::drift_from(desired, live, fields));
+    let mut changes = match owned_drift {
+        Some(changes) => {
             if let Some(fp) = fingerprint.filter(|_| changes.is_empty()) {
                 verified.insert(fp);
             }

@@ -75,6 +75,46 @@ pub fn with_view<R>(fields: &Value, f: impl FnOnce(&View<'_>) -> R) -> Option<R>
     }
 }
 
+/// A node of a `fieldsV1` tree, whichever form it is read in: the `serde_json` tree the API
+/// server sends, or a [`View`] of the JSON text a store or cache keeps.
+pub trait FieldsNode {
+    /// The child under `key` (`f:name`, `k:{...}`, `v:...`, `i:N`, `.`).
+    fn child(&self, key: &str) -> Option<&Self>;
+    /// The children in key order (none below a leaf).
+    fn children(&self) -> impl Iterator<Item = (&str, &Self)>;
+    /// False for a value that is not a map, which no server writes (a [`View`] reads such a
+    /// value as an empty map).
+    fn is_map(&self) -> bool;
+}
+
+impl FieldsNode for Value {
+    fn child(&self, key: &str) -> Option<&Self> {
+        self.as_object()?.get(key)
+    }
+
+    fn children(&self) -> impl Iterator<Item = (&str, &Self)> {
+        self.as_object().into_iter().flatten().map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn is_map(&self) -> bool {
+        self.is_object()
+    }
+}
+
+impl<'a> FieldsNode for View<'a> {
+    fn child(&self, key: &str) -> Option<&Self> {
+        self.get(key)
+    }
+
+    fn children(&self) -> impl Iterator<Item = (&str, &Self)> {
+        self.iter()
+    }
+
+    fn is_map(&self) -> bool {
+        true
+    }
+}
+
 /// A key borrowed from the text when it has no escapes.
 #[derive(serde::Deserialize)]
 struct Key<'a>(#[serde(borrow)] Cow<'a, str>);

@@ -20,13 +20,19 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::diff::{FieldChange, FieldPath, PathSegment, render};
-use crate::fields_v1;
+use crate::fields_v1::{self, FieldsNode, View};
 use crate::hash::HASH_ANNOTATION;
 use crate::model::Object;
 
 /// The `fieldsV1` tree of `manager`'s `Apply` entry for the main resource, if the live object
 /// has one (parsed when a cache keeps it as JSON text, see [`fields_v1::compact`]).
 pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<Cow<'a, Value>> {
+    apply_fields(live, manager).and_then(fields_v1::tree)
+}
+
+/// The `fieldsV1` of `manager`'s `Apply` entry for the main resource as the object holds it
+/// (the tree, or its JSON text).
+pub fn apply_fields<'a>(live: &'a Object, manager: &str) -> Option<&'a Value> {
     live.metadata
         .managed_fields
         .iter()
@@ -35,14 +41,24 @@ pub fn apply_entry<'a>(live: &'a Object, manager: &str) -> Option<Cow<'a, Value>
             e.manager.as_deref() == Some(manager) && e.operation.as_deref() == Some("Apply") && e.subresource.is_none()
         })
         .and_then(|e| e.fields_v1.as_ref())
-        .and_then(|f| fields_v1::tree(&f.0))
+        .map(|f| &f.0)
+}
+
+/// [`drift`] against a `fieldsV1` in either form: a tree is walked as it is, a text through a
+/// [`View`] (no `serde_json` map per node). None when it is neither a JSON object nor its text.
+pub fn drift_from(desired: &Object, live: &Object, fields: &Value) -> Option<Vec<FieldChange>> {
+    match fields {
+        Value::Object(_) => Some(drift(desired, live, fields)),
+        Value::String(text) => View::parse(text).map(|owned| drift(desired, live, &owned)),
+        _ => None,
+    }
 }
 
 /// Every field the desired object sets (labels, annotations but the hash, body but `status`)
 /// that `owned` (the manager's `fieldsV1` tree) no longer covers, in path order. A field that
 /// is owned but absent from the live object is not drift: the server drops zero values
 /// (`omitempty`) and write-only fields (a Secret's `stringData`) while the applier keeps them. `from` is the live value, `to` the desired one.
-pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange> {
+pub fn drift<N: FieldsNode>(desired: &Object, live: &Object, owned: &N) -> Vec<FieldChange> {
     // One path and one lookup key, grown and shrunk as the walk goes: a field visited costs no
     // allocation unless it is reported (this walk runs for every child on every reconcile).
     let mut walker = Walker {
@@ -88,13 +104,13 @@ pub fn drift(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange>
 }
 
 /// The child node `key` of a `fieldsV1` node.
-fn child<'a>(node: Option<&'a Value>, key: &str) -> Option<&'a Value> {
-    node?.as_object()?.get(key)
+fn child<'a, N: FieldsNode>(node: Option<&'a N>, key: &str) -> Option<&'a N> {
+    node?.child(key)
 }
 
 /// True when the node owns its value whole: no children but the `.` marker.
-fn owns_whole(node: &Value) -> bool {
-    node.as_object().is_none_or(|m| m.keys().all(|k| k == "."))
+fn owns_whole<N: FieldsNode>(node: &N) -> bool {
+    node.children().all(|(k, _)| k == ".")
 }
 
 /// One step of the path being walked, borrowed from the desired object; it becomes a
@@ -116,14 +132,14 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     /// The `f:<field>` child of a `fieldsV1` node.
-    fn field_node<'n>(&mut self, node: Option<&'n Value>, field: &str) -> Option<&'n Value> {
+    fn field_node<'n, N: FieldsNode>(&mut self, node: Option<&'n N>, field: &str) -> Option<&'n N> {
         self.key.clear();
         self.key.push_str("f:");
         self.key.push_str(field);
         child(node, &self.key)
     }
 
-    fn walk(&mut self, desired: &'a Value, node: Option<&Value>, live: Option<&Value>) {
+    fn walk<N: FieldsNode>(&mut self, desired: &'a Value, node: Option<&N>, live: Option<&Value>) {
         // Nothing to own: an empty granular list has no path in `fieldsV1` (structured-merge-diff
         // records a list through its entries; only atomic lists and empty maps are leaves).
         if desired.is_null() || desired.as_array().is_some_and(Vec::is_empty) {
@@ -137,7 +153,7 @@ impl<'a> Walker<'a> {
                     for (key, value) in want {
                         let have = live.and_then(|l| l.get(key));
                         self.path.push(Step::Field(key));
-                        self.walk(value, None, have);
+                        self.walk::<N>(value, None, have);
                         self.path.pop();
                     }
                 }
@@ -164,26 +180,26 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn walk_list(&mut self, want: &'a [Value], node: &Value, have: Option<&Vec<Value>>) {
-        let Some(children) = node.as_object() else {
+    fn walk_list<N: FieldsNode>(&mut self, want: &'a [Value], node: &N, have: Option<&Vec<Value>>) {
+        if !node.is_map() {
             return;
-        };
+        }
         for (index, item) in want.iter().enumerate() {
             let segment = match item.get("name").and_then(Value::as_str) {
                 Some(name) => Step::Named(name),
                 None => Step::Index(index),
             };
-            if children.contains_key(&format!("v:{item}")) {
+            if node.child(&format!("v:{item}")).is_some() {
                 continue;
             }
-            let positional = children.get(&format!("i:{index}"));
-            let keyed = children
-                .iter()
+            let positional = node.child(&format!("i:{index}"));
+            let keyed = node
+                .children()
                 .filter(|(k, _)| k.starts_with("k:"))
                 .find(|(k, _)| key_matches(item, k))
                 .map(|(_, v)| v);
             let live_item = match (keyed, have) {
-                (Some(_), Some(items)) => items.iter().find(|h| same_entry(item, h, children)),
+                (Some(_), Some(items)) => items.iter().find(|h| same_entry(item, h, node)),
                 (None, Some(items)) => items.get(index),
                 _ => None,
             };
@@ -246,9 +262,9 @@ fn same_key_value(a: &Value, b: &Value) -> bool {
 
 /// The live entry of a keyed list that the desired entry denotes: the one whose `k:` step in
 /// `children` matches both.
-fn same_entry(want: &Value, have: &Value, children: &Map<String, Value>) -> bool {
-    children
-        .keys()
+fn same_entry<N: FieldsNode>(want: &Value, have: &Value, node: &N) -> bool {
+    node.children()
+        .map(|(k, _)| k)
         .filter(|k| k.starts_with("k:"))
         .any(|k| key_matches(want, k) && fields_v1::is_entry(have, k))
 }
@@ -260,6 +276,19 @@ mod tests {
 
     fn obj(v: Value) -> Object {
         Object::from_value(v).unwrap()
+    }
+
+    /// Drift against the tree, checked to be the same read through a view of its text.
+    fn both(desired: &Object, live: &Object, owned: &Value) -> Vec<FieldChange> {
+        let from_tree = drift(desired, live, owned);
+        let text = Value::String(owned.to_string());
+        assert_eq!(
+            drift_from(desired, live, &text).as_ref(),
+            Some(&from_tree),
+            "the view reads as the tree"
+        );
+        assert_eq!(drift_from(desired, live, owned).as_ref(), Some(&from_tree));
+        from_tree
     }
 
     fn paths(changes: &[FieldChange]) -> Vec<String> {
@@ -298,7 +327,7 @@ mod tests {
 
     #[test]
     fn normalized_and_defaulted_fields_we_own_are_not_drift() {
-        assert_eq!(paths(&drift(&desired(), &live(3), &owned())), Vec::<String>::new());
+        assert_eq!(paths(&both(&desired(), &live(3), &owned())), Vec::<String>::new());
     }
 
     #[test]
@@ -307,7 +336,7 @@ mod tests {
         if let Some(spec) = owned["f:spec"].as_object_mut() {
             spec.remove("f:replicas");
         }
-        assert_eq!(paths(&drift(&desired(), &live(5), &owned)), ["spec.replicas: 5 -> 3"]);
+        assert_eq!(paths(&both(&desired(), &live(5), &owned)), ["spec.replicas: 5 -> 3"]);
     }
 
     #[test]
@@ -319,7 +348,7 @@ mod tests {
         owned["f:metadata"] = json!({});
         owned["f:spec"]["f:template"]["f:spec"]["f:volumes"] = json!({"k:{\"name\":\"other\"}": {}});
         assert_eq!(
-            paths(&drift(&desired(), &live, &owned)),
+            paths(&both(&desired(), &live, &owned)),
             [
                 "metadata.labels.app: <unset> -> x",
                 "spec.template.spec.volumes[name=scratch]: <unset> -> {\"emptyDir\":{\"sizeLimit\":\"1024Mi\"},\"name\":\"scratch\"}",
@@ -331,13 +360,13 @@ mod tests {
     fn owned_fields_the_server_dropped_are_not_drift() {
         let mut live = live(3);
         live.body["spec"]["template"]["spec"]["volumes"] = json!([{"name": "scratch", "emptyDir": {}}]);
-        assert_eq!(drift(&desired(), &live, &owned()), vec![]);
+        assert_eq!(both(&desired(), &live, &owned()), vec![]);
     }
 
     #[test]
     fn an_atomic_list_is_owned_whole() {
         let mut owned = owned();
         owned["f:spec"]["f:template"]["f:spec"]["f:volumes"] = json!({});
-        assert_eq!(drift(&desired(), &live(3), &owned), vec![]);
+        assert_eq!(both(&desired(), &live(3), &owned), vec![]);
     }
 }
