@@ -10,12 +10,13 @@ use super::{FieldSet, is_field};
 pub(crate) fn encode_text(fields: &FieldSet) -> String {
     let paths: Vec<&[String]> = fields.iter().filter(|p| !p.is_empty()).map(Vec::as_slice).collect();
     let mut out = Vec::with_capacity(paths.len() * 24 + 2);
-    write_node(&paths, 0, false, &mut out);
+    write_node(&paths, 0, false, &mut out, &mut Vec::new());
     // Only whole JSON strings and ASCII punctuation were written.
     String::from_utf8(out).unwrap_or_default()
 }
 
 /// One child of a node: its path segment, whether it is a member itself, and the paths below it.
+#[derive(Clone, Copy)]
 struct Child<'a> {
     segment: &'a str,
     member: bool,
@@ -24,14 +25,21 @@ struct Child<'a> {
 
 /// Writes the node whose descendants are `paths` (sorted, each longer than `depth`, all
 /// sharing their first `depth` segments). A member with descendants gets the `"."` marker.
-fn write_node(paths: &[&[String]], depth: usize, member: bool, out: &mut Vec<u8>) {
+/// `scratch` is one stack of children for the whole walk (no list per node).
+fn write_node<'a>(
+    paths: &'a [&'a [String]],
+    depth: usize,
+    member: bool,
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<Child<'a>>,
+) {
     out.push(b'{');
     let mut first = true;
     if member && !paths.is_empty() {
         out.extend_from_slice(br#"".":{}"#);
         first = false;
     }
-    let mut children = Vec::new();
+    let start = scratch.len();
     let mut i = 0;
     while i < paths.len() {
         let segment = paths[i][depth].as_str();
@@ -39,23 +47,26 @@ fn write_node(paths: &[&[String]], depth: usize, member: bool, out: &mut Vec<u8>
         // Sorted order puts the member itself before the paths below it.
         let member = paths[i].len() == depth + 1;
         let below = &paths[i + usize::from(member)..end];
-        children.push(Child { segment, member, below });
+        scratch.push(Child { segment, member, below });
         i = end;
     }
     // The tree orders children by their keys (`f:` before field names): the same order as
     // the segments' unless fields and non-fields are siblings.
+    let children = &mut scratch[start..];
     if !children.is_sorted_by(|a, b| key_cmp(a.segment, b.segment) != Ordering::Greater) {
         children.sort_by(|a, b| key_cmp(a.segment, b.segment));
     }
-    for child in children {
+    for at in start..scratch.len() {
+        let child = scratch[at];
         if !first {
             out.push(b',');
         }
         first = false;
         write_key(child.segment, out);
         out.push(b':');
-        write_node(child.below, depth + 1, child.member, out);
+        write_node(child.below, depth + 1, child.member, out, scratch);
     }
+    scratch.truncate(start);
     out.push(b'}');
 }
 
@@ -70,10 +81,19 @@ fn key_cmp(a: &str, b: &str) -> Ordering {
 
 /// The key as a JSON string, escaped as serde_json escapes it.
 fn write_key(segment: &str, out: &mut Vec<u8>) {
+    let prefix: &[u8] = if is_field(segment) { b"f:" } else { b"" };
+    // Most keys need no escape: written as they are.
+    if !segment.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(segment.as_bytes());
+        out.push(b'"');
+        return;
+    }
     let start = out.len();
     // A str always serializes.
-    if serde_json::to_writer(&mut *out, segment).is_ok() && is_field(segment) {
-        out.splice(start + 1..start + 1, *b"f:");
+    if serde_json::to_writer(&mut *out, segment).is_ok() {
+        out.splice(start + 1..start + 1, prefix.iter().copied());
     }
 }
 
