@@ -566,7 +566,8 @@ pub(crate) fn apply(
     force: bool,
     now: Time,
 ) -> StoreResult<Object> {
-    let Ok(Value::Object(config)) = applied.to_value() else {
+    let applied_rv = applied.metadata.resource_version.clone();
+    let Ok(Value::Object(config)) = applied.into_value() else {
         return Err(StoreError::bad_request("an apply configuration must be an object"));
     };
     let custom = schema.is_some();
@@ -715,7 +716,7 @@ pub(crate) fn apply(
         managed.clone_from(stored);
     }
     new.metadata.managed_fields = (!managed.is_empty()).then_some(managed);
-    new.metadata.resource_version = applied.metadata.resource_version.clone();
+    new.metadata.resource_version = applied_rv;
     Ok(new)
 }
 

@@ -296,6 +296,21 @@ impl Object {
         Ok(Value::Object(map))
     }
 
+    /// The object as a JSON value, its body moved rather than cloned ([`Object::to_value`]
+    /// for an object kept).
+    ///
+    /// # Errors
+    /// [`ModelError::Serde`] when the metadata does not serialize.
+    pub fn into_value(self) -> Result<Value, ModelError> {
+        let mut map = self.body;
+        map.entry("apiVersion").or_insert(Value::String(self.api_version));
+        map.entry("kind").or_insert(Value::String(self.kind));
+        if !map.contains_key("metadata") {
+            map.insert("metadata".into(), serde_json::to_value(&self.metadata)?);
+        }
+        Ok(Value::Object(map))
+    }
+
     /// The object's type.
     pub fn type_ref(&self) -> TypeRef {
         TypeRef::new(self.api_version.clone(), self.kind.clone())
@@ -454,6 +469,7 @@ mod tests {
         assert_eq!(Object::from_value(value.clone()).unwrap(), derived);
         assert_eq!(Object::from_value_ref(&value).unwrap(), derived);
         assert_eq!(derived.to_value().unwrap(), serde_json::to_value(&derived).unwrap());
+        assert_eq!(derived.clone().into_value().unwrap(), serde_json::to_value(&derived).unwrap());
         let bare = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"});
         let derived = Object::deserialize(&bare).unwrap();
         assert_eq!(Object::from_value(bare.clone()).unwrap(), derived);
@@ -465,6 +481,7 @@ mod tests {
         let mut odd = Object::new(&TypeRef::new("v1", "ConfigMap"), None, "a");
         odd.body.insert("kind".into(), serde_json::json!("Other"));
         assert_eq!(odd.to_value().unwrap(), serde_json::to_value(&odd).unwrap());
+        assert_eq!(odd.clone().into_value().unwrap(), serde_json::to_value(&odd).unwrap());
     }
 
     #[test]
