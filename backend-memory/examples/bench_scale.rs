@@ -9,6 +9,9 @@
 //! The second baseline run is the one compared: the first one is the first to touch the
 //! process's memory, and page faults on fresh memory made it about twice as slow at 6,000
 //! parents (3.4 s against 1.7 s), which flattered the converge ratio at the larger sizes.
+//! The peak resident memory comes from a second child (`--runtime-only`) that runs the
+//! runtime's world alone: in the first one the baseline's store had already set the peak (at
+//! 10,000 parents `VmHWM` was 2,136 MiB after the baselines, before the runtime ran).
 //!
 //! `cargo run --release -p operator-runtime-memory --example bench_scale [-- sizes... [--svg path]]`
 //! (default sizes 100 1000 10000, default plot `target/bench_scale.svg`).
@@ -59,6 +62,7 @@ struct Row {
     resync_s: f64,
     resync_requests: u64,
     converge_requests: u64,
+    /// `VmHWM` of the process that ran only the runtime's world, in MiB.
     peak_mib: f64,
     /// Largest live heap seen while the runtime's world ran (sampled every 2 ms), in MiB:
     /// `peak_mib` less this is what the allocator kept beyond the live data.
@@ -95,12 +99,15 @@ fn peak_kib() -> Result<u64, String> {
 }
 
 /// Runs one size and prints `RESULT parents baseline converge resync resync_requests
-/// converge_requests peak_kib baseline_cpu converge_cpu resync_cpu peak_live_mib`.
+/// converge_requests peak_kib baseline_cpu converge_cpu resync_cpu peak_live_mib`; with
+/// `--runtime-only` (no baselines in the process, so its peak is the runtime world's alone)
+/// `PEAK parents peak_kib`.
 fn child(args: &[String]) -> Result<(), String> {
     let parents: usize = args
         .get(1)
         .and_then(|a| a.parse().ok())
         .ok_or("--size needs a number")?;
+    let runtime_only = args.iter().any(|a| a == "--runtime-only");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -108,7 +115,7 @@ fn child(args: &[String]) -> Result<(), String> {
     runtime.block_on(async move {
         // Run twice, keep the second: see the module docs (first touch of fresh memory).
         let mut runs = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..(if runtime_only { 0 } else { 2 }) {
             let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
             let base = BenchWorld::bench(Arc::clone(&store), "bench_scale_baseline").await?;
             let created = base.create_parents(parents).await?;
@@ -128,13 +135,15 @@ fn child(args: &[String]) -> Result<(), String> {
             drop((base, created, children, store));
             reap_aborted_tasks().await;
         }
-        eprintln!("bench_scale: {parents} parents: live heap {:.0} MiB after the baselines", live_mib());
-        eprintln!(
-            "bench_scale: {parents} parents: baseline runs {:.3} s (first touch of fresh memory) and {:.3} s (compared)",
-            runs[0].0.as_secs_f64(),
-            runs[1].0.as_secs_f64()
-        );
-        let baseline = runs[1];
+        let baseline = runs.get(1).copied().unwrap_or_default();
+        if !runtime_only {
+            eprintln!(
+                "bench_scale: {parents} parents: baseline runs {:.3} s (first touch of fresh memory) and {:.3} s (compared); peak {:.0} MiB after them",
+                runs.first().map_or(0.0, |r| r.0.as_secs_f64()),
+                baseline.0.as_secs_f64(),
+                peak_kib()? as f64 / 1024.0,
+            );
+        }
         let sampler = PeakSampler::start();
         let memory = MemoryStore::new();
         let store_handle = memory.clone();
@@ -145,6 +154,10 @@ fn child(args: &[String]) -> Result<(), String> {
         let converge = world.converge_all(parents).await?;
         let resync = world.resync_all(parents).await?;
         let peak_live = sampler.stop();
+        if runtime_only {
+            println!("PEAK {parents} {}", peak_kib()?);
+            return Ok(());
+        }
         let rounds: Vec<String> = converge
             .per_round
             .iter()
@@ -276,6 +289,23 @@ fn parse_row(line: &str) -> Option<Row> {
     })
 }
 
+/// `VmHWM` (KiB) of a child that runs only the runtime's world at `size` parents.
+fn runtime_peak_kib(exe: &std::path::Path, size: usize) -> Result<u64, String> {
+    let out = Command::new(exe)
+        .args(["--size", &size.to_string(), "--runtime-only"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("PEAK {size} "))?.trim().parse().ok())
+        .filter(|_| out.status.success())
+        .ok_or_else(|| {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            format!("{stdout}{stderr}").chars().take(400).collect()
+        })
+}
+
 fn parent(args: &[String]) -> Result<(), String> {
     let mut sizes = Vec::new();
     let mut svg_path = String::from("target/bench_scale.svg");
@@ -313,10 +343,22 @@ fn parent(args: &[String]) -> Result<(), String> {
                 .map(str::to_owned),
         );
         match stdout.lines().find_map(parse_row) {
-            Some(row) if out.status.success() => {
+            Some(mut row) if out.status.success() => {
                 // The child's notes (baseline runs, converge rounds).
                 eprint!("{}", String::from_utf8_lossy(&out.stderr));
-                rows.push(row);
+                // The peak comes from a process that runs the runtime's world alone: in the
+                // one above, the baseline's store (120,000 children at 10,000 parents) set
+                // the peak before the runtime ran.
+                match runtime_peak_kib(&exe, size) {
+                    Ok(kib) => {
+                        row.peak_mib = kib as f64 / 1024.0;
+                        rows.push(row);
+                    }
+                    Err(e) => {
+                        eprintln!("bench_scale: size {size}: runtime-only run failed: {e}");
+                        failed.push(size);
+                    }
+                }
             }
             _ => {
                 // A failing size is reported (its message cut short) and the others still run.

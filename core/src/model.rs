@@ -469,7 +469,10 @@ mod tests {
         assert_eq!(Object::from_value(value.clone()).unwrap(), derived);
         assert_eq!(Object::from_value_ref(&value).unwrap(), derived);
         assert_eq!(derived.to_value().unwrap(), serde_json::to_value(&derived).unwrap());
-        assert_eq!(derived.clone().into_value().unwrap(), serde_json::to_value(&derived).unwrap());
+        assert_eq!(
+            derived.clone().into_value().unwrap(),
+            serde_json::to_value(&derived).unwrap()
+        );
         let bare = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"});
         let derived = Object::deserialize(&bare).unwrap();
         assert_eq!(Object::from_value(bare.clone()).unwrap(), derived);

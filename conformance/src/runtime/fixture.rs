@@ -301,7 +301,13 @@ impl<O: DynamicOperator> World<O> {
             .await?;
             return self.settle().await;
         }
-        for w in self.workloads().await? {
+        for (i, w) in self.workloads().await?.into_iter().enumerate() {
+            // A real controller writes at the API server's pace while the operator's cache
+            // consumes the watch on its own thread; on a current-thread runtime the cache
+            // runs only when this loop yields, and until then holds every replaced version.
+            if i % 64 == 63 {
+                tokio::task::yield_now().await;
+            }
             let replicas = desired_replicas(&w);
             let mut status = json!({"observedGeneration": w.metadata.generation.unwrap_or(0), "replicas": replicas,
                 "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
