@@ -99,7 +99,9 @@ fn peak_kib() -> Result<u64, String> {
 }
 
 /// Runs one size and prints `RESULT parents baseline converge resync resync_requests
-/// converge_requests peak_kib baseline_cpu converge_cpu resync_cpu peak_live_mib`; with
+/// converge_requests peak_kib baseline_cpu converge_cpu resync_cpu peak_live_mib` (`peak_kib`
+/// is this whole process's, baselines included: the table replaces it by the runtime-only
+/// child's); with
 /// `--runtime-only` (no baselines in the process, so its peak is the runtime world's alone)
 /// `PEAK parents peak_kib`.
 fn child(args: &[String]) -> Result<(), String> {
