@@ -66,6 +66,7 @@ mod scope;
 mod validate;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 pub use crate::model::IntoObject;
@@ -411,19 +412,17 @@ impl DesiredSet {
             a.insert(HASH_ANNOTATION.to_owned(), hash);
         }
 
-        let key = ChildKey::of(&child);
         let object_ref = child.object_ref();
-        if self.children.contains_key(&key) {
-            return Err(BuildError::DuplicateChild { key: object_ref });
+        match self.children.entry(ChildKey::of(&child)) {
+            Entry::Occupied(_) => Err(BuildError::DuplicateChild { key: object_ref }),
+            Entry::Vacant(slot) => {
+                slot.insert(Child {
+                    group: group.to_owned(),
+                    object: Arc::new(child),
+                });
+                Ok(object_ref)
+            }
         }
-        self.children.insert(
-            key,
-            Child {
-                group: group.to_owned(),
-                object: Arc::new(child),
-            },
-        );
-        Ok(object_ref)
     }
 
     fn child_namespace(&self, child: &Object, scope: Scope) -> Result<Option<String>, BuildError> {
@@ -544,10 +543,6 @@ impl DesiredSet {
     /// The child entry (group and object) with this reference, if present.
     pub fn child(&self, key: &ObjectRef) -> Option<&Child> {
         self.children.get(&ChildKey::from_ref(key))
-    }
-
-    pub(crate) fn child_by_key(&self, key: &ChildKey) -> Option<&Child> {
-        self.children.get(key)
     }
 
     /// Number of children.

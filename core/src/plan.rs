@@ -57,8 +57,9 @@ mod policy;
 mod quantity;
 mod verified;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
+use foldhash::fast::FixedState;
 
 pub use action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
 pub use diff::{FieldChange, FieldPath, PathSegment, REDACTED, UNSET};
@@ -156,11 +157,14 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
         .map(|k| k.type_ref.clone())
         .partition(|k| inputs.is_unlisted(k));
 
-    let mut live: BTreeMap<ChildKey, Arc<Object>> = BTreeMap::new();
+    // Matched by a borrowed key: the observed children are looked up once per desired child,
+    // and what is left unmatched is the orphan candidates (sorted below, so the map's own
+    // order never shows).
+    let mut live: HashMap<LiveKey<'_>, &Arc<Object>, FixedState> = HashMap::default();
     for object in observed {
         let kind = object.type_ref();
         if ownership.owned_kind(&kind).is_some() && !inputs.is_unlisted(&kind) {
-            live.entry(ChildKey::of(object)).or_insert_with(|| Arc::clone(object));
+            live.entry(LiveKey::of(object)).or_insert(object);
         }
     }
     let parent_uid = desired.parent_uid();
@@ -170,7 +174,7 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
     let mut items: Vec<(usize, PlanItem)> = desired
         .children()
         .map(|child| {
-            let current = live.get(&ChildKey::of(&child.object)).cloned();
+            let current = live.remove(&LiveKey::of(&child.object)).cloned();
             let action = decide(
                 desired,
                 &child.object,
@@ -196,9 +200,9 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
     }
 
     let mut orphans: Vec<PlanItem> = live
-        .iter()
-        .filter(|(key, object)| desired.child_by_key(key).is_none() && is_orphan(desired, object))
-        .map(|(_, object)| PlanItem {
+        .into_values()
+        .filter(|object| is_orphan(desired, object))
+        .map(|object| PlanItem {
             key: object.object_ref(),
             group: None,
             desired: None,
@@ -215,6 +219,27 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
         skipped_kinds: skipped,
         first_install,
         verified,
+    }
+}
+
+/// A child's identity borrowed from the object (API group, kind, namespace, name; the version
+/// is left out, as in [`ChildKey`]), so matching observed to desired children allocates nothing.
+#[derive(PartialEq, Eq, Hash)]
+struct LiveKey<'a> {
+    name: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    group: &'a str,
+}
+
+impl<'a> LiveKey<'a> {
+    fn of(object: &'a Object) -> Self {
+        Self {
+            name: object.name(),
+            kind: &object.kind,
+            namespace: object.metadata.namespace.as_deref(),
+            group: object.api_version.rsplit_once('/').map_or("", |(group, _)| group),
+        }
     }
 }
 

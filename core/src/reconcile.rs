@@ -350,7 +350,7 @@ impl<O: DynamicOperator> Reconciler<O> {
             return self.invalid_spec(&parent, e, report).await;
         }
 
-        let (observed, mut inputs) = self.observe(&parent, &desired).await;
+        let (observed, assessment, mut inputs) = self.observe(&parent, &desired).await;
         inputs.verified = self.take_verified(key);
         let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
         self.verified
@@ -390,7 +390,7 @@ impl<O: DynamicOperator> Reconciler<O> {
         }
 
         let children = self.cache.owned_by(parent.uid().unwrap_or_default());
-        let mut computed = conditions::compute(&desired, &plan, &observed, &outcome, paused);
+        let mut computed = conditions::compute(&plan, assessment, &outcome, paused);
         self.note_pause(&parent, paused, &plan, &mut computed.conditions).await;
         self.note_unservable(&parent, &unservable, &mut computed.conditions)
             .await;
@@ -440,7 +440,11 @@ impl<O: DynamicOperator> Reconciler<O> {
             .unwrap_or_default()
     }
 
-    async fn observe(&self, parent: &Object, desired: &DesiredSet) -> (Vec<Arc<Object>>, PlanInputs) {
+    async fn observe(
+        &self,
+        parent: &Object,
+        desired: &DesiredSet,
+    ) -> (Vec<Arc<Object>>, conditions::Assessment, PlanInputs) {
         let uid = parent.uid().unwrap_or_default();
         let mut observed = self.cache.owned_by(uid);
         for child in desired.children() {
@@ -450,7 +454,8 @@ impl<O: DynamicOperator> Reconciler<O> {
                 observed.push(live);
             }
         }
-        let mut inputs = PlanInputs::with_readiness(conditions::group_readiness(desired, &observed))
+        let assessment = conditions::assess(desired, &observed);
+        let mut inputs = PlanInputs::with_readiness(assessment.group_readiness())
             .field_manager(self.config.field_manager.clone());
         for owned in self.operator.ownership().owned_kinds() {
             if !self.cache.has_synced(&owned.type_ref) {
@@ -464,7 +469,7 @@ impl<O: DynamicOperator> Reconciler<O> {
                 }
             }
         }
-        (observed, inputs)
+        (observed, assessment, inputs)
     }
 
     async fn invalid_spec(

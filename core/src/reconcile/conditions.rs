@@ -72,21 +72,32 @@ impl Computed {
     }
 }
 
-/// Readiness of each group: every desired workload of the group exists and is ready.
-pub(super) fn group_readiness(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<String, bool> {
-    group_states(desired, observed)
-        .into_iter()
-        .map(|(g, s)| (g, s.ready))
-        .collect()
+/// Readiness of the desired children as observed at the start of a reconcile, each child's
+/// workload readiness read once: the planner's group gates and the conditions both use it.
+pub(super) struct Assessment {
+    /// Per group: ready when every desired workload of it exists and is ready.
+    groups: BTreeMap<String, GroupStatus>,
+    /// Per group, its first failed workload: (group, message).
+    failed: Vec<(String, String)>,
 }
 
-fn group_states(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<String, GroupStatus> {
+impl Assessment {
+    /// Readiness of each group, for the planner.
+    pub fn group_readiness(&self) -> BTreeMap<String, bool> {
+        self.groups.iter().map(|(g, s)| (g.clone(), s.ready)).collect()
+    }
+}
+
+/// Assesses every desired child against its observed object.
+pub(super) fn assess(desired: &DesiredSet, observed: &[Arc<Object>]) -> Assessment {
     let mut groups = BTreeMap::new();
+    let mut failed = Vec::new();
     for group in desired.groups() {
         let mut status = GroupStatus {
             ready: true,
             message: String::new(),
         };
+        let mut first_failure = None;
         for child in desired.children_of(&group.name) {
             let verdict = match observed.iter().find(|o| o.same_identity(&child.object)) {
                 None => Readiness::Progressing {
@@ -94,49 +105,31 @@ fn group_states(desired: &DesiredSet, observed: &[Arc<Object>]) -> BTreeMap<Stri
                 },
                 Some(live) => readiness(live),
             };
-            match verdict {
-                Readiness::Ready => {}
-                Readiness::Progressing { reason } | Readiness::Failed { reason } => {
-                    if status.ready {
-                        status = GroupStatus {
-                            ready: false,
-                            message: format!("{} {}: {reason}", child.object.kind, child.object.name()),
-                        };
-                    }
-                }
+            let (reason, is_failure) = match verdict {
+                Readiness::Ready => continue,
+                Readiness::Progressing { reason } => (reason, false),
+                Readiness::Failed { reason } => (reason, true),
+            };
+            let message = format!("{} {}: {reason}", child.object.kind, child.object.name());
+            if is_failure && first_failure.is_none() {
+                first_failure = Some(format!("group {}: {message}", group.name));
             }
+            if status.ready {
+                status = GroupStatus { ready: false, message };
+            }
+        }
+        if let Some(message) = first_failure {
+            failed.push((group.name.clone(), message));
         }
         groups.insert(group.name.clone(), status);
     }
-    groups
+    Assessment { groups, failed }
 }
 
-/// Conditions after a reconcile that planned (and maybe wrote).
-pub(super) fn compute(
-    desired: &DesiredSet,
-    plan: &Plan,
-    observed: &[Arc<Object>],
-    outcome: &WriteOutcome,
-    paused: bool,
-) -> Computed {
-    let groups = group_states(desired, observed);
-    let failed: Vec<(String, String)> = desired
-        .groups()
-        .iter()
-        .filter_map(|g| {
-            desired.children_of(&g.name).find_map(|c| {
-                let live = observed.iter().find(|o| o.same_identity(&c.object))?;
-                match readiness(live) {
-                    Readiness::Failed { reason } => Some((
-                        g.name.clone(),
-                        format!("group {}: {} {}: {reason}", g.name, c.object.kind, c.object.name()),
-                    )),
-                    _ => None,
-                }
-            })
-        })
-        .collect();
-
+/// Conditions after a reconcile that planned (and maybe wrote), from the children's
+/// [`assess`]ment at its start.
+pub(super) fn compute(plan: &Plan, assessment: Assessment, outcome: &WriteOutcome, paused: bool) -> Computed {
+    let Assessment { groups, failed } = assessment;
     let mut degraded: Vec<String> = Vec::new();
     for item in plan.items.iter() {
         if let Action::Blocked { reason } = &item.action {
