@@ -125,7 +125,7 @@ impl<O: DynamicOperator> Reconciler<O> {
     }
 
     async fn write_item(&self, item: &PlanItem) -> Result<(), StoreError> {
-        match (&item.action, item.desired.as_deref(), item.live.as_deref()) {
+        match (&item.action, item.desired.as_deref(), item.live.as_ref()) {
             (Action::Create, Some(desired), _) => self.upsert(desired, None).await,
             (Action::Update { .. }, Some(desired), live) => self.upsert(desired, live).await,
             (Action::Recreate { .. }, Some(desired), Some(live)) => match self.delete_child(live).await? {
@@ -146,14 +146,14 @@ impl<O: DynamicOperator> Reconciler<O> {
     /// come from a stale cache (after a restart whose first list lagged): a child the user
     /// orphaned since must not be written blindly. On a Conflict the child is read again, and
     /// the write is retried only while its controller is still the one the plan saw.
-    async fn upsert(&self, desired: &Object, live: Option<&Object>) -> Result<(), StoreError> {
+    async fn upsert(&self, desired: &Object, live: Option<&Arc<Object>>) -> Result<(), StoreError> {
         let ssa = self.store.capabilities().server_side_apply != ApplySupport::None;
         let params = WriteParams {
             dry_run: false,
             field_manager: Some(self.config.field_manager.clone()),
         };
-        let planned = live.map_or_else(|| controller_uid(desired), controller_uid);
-        let mut live: Option<Arc<Object>> = live.map(|l| Arc::new(l.clone()));
+        let planned = live.map_or_else(|| controller_uid(desired), |l| controller_uid(l));
+        let mut live: Option<Arc<Object>> = live.cloned();
         for _ in 0..=self.config.conflict_retries {
             let result = match &live {
                 _ if ssa => {
@@ -221,9 +221,9 @@ impl<O: DynamicOperator> Reconciler<O> {
 
     /// Deletes a child the plan saw, with its uid and resourceVersion as preconditions (a
     /// stale plan must not delete a child that changed hands); a Conflict reads it again.
-    async fn delete_child(&self, live: &Object) -> Result<Option<DeleteOutcome>, StoreError> {
+    async fn delete_child(&self, live: &Arc<Object>) -> Result<Option<DeleteOutcome>, StoreError> {
         let planned = controller_uid(live);
-        let mut current = Arc::new(live.clone());
+        let mut current = Arc::clone(live);
         for _ in 0..=self.config.conflict_retries {
             let params = DeleteParams {
                 preconditions: Some(Preconditions {
