@@ -57,9 +57,9 @@ mod policy;
 mod quantity;
 mod verified;
 
+use foldhash::fast::FixedState;
 use std::collections::HashMap;
 use std::sync::Arc;
-use foldhash::fast::FixedState;
 
 pub use action::{Action, BlockReason, PlanCounts, PlanItem, UpdateReason, WaitReason};
 pub use diff::{FieldChange, FieldPath, PathSegment, REDACTED, UNSET};

@@ -455,8 +455,8 @@ impl<O: DynamicOperator> Reconciler<O> {
             }
         }
         let assessment = conditions::assess(desired, &observed);
-        let mut inputs = PlanInputs::with_readiness(assessment.group_readiness())
-            .field_manager(self.config.field_manager.clone());
+        let mut inputs =
+            PlanInputs::with_readiness(assessment.group_readiness()).field_manager(self.config.field_manager.clone());
         for owned in self.operator.ownership().owned_kinds() {
             if !self.cache.has_synced(&owned.type_ref) {
                 let forbidden = self
