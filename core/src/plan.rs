@@ -296,9 +296,19 @@ fn decide(
     let fingerprint = manager
         .filter(|_| !hash_changed)
         .and_then(|m| Verified::fingerprint(desired, live, m));
-    if let Some(fp) = fingerprint.filter(|fp| !adopt && inputs.verified.contains(*fp)) {
-        verified.insert(fp);
-        return Action::Unchanged;
+    if let Some(fp) = fingerprint.filter(|_| !adopt) {
+        if let Some(entry) = inputs.verified.entry_of(fp) {
+            verified.insert_with_entry(fp, entry);
+            return Action::Unchanged;
+        }
+        // A new version whose entry is the same text has the same drift: none.
+        if let Some(entry) = manager
+            .and_then(|m| Verified::entry_fingerprint(desired, live, m))
+            .filter(|e| inputs.verified.contains_entry(*e))
+        {
+            verified.insert_with_entry(fp, Some(entry));
+            return Action::Unchanged;
+        }
     }
     // Same desired state: only a field we no longer own is drift (our entry is read only then).
     let owned_drift = manager
@@ -308,7 +318,8 @@ fn decide(
     let mut changes = match owned_drift {
         Some(changes) => {
             if let Some(fp) = fingerprint.filter(|_| changes.is_empty()) {
-                verified.insert(fp);
+                let entry = manager.and_then(|m| Verified::entry_fingerprint(desired, live, m));
+                verified.insert_with_entry(fp, entry);
             }
             changes
         }

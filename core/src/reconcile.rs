@@ -368,6 +368,14 @@ impl<O: DynamicOperator> Reconciler<O> {
             self.apply_plan(&parent, &plan, report.finalizer_written).await?
         };
         report.child_writes = outcome.writes;
+        if !outcome.verified.is_empty() {
+            self.verified
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(key.clone())
+                .or_default()
+                .extend(&outcome.verified);
+        }
         if let Some(metrics) = self.metrics.as_ref().filter(|_| !paused) {
             for item in plan.items.iter().filter(|i| i.action == PlanAction::Unchanged) {
                 metrics.record_write_skipped(&item.key.type_ref.kind);

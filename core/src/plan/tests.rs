@@ -605,6 +605,90 @@ fn a_child_verified_at_its_version_is_not_walked_again_but_its_next_version_is()
 }
 
 #[test]
+fn a_new_version_with_the_same_entry_text_is_verified_and_a_changed_entry_is_walked() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let child = Arc::clone(&desired.children().next().unwrap().object);
+    let labels = json!({"f:app.kubernetes.io/component": {}, "f:app.kubernetes.io/instance": {},
+        "f:app.kubernetes.io/managed-by": {}});
+    // The entry as JSON text, as the memory backend and the cache keep it.
+    let text = |fields: Value| apply_entry("my-op", Value::String(fields.to_string()));
+    let mut live = (*served(&child, 1)).clone();
+    live.metadata.managed_fields = Some(vec![text(
+        json!({"f:data": {"f:k": {}}, "f:metadata": {"f:labels": labels}}),
+    )]);
+    let inputs = PlanInputs::default().field_manager("my-op");
+    let first = plan_with(&desired, &[Arc::new(live.clone())], &PlanPolicy::new(), &inputs);
+    assert_eq!(action_of(&first, "ConfigMap", "c"), &Action::Unchanged, "{first:#}");
+    let entry = Verified::entry_fingerprint(&child, &live, "my-op");
+    assert!(entry.is_some_and(|e| first.verified.contains_entry(e)));
+
+    // Another manager's change (a status write, say) is a new version with the same entry.
+    live.metadata.resource_version = Some("2".into());
+    live.body.insert("status".into(), json!({"seen": true}));
+    let remembered = PlanInputs {
+        verified: first.verified.clone(),
+        ..inputs.clone()
+    };
+    let again = plan_with(&desired, &[Arc::new(live.clone())], &PlanPolicy::new(), &remembered);
+    assert_eq!(action_of(&again, "ConfigMap", "c"), &Action::Unchanged);
+    let version = Verified::fingerprint(&child, &live, "my-op").unwrap();
+    assert_eq!(
+        again.verified.entry_of(version),
+        Some(entry),
+        "remembered at its new version"
+    );
+
+    // Someone took `data.k`: the entry changed with the version, so it is walked.
+    live.metadata.resource_version = Some("3".into());
+    live.metadata.managed_fields = Some(vec![text(json!({"f:metadata": {"f:labels": labels}}))]);
+    let taken = plan_with(&desired, &[Arc::new(live.clone())], &PlanPolicy::new(), &remembered);
+    match action_of(&taken, "ConfigMap", "c") {
+        Action::Update { reason, .. } => assert_eq!(*reason, UpdateReason::Drift),
+        other => panic!("expected drift repair, got {other:?}"),
+    }
+    assert!(taken.verified.is_empty());
+
+    // The same entry text under another desired hash is never taken from the memory.
+    live.metadata.resource_version = Some("2".into());
+    live.metadata.managed_fields = Some(vec![text(
+        json!({"f:data": {"f:k": {}}, "f:metadata": {"f:labels": labels}}),
+    )]);
+    let other = set(&[("config", cm("c", "w"))]);
+    let p = plan_with(&other, &[Arc::new(live)], &PlanPolicy::new(), &remembered);
+    assert!(matches!(
+        action_of(&p, "ConfigMap", "c"),
+        Action::Update {
+            reason: UpdateReason::HashChanged,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_written_child_is_remembered_at_the_version_the_write_returned() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let child = Arc::clone(&desired.children().next().unwrap().object);
+    let mut written = (*served(&child, 7)).clone();
+    written.metadata.managed_fields = Some(vec![apply_entry("my-op", Value::String("{\"f:data\":{}}".into()))]);
+    let mut verified = Verified::default();
+    verified.record_written(&child, &written, "my-op");
+    let version = Verified::fingerprint(&child, &written, "my-op").unwrap();
+    let entry = Verified::entry_fingerprint(&child, &written, "my-op");
+    assert!(entry.is_some());
+    assert_eq!(verified.entry_of(version), Some(entry));
+    // Recorded twice, kept once; a plan's set takes it in through `extend`.
+    verified.record_written(&child, &written, "my-op");
+    let mut kept = Verified::default();
+    kept.extend(&verified);
+    assert_eq!(kept.len(), 1);
+    // Without a resourceVersion nothing pins it.
+    written.metadata.resource_version = None;
+    let mut none = Verified::default();
+    none.record_written(&child, &written, "my-op");
+    assert!(none.is_empty());
+}
+
+#[test]
 fn fingerprints_tell_every_part_apart() {
     let desired = set(&[("config", cm("c", "v"))]);
     let child = Arc::clone(&desired.children().next().unwrap().object);
@@ -621,4 +705,16 @@ fn fingerprints_tell_every_part_apart() {
     assert_ne!(Verified::fingerprint(&child, &other_uid, "my-op"), base);
     assert_ne!(Verified::fingerprint(&child, &live, "other-op"), base);
     assert_eq!(Verified::fingerprint(&child, &no_version, "my-op"), None);
+    // Entry fingerprints are a kind of their own: never equal to a version's.
+    let mut with_text = (*live).clone();
+    with_text.metadata.managed_fields = Some(vec![apply_entry("my-op", Value::String("{}".into()))]);
+    let entry = Verified::entry_fingerprint(&child, &with_text, "my-op");
+    assert!(entry.is_some());
+    assert_ne!(entry, base);
+    assert_ne!(Verified::entry_fingerprint(&child, &with_text, "other-op"), entry);
+    // Without an entry there is none (nor with a tree-form one: only text is fingerprinted).
+    assert_eq!(Verified::entry_fingerprint(&child, &live, "my-op"), None);
+    let mut with_tree = (*live).clone();
+    with_tree.metadata.managed_fields = Some(vec![apply_entry("my-op", json!({}))]);
+    assert_eq!(Verified::entry_fingerprint(&child, &with_tree, "my-op"), None);
 }

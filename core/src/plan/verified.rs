@@ -1,5 +1,6 @@
 //! Children a plan found without drift: [`Verified`].
 
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::hash::HASH_ANNOTATION;
@@ -8,63 +9,131 @@ use crate::model::Object;
 /// Fingerprints of children already found without drift, so a reconcile that sees them
 /// again unchanged skips the ownership walk.
 ///
-/// Drift ([`super::ownership::drift`]) is a pure function of the desired object and the live
-/// one. A live object is pinned by its uid and resourceVersion (the server gives every change
-/// a new resourceVersion), and the desired object, as far as drift reads it (labels,
-/// annotations, body but `status`), is pinned by its desired hash. So "(uid, resourceVersion,
-/// desired hash, field manager) had no drift" stays true: a later plan that meets the same
-/// four needs no walk. Without this, every resync walked every child of every parent.
+/// Drift ([`super::ownership::drift`]) reads two things only: the desired object, as far as
+/// its desired hash pins it (labels, annotations, body but `status`), and the field set of the
+/// manager's `Apply` entry in the live object (the live values are only quoted in a report).
+/// Each child is remembered by two fingerprints:
+/// - its **version**: (uid, resourceVersion, desired hash, field manager). The server gives
+///   every change a new resourceVersion, so a child met again at the same four needs nothing
+///   read at all;
+/// - its **entry**: (field manager, desired hash, the entry's `fieldsV1` text), for a live
+///   object that keeps the entry as text (the memory backend, and the cache for every
+///   backend). A new version whose entry is the same text (a status update, a field of
+///   another manager) has the same drift, none, so it is not walked either.
+///
+/// A child this runtime's own server-side apply has just written is remembered at the version
+/// the write returned, without a walk: a forced apply leaves the manager owning every field it
+/// applied, so a walk of that version could only find what the server itself did to the
+/// write (a normalization, a default), which is not drift. Someone else's change gives the
+/// child a new version, whose entry then differs if it took a field of ours.
 ///
 /// # Guarantees
 /// - Only the ownership path (a live object with the manager's `Apply` entry and an unchanged
 ///   hash) is remembered; replace mode compares values every time.
-/// - A fingerprint is the first 128 bits of SHA-256 over the four values, so two different
-///   children (or versions of one) do not share one.
-/// - The set is what one plan verified: the driver keeps the last plan's set per parent, so it
-///   holds at most one entry per child and forgets deleted ones.
+/// - A fingerprint is the first 128 bits of SHA-256 over length-prefixed parts, tagged by
+///   kind, so two different children (or versions of one) do not share one.
+/// - The set is what one plan verified (and what its writes wrote): the driver keeps the last
+///   plan's set per parent, so it holds at most one entry per child and forgets deleted ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verified {
-    fingerprints: Vec<u128>,
+    children: Vec<Remembered>,
+}
+
+/// One remembered child: its version fingerprint and, when its entry is text, its entry's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Remembered {
+    version: u128,
+    entry: Option<u128>,
+}
+
+/// SHA-256 of the length-prefixed parts, first 128 bits.
+fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> u128 {
+    let mut sha = Sha256::new();
+    // Length-prefixed, so no two tuples write the same bytes.
+    for part in parts {
+        sha.update((part.len() as u64).to_le_bytes());
+        sha.update(part.as_bytes());
+    }
+    let digest = sha.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(first)
 }
 
 impl Verified {
-    /// The fingerprint of `live` checked against `desired` for `manager`; None when either
-    /// lacks what pins it (uid, resourceVersion, desired hash).
+    /// The version fingerprint of `live` checked against `desired` for `manager`; None when
+    /// either lacks what pins it (uid, resourceVersion, desired hash).
     pub fn fingerprint(desired: &Object, live: &Object, manager: &str) -> Option<u128> {
         let uid = live.metadata.uid.as_deref()?;
         let version = live.metadata.resource_version.as_deref()?;
         let hash = desired.annotation(HASH_ANNOTATION)?;
-        let mut sha = Sha256::new();
-        // Length-prefixed, so no two tuples write the same bytes.
-        for part in [manager, uid, version, hash] {
-            sha.update((part.len() as u64).to_le_bytes());
-            sha.update(part.as_bytes());
+        Some(digest([manager, uid, version, hash]))
+    }
+
+    /// The entry fingerprint of `live` checked against `desired` for `manager`: None when
+    /// `desired` has no hash or `live` has no `Apply` entry of `manager` kept as JSON text.
+    pub fn entry_fingerprint(desired: &Object, live: &Object, manager: &str) -> Option<u128> {
+        let hash = desired.annotation(HASH_ANNOTATION)?;
+        match super::ownership::apply_fields(live, manager)? {
+            Value::String(text) => Some(digest(["fieldsV1", manager, hash, text])),
+            _ => None,
         }
-        let digest = sha.finalize();
-        let mut first = [0u8; 16];
-        first.copy_from_slice(&digest[..16]);
-        Some(u128::from_le_bytes(first))
     }
 
-    /// Whether `fingerprint` was verified.
+    /// Whether the version `fingerprint` was verified.
     pub fn contains(&self, fingerprint: u128) -> bool {
-        self.fingerprints.contains(&fingerprint)
+        self.children.iter().any(|c| c.version == fingerprint)
     }
 
-    /// Records a verified fingerprint.
+    /// Whether a child with the entry fingerprint `entry` was verified (at any version).
+    pub fn contains_entry(&self, entry: u128) -> bool {
+        self.children.iter().any(|c| c.entry == Some(entry))
+    }
+
+    /// The entry fingerprint remembered with the version `fingerprint`, if that version was
+    /// verified (`Some(None)` when its entry is not text).
+    pub fn entry_of(&self, fingerprint: u128) -> Option<Option<u128>> {
+        self.children.iter().find(|c| c.version == fingerprint).map(|c| c.entry)
+    }
+
+    /// Records a verified version fingerprint.
     pub fn insert(&mut self, fingerprint: u128) {
-        if !self.contains(fingerprint) {
-            self.fingerprints.push(fingerprint);
+        self.insert_with_entry(fingerprint, None);
+    }
+
+    /// Records a verified version fingerprint with its entry fingerprint.
+    pub fn insert_with_entry(&mut self, fingerprint: u128, entry: Option<u128>) {
+        match self.children.iter_mut().find(|c| c.version == fingerprint) {
+            Some(known) => known.entry = known.entry.or(entry),
+            None => self.children.push(Remembered {
+                version: fingerprint,
+                entry,
+            }),
+        }
+    }
+
+    /// Records `live`, the version of `desired` that `manager`'s own apply just wrote (see the
+    /// type's docs for why it needs no walk). Nothing when it lacks what pins it.
+    pub fn record_written(&mut self, desired: &Object, live: &Object, manager: &str) {
+        if let Some(fingerprint) = Self::fingerprint(desired, live, manager) {
+            self.insert_with_entry(fingerprint, Self::entry_fingerprint(desired, live, manager));
+        }
+    }
+
+    /// Adds what `other` remembers.
+    pub fn extend(&mut self, other: &Verified) {
+        for c in &other.children {
+            self.insert_with_entry(c.version, c.entry);
         }
     }
 
     /// How many children are remembered.
     pub fn len(&self) -> usize {
-        self.fingerprints.len()
+        self.children.len()
     }
 
     /// True when nothing is remembered.
     pub fn is_empty(&self) -> bool {
-        self.fingerprints.is_empty()
+        self.children.is_empty()
     }
 }

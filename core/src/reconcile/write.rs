@@ -9,7 +9,7 @@ use super::{DynamicOperator, ErrorPolicy, ReconcileError, Reconciler};
 use crate::error::StoreError;
 use crate::events::{Event, reason};
 use crate::model::{Object, ObjectRef};
-use crate::plan::{Action, BlockReason, FieldChange, Plan, PlanItem, UpdateReason};
+use crate::plan::{Action, BlockReason, FieldChange, Plan, PlanItem, UpdateReason, Verified};
 use crate::store::{ApplySupport, DeleteOutcome, DeleteParams, Patch, PatchParams, Preconditions, WriteParams};
 
 /// The resourceVersion of an apply meant to create: no stored object has it (the API server's
@@ -34,6 +34,9 @@ pub(super) struct WriteOutcome {
     pub writes: usize,
     /// Failed writes.
     pub failures: Vec<WriteFailure>,
+    /// The children this plan's own applies wrote, at the versions the writes returned (see
+    /// [`crate::plan::Verified`]).
+    pub verified: Verified,
 }
 
 impl<O: DynamicOperator> Reconciler<O> {
@@ -60,7 +63,12 @@ impl<O: DynamicOperator> Reconciler<O> {
             match &item.action {
                 Action::Blocked { reason } => self.report_blocked(parent, item, reason).await,
                 action if action.is_write() => match self.write_unless_rejected(item).await {
-                    Ok(()) => {
+                    Ok(written) => {
+                        if let (Some(live), Some(desired)) = (written, item.desired.as_deref()) {
+                            outcome
+                                .verified
+                                .record_written(desired, &live, &self.config.field_manager);
+                        }
                         outcome.writes += 1;
                         done.push(success_event(parent, item));
                     }
@@ -102,7 +110,8 @@ impl<O: DynamicOperator> Reconciler<O> {
 
     /// Writes `item`, unless the same write was rejected permanently and nothing changed
     /// since (see [`super::rejected`]): then the rejection is returned again without a request.
-    async fn write_unless_rejected(&self, item: &PlanItem) -> Result<(), StoreError> {
+    /// Returns what a server-side apply wrote (None for other writes).
+    async fn write_unless_rejected(&self, item: &PlanItem) -> Result<Option<Arc<Object>>, StoreError> {
         if let Some(desired) = item.desired.as_deref()
             && let Some(error) = self.rejected.repeat_of(desired, item.live.as_deref(), self.clock.now())
         {
@@ -124,16 +133,16 @@ impl<O: DynamicOperator> Reconciler<O> {
         }
     }
 
-    async fn write_item(&self, item: &PlanItem) -> Result<(), StoreError> {
+    async fn write_item(&self, item: &PlanItem) -> Result<Option<Arc<Object>>, StoreError> {
         match (&item.action, item.desired.as_deref(), item.live.as_ref()) {
             (Action::Create, Some(desired), _) => self.upsert(desired, None).await,
             (Action::Update { .. }, Some(desired), live) => self.upsert(desired, live).await,
             (Action::Recreate { .. }, Some(desired), Some(live)) => match self.delete_child(live).await? {
-                Some(DeleteOutcome::Pending(_)) => Ok(()),
+                Some(DeleteOutcome::Pending(_)) => Ok(None),
                 _ => self.upsert(desired, None).await,
             },
-            (Action::Delete, _, Some(live)) => self.delete_child(live).await.map(|_| ()),
-            _ => Ok(()),
+            (Action::Delete, _, Some(live)) => self.delete_child(live).await.map(|_| None),
+            _ => Ok(None),
         }
     }
 
@@ -146,7 +155,9 @@ impl<O: DynamicOperator> Reconciler<O> {
     /// come from a stale cache (after a restart whose first list lagged): a child the user
     /// orphaned since must not be written blindly. On a Conflict the child is read again, and
     /// the write is retried only while its controller is still the one the plan saw.
-    async fn upsert(&self, desired: &Object, live: Option<&Arc<Object>>) -> Result<(), StoreError> {
+    /// Returns the object a server-side apply wrote (None for a create or replace: only an
+    /// apply leaves the manager owning exactly what it declared).
+    async fn upsert(&self, desired: &Object, live: Option<&Arc<Object>>) -> Result<Option<Arc<Object>>, StoreError> {
         let ssa = self.store.capabilities().server_side_apply != ApplySupport::None;
         let params = WriteParams {
             dry_run: false,
@@ -185,7 +196,7 @@ impl<O: DynamicOperator> Reconciler<O> {
                 Some(current) => self.store.replace(&overlay(current, desired)?, &params).await,
             };
             match result {
-                Ok(_) => return Ok(()),
+                Ok(written) => return Ok(ssa.then_some(written)),
                 Err(StoreError::Conflict { .. }) => {
                     live = self
                         .reread(live.as_deref().unwrap_or(desired), planned.as_deref())
