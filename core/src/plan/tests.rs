@@ -550,6 +550,20 @@ fn display_is_compact() {
     assert_eq!(format!("{converged:#}").lines().count(), 4);
 }
 
+/// The ConfigMap `name` is updated because its desired hash changed.
+fn assert_hash_change(plan: &Plan, name: &str) {
+    assert!(
+        matches!(
+            action_of(plan, "ConfigMap", name),
+            Action::Update {
+                reason: UpdateReason::HashChanged,
+                ..
+            }
+        ),
+        "{plan:#}"
+    );
+}
+
 #[test]
 fn a_child_verified_at_its_version_is_not_walked_again_but_its_next_version_is() {
     let desired = set(&[("config", cm("c", "v"))]);
@@ -594,13 +608,7 @@ fn a_child_verified_at_its_version_is_not_walked_again_but_its_next_version_is()
     live.metadata.resource_version = Some("1".into());
     let other = set(&[("config", cm("c", "w"))]);
     let p = plan_with(&other, &[Arc::new(live)], &PlanPolicy::new(), &remembered);
-    assert!(matches!(
-        action_of(&p, "ConfigMap", "c"),
-        Action::Update {
-            reason: UpdateReason::HashChanged,
-            ..
-        }
-    ));
+    assert_hash_change(&p, "c");
     assert!(p.verified.is_empty());
 }
 
@@ -655,13 +663,7 @@ fn a_new_version_with_the_same_entry_text_is_verified_and_a_changed_entry_is_wal
     )]);
     let other = set(&[("config", cm("c", "w"))]);
     let p = plan_with(&other, &[Arc::new(live)], &PlanPolicy::new(), &remembered);
-    assert!(matches!(
-        action_of(&p, "ConfigMap", "c"),
-        Action::Update {
-            reason: UpdateReason::HashChanged,
-            ..
-        }
-    ));
+    assert_hash_change(&p, "c");
 }
 
 #[test]
