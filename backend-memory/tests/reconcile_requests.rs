@@ -2,7 +2,8 @@
 //! with 12 children): the events of one reconcile's child writes fold into one per parent and
 //! reason, so they add at most a tenth to the converge's requests; and the parent's status
 //! write never conflicts on the resourceVersion the reconcile read, even when the parent is
-//! edited while it runs.
+//! edited while it runs. And what the driver remembers as verified: the children its own
+//! applies wrote, so the next reconcile does not walk them.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -267,5 +268,64 @@ async fn a_spec_change_during_a_reconcile_causes_no_status_conflict() {
             parent.name(),
             parent.status()
         );
+    }
+}
+
+/// For each desired child: what `remembered` holds for the stored child's version, and the
+/// stored child's entry fingerprint.
+async fn remembered_as(
+    store: &Arc<dyn ObjectStore>,
+    remembered: &operator_runtime_core::plan::Verified,
+    desired: &[Arc<Object>],
+) -> Vec<(ObjectRef, Option<Option<u128>>, Option<u128>)> {
+    use operator_runtime_core::plan::Verified;
+    let mut found = Vec::new();
+    for child in desired {
+        let live = store.get(&child.object_ref()).await.expect("child");
+        let version = Verified::fingerprint(child, &live, MANAGER).expect("pinned");
+        found.push((
+            child.object_ref(),
+            remembered.entry_of(version),
+            Verified::entry_fingerprint(child, &live, MANAGER),
+        ));
+    }
+    found
+}
+
+/// A child the reconcile's own apply wrote is remembered at the version the write returned, so
+/// the next reconcile does not walk it; a status update by the workload controller (a new
+/// version, the same `Apply` entry) is then recognised by the entry.
+#[tokio::test]
+async fn written_children_are_remembered_at_the_versions_their_applies_returned() {
+    let store: Arc<dyn ObjectStore> = Arc::new(MemoryStore::new());
+    let world = BenchWorld::bench(Arc::clone(&store), "verified-writes")
+        .await
+        .expect("world");
+    let reconciler = reconciler(&world, world.counted.clone(), Arc::clone(&store));
+    let parents = world.create_parents(1).await.expect("parents");
+    world.settle().await.expect("settle");
+    let key = world.parent_key(0);
+    let report = reconciler.reconcile(&key).await.expect("reconcile");
+    assert_eq!(report.child_writes, 12);
+
+    // The parent as the operator saw it (with its finalizer) gives the desired children.
+    let parent = store.get(&key).await.expect("parent");
+    let desired = world.desired_children(&[parent]).expect("desired");
+    assert_eq!(desired.len(), 12);
+    let remembered = reconciler.verified(&key).expect("a set for the parent");
+    for (child, entry, expected) in remembered_as(&store, &remembered, &desired).await {
+        assert!(expected.is_some(), "{child}: the memory store keeps the entry as text");
+        assert_eq!(entry, Some(expected), "{child} is not remembered as written");
+    }
+    drop(parents);
+
+    // The workload controller writes the StatefulSets' status: new versions, same entries.
+    world.mark_workloads_ready().await.expect("workloads ready");
+    world.settle().await.expect("settle");
+    let report = reconciler.reconcile(&key).await.expect("reconcile");
+    assert_eq!(report.child_writes, 0);
+    let remembered = reconciler.verified(&key).expect("a set for the parent");
+    for (child, entry, expected) in remembered_as(&store, &remembered, &desired).await {
+        assert_eq!(entry, Some(expected), "{child} at its new version");
     }
 }

@@ -287,6 +287,17 @@ impl<O: DynamicOperator> Reconciler<O> {
         &self.operator
     }
 
+    /// What the driver remembers of `parent`'s children as verified without drift: its last
+    /// plan's set and the children that plan's applies wrote (see [`crate::plan::Verified`]).
+    /// For diagnostics and tests; None before the parent's first plan.
+    pub fn verified(&self, parent: &ObjectRef) -> Option<crate::plan::Verified> {
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(parent)
+            .cloned()
+    }
+
     /// The settings.
     pub fn config(&self) -> &ReconcilerConfig {
         &self.config
