@@ -49,7 +49,7 @@ pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde
 pub fn canonical_hash<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut writer = Canonical::new(Sha256::new());
     value.serialize(&mut writer)?;
-    Ok(to_hex(&writer.finish().0.finalize()))
+    Ok(to_hex(&writer.finish().0.finalize().into()))
 }
 
 /// The desired hash of an object: see the module docs for what it covers.
@@ -58,22 +58,17 @@ pub fn canonical_hash<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_
 pub fn desired_hash(object: &Object) -> Result<String, serde_json::Error> {
     let mut writer = Canonical::new(Sha256::new());
     intent::write_intent(&mut writer, object)?;
-    Ok(to_hex(&writer.finish().0.finalize()))
+    Ok(to_hex(&writer.finish().0.finalize().into()))
 }
 
-/// A SHA-256 digest in lower-case hex. `hex::encode` goes through a char iterator, which
-/// showed in profiles of this hash (one per desired child per reconcile); this writes into a
-/// stack buffer with `hex::encode_to_slice`.
-pub(crate) fn to_hex(digest: &[u8]) -> String {
+/// A SHA-256 digest in lower-case hex, written through a stack buffer: `hex::encode` goes
+/// through a char iterator, which showed in profiles of this hash (one per desired child per
+/// reconcile).
+pub(crate) fn to_hex(digest: &[u8; 32]) -> String {
     let mut buf = [0u8; 64];
-    let Some(out) = buf.get_mut(..digest.len() * 2) else {
-        return hex::encode(digest);
-    };
-    match hex::encode_to_slice(digest, out) {
-        // Hex digits are ASCII: this never fails.
-        Ok(()) => String::from_utf8(out.to_vec()).unwrap_or_default(),
-        Err(_) => hex::encode(digest),
-    }
+    // Cannot fail: the buffer is exactly twice the digest's length.
+    let _ = hex::encode_to_slice(digest, &mut buf);
+    buf.iter().copied().map(char::from).collect()
 }
 
 /// The part of an object that expresses intent, as a JSON value.

@@ -296,17 +296,17 @@ fn decide(
     let fingerprint = manager
         .filter(|_| !hash_changed)
         .and_then(|m| Verified::fingerprint(desired, live, m));
-    if let Some(fp) = fingerprint.filter(|_| !adopt) {
-        if let Some(entry) = inputs.verified.entry_of(fp) {
-            verified.insert_with_entry(fp, entry);
+    // The entry's fingerprint, computed once and only for a child not remembered at its
+    // version: a new version whose entry is the same text has the same drift, none.
+    let mut entry = None;
+    if let Some(fp) = fingerprint {
+        if !adopt && let Some(known) = inputs.verified.entry_of(fp) {
+            verified.insert_with_entry(fp, known);
             return Action::Unchanged;
         }
-        // A new version whose entry is the same text has the same drift: none.
-        if let Some(entry) = manager
-            .and_then(|m| Verified::entry_fingerprint(desired, live, m))
-            .filter(|e| inputs.verified.contains_entry(*e))
-        {
-            verified.insert_with_entry(fp, Some(entry));
+        entry = manager.and_then(|m| Verified::entry_fingerprint(desired, live, m));
+        if !adopt && entry.is_some_and(|e| inputs.verified.contains_entry(e)) {
+            verified.insert_with_entry(fp, entry);
             return Action::Unchanged;
         }
     }
@@ -318,7 +318,6 @@ fn decide(
     let mut changes = match owned_drift {
         Some(changes) => {
             if let Some(fp) = fingerprint.filter(|_| changes.is_empty()) {
-                let entry = manager.and_then(|m| Verified::entry_fingerprint(desired, live, m));
                 verified.insert_with_entry(fp, entry);
             }
             changes

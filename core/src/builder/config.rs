@@ -24,7 +24,7 @@ pub fn config_hash(config: &Object) -> String {
     let mut digest = DigestWriter(Sha256::new());
     // Writing JSON of string keys and JSON values into a digest cannot fail.
     let _ = serde_json::to_writer(&mut digest, &content);
-    crate::hash::to_hex(&digest.0.finalize())
+    crate::hash::to_hex(&digest.0.finalize().into())
 }
 
 /// Feeds written bytes to a SHA-256 digest.
