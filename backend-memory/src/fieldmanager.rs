@@ -15,7 +15,8 @@ use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
     ChangeSink, Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode_view, display,
-    drop_emptied, encode_text, in_subtrees, merge, remove_items, to_field_set, with_named_ancestors, without_subtrees,
+    drop_emptied, encode_text, in_subtrees, merge_owned, remove_items, to_field_set, with_named_ancestors,
+    without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -607,7 +608,7 @@ pub(crate) fn apply(
         }
     }
 
-    let mut merged = merge(Some(&live_value), Some(&config), &node).unwrap_or(Value::Object(Map::new()));
+    let mut merged = merge_owned(Some(&live_value), config, &node).unwrap_or(Value::Object(Map::new()));
     let mut before_prune = None;
     // Prune: what this manager applied before and applies no more goes, unless a manager
     // (this one included) still owns it or something below it.

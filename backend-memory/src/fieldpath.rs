@@ -20,6 +20,8 @@ use operator_runtime_core::model::TypeRef;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
+#[cfg(test)]
+mod merge_props;
 mod text;
 pub(crate) use text::encode_text;
 
@@ -617,7 +619,77 @@ fn compare_lists(
 
 /// `Merge` with the apply rule (the right side wins at leaves): the applied configuration
 /// `rhs` merged into the live object `lhs`. None when neither has anything.
+///
+/// A value on one side only merges into a copy of itself, so it is copied without walking the
+/// schema (the walk builds a path string per field): always when it is only on the left, and on
+/// the right when none of its lists has two items (with two, an associative list's merge keeps
+/// the first of two items with the same key twice). A create by apply is mostly such values.
 pub(crate) fn merge(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>) -> Option<Value> {
+    merge_with::<true>(lhs, rhs, node)
+}
+
+/// The merge of a value on one side only, when it is a copy of that value (see [`merge`]).
+fn one_sided(lhs: Option<&Value>, rhs: Option<&Value>) -> Option<Option<Value>> {
+    match (lhs, rhs) {
+        (Some(l), None) => Some(Some(l.clone())),
+        (None, Some(r)) if !has_list_of_two(r) => Some(Some(r.clone())),
+        _ => None,
+    }
+}
+
+/// [`merge`] of an applied configuration the caller gives up: its values are moved into the
+/// result where [`merge`] would copy them.
+pub(crate) fn merge_owned(lhs: Option<&Value>, rhs: Value, node: &Node<'_>) -> Option<Value> {
+    let Value::Object(mut r) = rhs else {
+        return merge(lhs, Some(&rhs), node);
+    };
+    if lhs.is_none() && !r.values().any(has_list_of_two) {
+        return Some(Value::Object(r));
+    }
+    // As `merge_walk`'s map case, the right side moved.
+    if node.atomic_map() || (is_empty_or_null(lhs) && r.is_empty()) {
+        return Some(Value::Object(r));
+    }
+    let empty = Map::new();
+    let l = lhs.and_then(Value::as_object).unwrap_or(&empty);
+    let mut out = Map::new();
+    for (k, lv) in l {
+        let v = match r.remove(k) {
+            None => Some(lv.clone()),
+            Some(rv) => merge_owned(Some(lv), rv, &node.field(k)),
+        };
+        if let Some(v) = v {
+            out.insert(k.clone(), v);
+        }
+    }
+    for (k, rv) in r {
+        let v = if has_list_of_two(&rv) {
+            merge_with::<true>(None, Some(&rv), &node.field(&k))
+        } else {
+            Some(rv)
+        };
+        if let Some(v) = v {
+            out.insert(k, v);
+        }
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
+}
+
+/// Whether `value` holds a list of two items or more, at any depth.
+fn has_list_of_two(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.len() >= 2 || items.iter().any(has_list_of_two),
+        Value::Object(map) => map.values().any(has_list_of_two),
+        _ => false,
+    }
+}
+
+/// [`merge`], copying one-sided values when `SHORTCUT` (what [`merge`] does), or walking the
+/// schema at every level (the definition, which the tests compare the shortcut with).
+fn merge_with<const SHORTCUT: bool>(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>) -> Option<Value> {
+    if SHORTCUT && let Some(merged) = one_sided(lhs, rhs) {
+        return merged;
+    }
     let keep_rhs = || rhs.or(lhs).cloned();
     match shape(lhs, rhs) {
         Shape::Scalar => keep_rhs(),
@@ -629,14 +701,19 @@ pub(crate) fn merge(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>) -
             let l = lhs.and_then(Value::as_object).unwrap_or(&empty);
             let r = rhs.and_then(Value::as_object).unwrap_or(&empty);
             let mut out = Map::new();
+            // A field's node (a path string) is built only when the field needs the walk.
+            let field = |lv: Option<&Value>, rv: Option<&Value>, k: &str| match one_sided(lv, rv) {
+                Some(merged) if SHORTCUT => merged,
+                _ => merge_with::<SHORTCUT>(lv, rv, &node.field(k)),
+            };
             for (k, lv) in l {
-                if let Some(v) = merge(Some(lv), r.get(k), &node.field(k)) {
+                if let Some(v) = field(Some(lv), r.get(k), k) {
                     out.insert(k.clone(), v);
                 }
             }
             for (k, rv) in r {
                 if !l.contains_key(k)
-                    && let Some(v) = merge(None, Some(rv), &node.field(k))
+                    && let Some(v) = field(None, Some(rv), k)
                 {
                     out.insert(k.clone(), v);
                 }
@@ -653,14 +730,20 @@ pub(crate) fn merge(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>) -
             let (Some(ls), Some(rs)) = (item_segments(&kind, l), item_segments(&kind, r)) else {
                 return keep_rhs();
             };
-            merge_lists(l, &ls, r, &rs, &node.item())
+            merge_lists::<SHORTCUT>(l, &ls, r, &rs, &node.item())
         }
     }
 }
 
 /// The item merge of `mergingWalker.visitListItems`: the right side's order for the items it
 /// has, the left side's items it lacks kept where they were.
-fn merge_lists(l: &[Value], ls: &[String], r: &[Value], rs: &[String], item: &Node<'_>) -> Option<Value> {
+fn merge_lists<const SHORTCUT: bool>(
+    l: &[Value],
+    ls: &[String],
+    r: &[Value],
+    rs: &[String],
+    item: &Node<'_>,
+) -> Option<Value> {
     let find = |segs: &[String], s: &String| segs.iter().position(|x| x == s);
     let shared: Vec<&String> = rs.iter().filter(|s| find(ls, s).is_some()).collect();
     let mut shared = shared.into_iter();
@@ -674,7 +757,7 @@ fn merge_lists(l: &[Value], ls: &[String], r: &[Value], rs: &[String], item: &No
             let pe = &ls[li];
             if *pe == rs[ri] {
                 merged_rhs.insert(pe);
-                if let Some(v) = merge(child(pe, ls, l).as_ref(), child(pe, rs, r).as_ref(), item) {
+                if let Some(v) = merge_with::<SHORTCUT>(child(pe, ls, l).as_ref(), child(pe, rs, r).as_ref(), item) {
                     out.push(v);
                 }
                 li += 1;
@@ -690,7 +773,7 @@ fn merge_lists(l: &[Value], ls: &[String], r: &[Value], rs: &[String], item: &No
         if li < ls.len() {
             let pe = &ls[li];
             if find(rs, pe).is_none() {
-                if let Some(v) = merge(l.get(li), None, item) {
+                if let Some(v) = merge_with::<SHORTCUT>(l.get(li), None, item) {
                     out.push(v);
                 }
                 li += 1;
@@ -702,7 +785,7 @@ fn merge_lists(l: &[Value], ls: &[String], r: &[Value], rs: &[String], item: &No
         if ri < rs.len() {
             let pe = &rs[ri];
             merged_rhs.insert(pe);
-            if let Some(v) = merge(child(pe, ls, l).as_ref(), child(pe, rs, r).as_ref(), item) {
+            if let Some(v) = merge_with::<SHORTCUT>(child(pe, ls, l).as_ref(), child(pe, rs, r).as_ref(), item) {
                 out.push(v);
             }
             ri += 1;
