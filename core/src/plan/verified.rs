@@ -1,5 +1,8 @@
 //! Children a plan found without drift: [`Verified`].
 
+use std::collections::{HashMap, HashSet};
+
+use foldhash::fast::FixedState;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -36,14 +39,11 @@ use crate::model::Object;
 ///   plan's set per parent, so it holds at most one entry per child and forgets deleted ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verified {
-    children: Vec<Remembered>,
-}
-
-/// One remembered child: its version fingerprint and, when its entry is text, its entry's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Remembered {
-    version: u128,
-    entry: Option<u128>,
+    /// Version fingerprint -> its entry fingerprint, when the entry is text. Maps, not lists:
+    /// a plan looks each of a parent's children up, so a scan would be quadratic in them.
+    versions: HashMap<u128, Option<u128>, FixedState>,
+    /// Every entry fingerprint in `versions`.
+    entries: HashSet<u128, FixedState>,
 }
 
 /// SHA-256 of the length-prefixed parts, first 128 bits.
@@ -82,18 +82,18 @@ impl Verified {
 
     /// Whether the version `fingerprint` was verified.
     pub fn contains(&self, fingerprint: u128) -> bool {
-        self.children.iter().any(|c| c.version == fingerprint)
+        self.versions.contains_key(&fingerprint)
     }
 
     /// Whether a child with the entry fingerprint `entry` was verified (at any version).
     pub fn contains_entry(&self, entry: u128) -> bool {
-        self.children.iter().any(|c| c.entry == Some(entry))
+        self.entries.contains(&entry)
     }
 
     /// The entry fingerprint remembered with the version `fingerprint`, if that version was
     /// verified (`Some(None)` when its entry is not text).
     pub fn entry_of(&self, fingerprint: u128) -> Option<Option<u128>> {
-        self.children.iter().find(|c| c.version == fingerprint).map(|c| c.entry)
+        self.versions.get(&fingerprint).copied()
     }
 
     /// Records a verified version fingerprint.
@@ -103,12 +103,12 @@ impl Verified {
 
     /// Records a verified version fingerprint with its entry fingerprint.
     pub fn insert_with_entry(&mut self, fingerprint: u128, entry: Option<u128>) {
-        match self.children.iter_mut().find(|c| c.version == fingerprint) {
-            Some(known) => known.entry = known.entry.or(entry),
-            None => self.children.push(Remembered {
-                version: fingerprint,
-                entry,
-            }),
+        let known = self.versions.entry(fingerprint).or_default();
+        if known.is_none()
+            && let Some(entry) = entry
+        {
+            *known = Some(entry);
+            self.entries.insert(entry);
         }
     }
 
@@ -122,18 +122,18 @@ impl Verified {
 
     /// Adds what `other` remembers.
     pub fn extend(&mut self, other: &Verified) {
-        for c in &other.children {
-            self.insert_with_entry(c.version, c.entry);
+        for (&version, &entry) in &other.versions {
+            self.insert_with_entry(version, entry);
         }
     }
 
     /// How many children are remembered.
     pub fn len(&self) -> usize {
-        self.children.len()
+        self.versions.len()
     }
 
     /// True when nothing is remembered.
     pub fn is_empty(&self) -> bool {
-        self.children.is_empty()
+        self.versions.is_empty()
     }
 }
