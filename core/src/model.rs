@@ -154,6 +154,28 @@ pub struct Object {
     pub body: Map<String, Value>,
 }
 
+/// An object's identity borrowed from it, as [`Object::same_identity`] compares it: a hash key,
+/// so matching many objects against many does not compare every pair.
+#[derive(PartialEq, Eq, Hash)]
+pub(crate) struct Identity<'a> {
+    name: &'a str,
+    namespace: Option<&'a str>,
+    kind: &'a str,
+    api_version: &'a str,
+}
+
+impl<'a> Identity<'a> {
+    /// The identity of `object`.
+    pub(crate) fn of(object: &'a Object) -> Self {
+        Self {
+            name: object.name(),
+            namespace: object.metadata.namespace.as_deref(),
+            kind: &object.kind,
+            api_version: &object.api_version,
+        }
+    }
+}
+
 impl Object {
     /// An empty object of the given type with the given name and optional namespace.
     pub fn new(type_ref: &TypeRef, namespace: Option<&str>, name: &str) -> Self {

@@ -50,9 +50,11 @@ mod unservable;
 mod warnings;
 mod write;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use foldhash::fast::FixedState;
 use serde_json::{Map, Value};
 
 use crate::action::Action;
@@ -64,7 +66,7 @@ use crate::controller::Controller;
 use crate::error::StoreError;
 use crate::events::{Event, EventRecorder, reason};
 use crate::metrics::Metrics;
-use crate::model::{Object, ObjectRef, TypeRef};
+use crate::model::{Identity, Object, ObjectRef, TypeRef};
 use crate::plan::{Action as PlanAction, Plan, PlanInputs, PlanPolicy, plan_with};
 use crate::store::{ObjectStore, WriteParams};
 
@@ -466,13 +468,16 @@ impl<O: DynamicOperator> Reconciler<O> {
     ) -> (Vec<Arc<Object>>, conditions::Assessment, PlanInputs) {
         let uid = parent.uid().unwrap_or_default();
         let mut observed = self.cache.owned_by(uid);
-        for child in desired.children() {
-            if !observed.iter().any(|o| o.same_identity(&child.object))
-                && let Some(live) = self.cache.get(&child.object.object_ref())
-            {
-                observed.push(live);
-            }
-        }
+        // Desired children the cache does not list as owned (not yet adopted, or owned by
+        // someone else) are looked up by name.
+        let owned: HashSet<Identity<'_>, FixedState> = observed.iter().map(|o| Identity::of(o)).collect();
+        let unowned: Vec<Arc<Object>> = desired
+            .children()
+            .filter(|child| !owned.contains(&Identity::of(&child.object)))
+            .filter_map(|child| self.cache.get(&child.object.object_ref()))
+            .collect();
+        drop(owned);
+        observed.extend(unowned);
         let assessment = conditions::assess(desired, &observed);
         let mut inputs =
             PlanInputs::with_readiness(assessment.group_readiness()).field_manager(self.config.field_manager.clone());

@@ -1,8 +1,10 @@
 //! Status computed from the plan, the write outcome and workload readiness: conditions Ready,
 //! Progressing and Degraded, observedGeneration and per-group readiness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+use foldhash::fast::FixedState;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde::Serialize;
@@ -12,7 +14,7 @@ use super::OperatorError;
 use super::write::WriteOutcome;
 use crate::builder::DesiredSet;
 use crate::clock::Timestamp;
-use crate::model::Object;
+use crate::model::{Identity, Object};
 use crate::plan::{Action, BlockReason, Plan};
 use crate::rollout::{Readiness, readiness};
 use crate::status::{ConditionState, DEGRADED, PROGRESSING, READY, set_condition};
@@ -92,6 +94,10 @@ impl Assessment {
 pub(super) fn assess(desired: &DesiredSet, observed: &[Arc<Object>]) -> Assessment {
     let mut groups = BTreeMap::new();
     let mut failed = Vec::new();
+    let mut by_identity: HashMap<Identity<'_>, &Arc<Object>, FixedState> = HashMap::default();
+    for live in observed {
+        by_identity.entry(Identity::of(live)).or_insert(live);
+    }
     for group in desired.groups() {
         let mut status = GroupStatus {
             ready: true,
@@ -99,7 +105,7 @@ pub(super) fn assess(desired: &DesiredSet, observed: &[Arc<Object>]) -> Assessme
         };
         let mut first_failure = None;
         for child in desired.children_of(&group.name) {
-            let verdict = match observed.iter().find(|o| o.same_identity(&child.object)) {
+            let verdict = match by_identity.get(&Identity::of(&child.object)) {
                 None => Readiness::Progressing {
                     reason: "not created yet".into(),
                 },
