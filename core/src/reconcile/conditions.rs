@@ -7,7 +7,7 @@ use std::sync::Arc;
 use foldhash::fast::FixedState;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::OperatorError;
@@ -50,7 +50,7 @@ impl Computed {
         let current = parent.status();
         let mut conditions: Vec<Condition> = current
             .and_then(|s| s.get("conditions"))
-            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .and_then(|c| Vec::<Condition>::deserialize(c).ok())
             .unwrap_or_default();
         let generation = parent.metadata.generation;
         for state in &self.conditions {
