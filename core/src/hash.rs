@@ -68,7 +68,8 @@ pub(crate) fn to_hex(digest: &[u8; 32]) -> String {
     let mut buf = [0u8; 64];
     // Cannot fail: the buffer is exactly twice the digest's length.
     let _ = hex::encode_to_slice(digest, &mut buf);
-    buf.iter().copied().map(char::from).collect()
+    // Hex digits are ASCII, so the bytes are one valid string, copied whole.
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// The part of an object that expresses intent, as a JSON value.

@@ -3,7 +3,6 @@
 //! workload controller rolls the pods.
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::error::BuildError;
 use crate::model::Object;
@@ -14,31 +13,15 @@ use crate::model::Object;
 /// Metadata is not hashed: relabelling a ConfigMap must not restart pods. Any other object is
 /// hashed on the same fields (absent fields hash as absent), so custom config kinds work too.
 pub fn config_hash(config: &Object) -> String {
-    // Borrowed and streamed into the digest: the bytes are those of the compact JSON of an
-    // object holding these fields, keys sorted (serde_json's Map is a BTreeMap, and so is
-    // this), which is the canonical form `hash::canonical_json` produces.
+    // Borrowed and streamed into the digest through the canonical writer's buffer (serde_json
+    // writing straight into the digest fed it a few bytes at a time). The bytes are those of
+    // the compact JSON of an object holding these fields, keys sorted.
     let content: std::collections::BTreeMap<&str, &Value> = ["data", "binaryData", "stringData", "immutable"]
         .into_iter()
         .filter_map(|field| config.body.get(field).map(|v| (field, v)))
         .collect();
-    let mut digest = DigestWriter(Sha256::new());
-    // Writing JSON of string keys and JSON values into a digest cannot fail.
-    let _ = serde_json::to_writer(&mut digest, &content);
-    crate::hash::to_hex(&digest.0.finalize().into())
-}
-
-/// Feeds written bytes to a SHA-256 digest.
-struct DigestWriter(Sha256);
-
-impl std::io::Write for DigestWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    // String keys and JSON values always serialize, so there is no error to report.
+    crate::hash::canonical_hash(&content).unwrap_or_default()
 }
 
 /// [`config_hash`] of a typed ConfigMap or Secret (or any typed object with those fields).
@@ -119,7 +102,10 @@ mod tests {
         config.body.insert("immutable".into(), json!(true));
         config.body.insert("binaryData".into(), json!({"z": "AA=="}));
         let text = r#"{"binaryData":{"z":"AA=="},"data":{"a":"1\n\"q\"","b":"2"},"immutable":true}"#;
-        assert_eq!(config_hash(&config), hex::encode(Sha256::digest(text.as_bytes())));
+        assert_eq!(
+            config_hash(&config),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
+        );
     }
 
     #[test]
