@@ -75,15 +75,49 @@ fn object() -> impl Strategy<Value = Value> {
         })
 }
 
+/// A custom resource's schema for [`object`]'s shape: containers a map list keyed by name,
+/// ports keyed by port and protocol, finalizers-like string sets, the selector atomic.
+fn crd_schema() -> Value {
+    let port = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+    let ports = json!({"type": "array", "items": port, "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["containerPort", "protocol"]});
+    json!({"type": "object", "properties": {
+        "data": {"x-kubernetes-preserve-unknown-fields": true},
+        "spec": {"type": "object", "properties": {
+            "ports": ports.clone(),
+            "selector": {"type": "object", "x-kubernetes-map-type": "atomic", "x-kubernetes-preserve-unknown-fields": true},
+            "replicas": {"x-kubernetes-preserve-unknown-fields": true},
+            "template": {"type": "object", "properties": {
+                "metadata": {"x-kubernetes-preserve-unknown-fields": true},
+                "spec": {"type": "object", "properties": {"containers": {"type": "array",
+                    "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                    "items": {"type": "object", "properties": {"ports": ports},
+                        "x-kubernetes-preserve-unknown-fields": true}}}}}}}}}})
+}
+
+/// The roots the properties run on: built-in kinds (their generated tables) and a CRD schema.
+fn roots(schema: &Value) -> Vec<(&'static str, Node<'_>)> {
+    let builtin = |v: &str, k: &str| Node::root(&TypeRef::new(v, k), None);
+    vec![
+        ("StatefulSet", builtin("apps/v1", "StatefulSet")),
+        ("Deployment", builtin("apps/v1", "Deployment")),
+        ("Service", builtin("v1", "Service")),
+        ("ConfigMap", builtin("v1", "ConfigMap")),
+        (
+            "custom",
+            Node::root(&TypeRef::new("example.com/v1", "Custom"), Some(schema)),
+        ),
+    ]
+}
+
 proptest! {
     #[test]
     fn the_shortcut_merges_as_the_walk(live in object(), applied in object(), sides in 0..4u8) {
         let lhs = (sides & 1 == 1).then_some(&live);
         let rhs = (sides & 2 == 2).then_some(&applied);
-        for kind in [("apps/v1", "StatefulSet"), ("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap")] {
-            let type_ref = TypeRef::new(kind.0, kind.1);
-            let node = Node::root(&type_ref, None);
-            prop_assert_eq!(merge_with::<true>(lhs, rhs, &node), merge_with::<false>(lhs, rhs, &node), "{:?}", kind);
+        let schema = crd_schema();
+        for (root, node) in roots(&schema) {
+            prop_assert_eq!(merge_with::<true>(lhs, rhs, &node), merge_with::<false>(lhs, rhs, &node), "{}", root);
         }
     }
 }
@@ -93,27 +127,32 @@ fn a_one_sided_list_with_two_items_of_one_key_is_walked() {
     // The walk keeps the first of two containers named `a` twice: the shortcut must not copy.
     let applied = json!({"spec": {"template": {"spec": {"containers": [
         {"name": "a", "image": "1"}, {"name": "a", "image": "2"}]}}}});
-    let node = Node::root(&TypeRef::new("apps/v1", "Deployment"), None);
-    let walked = merge_with::<false>(None, Some(&applied), &node);
-    assert_ne!(
-        walked.as_ref(),
-        Some(&applied),
-        "the example must be one the walk changes"
-    );
-    assert_eq!(merge_with::<true>(None, Some(&applied), &node), walked);
+    let schema = crd_schema();
+    for (root, node) in roots(&schema)
+        .into_iter()
+        .filter(|(r, _)| ["Deployment", "custom"].contains(r))
+    {
+        let walked = merge_with::<false>(None, Some(&applied), &node);
+        assert_ne!(
+            walked.as_ref(),
+            Some(&applied),
+            "{root}: the example must be one the walk changes"
+        );
+        assert_eq!(merge_with::<true>(None, Some(&applied), &node), walked, "{root}");
+        assert_eq!(merge_owned(None, applied.clone(), &node), walked, "{root}");
+    }
 }
 
 proptest! {
     #[test]
     fn the_owned_merge_merges_as_the_walk(live in object(), applied in object(), with_live in any::<bool>()) {
         let lhs = with_live.then_some(&live);
-        for kind in [("apps/v1", "StatefulSet"), ("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap")] {
-            let type_ref = TypeRef::new(kind.0, kind.1);
-            let node = Node::root(&type_ref, None);
+        let schema = crd_schema();
+        for (root, node) in roots(&schema) {
             prop_assert_eq!(
                 merge_owned(lhs, applied.clone(), &node),
                 merge_with::<false>(lhs, Some(&applied), &node),
-                "{:?}", kind
+                "{}", root
             );
         }
     }
