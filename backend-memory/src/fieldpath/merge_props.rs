@@ -2,11 +2,11 @@
 //! the schema walk at every level, on workload-shaped values whose associative lists (containers
 //! by name, ports by port and protocol) may hold two items with the same key.
 
+use operator_runtime_core::model::TypeRef;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::{Node, merge_owned, merge_with};
-use operator_runtime_core::model::TypeRef;
 
 fn scalar() -> impl Strategy<Value = Value> {
     prop_oneof![
@@ -76,7 +76,7 @@ fn object() -> impl Strategy<Value = Value> {
 }
 
 /// A custom resource's schema for [`object`]'s shape: containers a map list keyed by name,
-/// ports keyed by port and protocol, finalizers-like string sets, the selector atomic.
+/// ports a map list keyed by `containerPort` and `protocol`, the selector an atomic map.
 fn crd_schema() -> Value {
     let port = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
     let ports = json!({"type": "array", "items": port, "x-kubernetes-list-type": "map",
