@@ -39,17 +39,12 @@ use crate::model::Object;
 ///   plan's set per parent, so it holds at most one entry per child and forgets deleted ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verified {
-    /// Version fingerprint -> its entry fingerprint when the entry is text, else [`NO_ENTRY`]
-    /// (a plain `u128` keeps an entry at 32 bytes, against 48 with an `Option`). Maps, not
-    /// lists: a plan looks each of a parent's children up, so a scan would be quadratic.
-    versions: HashMap<u128, u128, FixedState>,
+    /// Version fingerprint -> its entry fingerprint, when the entry is text. Maps, not lists:
+    /// a plan looks each of a parent's children up, so a scan would be quadratic in them.
+    versions: HashMap<u128, Option<u128>, FixedState>,
     /// Every entry fingerprint in `versions`.
     entries: HashSet<u128, FixedState>,
 }
-
-/// The entry of a version whose entry is not text. A digest that happens to be 0 is taken as
-/// no entry, which only means a walk.
-const NO_ENTRY: u128 = 0;
 
 /// SHA-256 of the length-prefixed parts, first 128 bits.
 fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> u128 {
@@ -115,9 +110,7 @@ impl Verified {
     /// The entry fingerprint remembered with the version `fingerprint`, if that version was
     /// verified (`Some(None)` when its entry is not text).
     pub fn entry_of(&self, fingerprint: u128) -> Option<Option<u128>> {
-        self.versions
-            .get(&fingerprint)
-            .map(|&entry| (entry != NO_ENTRY).then_some(entry))
+        self.versions.get(&fingerprint).copied()
     }
 
     /// Records a verified version fingerprint.
@@ -127,11 +120,11 @@ impl Verified {
 
     /// Records a verified version fingerprint with its entry fingerprint.
     pub fn insert_with_entry(&mut self, fingerprint: u128, entry: Option<u128>) {
-        let known = self.versions.entry(fingerprint).or_insert(NO_ENTRY);
-        if *known == NO_ENTRY
-            && let Some(entry) = entry.filter(|&e| e != NO_ENTRY)
+        let known = self.versions.entry(fingerprint).or_default();
+        if known.is_none()
+            && let Some(entry) = entry
         {
-            *known = entry;
+            *known = Some(entry);
             self.entries.insert(entry);
         }
     }
@@ -147,7 +140,7 @@ impl Verified {
     /// Adds what `other` remembers.
     pub fn extend(&mut self, other: &Verified) {
         for (&version, &entry) in &other.versions {
-            self.insert_with_entry(version, Some(entry));
+            self.insert_with_entry(version, entry);
         }
     }
 
