@@ -646,7 +646,7 @@ pub(crate) fn merge_owned(lhs: Option<&Value>, rhs: Value, node: &Node<'_>) -> O
     if lhs.is_none() && !r.values().any(has_list_of_two) {
         return Some(Value::Object(r));
     }
-    // As `merge_walk`'s map case, the right side moved.
+    // As the walk's map case (`merge_walk`), the right side moved.
     if node.atomic_map() || (is_empty_or_null(lhs) && r.is_empty()) {
         return Some(Value::Object(r));
     }
@@ -664,7 +664,7 @@ pub(crate) fn merge_owned(lhs: Option<&Value>, rhs: Value, node: &Node<'_>) -> O
     }
     for (k, rv) in r {
         let v = if has_list_of_two(&rv) {
-            merge_with::<true>(None, Some(&rv), &node.field(&k))
+            merge_walk::<true>(None, Some(&rv), &node.field(&k))
         } else {
             Some(rv)
         };
@@ -690,6 +690,11 @@ fn merge_with<const SHORTCUT: bool>(lhs: Option<&Value>, rhs: Option<&Value>, no
     if SHORTCUT && let Some(merged) = one_sided(lhs, rhs) {
         return merged;
     }
+    merge_walk::<SHORTCUT>(lhs, rhs, node)
+}
+
+/// One level of the schema walk of [`merge_with`], its fields merged by [`merge_with`] again.
+fn merge_walk<const SHORTCUT: bool>(lhs: Option<&Value>, rhs: Option<&Value>, node: &Node<'_>) -> Option<Value> {
     let keep_rhs = || rhs.or(lhs).cloned();
     match shape(lhs, rhs) {
         Shape::Scalar => keep_rhs(),
@@ -702,9 +707,11 @@ fn merge_with<const SHORTCUT: bool>(lhs: Option<&Value>, rhs: Option<&Value>, no
             let r = rhs.and_then(Value::as_object).unwrap_or(&empty);
             let mut out = Map::new();
             // A field's node (a path string) is built only when the field needs the walk.
-            let field = |lv: Option<&Value>, rv: Option<&Value>, k: &str| match one_sided(lv, rv) {
-                Some(merged) if SHORTCUT => merged,
-                _ => merge_with::<SHORTCUT>(lv, rv, &node.field(k)),
+            let field = |lv: Option<&Value>, rv: Option<&Value>, k: &str| {
+                if SHORTCUT && let Some(merged) = one_sided(lv, rv) {
+                    return merged;
+                }
+                merge_walk::<SHORTCUT>(lv, rv, &node.field(k))
             };
             for (k, lv) in l {
                 if let Some(v) = field(Some(lv), r.get(k), k) {
