@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use operator_runtime_core::builtin_schema::{self, KindSchema};
+use operator_runtime_core::builtin_schema;
 use operator_runtime_core::fields_v1::View;
 use operator_runtime_core::model::TypeRef;
 use serde_json::map::Entry;
@@ -22,7 +22,9 @@ use serde_json::{Map, Value};
 
 #[cfg(test)]
 mod merge_props;
+mod schema_tree;
 mod text;
+use schema_tree::At;
 pub(crate) use text::encode_text;
 
 /// A path from the object root.
@@ -33,9 +35,9 @@ pub(crate) type FieldSet = BTreeSet<Path>;
 /// Where a walk is in an object's schema.
 #[derive(Clone, Debug)]
 pub(crate) enum Node<'s> {
-    /// A built-in kind (None: no generated tables, every list atomic) at a dotted path
-    /// (`spec.template.spec.containers[*].ports`).
-    Builtin(Option<&'static KindSchema>, String),
+    /// A built-in kind at a node of its tables' tree (None: nothing in the tables is at or
+    /// below it, so every list is atomic and no map is).
+    Builtin(Option<At>),
     /// `metadata` of a custom resource, at a dotted path below it.
     Meta(String),
     /// The root of a custom resource (its CRD schema): `metadata` follows ObjectMeta's rules.
@@ -72,16 +74,14 @@ impl<'s> Node<'s> {
     pub(crate) fn root(type_ref: &TypeRef, schema: Option<&'s Value>) -> Self {
         match schema {
             Some(schema) => Node::CrdRoot(schema),
-            None => Node::Builtin(builtin_schema::kind_schema(type_ref), String::new()),
+            None => Node::Builtin(At::root(type_ref)),
         }
     }
 
     /// The node of a field (or map value) below this one.
     pub(crate) fn field(&self, name: &str) -> Node<'s> {
         match self {
-            Node::Builtin(Some(kind), path) => Node::builtin_below(kind, join(path, name)),
-            // No table describes anything here: no path to build (ConfigMap `data` keys).
-            Node::Builtin(None, _) => Node::Builtin(None, String::new()),
+            Node::Builtin(at) => Node::Builtin(at.and_then(|at| at.field(name))),
             Node::Meta(path) => Node::Meta(join(path, name)),
             Node::Crd(None) => Node::Crd(None),
             Node::CrdRoot(_) if name == "metadata" => Node::Meta("metadata".to_owned()),
@@ -97,46 +97,21 @@ impl<'s> Node<'s> {
     /// The node of a list item below this one.
     fn item(&self) -> Node<'s> {
         match self {
-            Node::Builtin(Some(kind), path) => Node::builtin_below(kind, format!("{path}[*]")),
-            Node::Builtin(None, _) => Node::Builtin(None, String::new()),
+            Node::Builtin(at) => Node::Builtin(at.and_then(At::item)),
             Node::Meta(path) => Node::Meta(format!("{path}[*]")),
             Node::CrdRoot(schema) => Node::Crd(schema.get("items")),
             Node::Crd(schema) => Node::Crd(schema.and_then(|s| s.get("items"))),
         }
     }
 
-    /// The built-in node at `path`: without its tables when none of their entries is at or
-    /// below `path`, which then reads every list as atomic and no map as atomic, as the tables
-    /// would, and spares building the paths of the subtree (one string per visited field).
-    fn builtin_below(kind: &'static KindSchema, path: String) -> Node<'s> {
-        // The tables are sorted, so the entries starting with `path` begin at its place.
-        let here = path.as_str();
-        let lists = kind.list_types;
-        let list = lists.get(lists.partition_point(|e| e.path < here));
-        let maps = kind.atomic_maps;
-        let map = maps.get(maps.partition_point(|m| *m < here));
-        if list.is_some_and(|e| e.path.starts_with(here)) || map.is_some_and(|m| m.starts_with(here)) {
-            Node::Builtin(Some(kind), path)
-        } else {
-            Node::Builtin(None, String::new())
-        }
-    }
-
     /// How the list at this node merges.
     pub(crate) fn list_kind(&self) -> ListKind<'s> {
         match self {
-            Node::Builtin(Some(kind), path) => {
-                let lists = kind.list_types;
-                match lists.binary_search_by(|e| e.path.cmp(path.as_str())) {
-                    Ok(i) => match lists[i].list_type {
-                        builtin_schema::ListType::Atomic => ListKind::Atomic,
-                        builtin_schema::ListType::Set => ListKind::Set,
-                        builtin_schema::ListType::Map => ListKind::Map(lists[i].keys.to_vec()),
-                    },
-                    Err(_) => ListKind::Atomic,
-                }
-            }
-            Node::Builtin(None, _) => ListKind::Atomic,
+            Node::Builtin(at) => match at.and_then(At::list).map(|e| (e.list_type, e.keys)) {
+                Some((builtin_schema::ListType::Set, _)) => ListKind::Set,
+                Some((builtin_schema::ListType::Map, keys)) => ListKind::Map(keys.to_vec()),
+                Some((builtin_schema::ListType::Atomic, _)) | None => ListKind::Atomic,
+            },
             Node::Meta(path) => match path.as_str() {
                 "metadata.finalizers" => ListKind::Set,
                 "metadata.ownerReferences" => ListKind::Map(vec!["uid"]),
@@ -167,7 +142,7 @@ impl<'s> Node<'s> {
     /// True if the map or struct at this node is `x-kubernetes-map-type: atomic`.
     pub(crate) fn atomic_map(&self) -> bool {
         match self {
-            Node::Builtin(Some(kind), path) => kind.atomic_maps.binary_search(&path.as_str()).is_ok(),
+            Node::Builtin(at) => at.is_some_and(At::atomic_map),
             // ObjectMeta's OwnerReference is a `structType=atomic`.
             Node::Meta(path) => path == "metadata.ownerReferences[*]",
             Node::CrdRoot(schema) | Node::Crd(Some(schema)) => {
@@ -193,19 +168,33 @@ fn item_segment(kind: &ListKind<'_>, item: &Value) -> Option<String> {
         ListKind::Set => (!item.is_object() && !item.is_array() && !item.is_null()).then(|| format!("v:{item}")),
         ListKind::Map(keys) => {
             let object = item.as_object()?;
-            let mut key = Map::new();
-            for k in keys {
-                match (object.get(*k), key_default(k)) {
-                    (Some(v), _) => {
-                        key.insert((*k).to_owned(), v.clone());
-                    }
-                    (None, Some(d)) => {
-                        key.insert((*k).to_owned(), Value::from(d));
-                    }
-                    (None, None) => {}
+            // Written straight as the JSON of a map of the key fields (sorted, as a map prints).
+            let mut key: Vec<(&str, Result<&Value, &str>)> = keys
+                .iter()
+                .filter_map(|k| match (object.get(*k), key_default(k)) {
+                    (Some(v), _) => Some((*k, Ok(v))),
+                    (None, Some(d)) => Some((*k, Err(d))),
+                    (None, None) => None,
+                })
+                .collect();
+            if key.is_empty() {
+                return None;
+            }
+            key.sort_unstable_by_key(|(k, _)| *k);
+            let mut out = b"k:{".to_vec();
+            for (i, (k, v)) in key.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, k).ok()?;
+                out.push(b':');
+                match v {
+                    Ok(v) => serde_json::to_writer(&mut out, v).ok()?,
+                    Err(d) => serde_json::to_writer(&mut out, d).ok()?,
                 }
             }
-            (!key.is_empty()).then(|| format!("k:{}", Value::Object(key)))
+            out.push(b'}');
+            String::from_utf8(out).ok()
         }
     }
 }
@@ -1067,12 +1056,46 @@ mod tests {
         assert_eq!(ports.list_kind(), ListKind::Map(vec!["containerPort", "protocol"]));
         assert!(root.field("spec").field("selector").atomic_map());
         // Nothing in the tables is below `spec.replicas` or a ConfigMap's `data`.
-        assert!(matches!(root.field("spec").field("replicas"), Node::Builtin(None, _)));
+        assert!(matches!(root.field("spec").field("replicas"), Node::Builtin(None)));
         let configmap = Node::root(&TypeRef::new("v1", "ConfigMap"), None);
-        assert!(matches!(configmap.field("data").field("k"), Node::Builtin(None, _)));
+        assert!(matches!(configmap.field("data").field("k"), Node::Builtin(None)));
         let finalizers = configmap.field("metadata").field("finalizers");
         assert_eq!(finalizers.list_kind(), ListKind::Set);
         assert!(!configmap.field("metadata").field("labels").atomic_map());
+    }
+
+    /// The key segment is the JSON of a map of the key fields (defaults filled in), written
+    /// straight: it must equal that map printed, whatever the order of the keys in the table.
+    #[test]
+    fn key_segments_print_as_the_map_of_their_key_fields() {
+        let as_map = |keys: &[&str], item: &Value| {
+            let mut key = Map::new();
+            for k in keys {
+                match (item.get(*k), key_default(k)) {
+                    (Some(v), _) => key.insert((*k).to_owned(), v.clone()),
+                    (None, Some(d)) => key.insert((*k).to_owned(), Value::from(d)),
+                    (None, None) => None,
+                };
+            }
+            (!key.is_empty()).then(|| format!("k:{}", Value::Object(key)))
+        };
+        let items = [
+            json!({"containerPort": 8080}),
+            json!({"containerPort": 53, "protocol": "UDP", "name": "dns"}),
+            json!({"name": "a\"b\\c\u{1}", "port": 1.5}),
+            json!({"name": {"nested": [1, null]}, "protocol": null}),
+            json!({"other": 1}),
+        ];
+        for keys in [
+            vec!["containerPort", "protocol"],
+            vec!["protocol", "containerPort"],
+            vec!["port", "name"],
+        ] {
+            for item in &items {
+                let kind = ListKind::Map(keys.clone());
+                assert_eq!(item_segment(&kind, item), as_map(&keys, item), "{keys:?} {item}");
+            }
+        }
     }
 
     #[test]

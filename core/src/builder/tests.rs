@@ -213,3 +213,45 @@ fn secret_string_data_is_folded_into_data() {
     assert_eq!(child.body.get("stringData"), None);
     assert_eq!(child.body["data"], json!({"a": "eA==", "b": "aGVsbG8="}));
 }
+
+mod child_key {
+    use proptest::prelude::*;
+
+    use super::super::ChildKey;
+    use crate::model::{ObjectRef, TypeRef};
+
+    /// Names from a small alphabet, so equal and prefix-related parts are common.
+    fn part() -> impl Strategy<Value = String> {
+        "[ab.-]{0,3}"
+    }
+
+    fn object_ref() -> impl Strategy<Value = ObjectRef> {
+        (part(), part(), proptest::option::of(part()), part()).prop_map(|(group, kind, namespace, name)| {
+            let api_version = if group.is_empty() {
+                "v1".to_owned()
+            } else {
+                format!("{group}/v1")
+            };
+            ObjectRef {
+                type_ref: TypeRef::new(api_version, kind),
+                namespace,
+                name,
+            }
+        })
+    }
+
+    fn tuple(r: &ObjectRef) -> (&str, &str, Option<&str>, &str) {
+        (r.type_ref.group(), &r.type_ref.kind, r.namespace.as_deref(), &r.name)
+    }
+
+    proptest! {
+        /// The encoded key orders and matches as the tuple (group, kind, namespace, name) does.
+        #[test]
+        fn orders_and_matches_as_its_parts(a in object_ref(), b in object_ref()) {
+            let (ka, kb) = (ChildKey::from_ref(&a), ChildKey::from_ref(&b));
+            prop_assert_eq!(ka.cmp(&kb), tuple(&a).cmp(&tuple(&b)));
+            prop_assert_eq!(ka.matches(&b), tuple(&a) == tuple(&b));
+            prop_assert!(ka.matches(&a));
+        }
+    }
+}
