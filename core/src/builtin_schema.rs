@@ -75,7 +75,9 @@ pub fn kind_schema(type_ref: &TypeRef) -> Option<&'static KindSchema> {
     kind_index(type_ref).map(|i| &generated::KINDS[i])
 }
 
-fn kind_index(type_ref: &TypeRef) -> Option<usize> {
+/// The position of a built-in kind's tables in [`kinds`]; None for custom resources and unknown
+/// kinds. For data a caller keeps per kind, in a slice parallel to [`kinds`].
+pub fn kind_index(type_ref: &TypeRef) -> Option<usize> {
     generated::KINDS
         .binary_search_by(|k| (k.api_version, k.kind).cmp(&(type_ref.api_version.as_str(), type_ref.kind.as_str())))
         .ok()

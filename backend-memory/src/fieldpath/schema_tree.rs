@@ -101,10 +101,8 @@ impl fmt::Debug for At {
 impl At {
     /// The root of `type_ref`'s tree; None for a kind without tables.
     pub(crate) fn root(type_ref: &TypeRef) -> Option<At> {
-        let kind = builtin_schema::kind_schema(type_ref)?;
-        let index = builtin_schema::kinds().iter().position(|k| std::ptr::eq(k, kind))?;
         Some(At {
-            tree: trees().get(index)?,
+            tree: trees().get(builtin_schema::kind_index(type_ref)?)?,
             node: 0,
         })
     }
