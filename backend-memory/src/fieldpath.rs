@@ -168,7 +168,8 @@ fn item_segment(kind: &ListKind<'_>, item: &Value) -> Option<String> {
         ListKind::Set => (!item.is_object() && !item.is_array() && !item.is_null()).then(|| format!("v:{item}")),
         ListKind::Map(keys) => {
             let object = item.as_object()?;
-            // Written straight as the JSON of a map of the key fields (sorted, as a map prints).
+            // Written straight as the JSON of a map of the key fields (sorted, as a map prints):
+            // each field's value, or (`Err`) the default its absence means.
             let mut key: Vec<(&str, Result<&Value, &str>)> = keys
                 .iter()
                 .filter_map(|k| match (object.get(*k), key_default(k)) {

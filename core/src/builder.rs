@@ -291,16 +291,16 @@ impl ChildKey {
     /// Whether `r` names this key (any version of its kind), without building a key of it.
     pub(crate) fn matches(&self, r: &ObjectRef) -> bool {
         let mut parts = self.0.splitn(4, '\0');
-        let namespace = match (parts.nth(2), r.namespace.as_deref()) {
-            (Some(""), None) => true,
-            (Some(held), Some(ns)) => held.strip_prefix('\u{1}') == Some(ns),
-            _ => false,
+        let (Some(group), Some(kind), Some(namespace), Some(name)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return false;
         };
-        let mut parts = self.0.splitn(4, '\0');
-        parts.next() == Some(r.type_ref.group())
-            && parts.next() == Some(r.type_ref.kind.as_str())
-            && namespace
-            && parts.nth(1) == Some(r.name.as_str())
+        let same_namespace = match r.namespace.as_deref() {
+            None => namespace.is_empty(),
+            Some(ns) => namespace.strip_prefix('\u{1}') == Some(ns),
+        };
+        group == r.type_ref.group() && kind == r.type_ref.kind && same_namespace && name == r.name
     }
 
     pub(crate) fn from_ref(r: &ObjectRef) -> Self {
