@@ -260,9 +260,9 @@ pub struct Child {
 /// Held as one string, `group NUL kind NUL [SOH namespace] NUL name`, so a key costs one
 /// allocation and compares with one `memcmp` (a set is a sorted map of them, and its twelve
 /// children's four strings each were a twentieth of a reconcile that writes nothing). NUL sorts
-/// before every other byte and SOH before every byte a name may hold, so the order is the
-/// order of the tuple (group, kind, namespace with None first, name); no API group, kind,
-/// namespace or name the API server accepts holds either byte.
+/// before every other byte, so the order is the order of the tuple (group, kind, namespace,
+/// name), and SOH marks a namespace, so an empty one differs from none and sorts after it. No
+/// API group, kind, namespace or name the API server accepts holds a NUL.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ChildKey(String);
 
