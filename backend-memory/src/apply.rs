@@ -178,10 +178,19 @@ fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
 const BEFORE_FIRST_APPLY: &str = "before-first-apply";
 
 /// PATCH with `application/apply-patch+yaml`.
+/// An apply configuration as the request carries it.
+pub(crate) enum Configuration<'a> {
+    /// A patch body's JSON.
+    Json(&'a Value),
+    /// A whole object (`ObjectStore::apply_object`) and the resourceVersion that stands for
+    /// its own: the same apply as of its JSON, without building that JSON to decode it again.
+    Object(&'a Object, Option<&'a str>),
+}
+
 pub(crate) fn apply(
     state: &mut State,
     key: &ObjectRef,
-    body: &Value,
+    config: Configuration<'_>,
     params: &PatchParams,
 ) -> StoreResult<Arc<Object>> {
     let kind = registry::kind_of(state, &key.type_ref)?;
@@ -194,8 +203,17 @@ pub(crate) fn apply(
         causes.required("fieldManager", "is required for apply patch");
         return causes.fail("PatchOptions", "");
     };
-    let applied = Object::from_value_ref(body)
-        .map_err(|e| StoreError::bad_request(format!("invalid apply configuration: {e}")))?;
+    let applied = match config {
+        Configuration::Json(body) => Object::from_value_ref(body)
+            .map_err(|e| StoreError::bad_request(format!("invalid apply configuration: {e}")))?,
+        Configuration::Object(object, resource_version) => {
+            let mut applied = object.clone();
+            if let Some(rv) = resource_version {
+                applied.metadata.resource_version = Some(rv.to_owned());
+            }
+            applied
+        }
+    };
     if applied.metadata.managed_fields.as_ref().is_some_and(|m| !m.is_empty()) {
         return Err(StoreError::bad_request("metadata.managedFields must be nil"));
     }
@@ -209,9 +227,16 @@ pub(crate) fn apply(
     let now = now_seconds(state.clock.as_ref());
     let schema = kind.strategy.hooks.schema();
     let gvk = format!("{}, Kind={}", kind.info.type_ref.api_version, kind.info.type_ref.kind);
-    if let Some(schema) = schema
-        && let Err(error) = typecheck_custom(body, schema)
-    {
+    // A custom resource's configuration is checked as the JSON a request would carry.
+    let typechecked = match (schema, &config) {
+        (None, _) => Ok(()),
+        (Some(schema), Configuration::Json(body)) => typecheck_custom(body, schema),
+        (Some(schema), Configuration::Object(object, _)) => match object.to_value() {
+            Ok(body) => typecheck_custom(&body, schema),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    if let Err(error) = typechecked {
         return Err(StoreError::Internal {
             message: format!(
                 "failed to create typed patch object ({namespace}/{}; {gvk}): {error}",

@@ -306,9 +306,20 @@ impl ObjectStore for MemoryStore {
 
     async fn patch(&self, key: &ObjectRef, patch: &Patch, params: &PatchParams) -> StoreResult<Arc<Object>> {
         self.write(|s| match patch {
-            Patch::Apply(body) => apply::apply(s, key, body, params),
+            Patch::Apply(body) => apply::apply(s, key, apply::Configuration::Json(body), params),
             _ => patch::patch(s, key, patch, params),
         })
+    }
+
+    async fn apply_object(
+        &self,
+        object: &Object,
+        resource_version: Option<&str>,
+        params: &PatchParams,
+    ) -> StoreResult<Arc<Object>> {
+        let key = object.object_ref();
+        let config = apply::Configuration::Object(object, resource_version);
+        self.write(|s| apply::apply(s, &key, config, params))
     }
 
     async fn delete(&self, key: &ObjectRef, params: &DeleteParams) -> StoreResult<DeleteOutcome> {

@@ -292,6 +292,111 @@ pub async fn apply_with_resource_version_creates_or_conflicts<S: ObjectStore + ?
     Ok(Outcome::Passed)
 }
 
+/// `ObjectStore::apply_object` is the apply of the object's JSON: a StatefulSet with keyed
+/// lists of two entries applied both ways (one object each) is stored with the same labels,
+/// spec and field ownership, and its resourceVersion argument is the same precondition
+/// (dropped by the create, Conflict when stale, none when absent).
+pub async fn apply_object_is_the_apply_of_its_json<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    require!(store.capabilities().server_side_apply != ApplySupport::None, NO_APPLY);
+    let cx = Ctx::new(store, "apply_object_is_the_apply_of_its_json").await?;
+    let unheld = "18446744073709551615";
+    let statefulset = |name: &str, image: &str| -> Result<Object, String> {
+        Object::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": name, "namespace": cx.ns, "labels": {"app": "s", "tier": "db"},
+                "annotations": {"note": "both ways"}},
+            "spec": {"replicas": 2, "serviceName": "s",
+                "selector": {"matchLabels": {"app": "s"}},
+                "template": {"metadata": {"labels": {"app": "s"}},
+                    "spec": {"containers": [
+                        {"name": "main", "image": image, "ports": [{"containerPort": 80}, {"containerPort": 81, "protocol": "UDP"}]},
+                        {"name": "sidecar", "image": "busybox"}]}}}
+        }))
+        .map_err(|e| e.to_string())
+    };
+    let params = PatchParams {
+        field_manager: Some("m1".to_owned()),
+        force: true,
+        ..PatchParams::default()
+    };
+    let by_object = store
+        .apply_object(&statefulset("a", "nginx")?, Some(unheld), &params)
+        .await
+        .or_fail("apply_object that creates")?;
+    let mut body = statefulset("b", "nginx")?.to_value().map_err(|e| e.to_string())?;
+    body["metadata"]["resourceVersion"] = json!(unheld);
+    let by_json = store
+        .patch(&cx.key(&by_object.type_ref(), "b"), &Patch::Apply(body), &params)
+        .await
+        .or_fail("apply of the JSON that creates")?;
+    ensure!(
+        rv_of(&by_object)? != unheld,
+        "the created object kept the apply's resourceVersion"
+    );
+    let (a, b) = (
+        cx.get(&by_object.object_ref()).await?,
+        cx.get(&by_json.object_ref()).await?,
+    );
+    ensure!(
+        a.metadata.labels == b.metadata.labels,
+        "labels {:?} vs {:?}",
+        a.metadata.labels,
+        b.metadata.labels
+    );
+    ensure!(
+        a.metadata.annotations == b.metadata.annotations,
+        "annotations {:?} vs {:?}",
+        a.metadata.annotations,
+        b.metadata.annotations
+    );
+    ensure!(a.spec() == b.spec(), "spec {:?} vs {:?}", a.spec(), b.spec());
+    let ownership = |o: &Object| -> Vec<(Option<String>, Option<String>, Option<Value>)> {
+        o.metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .map(|e| {
+                let fields = e
+                    .fields_v1
+                    .as_ref()
+                    .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
+                    .map(std::borrow::Cow::into_owned);
+                (e.manager.clone(), e.operation.clone(), fields)
+            })
+            .collect()
+    };
+    ensure!(
+        ownership(&a) == ownership(&b),
+        "managedFields {:?} vs {:?}",
+        ownership(&a),
+        ownership(&b)
+    );
+    expect_err!(
+        store
+            .apply_object(&statefulset("a", "httpd")?, Some(unheld), &params)
+            .await,
+        StoreError::Conflict { .. },
+        "apply_object with another resourceVersion to an existing object"
+    );
+    let current = rv_of(&a)?;
+    let updated = store
+        .apply_object(&statefulset("a", "httpd")?, Some(&current), &params)
+        .await
+        .or_fail("apply_object at the current resourceVersion")?;
+    let image = |o: &Object| {
+        o.spec()
+            .and_then(|s| s.pointer("/template/spec/containers/0/image"))
+            .cloned()
+    };
+    ensure!(image(&updated) == Some(json!("httpd")), "image {:?}", image(&updated));
+    let again = store
+        .apply_object(&statefulset("a", "redis")?, None, &params)
+        .await
+        .or_fail("apply_object without a resourceVersion")?;
+    ensure!(image(&again) == Some(json!("redis")), "image {:?}", image(&again));
+    Ok(Outcome::Passed)
+}
+
 /// Lists of a custom resource without list-type markers are atomic: another manager applying a
 /// different list conflicts.
 pub async fn apply_of_different_atomic_list_conflicts<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {

@@ -265,6 +265,7 @@ macro_rules! __with_behaviours {
             apply::apply_of_same_value_by_two_managers_shares_ownership,
             apply::apply_of_same_config_twice_keeps_rv,
             apply::apply_with_resource_version_creates_or_conflicts,
+            apply::apply_object_is_the_apply_of_its_json,
             apply::apply_of_different_atomic_list_conflicts,
             apply::apply_with_managed_fields_in_body_is_error,
             apply::apply_merges_keyed_list_entries_of_two_managers,

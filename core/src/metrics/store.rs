@@ -73,6 +73,16 @@ impl<S: ObjectStore> ObjectStore for InstrumentedStore<S> {
         self.count(Verb::Patch, &key.type_ref.kind);
         self.inner.patch(key, patch, params).await
     }
+    async fn apply_object(
+        &self,
+        object: &Object,
+        resource_version: Option<&str>,
+        params: &PatchParams,
+    ) -> StoreResult<Arc<Object>> {
+        // One apply request, as the provided method's patch would be.
+        self.count(Verb::Patch, &object.kind);
+        self.inner.apply_object(object, resource_version, params).await
+    }
     async fn delete(&self, key: &ObjectRef, params: &DeleteParams) -> StoreResult<DeleteOutcome> {
         self.count(Verb::Delete, &key.type_ref.kind);
         self.inner.delete(key, params).await

@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::events::{Event, reason};
 use crate::model::{Object, ObjectRef};
 use crate::plan::{Action, BlockReason, FieldChange, Plan, PlanItem, UpdateReason, Verified};
-use crate::store::{ApplySupport, DeleteOutcome, DeleteParams, Patch, PatchParams, Preconditions, WriteParams};
+use crate::store::{ApplySupport, DeleteOutcome, DeleteParams, PatchParams, Preconditions, WriteParams};
 
 /// The resourceVersion of an apply meant to create: no stored object has it (the API server's
 /// are decimal revisions, far below `u64::MAX`), and an apply that creates drops it.
@@ -168,7 +168,6 @@ impl<O: DynamicOperator> Reconciler<O> {
         for _ in 0..=self.config.conflict_retries {
             let result = match &live {
                 _ if ssa => {
-                    let mut body = desired.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
                     // An apply creates or modifies. A child the plan thinks absent is applied
                     // with a resourceVersion no object has: the server drops it when the apply
                     // creates, and answers 409 when the child exists after all, which reads it
@@ -177,17 +176,12 @@ impl<O: DynamicOperator> Reconciler<O> {
                         .as_deref()
                         .and_then(Object::resource_version)
                         .unwrap_or(CREATE_ONLY_RESOURCE_VERSION);
-                    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-                        meta.insert("resourceVersion".into(), Value::String(rv.to_owned()));
-                    }
                     let params = PatchParams {
                         field_manager: params.field_manager.clone(),
                         force: true,
                         ..PatchParams::default()
                     };
-                    self.store
-                        .patch(&desired.object_ref(), &Patch::Apply(body), &params)
-                        .await
+                    self.store.apply_object(desired, Some(rv), &params).await
                 }
                 None => match self.store.create(desired, &params).await {
                     Err(StoreError::AlreadyExists { .. }) => Err(StoreError::conflict("created concurrently")),
