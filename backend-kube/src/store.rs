@@ -48,6 +48,29 @@ impl std::fmt::Debug for KubeStore {
 }
 
 impl KubeStore {
+    /// Sends `patch` to the object (or its status subresource, as `params` says).
+    async fn send_patch<P: serde::Serialize + std::fmt::Debug>(
+        &self,
+        key: &ObjectRef,
+        patch: &KubePatch<P>,
+        params: &PatchParams,
+    ) -> StoreResult<Arc<Object>> {
+        let api = self.api_for(&key.type_ref, key.namespace.as_deref()).await?;
+        let kube_params = KubePatchParams {
+            dry_run: params.dry_run,
+            force: params.force,
+            field_manager: params.field_manager.clone(),
+            ..KubePatchParams::default()
+        };
+        let patched = if params.status {
+            api.patch_status(&key.name, &kube_params, patch).await
+        } else {
+            api.patch(&key.name, &kube_params, patch).await
+        }
+        .map_err(from_kube)?;
+        from_dynamic(patched, &key.type_ref)
+    }
+
     /// A store over `client`, assuming a full cluster: kube-controller-manager runs the
     /// garbage collector, the namespace controller and the workload controllers. Use
     /// [`KubeStore::with_capabilities`] for a server without them.
@@ -205,13 +228,6 @@ impl ObjectStore for KubeStore {
     }
 
     async fn patch(&self, key: &ObjectRef, patch: &Patch, params: &PatchParams) -> StoreResult<Arc<Object>> {
-        let api = self.api_for(&key.type_ref, key.namespace.as_deref()).await?;
-        let kube_params = KubePatchParams {
-            dry_run: params.dry_run,
-            force: params.force,
-            field_manager: params.field_manager.clone(),
-            ..KubePatchParams::default()
-        };
         let kube_patch = match patch {
             Patch::Merge(v) => KubePatch::Merge(v.clone()),
             Patch::Apply(v) => KubePatch::Apply(v.clone()),
@@ -220,13 +236,27 @@ impl ObjectStore for KubeStore {
                     .map_err(|e| StoreError::bad_request(format!("invalid JSON patch: {e}")))?,
             ),
         };
-        let patched = if params.status {
-            api.patch_status(&key.name, &kube_params, &kube_patch).await
-        } else {
-            api.patch(&key.name, &kube_params, &kube_patch).await
+        self.send_patch(key, &kube_patch, params).await
+    }
+
+    async fn apply_object(
+        &self,
+        object: &Object,
+        resource_version: Option<&str>,
+        params: &PatchParams,
+    ) -> StoreResult<Arc<Object>> {
+        // Serialized from the object straight into the request, where the provided method
+        // builds its JSON tree and `patch` copies that again.
+        match ApplyBody::of(object, resource_version) {
+            Some(body) => {
+                self.send_patch(&object.object_ref(), &KubePatch::Apply(body), params)
+                    .await
+            }
+            None => {
+                let patch = Patch::apply_of(object, resource_version)?;
+                self.patch(&object.object_ref(), &patch, params).await
+            }
         }
-        .map_err(from_kube)?;
-        from_dynamic(patched, &key.type_ref)
     }
 
     async fn delete(&self, key: &ObjectRef, params: &DeleteParams) -> StoreResult<DeleteOutcome> {
@@ -270,5 +300,44 @@ impl ObjectStore for KubeStore {
     async fn watch(&self, type_ref: &TypeRef, params: &WatchParams) -> StoreResult<WatchStream> {
         let (api, _) = self.collection_api(type_ref, params.namespace.as_deref()).await?;
         watch::open(api, type_ref.clone(), params).await
+    }
+}
+
+/// The apply body of an object, borrowed from it, with `resource_version` in place of its own:
+/// the object's JSON, in another key order.
+#[derive(Debug, serde::Serialize)]
+struct ApplyBody<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    metadata: std::borrow::Cow<'a, k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    #[serde(flatten)]
+    body: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> ApplyBody<'a> {
+    /// None when the body holds its own `apiVersion`, `kind` or `metadata`: the object's JSON
+    /// then takes those from the body, which only building it says how.
+    fn of(object: &'a Object, resource_version: Option<&str>) -> Option<Self> {
+        if ["apiVersion", "kind", "metadata"]
+            .iter()
+            .any(|k| object.body.contains_key(*k))
+        {
+            return None;
+        }
+        let metadata = match resource_version {
+            Some(rv) => {
+                let mut meta = object.metadata.clone();
+                meta.resource_version = Some(rv.to_owned());
+                std::borrow::Cow::Owned(meta)
+            }
+            None => std::borrow::Cow::Borrowed(&object.metadata),
+        };
+        Some(Self {
+            api_version: &object.api_version,
+            kind: &object.kind,
+            metadata,
+            body: &object.body,
+        })
     }
 }

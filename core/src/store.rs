@@ -133,6 +133,23 @@ pub enum Patch {
     Apply(Value),
 }
 
+impl Patch {
+    /// The [`Patch::Apply`] of `object`'s JSON, with `resource_version` (when given) as its
+    /// `metadata.resourceVersion`: what [`ObjectStore::apply_object`] sends by default.
+    ///
+    /// # Errors
+    /// [`StoreError::BadRequest`] when the object does not serialize.
+    pub fn apply_of(object: &Object, resource_version: Option<&str>) -> StoreResult<Patch> {
+        let mut body = object.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
+        if let Some(rv) = resource_version
+            && let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            meta.insert("resourceVersion".into(), Value::String(rv.to_owned()));
+        }
+        Ok(Patch::Apply(body))
+    }
+}
+
 /// Options for [`ObjectStore::patch`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PatchParams {
@@ -360,13 +377,8 @@ pub trait ObjectStore: Send + Sync + 'static {
         resource_version: Option<&str>,
         params: &PatchParams,
     ) -> StoreResult<Arc<Object>> {
-        let mut body = object.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
-        if let Some(rv) = resource_version
-            && let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut)
-        {
-            meta.insert("resourceVersion".into(), Value::String(rv.to_owned()));
-        }
-        self.patch(&object.object_ref(), &Patch::Apply(body), params).await
+        let patch = Patch::apply_of(object, resource_version)?;
+        self.patch(&object.object_ref(), &patch, params).await
     }
 
     /// Deletes an object.
@@ -476,26 +488,24 @@ pub trait ObjectStoreExt: ObjectStore {
 
     /// Server-side apply of `object` as `field_manager` (force when `force`).
     async fn apply(&self, object: &Object, field_manager: &str, force: bool) -> StoreResult<Arc<Object>> {
-        let body = object.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
         let params = PatchParams {
             field_manager: Some(field_manager.to_owned()),
             force,
             ..PatchParams::default()
         };
-        self.patch(&object.object_ref(), &Patch::Apply(body), &params).await
+        self.apply_object(object, None, &params).await
     }
 
     /// Server-side apply of `object` to the status subresource as `field_manager` (force when
     /// `force`): only its `status` is written, owned by an entry with `subresource: status`.
     async fn apply_status(&self, object: &Object, field_manager: &str, force: bool) -> StoreResult<Arc<Object>> {
-        let body = object.to_value().map_err(|e| StoreError::bad_request(e.to_string()))?;
         let params = PatchParams {
             field_manager: Some(field_manager.to_owned()),
             force,
             status: true,
             ..PatchParams::default()
         };
-        self.patch(&object.object_ref(), &Patch::Apply(body), &params).await
+        self.apply_object(object, None, &params).await
     }
 }
 
