@@ -350,26 +350,20 @@ pub async fn apply_object_is_the_apply_of_its_json<S: ObjectStore + ?Sized>(stor
         b.metadata.annotations
     );
     ensure!(a.spec() == b.spec(), "spec {:?} vs {:?}", a.spec(), b.spec());
-    let ownership = |o: &Object| -> Vec<(Option<String>, Option<String>, Option<Value>)> {
-        o.metadata
-            .managed_fields
-            .iter()
-            .flatten()
-            .map(|e| {
-                let fields = e
-                    .fields_v1
-                    .as_ref()
-                    .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0))
-                    .map(std::borrow::Cow::into_owned);
-                (e.manager.clone(), e.operation.clone(), fields)
-            })
-            .collect()
+    let entries = |o: &Object| -> Vec<(Option<String>, Option<String>)> {
+        let managed = o.metadata.managed_fields.iter().flatten();
+        managed.map(|e| (e.manager.clone(), e.operation.clone())).collect()
     };
     ensure!(
-        ownership(&a) == ownership(&b),
+        entries(&a) == entries(&b),
         "managedFields {:?} vs {:?}",
-        ownership(&a),
-        ownership(&b)
+        entries(&a),
+        entries(&b)
+    );
+    let (owned_a, owned_b) = (fields_of(&a, "m1", "Apply"), fields_of(&b, "m1", "Apply"));
+    ensure!(
+        owned_a.is_some() && owned_a == owned_b,
+        "m1's fields {owned_a:?} vs {owned_b:?}"
     );
     expect_err!(
         store
