@@ -341,3 +341,46 @@ impl<'a> ApplyBody<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use operator_runtime_core::store::Patch;
+    use operator_runtime_core::{Object, TypeRef};
+    use serde_json::json;
+
+    use super::ApplyBody;
+
+    fn statefulset() -> Object {
+        let mut o = Object::new(&TypeRef::new("apps/v1", "StatefulSet"), Some("ns"), "s");
+        o.metadata.labels = Some([("app".to_owned(), "s".to_owned())].into());
+        o.metadata.resource_version = Some("7".to_owned());
+        o.body.insert("spec".into(), json!({"replicas": 2, "serviceName": "s"}));
+        o
+    }
+
+    /// The borrowed body serializes to the JSON the provided method sends, with or without a
+    /// resourceVersion standing for the object's own.
+    #[test]
+    fn apply_body_is_the_json_of_the_provided_apply() {
+        let object = statefulset();
+        for rv in [Some("42"), None] {
+            let body = ApplyBody::of(&object, rv).expect("a body without apiVersion, kind or metadata");
+            let sent = serde_json::to_value(&body).expect("serializes");
+            let Ok(Patch::Apply(expected)) = Patch::apply_of(&object, rv) else {
+                panic!("apply_of gives an apply");
+            };
+            assert_eq!(sent, expected, "resourceVersion {rv:?}");
+        }
+    }
+
+    /// A body that holds its own `metadata` (or `apiVersion`, `kind`) is left to the JSON
+    /// path, which decides which of the two wins.
+    #[test]
+    fn apply_body_leaves_a_body_with_its_own_metadata_to_the_json() {
+        for key in ["apiVersion", "kind", "metadata"] {
+            let mut object = statefulset();
+            object.body.insert(key.into(), json!({}));
+            assert!(ApplyBody::of(&object, None).is_none(), "{key}");
+        }
+    }
+}

@@ -177,7 +177,6 @@ fn typecheck_custom(body: &Value, schema: &Value) -> Result<(), String> {
 /// The manager that owns an object's fields from before its first apply.
 const BEFORE_FIRST_APPLY: &str = "before-first-apply";
 
-/// PATCH with `application/apply-patch+yaml`.
 /// An apply configuration as the request carries it.
 pub(crate) enum Configuration<'a> {
     /// A patch body's JSON.
@@ -187,6 +186,7 @@ pub(crate) enum Configuration<'a> {
     Object(&'a Object, Option<&'a str>),
 }
 
+/// PATCH with `application/apply-patch+yaml`, or `ObjectStore::apply_object`.
 pub(crate) fn apply(
     state: &mut State,
     key: &ObjectRef,
