@@ -67,6 +67,11 @@ impl DynamicOperator for ClusterOperator {
         &self.ownership
     }
 
+    /// `desired` reads the parent's spec and name only, and `status` is the default.
+    fn is_pure(&self) -> bool {
+        true
+    }
+
     fn desired(
         &self,
         parent: &Object,

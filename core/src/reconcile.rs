@@ -40,6 +40,7 @@ mod context;
 mod dependencies;
 mod error;
 mod finalizer;
+mod fixpoint;
 mod operator;
 mod own_writes;
 mod pause;
@@ -160,6 +161,22 @@ pub struct ReconcileReport {
     pub conditions: Vec<(String, bool, String, String)>,
     /// What the controller should do next.
     pub action: Option<Action>,
+    /// The reconcile was skipped: the operator is pure ([`DynamicOperator::is_pure`]) and
+    /// nothing it reads changed since the parent's last converged reconcile, whose conditions
+    /// this report repeats. Nothing was computed or written.
+    pub skipped: bool,
+}
+
+/// What [`Reconciler::write_status`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StatusWrite {
+    /// The status was already as computed (or the schema keeps none).
+    Equal,
+    /// The status was written.
+    Written,
+    /// The status differs but was not written: the parent changed or is gone, or the write
+    /// failed.
+    NotWritten,
 }
 
 /// The driver for one operator.
@@ -178,6 +195,8 @@ pub struct Reconciler<O: DynamicOperator> {
     dependencies: Arc<Dependencies>,
     /// Per parent, the children its last plan found without drift (`plan::Verified`).
     verified: std::sync::Mutex<std::collections::HashMap<ObjectRef, crate::plan::Verified>>,
+    /// Per parent of a pure operator, the inputs of its last converged reconcile.
+    fixpoints: fixpoint::Fixpoints,
 }
 
 impl<O: DynamicOperator> Reconciler<O> {
@@ -203,6 +222,7 @@ impl<O: DynamicOperator> Reconciler<O> {
             own_writes: std::sync::Mutex::default(),
             dependencies: Arc::default(),
             verified: std::sync::Mutex::default(),
+            fixpoints: fixpoint::Fixpoints::default(),
         }
     }
 
@@ -307,16 +327,31 @@ impl<O: DynamicOperator> Reconciler<O> {
 
     /// Reconciles the parent `key`: see the [module docs](self).
     ///
+    /// A pure operator's ([`DynamicOperator::is_pure`]) reconcile is skipped, returning the
+    /// last conditions with [`ReconcileReport::skipped`] set, when these are all as its last
+    /// converged reconcile left them: the parent's resourceVersion (after the runtime's own
+    /// status write), the uid and resourceVersion of every child the cache lists as owned by
+    /// the parent, the resourceVersion of every object `desired` looked up through the
+    /// [`Context`], and the sync of the owned and looked-up kinds.
+    ///
     /// # Errors
     /// [`ReconcileError`] when the runner should retry with backoff.
     pub async fn reconcile(&self, key: &ObjectRef) -> Result<ReconcileReport, ReconcileError> {
-        let result = self.reconcile_once(key).await;
+        let mut converged = None;
+        let result = self.reconcile_once(key, &mut converged).await;
         let written = self.take_own_write(key);
+        if let (Ok(_), Some(candidate)) = (&result, converged) {
+            self.fixpoints.keep(key, candidate, written.as_deref());
+        }
         self.await_own_write(key, written.as_deref()).await;
         result
     }
 
-    async fn reconcile_once(&self, key: &ObjectRef) -> Result<ReconcileReport, ReconcileError> {
+    async fn reconcile_once(
+        &self,
+        key: &ObjectRef,
+        converged: &mut Option<fixpoint::Candidate>,
+    ) -> Result<ReconcileReport, ReconcileError> {
         let parent_type = self.operator.parent_type();
         if !self.cache.has_synced(&parent_type) {
             return Err(ReconcileError::NotSynced(parent_type));
@@ -324,15 +359,22 @@ impl<O: DynamicOperator> Reconciler<O> {
         let Some(parent) = self.cache.get(key) else {
             self.warned.forget(key);
             self.dependencies.forget(key);
+            self.fixpoints.forget(key);
             self.take_verified(key);
             return Ok(ReconcileReport {
                 action: Some(Action::await_change()),
                 ..Default::default()
             });
         };
+        if self.operator.is_pure() && !parent.is_terminating() {
+            if let Some(report) = self.skip_if_unchanged(&parent) {
+                return Ok(report);
+            }
+        }
         let mut report = ReconcileReport::default();
         self.warned.begin(&parent.object_ref());
         if parent.is_terminating() {
+            self.fixpoints.forget(key);
             if let Err(e) = self.finalize(&parent, &mut report).await {
                 self.wait_if_permanent(&parent, "finalizer removal", e).await?;
             }
@@ -358,7 +400,9 @@ impl<O: DynamicOperator> Reconciler<O> {
         };
         let context = Context::new(&self.cache, &parent, self.clock.now());
         let built = self.operator.desired(&parent, &context, &mut desired);
-        self.dependencies.record(key, context.into_lookups());
+        let reads = context.into_reads();
+        self.dependencies
+            .record(key, reads.lookups.iter().map(|(k, _)| k.clone()).collect());
         if let Err(e) = built {
             return self.invalid_spec(&parent, e, report).await;
         }
@@ -430,9 +474,28 @@ impl<O: DynamicOperator> Reconciler<O> {
                 Map::new()
             }
         };
-        report.status_written = self
+        let status = self
             .write_status(&parent, computed.to_status(&parent, extra, self.clock.now()))
             .await?;
+        report.status_written = status == StatusWrite::Written;
+        if self.operator.is_pure()
+            && plan.is_converged()
+            && outcome.failures.is_empty()
+            && computed.all_ready
+            && unservable.is_empty()
+            && plan.skipped_kinds.is_empty()
+            && !paused
+            && !reads.clock
+            && !reads.unsynced
+            && status != StatusWrite::NotWritten
+        {
+            *converged = Some(fixpoint::Candidate {
+                parent_version: parent.resource_version().unwrap_or_default().to_owned(),
+                children: fixpoint::versions(&observed),
+                lookups: reads.lookups,
+                conditions: report.conditions.clone(),
+            });
+        }
         report.action = Some(if !unservable.is_empty() {
             // Look again when the kind may be served (RBAC fixed, CRD installed).
             Action::requeue(self.config.progress_requeue)
@@ -513,14 +576,14 @@ impl<O: DynamicOperator> Reconciler<O> {
         let computed = conditions::invalid_spec(&error);
         report.conditions = computed.summary();
         let status = computed.to_status(parent, Map::new(), self.clock.now());
-        report.status_written = self.write_status(parent, status).await?;
+        report.status_written = self.write_status(parent, status).await? == StatusWrite::Written;
         report.action = Some(Action::await_change());
         Ok(report)
     }
 
     /// Writes `status` unless it equals the parent's current status once normalized by the
-    /// parent's schema ([`DynamicOperator::parent_schema`]). Returns whether it wrote.
-    async fn write_status(&self, parent: &Object, status: Value) -> Result<bool, ReconcileError> {
+    /// parent's schema ([`DynamicOperator::parent_schema`]).
+    async fn write_status(&self, parent: &Object, status: Value) -> Result<StatusWrite, ReconcileError> {
         let status = match self.operator.parent_schema() {
             Some(schema) => {
                 let mut body = Map::new();
@@ -528,34 +591,34 @@ impl<O: DynamicOperator> Reconciler<O> {
                 crate::schema::prune_and_default(schema, &mut body);
                 // A schema without `status` drops it: the server would store nothing.
                 let Some(status) = body.remove("status") else {
-                    return Ok(false);
+                    return Ok(StatusWrite::Equal);
                 };
                 status
             }
             None => status,
         };
         if parent.status() == Some(&status) {
-            return Ok(false);
+            return Ok(StatusWrite::Equal);
         }
         if self.cache_has_newer(parent) {
             // The parent changed during this reconcile (a spec edit, another writer): a status
             // write carrying the resourceVersion this reconcile read would be a 409. The newer
             // version's watch event has queued the parent again, and that reconcile writes the
             // status of the new spec.
-            return Ok(false);
+            return Ok(StatusWrite::NotWritten);
         }
         let mut updated = parent.clone();
         updated.body.insert("status".into(), status);
         match self.store.replace_status(&updated, &WriteParams::default()).await {
             Ok(written) => {
                 self.note_own_write(&written);
-                Ok(true)
+                Ok(StatusWrite::Written)
             }
-            Err(StoreError::NotFound { .. }) => Ok(false),
+            Err(StoreError::NotFound { .. }) => Ok(StatusWrite::NotWritten),
             Err(e) => {
                 self.wait_if_permanent(parent, "status", ReconcileError::Retryable(e))
                     .await?;
-                Ok(false)
+                Ok(StatusWrite::NotWritten)
             }
         }
     }

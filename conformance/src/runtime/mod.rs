@@ -6,6 +6,7 @@
 //! (`runtime_<scenario>`). Like the store behaviours, each works in its own namespace, so they
 //! can share one real API server.
 
+pub mod fixpoint;
 pub mod fixture;
 pub mod safety;
 pub mod scenarios;
@@ -119,6 +120,7 @@ macro_rules! __with_scenarios {
             forbidden_kind_is_reported_and_other_kinds_keep_working => runtime_forbidden_kind_is_reported_and_other_kinds_keep_working,
             stale_relist_never_writes_from_an_older_spec => runtime_stale_relist_never_writes_from_an_older_spec,
             paused_parent_gets_no_child_writes_until_resumed => runtime_paused_parent_gets_no_child_writes_until_resumed,
+            pure_operator_skips_only_unchanged_reconciles => runtime_pure_operator_skips_only_unchanged_reconciles,
         }
     };
 }

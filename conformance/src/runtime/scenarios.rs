@@ -17,6 +17,7 @@ use super::fixture::{World, config_map, deployment};
 use crate::outcome::{CaseResult, Outcome};
 use crate::support::kinds;
 
+pub use super::fixpoint::pure_operator_skips_only_unchanged_reconciles;
 pub use super::safety::{
     deleting_parent_with_orphan_propagation_keeps_children, forbidden_kind_is_reported_and_other_kinds_keep_working,
     paused_parent_gets_no_child_writes_until_resumed, permanent_error_is_reported_once_and_not_retried,

@@ -46,7 +46,20 @@ pub struct Context<'a> {
     cache: &'a Cache,
     parent: &'a Object,
     now: Timestamp,
-    lookups: Mutex<Vec<ObjectRef>>,
+    reads: Mutex<Reads>,
+}
+
+/// What `desired` read through a [`Context`]: each lookup with the resourceVersion it found,
+/// and whether it asked for the time. A pure operator's reconcile is skipped only while all of
+/// these are unchanged (see [`super::DynamicOperator::is_pure`]).
+#[derive(Debug, Default)]
+pub(super) struct Reads {
+    /// Each lookup and the resourceVersion of the object found (None: absent).
+    pub lookups: Vec<(ObjectRef, Option<String>)>,
+    /// A lookup of a kind not synced yet (its absence says nothing).
+    pub unsynced: bool,
+    /// [`Context::now`] was called.
+    pub clock: bool,
 }
 
 impl<'a> Context<'a> {
@@ -56,13 +69,19 @@ impl<'a> Context<'a> {
             cache,
             parent,
             now,
-            lookups: Mutex::default(),
+            reads: Mutex::default(),
         }
     }
 
-    /// The time of this reconcile (from the runtime's clock).
+    /// The time of this reconcile (from the runtime's clock). A reconcile whose `desired`
+    /// asked for it is never skipped as unchanged (see [`super::DynamicOperator::is_pure`]).
     pub fn now(&self) -> Timestamp {
+        self.lock().clock = true;
         self.now
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Reads> {
+        self.reads.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The parent as stored.
@@ -122,21 +141,30 @@ impl<'a> Context<'a> {
                 kind: key.type_ref.clone(),
             });
         }
-        self.lookups
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(key.clone());
         if !self.cache.has_synced(&key.type_ref) {
+            let mut reads = self.lock();
+            reads.lookups.push((key.clone(), None));
+            reads.unsynced = true;
             return Err(ContextError::NotSynced {
                 kind: key.type_ref.clone(),
             });
         }
-        Ok(self.cache.get(key))
+        let found = self.cache.get(key);
+        let version = found
+            .as_ref()
+            .map(|o| o.resource_version().unwrap_or_default().to_owned());
+        self.lock().lookups.push((key.clone(), version));
+        Ok(found)
     }
 
     /// Every object looked up so far.
     pub fn into_lookups(self) -> Vec<ObjectRef> {
-        self.lookups.into_inner().unwrap_or_else(PoisonError::into_inner)
+        self.into_reads().lookups.into_iter().map(|(key, _)| key).collect()
+    }
+
+    /// Everything read so far.
+    pub(super) fn into_reads(self) -> Reads {
+        self.reads.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

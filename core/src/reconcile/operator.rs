@@ -151,6 +151,21 @@ pub trait Operator: Send + Sync + 'static {
         ErrorPolicy::default_for(error)
     }
 
+    /// Declares that [`Operator::desired`] and [`Operator::status`] are pure: their result
+    /// depends only on the parent's spec and metadata (not its status, resourceVersion or
+    /// managedFields), the observed children and the objects `desired` looks up through the
+    /// [`Context`]; not on the clock, nor on anything outside the cluster.
+    ///
+    /// The driver then skips a reconcile whose inputs are all unchanged since the parent's
+    /// last converged reconcile (the runtime's own status write does not count as a change),
+    /// so the reconcile that status write's watch event triggers, and every resync of a
+    /// converged parent, cost a few cache lookups instead of a `desired` and a plan. See
+    /// [`super::Reconciler::reconcile`] for what counts as an input. The default, false, runs
+    /// every reconcile in full.
+    fn is_pure(&self) -> bool {
+        false
+    }
+
     /// Cleanup before the finalizer is removed; children are deleted by the driver afterwards.
     ///
     /// # Errors
@@ -203,6 +218,11 @@ pub trait DynamicOperator: Send + Sync + 'static {
     /// See [`Operator::error_policy`].
     fn error_policy(&self, _parent: &Object, error: &StoreError) -> ErrorPolicy {
         ErrorPolicy::default_for(error)
+    }
+
+    /// See [`Operator::is_pure`].
+    fn is_pure(&self) -> bool {
+        false
     }
 
     /// See [`Operator::cleanup`].
@@ -323,6 +343,10 @@ impl<O: Operator> DynamicOperator for O {
             Ok(p) => Operator::error_policy(self, &*p, error),
             Err(_) => ErrorPolicy::default_for(error),
         }
+    }
+
+    fn is_pure(&self) -> bool {
+        Operator::is_pure(self)
     }
 
     async fn cleanup(&self, parent: &Object) -> Result<(), OperatorError> {
