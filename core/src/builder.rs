@@ -63,6 +63,7 @@
 mod config;
 mod error;
 mod scope;
+mod skeleton;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -73,6 +74,7 @@ pub use crate::model::IntoObject;
 pub use config::{config_hash, config_hash_of, with_pod_template_annotation};
 pub use error::BuildError;
 pub use scope::{OwnedKind, Scope};
+pub(crate) use skeleton::Skeleton;
 pub use validate::{MAX_LABEL_NAME_LEN, MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, check_label_value, check_name};
 
 use crate::hash::{self, HASH_ANNOTATION};

@@ -150,6 +150,41 @@ pub fn plan(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPolicy)
 /// objects are ever deleted. Like a store, it should hold one object per (kind, namespace,
 /// name); if a key appears twice, the first occurrence is used.
 pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPolicy, inputs: &PlanInputs) -> Plan {
+    // `decide` returns None only where walks are refused.
+    plan_inner(desired, observed, policy, inputs, Walk::Allowed).expect("with walks allowed, every child is decided")
+}
+
+/// The plan of a desired set whose children are known only by identity and desired hash (a
+/// pure operator's set reused from its last reconcile, see
+/// [`crate::reconcile::DynamicOperator::is_pure`]): Some only when it is all Unchanged and no
+/// child needed its desired values read, that is when every child exists, is this parent's,
+/// keeps its desired hash and was verified at its version or `Apply` entry by an earlier plan
+/// ([`Verified`]), and no orphan is left. Then it equals what [`plan_with`] gives for the
+/// full set; otherwise the caller plans the full set.
+pub(crate) fn plan_verified(
+    desired: &DesiredSet,
+    observed: &[Arc<Object>],
+    policy: &PlanPolicy,
+    inputs: &PlanInputs,
+) -> Option<Plan> {
+    plan_inner(desired, observed, policy, inputs, Walk::Refused).filter(Plan::is_converged)
+}
+
+/// Whether a decision may read the desired object's values (its body, labels, annotations
+/// but the hash) or must stop where it would.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Allowed,
+    Refused,
+}
+
+fn plan_inner(
+    desired: &DesiredSet,
+    observed: &[Arc<Object>],
+    policy: &PlanPolicy,
+    inputs: &PlanInputs,
+    walk: Walk,
+) -> Option<Plan> {
     let ownership = desired.ownership();
     let (skipped, scanned): (Vec<TypeRef>, Vec<TypeRef>) = ownership
         .owned_kinds()
@@ -182,7 +217,8 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
                 policy,
                 inputs,
                 &mut verified,
-            );
+                walk,
+            )?;
             let rank = desired.group_rank(&child.group).unwrap_or(usize::MAX);
             let item = PlanItem {
                 key: child.object.object_ref(),
@@ -191,9 +227,9 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
                 live: current,
                 action,
             };
-            (rank, item)
+            Some((rank, item))
         })
-        .collect();
+        .collect::<Option<_>>()?;
     items.sort_by(|(ra, a), (rb, b)| (ra, sort_key(&a.key)).cmp(&(rb, sort_key(&b.key))));
     if !first_install {
         hold_back_later_groups(desired, &mut items, inputs);
@@ -212,14 +248,14 @@ pub fn plan_with(desired: &DesiredSet, observed: &[Arc<Object>], policy: &PlanPo
         .collect();
     orphans.sort_by(|a, b| sort_key(&a.key).cmp(&sort_key(&b.key)));
 
-    Plan {
+    Some(Plan {
         parent: desired.parent().clone(),
         items: items.into_iter().map(|(_, item)| item).chain(orphans).collect(),
         scanned_kinds: scanned,
         skipped_kinds: skipped,
         first_install,
         verified,
-    }
+    })
 }
 
 /// A child's identity borrowed from the object (API group, kind, namespace, name; the version
@@ -261,33 +297,34 @@ fn decide(
     policy: &PlanPolicy,
     inputs: &PlanInputs,
     verified: &mut Verified,
-) -> Action {
+    walk: Walk,
+) -> Option<Action> {
     if inputs.is_unlisted(&desired.type_ref()) {
-        return Action::Blocked {
+        return Some(Action::Blocked {
             reason: BlockReason::KindNotListed,
-        };
+        });
     }
     let Some(live) = live else {
-        return Action::Create;
+        return Some(Action::Create);
     };
     if live.is_terminating() {
-        return Action::Wait {
+        return Some(Action::Wait {
             reason: WaitReason::Terminating,
             pending: Box::new(Action::Create),
-        };
+        });
     }
     let adopt = match live.controller_owner() {
         Some(owner) if owner.uid == set.parent_uid() => false,
         Some(owner) => {
-            return Action::Blocked {
+            return Some(Action::Blocked {
                 reason: BlockReason::OwnedByOther { owner: owner.clone() },
-            };
+            });
         }
         None if policy.adopts_unowned() => true,
         None => {
-            return Action::Blocked {
+            return Some(Action::Blocked {
                 reason: BlockReason::NotOwned,
-            };
+            });
         }
     };
     let hash_changed = live.annotation(HASH_ANNOTATION) != desired.annotation(HASH_ANNOTATION);
@@ -302,13 +339,17 @@ fn decide(
     if let Some(fp) = fingerprint {
         if !adopt && let Some(known) = inputs.verified.entry_of(fp) {
             verified.insert_with_entry(fp, known);
-            return Action::Unchanged;
+            return Some(Action::Unchanged);
         }
         entry = manager.and_then(|m| Verified::entry_fingerprint(desired, live, m));
         if !adopt && entry.is_some_and(|e| inputs.verified.contains_entry(e)) {
             verified.insert_with_entry(fp, entry);
-            return Action::Unchanged;
+            return Some(Action::Unchanged);
         }
+    }
+    // Everything below reads the desired object's values.
+    if walk == Walk::Refused {
+        return None;
     }
     // Same desired state: only a field we no longer own is drift (our entry is read only then).
     let owned_drift = manager
@@ -332,17 +373,17 @@ fn decide(
     }
     let changes = policy.redact(&desired.type_ref(), changes);
     if changes.is_empty() && !hash_changed && !adopt {
-        return Action::Unchanged;
+        return Some(Action::Unchanged);
     }
     let immutable = immutable::immutable_changes(&desired.type_ref(), &changes);
     if !immutable.is_empty() {
-        return if policy.recreate_allowed(&desired.type_ref()) {
+        return Some(if policy.recreate_allowed(&desired.type_ref()) {
             Action::Recreate { immutable, changes }
         } else {
             Action::Blocked {
                 reason: BlockReason::ImmutableChange { changes: immutable },
             }
-        };
+        });
     }
     let reason = if adopt {
         UpdateReason::Adopt
@@ -351,7 +392,7 @@ fn decide(
     } else {
         UpdateReason::Drift
     };
-    Action::Update { reason, changes }
+    Some(Action::Update { reason, changes })
 }
 
 /// Upgrade ordering: the first ordered group that is busy (has a pending action) or not ready holds

@@ -68,13 +68,14 @@ use crate::error::StoreError;
 use crate::events::{Event, EventRecorder, reason};
 use crate::metrics::Metrics;
 use crate::model::{Identity, Object, ObjectRef, TypeRef};
-use crate::plan::{Action as PlanAction, Plan, PlanInputs, PlanPolicy, plan_with};
+use crate::plan::{Action as PlanAction, Plan, PlanInputs, PlanPolicy, plan_verified, plan_with};
 use crate::store::{ObjectStore, WriteParams};
 
 pub use conditions::GroupStatus;
 pub use context::{Children, Context, ContextError};
 pub use dependencies::Dependencies;
 pub use error::OperatorError;
+pub use fixpoint::Reused;
 pub use operator::{DynamicOperator, Operator, Parent, StatusFields};
 pub use policy::ErrorPolicy;
 pub use rejected::REJECTED_WRITE_TTL;
@@ -161,10 +162,9 @@ pub struct ReconcileReport {
     pub conditions: Vec<(String, bool, String, String)>,
     /// What the controller should do next.
     pub action: Option<Action>,
-    /// The reconcile was skipped: the operator is pure ([`DynamicOperator::is_pure`]) and
-    /// nothing it reads changed since the parent's last converged reconcile, whose conditions
-    /// this report repeats. Nothing was computed or written.
-    pub skipped: bool,
+    /// What was reused from the parent's last reconcile instead of computed (a pure
+    /// operator's, see [`DynamicOperator::is_pure`]).
+    pub reused: Reused,
 }
 
 /// What [`Reconciler::write_status`] did.
@@ -195,8 +195,8 @@ pub struct Reconciler<O: DynamicOperator> {
     dependencies: Arc<Dependencies>,
     /// Per parent, the children its last plan found without drift (`plan::Verified`).
     verified: std::sync::Mutex<std::collections::HashMap<ObjectRef, crate::plan::Verified>>,
-    /// Per parent of a pure operator, the inputs of its last converged reconcile.
-    fixpoints: fixpoint::Fixpoints,
+    /// Per parent of a pure operator, what its last reconcile read and built.
+    kept: fixpoint::KeptInputs,
 }
 
 impl<O: DynamicOperator> Reconciler<O> {
@@ -222,7 +222,7 @@ impl<O: DynamicOperator> Reconciler<O> {
             own_writes: std::sync::Mutex::default(),
             dependencies: Arc::default(),
             verified: std::sync::Mutex::default(),
-            fixpoints: fixpoint::Fixpoints::default(),
+            kept: fixpoint::KeptInputs::default(),
         }
     }
 
@@ -327,21 +327,23 @@ impl<O: DynamicOperator> Reconciler<O> {
 
     /// Reconciles the parent `key`: see the [module docs](self).
     ///
-    /// A pure operator's ([`DynamicOperator::is_pure`]) reconcile is skipped, returning the
-    /// last conditions with [`ReconcileReport::skipped`] set, when these are all as its last
-    /// converged reconcile left them: the parent's resourceVersion (after the runtime's own
-    /// status write), the uid and resourceVersion of every child the cache lists as owned by
-    /// the parent, the resourceVersion of every object `desired` looked up through the
-    /// [`Context`], and the sync of the owned and looked-up kinds.
+    /// A pure operator's ([`DynamicOperator::is_pure`]) reconcile reuses what did not change
+    /// since the parent's last one ([`ReconcileReport::reused`]):
+    /// - when the parent's resourceVersion (after the runtime's own writes of it) and the
+    ///   resourceVersion of every object `desired` looked up through the [`Context`] are as
+    ///   the last reconcile left them, `desired` would build the same set: its kept skeleton
+    ///   is planned instead, provided every child is verified unchanged;
+    /// - when, besides, the last reconcile converged and the children the cache lists as the
+    ///   parent's are the same at the same resourceVersions, the reconcile is skipped.
     ///
     /// # Errors
     /// [`ReconcileError`] when the runner should retry with backoff.
     pub async fn reconcile(&self, key: &ObjectRef) -> Result<ReconcileReport, ReconcileError> {
-        let mut converged = None;
-        let result = self.reconcile_once(key, &mut converged).await;
+        let mut kept = None;
+        let result = self.reconcile_once(key, &mut kept).await;
         let written = self.take_own_write(key);
-        if let (Ok(_), Some(candidate)) = (&result, converged) {
-            self.fixpoints.keep(key, candidate, written.as_deref());
+        if let (Ok(_), Some(kept)) = (&result, kept) {
+            self.kept.keep(key, kept, written.as_deref());
         }
         self.await_own_write(key, written.as_deref()).await;
         result
@@ -350,7 +352,7 @@ impl<O: DynamicOperator> Reconciler<O> {
     async fn reconcile_once(
         &self,
         key: &ObjectRef,
-        converged: &mut Option<fixpoint::Candidate>,
+        kept: &mut Option<fixpoint::Kept>,
     ) -> Result<ReconcileReport, ReconcileError> {
         let parent_type = self.operator.parent_type();
         if !self.cache.has_synced(&parent_type) {
@@ -359,22 +361,27 @@ impl<O: DynamicOperator> Reconciler<O> {
         let Some(parent) = self.cache.get(key) else {
             self.warned.forget(key);
             self.dependencies.forget(key);
-            self.fixpoints.forget(key);
+            self.kept.forget(key);
             self.take_verified(key);
             return Ok(ReconcileReport {
                 action: Some(Action::await_change()),
                 ..Default::default()
             });
         };
-        if self.operator.is_pure() && !parent.is_terminating() {
-            if let Some(report) = self.skip_if_unchanged(&parent) {
-                return Ok(report);
-            }
-        }
+        let reuse = if self.operator.is_pure() && !parent.is_terminating() {
+            self.reusable(&parent)
+        } else {
+            fixpoint::Reuse::Nothing
+        };
+        let reuse = match reuse {
+            fixpoint::Reuse::Everything(report) => return Ok(*report),
+            fixpoint::Reuse::Desired(skeleton, lookups) => Some((skeleton, lookups)),
+            fixpoint::Reuse::Nothing => None,
+        };
         let mut report = ReconcileReport::default();
         self.warned.begin(&parent.object_ref());
         if parent.is_terminating() {
-            self.fixpoints.forget(key);
+            self.kept.forget(key);
             if let Err(e) = self.finalize(&parent, &mut report).await {
                 self.wait_if_permanent(&parent, "finalizer removal", e).await?;
             }
@@ -390,26 +397,39 @@ impl<O: DynamicOperator> Reconciler<O> {
             }
         };
 
-        let mut desired = match DesiredSet::new(&parent, self.operator.ownership()) {
-            Ok(d) => d,
-            Err(e) => {
-                return self
-                    .invalid_spec(&parent, SpecError::new("metadata", e.to_string()).into(), report)
-                    .await;
+        // A kept skeleton first (a pure operator whose `desired` inputs are unchanged): planned
+        // only if every child is verified unchanged, else `desired` runs after all.
+        let reused = reuse.and_then(|(skeleton, lookups)| {
+            let set = DesiredSet::from_skeleton(&parent, self.operator.ownership(), &skeleton).ok()?;
+            Some((set, lookups, skeleton))
+        });
+        let verified = self.take_verified(key);
+        let mut planned = None;
+        if let Some((set, lookups, skeleton)) = reused {
+            let (observed, assessment, mut inputs) = self.observe(&parent, &set).await;
+            inputs.verified = verified.clone();
+            if let Some(plan) = plan_verified(&set, &observed, &self.config.plan_policy, &inputs) {
+                report.reused = Reused::Desired;
+                let reads = context::Reads {
+                    lookups,
+                    ..context::Reads::default()
+                };
+                planned = Some((set, Some(skeleton), reads, observed, assessment, plan));
+            }
+        }
+        let (desired, skeleton, reads, observed, assessment, plan) = match planned {
+            Some(planned) => planned,
+            None => {
+                let (desired, reads) = match self.build_desired(&parent) {
+                    Ok(built) => built,
+                    Err(e) => return self.invalid_spec(&parent, e, report).await,
+                };
+                let (observed, assessment, mut inputs) = self.observe(&parent, &desired).await;
+                inputs.verified = verified;
+                let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
+                (desired, None, reads, observed, assessment, plan)
             }
         };
-        let context = Context::new(&self.cache, &parent, self.clock.now());
-        let built = self.operator.desired(&parent, &context, &mut desired);
-        let reads = context.into_reads();
-        self.dependencies
-            .record(key, reads.lookups.iter().map(|(k, _)| k.clone()).collect());
-        if let Err(e) = built {
-            return self.invalid_spec(&parent, e, report).await;
-        }
-
-        let (observed, assessment, mut inputs) = self.observe(&parent, &desired).await;
-        inputs.verified = self.take_verified(key);
-        let plan = plan_with(&desired, &observed, &self.config.plan_policy, &inputs);
         self.verified
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -478,22 +498,22 @@ impl<O: DynamicOperator> Reconciler<O> {
             .write_status(&parent, computed.to_status(&parent, extra, self.clock.now()))
             .await?;
         report.status_written = status == StatusWrite::Written;
-        if self.operator.is_pure()
-            && plan.is_converged()
-            && outcome.failures.is_empty()
-            && computed.all_ready
-            && unservable.is_empty()
-            && plan.skipped_kinds.is_empty()
-            && !paused
-            && !reads.clock
-            && !reads.unsynced
-            && status != StatusWrite::NotWritten
-        {
-            *converged = Some(fixpoint::Candidate {
+        if self.operator.is_pure() && !reads.clock && !reads.unsynced {
+            let converged = plan.is_converged()
+                && outcome.failures.is_empty()
+                && computed.all_ready
+                && unservable.is_empty()
+                && plan.skipped_kinds.is_empty()
+                && !paused
+                && status != StatusWrite::NotWritten;
+            *kept = Some(fixpoint::Kept {
                 parent_version: parent.resource_version().unwrap_or_default().to_owned(),
-                children: fixpoint::versions(&observed),
                 lookups: reads.lookups,
-                conditions: report.conditions.clone(),
+                skeleton: skeleton.unwrap_or_else(|| desired.skeleton()),
+                converged: converged.then(|| fixpoint::Converged {
+                    children: fixpoint::versions(&observed),
+                    conditions: report.conditions.clone(),
+                }),
             });
         }
         report.action = Some(if !unservable.is_empty() {
@@ -512,6 +532,21 @@ impl<O: DynamicOperator> Reconciler<O> {
             return Err(ReconcileError::Retryable(err.error.clone()));
         }
         Ok(report)
+    }
+
+    /// The operator's desired set for `parent` and what it read; the lookups are recorded as
+    /// the parent's dependencies either way. An error is an invalid spec.
+    fn build_desired(&self, parent: &Object) -> Result<(DesiredSet, context::Reads), OperatorError> {
+        let mut desired = DesiredSet::new(parent, self.operator.ownership())
+            .map_err(|e| OperatorError::from(SpecError::new("metadata", e.to_string())))?;
+        let context = Context::new(&self.cache, parent, self.clock.now());
+        let built = self.operator.desired(parent, &context, &mut desired);
+        let reads = context.into_reads();
+        self.dependencies.record(
+            &parent.object_ref(),
+            reads.lookups.iter().map(|(k, _)| k.clone()).collect(),
+        );
+        built.map(|()| (desired, reads))
     }
 
     /// Collects the observed children and the per-reconcile planner inputs from the cache.

@@ -1,14 +1,14 @@
 //! Runtime scenario of a pure operator ([`DynamicOperator::is_pure`]): a reconcile whose inputs
-//! are unchanged since the parent's last converged one is skipped without a request, and every
-//! kind of input change (a child edited, annotated or deleted, a looked-up object created,
-//! the parent's spec or status edited by someone else) runs it in full again. The runtime's
-//! own status write is not a change; an operator that reads the clock, or is not pure, is
-//! never skipped.
+//! are unchanged since the parent's last converged one is skipped without a request; a child
+//! changed in a way that is not drift (annotated by someone else) reuses the kept desired set;
+//! every other change (a child edited or deleted, a looked-up object created, the parent's
+//! spec or status edited by someone else) runs it in full again. The runtime's own status
+//! write is not a change; an operator that reads the clock, or is not pure, reuses nothing.
 
 use std::sync::Arc;
 
 use operator_runtime_core::builder::{DesiredSet, GroupSpec, OwnedKind, Ownership};
-use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcileReport, SpecError};
+use operator_runtime_core::reconcile::{Context, DynamicOperator, OperatorError, ReconcileReport, Reused, SpecError};
 use operator_runtime_core::store::{DeleteParams, Patch, PatchParams, WriteParams};
 use operator_runtime_core::{Object, ObjectRef, ObjectStore, TypeRef};
 use serde_json::{Map, Value, json};
@@ -100,10 +100,10 @@ async fn reconcile(w: &World<FixpointOperator>) -> Result<(ReconcileReport, u64)
 async fn converged_then_skipped(w: &World<FixpointOperator>, step: &str) -> Result<(), String> {
     w.converge(NAME).await?;
     let (report, sent) = reconcile(w).await?;
-    ensure(report.skipped && sent == 0, || {
+    ensure(report.reused == Reused::Everything && sent == 0, || {
         format!(
-            "{step}: the reconcile after converging was not skipped (skipped {}, {sent} requests)",
-            report.skipped
+            "{step}: the reconcile after converging was not skipped (reused {:?}, {sent} requests)",
+            report.reused
         )
     })?;
     ensure(report.conditions.iter().any(|(t, s, _, _)| t == "Ready" && *s), || {
@@ -114,17 +114,20 @@ async fn converged_then_skipped(w: &World<FixpointOperator>, step: &str) -> Resu
     })
 }
 
-/// Runs a reconcile after `step` and checks it was not skipped; returns its report.
-async fn runs_in_full(w: &World<FixpointOperator>, step: &str) -> Result<ReconcileReport, String> {
+/// Runs a reconcile after `step` and checks it reused `reused` of the last one; returns its
+/// report.
+async fn runs(w: &World<FixpointOperator>, step: &str, reused: Reused) -> Result<ReconcileReport, String> {
     let (report, _) = reconcile(w).await?;
-    ensure(!report.skipped, || format!("{step}: the reconcile was skipped"))?;
+    ensure(report.reused == reused, || {
+        format!("{step}: the reconcile reused {:?}, not {reused:?}", report.reused)
+    })?;
     Ok(report)
 }
 
-/// A pure operator's unchanged reconcile is skipped, and each change of its inputs (child
-/// annotated, edited, deleted; looked-up object created; parent spec or status edited) runs
-/// it in full; its own status write is no change; reading the clock or not being pure
-/// disables the skip.
+/// A pure operator's unchanged reconcile is skipped, a child annotated by someone else reuses
+/// the desired set, and each other change of its inputs (child edited or deleted; looked-up
+/// object created; parent spec or status edited) runs it in full; its own status write is no
+/// change; reading the clock or not being pure disables any reuse.
 pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn ObjectStore>) -> CaseResult {
     let w = World::with_operator(
         Arc::clone(&store),
@@ -139,16 +142,19 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
     w.create(&parent).await?;
     converged_then_skipped(&w, "first converge").await?;
     let (again, sent) = reconcile(&w).await?;
-    ensure(again.skipped && sent == 0, || "a second resync was not skipped".into())?;
+    ensure(again.reused == Reused::Everything && sent == 0, || {
+        "a second resync was not skipped".into()
+    })?;
 
     // Another manager annotates the child: not drift, but the status counts it. That reconcile
-    // writes the status, and the runtime's own write is no reason to run again.
+    // plans the kept desired set (the parent did not change), writes the status, and the
+    // runtime's own write is no reason to run again.
     let note = Patch::Merge(json!({"metadata": {"annotations": {"note": "hello"}}}));
     w.raw
         .patch(&child, &note, &PatchParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    let report = runs_in_full(&w, "child annotated").await?;
+    let report = runs(&w, "child annotated", Reused::Desired).await?;
     ensure(report.status_written && report.child_writes == 0, || {
         format!(
             "child annotated: status written {}, child writes {}",
@@ -156,7 +162,7 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
         )
     })?;
     let (after_status, sent) = reconcile(&w).await?;
-    ensure(after_status.skipped && sent == 0, || {
+    ensure(after_status.reused == Reused::Everything && sent == 0, || {
         "the reconcile after the runtime's own status write was not skipped".into()
     })?;
 
@@ -168,7 +174,7 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
         .replace_status(&edited, &WriteParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    let report = runs_in_full(&w, "parent status edited").await?;
+    let report = runs(&w, "parent status edited", Reused::Nothing).await?;
     ensure(report.status_written, || {
         "parent status edited: the status was not restored".into()
     })?;
@@ -177,19 +183,20 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
     // The looked-up object appears: the child gains its data.
     let input = Object::new(&config_map(), Some(&w.ns), "fp-input").with("data", json!({"x": "1"}));
     w.create(&input).await?;
-    let report = runs_in_full(&w, "looked-up object created").await?;
+    let report = runs(&w, "looked-up object created", Reused::Nothing).await?;
     ensure(report.child_writes == 1, || {
         format!("looked-up object created: {} child writes", report.child_writes)
     })?;
     converged_then_skipped(&w, "input applied").await?;
 
-    // A manual edit of an owned field, then the child's deletion: each repaired.
+    // A manual edit of an owned field, then the child's deletion: each repaired, by a full
+    // reconcile (the kept set's plan cannot verify the child).
     let edit = Patch::Merge(json!({"data": {"k": "edited"}}));
     w.raw
         .patch(&child, &edit, &PatchParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    let report = runs_in_full(&w, "child edited").await?;
+    let report = runs(&w, "child edited", Reused::Nothing).await?;
     ensure(report.child_writes == 1, || {
         format!("child edited: {} child writes", report.child_writes)
     })?;
@@ -198,7 +205,7 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
         .delete(&child, &DeleteParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    let report = runs_in_full(&w, "child deleted").await?;
+    let report = runs(&w, "child deleted", Reused::Nothing).await?;
     ensure(report.child_writes == 1, || {
         format!("child deleted: {} child writes", report.child_writes)
     })?;
@@ -210,7 +217,7 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
         .patch(&parent_key, &spec, &PatchParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    let report = runs_in_full(&w, "spec changed").await?;
+    let report = runs(&w, "spec changed", Reused::Nothing).await?;
     ensure(report.child_writes == 1, || {
         format!("spec changed: {} child writes", report.child_writes)
     })?;
@@ -223,12 +230,15 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
     w.converge(NAME).await?;
     for round in 0..2 {
         let (report, sent) = reconcile(&w).await?;
-        ensure(!report.skipped && sent == 0 && report.child_writes == 0, || {
-            format!(
-                "clock read, resync {round}: skipped {}, {sent} requests",
-                report.skipped
-            )
-        })?;
+        ensure(
+            report.reused == Reused::Nothing && sent == 0 && report.child_writes == 0,
+            || {
+                format!(
+                    "clock read, resync {round}: reused {:?}, {sent} requests",
+                    report.reused
+                )
+            },
+        )?;
     }
 
     // The same operator not declared pure: converged, a resync still runs in full.
@@ -237,8 +247,8 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
     impure.create(&parent).await?;
     impure.converge(NAME).await?;
     let (report, sent) = reconcile(&impure).await?;
-    ensure(!report.skipped && sent == 0, || {
-        format!("impure operator: skipped {}, {sent} requests", report.skipped)
+    ensure(report.reused == Reused::Nothing && sent == 0, || {
+        format!("impure operator: reused {:?}, {sent} requests", report.reused)
     })?;
     Ok(Outcome::Passed)
 }

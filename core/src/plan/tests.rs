@@ -720,3 +720,76 @@ fn fingerprints_tell_every_part_apart() {
     with_tree.metadata.managed_fields = Some(vec![apply_entry("my-op", json!({}))]);
     assert_eq!(Verified::entry_fingerprint(&child, &with_tree, "my-op"), None);
 }
+
+#[test]
+fn a_skeleton_is_planned_only_when_every_child_is_verified_without_a_walk() {
+    let desired = set(&[("config", cm("c", "v")), ("more", cm("d", "w"))]);
+    let text = |fields: Value| apply_entry("my-op", Value::String(fields.to_string()));
+    let labels = json!({"f:app.kubernetes.io/component": {}, "f:app.kubernetes.io/instance": {},
+        "f:app.kubernetes.io/managed-by": {}});
+    let ours = json!({"f:data": {"f:k": {}}, "f:metadata": {"f:labels": labels}});
+    let live: Vec<Object> = desired
+        .children()
+        .map(|c| {
+            let mut live = (*served(&c.object, 1)).clone();
+            live.metadata.managed_fields = Some(vec![text(ours.clone())]);
+            live
+        })
+        .collect();
+    let observed = |live: &[Object]| live.iter().cloned().map(Arc::new).collect::<Vec<_>>();
+    let inputs = PlanInputs::default().field_manager("my-op");
+    let first = plan_with(&desired, &observed(&live), &PlanPolicy::new(), &inputs);
+    assert!(first.is_converged(), "{first:#}");
+
+    let skeleton = desired.skeleton();
+    let bones = DesiredSet::from_skeleton(&parent(), &ownership(), &skeleton).unwrap();
+    assert_eq!(
+        bones.skeleton(),
+        skeleton,
+        "a set rebuilt from a skeleton has that skeleton"
+    );
+    assert!(
+        plan_verified(&bones, &observed(&live), &PlanPolicy::new(), &inputs).is_none(),
+        "nothing verified yet: only a walk could tell"
+    );
+
+    // New versions (a status update) with the same entries: the skeleton's plan is the full one's.
+    let remembered = PlanInputs {
+        verified: first.verified.clone(),
+        ..inputs.clone()
+    };
+    let mut updated = live.clone();
+    for o in &mut updated {
+        o.metadata.resource_version = Some("2".into());
+        o.body.insert("status".into(), json!({"seen": true}));
+    }
+    let full = plan_with(&desired, &observed(&updated), &PlanPolicy::new(), &remembered);
+    let from_bones = plan_verified(&bones, &observed(&updated), &PlanPolicy::new(), &remembered)
+        .expect("every child verified by its entry");
+    let actions = |p: &Plan| {
+        p.items
+            .iter()
+            .map(|i| (i.key.clone(), i.action.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(actions(&from_bones), actions(&full));
+    assert_eq!(from_bones.verified, full.verified);
+
+    // Someone took a field of ours, a child is gone, an orphan appeared: each needs the full set.
+    let mut taken = updated.clone();
+    taken[0].metadata.managed_fields = Some(vec![text(json!({}))]);
+    assert!(!plan_with(&desired, &observed(&taken), &PlanPolicy::new(), &remembered).is_converged());
+    assert!(plan_verified(&bones, &observed(&taken), &PlanPolicy::new(), &remembered).is_none());
+    assert!(plan_verified(&bones, &observed(&updated[1..]), &PlanPolicy::new(), &remembered).is_none());
+    let orphan = labelled(
+        "old",
+        &[
+            ("app.kubernetes.io/managed-by", "my-op"),
+            ("app.kubernetes.io/instance", "db1"),
+        ],
+        Some((UID, true)),
+    );
+    let mut with_orphan = observed(&updated);
+    with_orphan.push(orphan);
+    assert!(plan_verified(&bones, &with_orphan, &PlanPolicy::new(), &remembered).is_none());
+}

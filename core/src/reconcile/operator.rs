@@ -156,12 +156,14 @@ pub trait Operator: Send + Sync + 'static {
     /// managedFields), the observed children and the objects `desired` looks up through the
     /// [`Context`]; not on the clock, nor on anything outside the cluster.
     ///
-    /// The driver then skips a reconcile whose inputs are all unchanged since the parent's
-    /// last converged reconcile (the runtime's own status write does not count as a change),
-    /// so the reconcile that status write's watch event triggers, and every resync of a
-    /// converged parent, cost a few cache lookups instead of a `desired` and a plan. See
-    /// [`super::Reconciler::reconcile`] for what counts as an input. The default, false, runs
-    /// every reconcile in full.
+    /// The driver then reuses what did not change since the parent's last reconcile (the
+    /// runtime's own writes of the parent do not count as changes): while the parent and the
+    /// looked-up objects are unchanged, `desired` is not called again when every child is
+    /// verified unchanged (a child's status update, say), and a reconcile whose children are
+    /// unchanged too after a converged one is skipped, so the reconcile that the runtime's own
+    /// status write triggers, and every resync of a converged parent, cost a few cache
+    /// lookups. See [`super::Reconciler::reconcile`] for what counts as an input, and
+    /// [`super::ReconcileReport::reused`]. The default, false, runs every reconcile in full.
     fn is_pure(&self) -> bool {
         false
     }
