@@ -5,7 +5,10 @@
 //! "children -> status" and cleanup); [`Reconciler::reconcile`] does the rest.
 //!
 //! # Expected flow
-//! 1. Read the parent from the internal [`Cache`] (no request).
+//! 1. Read the parent from the internal [`Cache`] (no request). A pure operator
+//!    ([`DynamicOperator::is_pure`]) whose inputs did not change since the parent's last
+//!    reconcile reuses that reconcile, or its desired set ([`Reused`]; see
+//!    [`Reconciler::reconcile`]).
 //! 2. Terminating parent: run [`Operator::cleanup`], delete the children it controls, remove
 //!    the finalizer (optimistic concurrency), done.
 //! 3. Ensure the finalizer, before the first child is created (never on a terminating object).
