@@ -134,6 +134,11 @@ impl Operator for DataClusterOperator {
         cluster.spec.paused
     }
 
+    /// `desired` reads the spec and the name, `status` the spec and the children.
+    fn is_pure(&self) -> bool {
+        true
+    }
+
     fn desired(&self, cluster: &DataCluster, _: &Context<'_>, set: &mut DesiredSet) -> Result<(), OperatorError> {
         let spec = validate(cluster)?;
         let name = cluster.metadata.name.as_deref().unwrap_or_default();

@@ -431,6 +431,10 @@ pub struct SeedsSummary {
     pub seeds: u64,
     /// Reconciles over all seeds.
     pub reconciles: u64,
+    /// Of those, reconciles that reused their parent's desired set (a pure operator's).
+    pub reused_desired: u64,
+    /// Of those, reconciles skipped as unchanged (a pure operator's).
+    pub skipped: u64,
     /// Operator writes over all seeds.
     pub writes: u64,
     /// Store faults injected over all seeds.
@@ -451,6 +455,8 @@ impl SeedsSummary {
     fn absorb(&mut self, other: &SeedsSummary) {
         self.seeds += other.seeds;
         self.reconciles += other.reconciles;
+        self.reused_desired += other.reused_desired;
+        self.skipped += other.skipped;
         self.writes += other.writes;
         self.faults += other.faults;
         self.crashes += other.crashes;
@@ -460,6 +466,8 @@ impl SeedsSummary {
 
     fn add(&mut self, stats: &RunStats) {
         self.reconciles += stats.reconciles;
+        self.reused_desired += stats.reused_desired;
+        self.skipped += stats.skipped;
         self.writes += stats.writes;
         self.faults += stats.faults as u64;
         self.crashes += stats.crashes;
@@ -477,7 +485,7 @@ impl fmt::Display for SeedsSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} seeds passed in {:.2}s ({:.1} seeds/s on {} thread{}): {} user steps, {} reconciles, {} operator writes, {} faults, {} crashes, {:.0} s virtual",
+            "{} seeds passed in {:.2}s ({:.1} seeds/s on {} thread{}): {} user steps, {} reconciles ({} reused the desired set, {} skipped), {} operator writes, {} faults, {} crashes, {:.0} s virtual",
             self.seeds,
             self.elapsed.as_secs_f64(),
             self.seeds_per_second(),
@@ -485,6 +493,8 @@ impl fmt::Display for SeedsSummary {
             if self.threads == 1 { "" } else { "s" },
             self.steps,
             self.reconciles,
+            self.reused_desired,
+            self.skipped,
             self.writes,
             self.faults,
             self.crashes,

@@ -16,7 +16,7 @@ use operator_runtime_core::clock::{Clock, Timestamp};
 use operator_runtime_core::controller::{Controller, ControllerConfig};
 use operator_runtime_core::events::{Event, EventRecorder};
 use operator_runtime_core::lease::LeaseConfig;
-use operator_runtime_core::reconcile::{DynamicOperator, Reconciler, ReconcilerConfig};
+use operator_runtime_core::reconcile::{DynamicOperator, Reconciler, ReconcilerConfig, Reused};
 use operator_runtime_core::store::{
     DeleteOutcome, DeleteParams, KindInfo, ListParams, Patch, PatchParams, StoreResult, WatchParams, WatchStream,
     WriteParams,
@@ -82,6 +82,10 @@ pub(crate) struct RunShared {
     pub(crate) writes: AtomicU64,
     /// Reconciles started.
     pub(crate) reconciles: AtomicU64,
+    /// Reconciles of a pure operator that reused the desired set, and that were skipped
+    /// (`ReconcileReport::reused`).
+    pub(crate) reused_desired: AtomicU64,
+    pub(crate) skipped: AtomicU64,
     /// Crashes (both kinds).
     pub(crate) crashes: AtomicU64,
     /// One crash switch per replica slot.
@@ -270,6 +274,8 @@ impl ReplicaEnv {
             seed: 0,
             writes: AtomicU64::new(0),
             reconciles: AtomicU64::new(0),
+            reused_desired: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
             crashes: AtomicU64::new(0),
             crash_slots: Vec::new(),
             partitions: Mutex::new(Vec::new()),
@@ -916,10 +922,17 @@ where
                     let key = parent.object_ref();
                     let env = ctx.env.clone();
                     env.observe(&parent, async move {
-                        ctx.reconciler
-                            .reconcile(&key)
-                            .await
-                            .map(|r| r.action.unwrap_or_else(Action::await_change))
+                        ctx.reconciler.reconcile(&key).await.map(|r| {
+                            let counter = match r.reused {
+                                Reused::Nothing => None,
+                                Reused::Desired => Some(&ctx.env.shared.reused_desired),
+                                Reused::Everything => Some(&ctx.env.shared.skipped),
+                            };
+                            if let Some(counter) = counter {
+                                counter.fetch_add(1, Ordering::SeqCst);
+                            }
+                            r.action.unwrap_or_else(Action::await_change)
+                        })
                     })
                 },
                 ctx,

@@ -72,6 +72,10 @@ pub struct RunStats {
     pub last_step: Option<usize>,
     /// Reconciles started.
     pub reconciles: u64,
+    /// Reconciles that reused their parent's desired set (a pure operator's).
+    pub reused_desired: u64,
+    /// Reconciles skipped as unchanged (a pure operator's).
+    pub skipped: u64,
     /// Writes sent by the operator.
     pub writes: u64,
     /// Store faults injected.
@@ -222,6 +226,8 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
         seed: schedule.seed,
         writes: AtomicU64::new(0),
         reconciles: AtomicU64::new(0),
+        reused_desired: AtomicU64::new(0),
+        skipped: AtomicU64::new(0),
         crashes: AtomicU64::new(0),
         crash_slots: (0..world.replicas).map(|_| Arc::new(Notify::new())).collect(),
         partitions: Mutex::new(vec![None; world.replicas]),
@@ -316,6 +322,8 @@ async fn run_async(inner: &SimInner, schedule: &Schedule) -> Result<RunReport, S
     }
     tasks.abort_all();
     stats.reconciles = shared.reconciles.load(Ordering::SeqCst);
+    stats.reused_desired = shared.reused_desired.load(Ordering::SeqCst);
+    stats.skipped = shared.skipped.load(Ordering::SeqCst);
     stats.writes = shared.writes.load(Ordering::SeqCst);
     stats.faults = faulty.handle().injected();
     stats.crashes = shared.crashes.load(Ordering::SeqCst);
