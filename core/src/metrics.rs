@@ -12,6 +12,7 @@
 //! | `queue_depth` | gauge | `controller` |
 //! | `store_requests_total` | counter | `verb`, `kind` |
 //! | `writes_skipped_total` | counter | `kind` |
+//! | `reconciles_reused_total` | counter | `reused` (`desired`, `everything`) |
 //!
 //! Durations are measured on tokio's clock, so they are virtual under paused time.
 
@@ -79,6 +80,11 @@ struct KindLabels {
     kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReusedLabels {
+    reused: &'static str,
+}
+
 type HistogramFamily = Family<ControllerLabels, Histogram, fn() -> Histogram>;
 
 fn duration_histogram() -> Histogram {
@@ -94,6 +100,7 @@ pub struct Metrics {
     queue_depth: Family<ControllerLabels, Gauge>,
     store_requests: Family<RequestLabels, Counter>,
     writes_skipped: Family<KindLabels, Counter>,
+    reconciles_reused: Family<ReusedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -104,6 +111,7 @@ impl Default for Metrics {
             queue_depth: Family::default(),
             store_requests: Family::default(),
             writes_skipped: Family::default(),
+            reconciles_reused: Family::default(),
         }
     }
 }
@@ -141,6 +149,11 @@ impl Metrics {
             "writes_skipped",
             "Writes skipped because the desired hash matched the live object",
             self.writes_skipped.clone(),
+        );
+        registry.register(
+            "reconciles_reused",
+            "Reconciles of a pure operator that reused the desired set or the whole last reconcile",
+            self.reconciles_reused.clone(),
         );
     }
 
@@ -195,6 +208,17 @@ impl Metrics {
         self.writes_skipped
             .get_or_create(&KindLabels { kind: kind.to_owned() })
             .inc();
+    }
+
+    /// Counts one reconcile that reused its parent's last one: `reused` is `desired` (the
+    /// desired set) or `everything` (the reconcile was skipped).
+    pub fn record_reconcile_reused(&self, reused: &'static str) {
+        self.reconciles_reused.get_or_create(&ReusedLabels { reused }).inc();
+    }
+
+    /// Reconciles that reused their parent's last one so far (`desired` or `everything`).
+    pub fn reconciles_reused(&self, reused: &'static str) -> u64 {
+        self.reconciles_reused.get_or_create(&ReusedLabels { reused }).get()
     }
 
     /// Reconciles counted so far for a controller and result.

@@ -348,6 +348,11 @@ impl<O: DynamicOperator> Reconciler<O> {
         if let (Ok(_), Some(kept)) = (&result, kept) {
             self.kept.keep(key, kept, written.as_deref());
         }
+        if let (Ok(report), Some(metrics)) = (&result, &self.metrics)
+            && report.reused != Reused::Nothing
+        {
+            metrics.record_reconcile_reused(report.reused.as_str());
+        }
         self.await_own_write(key, written.as_deref()).await;
         result
     }

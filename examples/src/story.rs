@@ -580,6 +580,12 @@ pub fn render_summary(s: &Summary) -> String {
         "  writes skipped      {} (child already matched its desired hash and fields)",
         s.writes_skipped()
     );
+    let _ = writeln!(
+        out,
+        "  reconciles reused   {} the desired set, {} everything (a pure operator's)",
+        s.metrics.reconciles_reused("desired"),
+        s.metrics.reconciles_reused("everything")
+    );
     let _ = writeln!(out, "  virtual time        {}s", s.virtual_time.as_secs());
     let objects: Vec<String> = s.objects.iter().map(|(k, n)| format!("{k}={n}")).collect();
     let _ = writeln!(out, "  objects left        {}", objects.join(" "));

@@ -31,6 +31,7 @@ async fn serves_metrics_health_and_readiness() {
     metrics.record_reconcile("datacluster", ReconcileResult::Success, Duration::from_millis(20));
     metrics.record_store_request("patch", "StatefulSet");
     metrics.record_write_skipped("ConfigMap");
+    metrics.record_reconcile_reused("everything");
     let probes = Probes::new(metrics);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -47,6 +48,7 @@ async fn serves_metrics_health_and_readiness() {
         r#"operator_runtime_reconcile_duration_seconds_count{controller="datacluster"} 1"#,
         r#"operator_runtime_store_requests_total{verb="patch",kind="StatefulSet"} 1"#,
         r#"operator_runtime_writes_skipped_total{kind="ConfigMap"} 1"#,
+        r#"operator_runtime_reconciles_reused_total{reused="everything"} 1"#,
         "# EOF",
     ] {
         assert!(body.contains(series), "missing {series} in\n{body}");

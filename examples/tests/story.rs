@@ -39,6 +39,14 @@ async fn the_whole_story_passes() {
     );
     // Reconciles after convergence skip every child write: the hash matched.
     assert!(summary.writes_skipped() > 0, "no skipped write recorded");
+    // The operator is pure: the reconciles its own status writes trigger are skipped, and a
+    // workload's status update reuses the desired set.
+    for reused in ["desired", "everything"] {
+        assert!(
+            summary.metrics.reconciles_reused(reused) > 0,
+            "no reconcile reused {reused}"
+        );
+    }
     let text = summary.metrics.encode_text().unwrap();
     let success = format!(
         r#"operator_runtime_reconciles_total{{controller="{}",result="success"}}"#,

@@ -47,6 +47,18 @@ pub enum Reused {
     Everything,
 }
 
+impl Reused {
+    /// The label value of `operator_runtime_reconciles_reused_total` (`nothing`, `desired`,
+    /// `everything`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nothing => "nothing",
+            Self::Desired => "desired",
+            Self::Everything => "everything",
+        }
+    }
+}
+
 /// What one reconcile's `desired` read and built, kept for the next one.
 #[derive(Debug)]
 pub(super) struct Kept {
