@@ -12,7 +12,12 @@ pub(crate) fn encode_text(fields: &FieldSet) -> String {
     // Each path writes its last segment once, quoted, with a colon, braces, a comma and at
     // most one `".":{}` marker: sized for that, the buffer is not grown (growing it was a third
     // of encoding an applied StatefulSet's set).
-    let capacity = paths.iter().filter_map(|p| p.last()).map(|s| s.len() + 16).sum::<usize>() + 2;
+    let capacity = paths
+        .iter()
+        .filter_map(|p| p.last())
+        .map(|s| s.len() + 16)
+        .sum::<usize>()
+        + 2;
     let mut out = Vec::with_capacity(capacity);
     write_node(&paths, 0, false, &mut out, &mut Vec::new());
     // Only whole JSON strings and ASCII punctuation were written.

@@ -114,6 +114,25 @@ async fn converged_then_skipped(w: &World<FixpointOperator>, step: &str) -> Resu
     })
 }
 
+/// A merge patch of `key` by someone else.
+async fn patch(w: &World<FixpointOperator>, key: &ObjectRef, body: Value) -> Result<(), String> {
+    w.raw
+        .patch(key, &Patch::Merge(body), &PatchParams::default())
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// After `step`: a full reconcile writes the one child, then the parent converges and its
+/// next reconcile is skipped again.
+async fn one_child_write_then_skipped(w: &World<FixpointOperator>, step: &str) -> Result<(), String> {
+    let report = runs(w, step, Reused::Nothing).await?;
+    ensure(report.child_writes == 1, || {
+        format!("{step}: {} child writes", report.child_writes)
+    })?;
+    converged_then_skipped(w, step).await
+}
+
 /// Runs a reconcile after `step` and checks it reused `reused` of the last one; returns its
 /// report.
 async fn runs(w: &World<FixpointOperator>, step: &str, reused: Reused) -> Result<ReconcileReport, String> {
@@ -149,11 +168,7 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
     // Another manager annotates the child: not drift, but the status counts it. That reconcile
     // plans the kept desired set (the parent did not change), writes the status, and the
     // runtime's own write is no reason to run again.
-    let note = Patch::Merge(json!({"metadata": {"annotations": {"note": "hello"}}}));
-    w.raw
-        .patch(&child, &note, &PatchParams::default())
-        .await
-        .map_err(|e| e.to_string())?;
+    patch(&w, &child, json!({"metadata": {"annotations": {"note": "hello"}}})).await?;
     let report = runs(&w, "child annotated", Reused::Desired).await?;
     ensure(report.status_written && report.child_writes == 0, || {
         format!(
@@ -183,50 +198,22 @@ pub async fn pure_operator_skips_only_unchanged_reconciles(store: Arc<dyn Object
     // The looked-up object appears: the child gains its data.
     let input = Object::new(&config_map(), Some(&w.ns), "fp-input").with("data", json!({"x": "1"}));
     w.create(&input).await?;
-    let report = runs(&w, "looked-up object created", Reused::Nothing).await?;
-    ensure(report.child_writes == 1, || {
-        format!("looked-up object created: {} child writes", report.child_writes)
-    })?;
-    converged_then_skipped(&w, "input applied").await?;
+    one_child_write_then_skipped(&w, "looked-up object created").await?;
 
-    // A manual edit of an owned field, then the child's deletion: each repaired, by a full
-    // reconcile (the kept set's plan cannot verify the child).
-    let edit = Patch::Merge(json!({"data": {"k": "edited"}}));
-    w.raw
-        .patch(&child, &edit, &PatchParams::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let report = runs(&w, "child edited", Reused::Nothing).await?;
-    ensure(report.child_writes == 1, || {
-        format!("child edited: {} child writes", report.child_writes)
-    })?;
-    converged_then_skipped(&w, "edit repaired").await?;
+    // A manual edit of an owned field, the child's deletion, a spec change: each written by a
+    // full reconcile (the kept set's plan cannot verify the child).
+    patch(&w, &child, json!({"data": {"k": "edited"}})).await?;
+    one_child_write_then_skipped(&w, "child edited").await?;
     w.raw
         .delete(&child, &DeleteParams::default())
         .await
         .map_err(|e| e.to_string())?;
-    let report = runs(&w, "child deleted", Reused::Nothing).await?;
-    ensure(report.child_writes == 1, || {
-        format!("child deleted: {} child writes", report.child_writes)
-    })?;
-    converged_then_skipped(&w, "child recreated").await?;
+    one_child_write_then_skipped(&w, "child deleted").await?;
+    patch(&w, &parent_key, json!({"spec": {"data": {"k": "v2"}}})).await?;
+    one_child_write_then_skipped(&w, "spec changed").await?;
 
-    // A spec change, then a spec whose `desired` reads the clock: never skipped.
-    let spec = Patch::Merge(json!({"spec": {"data": {"k": "v2"}}}));
-    w.raw
-        .patch(&parent_key, &spec, &PatchParams::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let report = runs(&w, "spec changed", Reused::Nothing).await?;
-    ensure(report.child_writes == 1, || {
-        format!("spec changed: {} child writes", report.child_writes)
-    })?;
-    converged_then_skipped(&w, "spec applied").await?;
-    let clock = Patch::Merge(json!({"spec": {"readClock": true}}));
-    w.raw
-        .patch(&parent_key, &clock, &PatchParams::default())
-        .await
-        .map_err(|e| e.to_string())?;
+    // A spec whose `desired` reads the clock: never skipped.
+    patch(&w, &parent_key, json!({"spec": {"readClock": true}})).await?;
     w.converge(NAME).await?;
     for round in 0..2 {
         let (report, sent) = reconcile(&w).await?;
