@@ -9,17 +9,19 @@ use super::{FieldSet, is_field};
 /// `encode(fields).to_string()`, written directly.
 pub(crate) fn encode_text(fields: &FieldSet) -> String {
     let paths: Vec<&[String]> = fields.iter().filter(|p| !p.is_empty()).map(Vec::as_slice).collect();
-    // Each path writes its last segment once, quoted, with a colon, braces, a comma and at
-    // most one `".":{}` marker: sized for that, the buffer is not grown (growing it was a third
-    // of encoding an applied StatefulSet's set).
+    // Room for every segment of every path, each escaped, quoted, with a colon, braces, a
+    // comma and a `".":{}` marker, so the buffer does not grow while written (growing it was a
+    // third of encoding an applied StatefulSet's set). The text is kept in managedFields, so
+    // it is shrunk to its length.
     let capacity = paths
         .iter()
-        .filter_map(|p| p.last())
-        .map(|s| s.len() + 16)
+        .flat_map(|p| p.iter())
+        .map(|s| 2 * s.len() + 16)
         .sum::<usize>()
         + 2;
     let mut out = Vec::with_capacity(capacity);
     write_node(&paths, 0, false, &mut out, &mut Vec::new());
+    out.shrink_to_fit();
     // Only whole JSON strings and ASCII punctuation were written.
     String::from_utf8(out).unwrap_or_default()
 }
