@@ -338,6 +338,11 @@ fn decide(
     let mut entry = None;
     if let Some(fp) = fingerprint {
         if !adopt && let Some(known) = inputs.verified.entry_of(fp) {
+            // A version remembered without its entry (a write's response carried the entry as
+            // a tree, as a real API server's does): the cached object keeps it as text, so
+            // the entry is remembered from now on and a later version with the same entry (a
+            // status update) is verified too.
+            let known = known.or_else(|| manager.and_then(|m| Verified::entry_fingerprint(desired, live, m)));
             verified.insert_with_entry(fp, known);
             return Some(Action::Unchanged);
         }

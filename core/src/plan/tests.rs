@@ -793,3 +793,41 @@ fn a_skeleton_is_planned_only_when_every_child_is_verified_without_a_walk() {
     with_orphan.push(orphan);
     assert!(plan_verified(&bones, &with_orphan, &PlanPolicy::new(), &remembered).is_none());
 }
+
+#[test]
+fn a_version_written_with_its_entry_as_a_tree_learns_the_entry_from_the_cached_text() {
+    let desired = set(&[("config", cm("c", "v"))]);
+    let child = Arc::clone(&desired.children().next().unwrap().object);
+    let labels = json!({"f:app.kubernetes.io/component": {}, "f:app.kubernetes.io/instance": {},
+        "f:app.kubernetes.io/managed-by": {}});
+    let fields = json!({"f:data": {"f:k": {}}, "f:metadata": {"f:labels": labels}});
+    // A real API server's apply response: the entry as a tree, so no entry fingerprint.
+    let mut written = (*served(&child, 7)).clone();
+    written.metadata.managed_fields = Some(vec![apply_entry("my-op", fields.clone())]);
+    let mut remembered = Verified::default();
+    remembered.record_written(&child, &written, "my-op");
+    let version = Verified::fingerprint(&child, &written, "my-op").unwrap();
+    assert_eq!(remembered.entry_of(version), Some(None));
+
+    // The cache holds the same version with the entry as text: the plan remembers the entry.
+    let mut cached = written.clone();
+    cached.metadata.managed_fields = Some(vec![apply_entry("my-op", Value::String(fields.to_string()))]);
+    let inputs = PlanInputs {
+        verified: remembered,
+        ..PlanInputs::default().field_manager("my-op")
+    };
+    let plan = plan_with(&desired, &[Arc::new(cached.clone())], &PlanPolicy::new(), &inputs);
+    assert!(plan.is_converged(), "{plan:#}");
+    let entry = Verified::entry_fingerprint(&child, &cached, "my-op").unwrap();
+    assert!(plan.verified.contains_entry(entry));
+
+    // So a status update of the child (a new version, the same entry) plans from a skeleton.
+    cached.metadata.resource_version = Some("8".into());
+    cached.body.insert("status".into(), json!({"seen": true}));
+    let next = PlanInputs {
+        verified: plan.verified.clone(),
+        ..inputs.clone()
+    };
+    let bones = DesiredSet::from_skeleton(&parent(), &ownership(), &desired.skeleton()).unwrap();
+    assert!(plan_verified(&bones, &[Arc::new(cached)], &PlanPolicy::new(), &next).is_some());
+}
