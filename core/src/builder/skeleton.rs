@@ -10,9 +10,9 @@ use crate::model::{Object, TypeRef};
 /// A [`DesiredSet`] kept as its groups and, per child, its identity, group and desired hash:
 /// what a plan reads of children whose every version or `Apply` entry an earlier plan
 /// verified (the plan compares the desired hash with the live object's and looks the
-/// fingerprints up; it reads no other desired value). About a tenth of the finished objects'
-/// memory, so a pure operator's driver can keep one per parent
-/// ([`crate::reconcile::DynamicOperator::is_pure`]).
+/// fingerprints up; it reads no other desired value). About 2.8 KB for the benchmark's 12
+/// children, against 87 KB for the finished objects, so a pure operator's driver can keep one
+/// per parent ([`crate::reconcile::DynamicOperator::is_pure`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Skeleton {
     groups: Vec<Group>,
