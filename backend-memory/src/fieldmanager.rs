@@ -14,8 +14,8 @@ use operator_runtime_core::{Object, StatusCause, StoreError};
 use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
-    ChangeSink, Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, decode_view, display,
-    drop_emptied, encode_text, in_subtrees, merge_owned, remove_items, to_field_set, with_named_ancestors,
+    ChangeSink, Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, config_text, decode_view,
+    display, drop_emptied, encode_text, in_subtrees, merge_owned, remove_items, to_field_set, with_named_ancestors,
     without_subtrees,
 };
 
@@ -23,7 +23,7 @@ const APPLY: &str = "Apply";
 const UPDATE: &str = "Update";
 
 /// Paths no manager ever owns (`stripMetaManager`).
-const STRIPPED: &[&[&str]] = &[
+pub(crate) const STRIPPED: &[&[&str]] = &[
     &["apiVersion"],
     &["kind"],
     &["metadata"],
@@ -574,10 +574,18 @@ pub(crate) fn apply(
     let custom = schema.is_some();
     let node = Node::root(&info.type_ref, schema);
     let reset = reset_fields(info, custom, subresource);
+    // An apply that creates its object compares its set with no other entry: only the text
+    // is needed, written straight from the configuration.
+    let created_text = match old {
+        None => config_text(&config, &node, STRIPPED, reset),
+        Some(_) => None,
+    };
     let config = Value::Object(config);
     let mut fields = FieldSet::new();
-    to_field_set(&config, &node, &mut Path::new(), &mut fields);
-    let fields = strip(without_subtrees(fields, reset));
+    if created_text.is_none() {
+        to_field_set(&config, &node, &mut Path::new(), &mut fields);
+        fields = strip(without_subtrees(fields, reset));
+    }
 
     let live_value = match old.map(Object::to_value) {
         Some(Ok(v @ Value::Object(_))) => v,
@@ -686,13 +694,20 @@ pub(crate) fn apply(
     let mut new = Object::from_value(Value::Object(merged_map))
         .map_err(|e| StoreError::bad_request(format!("applied object is invalid: {e}")))?;
     let mut managed = Vec::new();
-    if !fields.is_empty() {
+    let owns_fields = match &created_text {
+        Some(text) => text != "{}",
+        None => !fields.is_empty(),
+    };
+    if owns_fields {
         managed.push(match own_entry {
             Some(e) if last == fields => e,
             _ => ManagedFieldsEntry {
                 api_version: Some(info.type_ref.api_version.clone()),
                 fields_type: Some("FieldsV1".into()),
-                fields_v1: Some(FieldsV1(stored(&fields))),
+                fields_v1: Some(FieldsV1(match created_text {
+                    Some(text) => Value::String(text),
+                    None => stored(&fields),
+                })),
                 manager: Some(manager.to_owned()),
                 operation: Some(APPLY.into()),
                 subresource: subresource.map(str::to_owned),

@@ -20,10 +20,12 @@ use operator_runtime_core::model::TypeRef;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
+mod config_text;
 #[cfg(test)]
 mod merge_props;
 mod schema_tree;
 mod text;
+pub(crate) use config_text::config_text;
 use schema_tree::At;
 pub(crate) use text::encode_text;
 

@@ -91,7 +91,7 @@ fn key_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// The key as a JSON string, escaped as serde_json escapes it.
-fn write_key(segment: &str, out: &mut Vec<u8>) {
+pub(super) fn write_key(segment: &str, out: &mut Vec<u8>) {
     let prefix: &[u8] = if is_field(segment) { b"f:" } else { b"" };
     // Most keys need no escape: written as they are.
     if !segment.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
