@@ -136,9 +136,13 @@ fn zero_value(zero: Zero) -> Map<String, Value> {
     }
 }
 
-/// The object a write is compared against when there is none yet: the zero value of the kind.
+/// The object a write is compared against when there is none yet: the zero value of the kind
+/// (a copy of the one built once).
 fn zero_object(info: &KindInfo, custom: bool) -> Map<String, Value> {
-    zero_value(zero_of(info, custom))
+    let (body, metadata) = zero_parts(info, custom);
+    let mut zero = body.clone();
+    zero.extend(metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+    zero
 }
 
 /// A zero value as the body and `{"metadata": ...}`.

@@ -642,29 +642,33 @@ pub(crate) fn merge_owned(lhs: Option<&Value>, rhs: Value, node: &Node<'_>) -> O
     if node.atomic_map() || (is_empty_or_null(lhs) && r.is_empty()) {
         return Some(Value::Object(r));
     }
+    // The result is built in the configuration's own map (a create's live side is the small
+    // zero value): only the live side's fields are inserted, and a field whose merge is
+    // nothing is removed.
     let empty = Map::new();
     let l = lhs.and_then(Value::as_object).unwrap_or(&empty);
-    let mut out = Map::new();
+    let mut dropped = Vec::new();
+    for (k, rv) in r.iter_mut() {
+        if !l.contains_key(k) && has_list_of_two(rv) {
+            match merge_walk::<true>(None, Some(rv), &node.field(k)) {
+                Some(v) => *rv = v,
+                None => dropped.push(k.clone()),
+            }
+        }
+    }
+    for k in dropped {
+        r.remove(&k);
+    }
     for (k, lv) in l {
         let v = match r.remove(k) {
             None => Some(lv.clone()),
             Some(rv) => merge_owned(Some(lv), rv, &node.field(k)),
         };
         if let Some(v) = v {
-            out.insert(k.clone(), v);
+            r.insert(k.clone(), v);
         }
     }
-    for (k, rv) in r {
-        let v = if has_list_of_two(&rv) {
-            merge_walk::<true>(None, Some(&rv), &node.field(&k))
-        } else {
-            Some(rv)
-        };
-        if let Some(v) = v {
-            out.insert(k, v);
-        }
-    }
-    (!out.is_empty()).then_some(Value::Object(out))
+    (!r.is_empty()).then_some(Value::Object(r))
 }
 
 /// Whether `value` holds a list of two items or more, at any depth.

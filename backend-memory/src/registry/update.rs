@@ -133,11 +133,21 @@ pub(crate) fn update_status(
     // The status body decodes like any other (quantities, `omitempty` zeros dropped).
     normalize(kind, &mut body)?;
     check_preconditions(kind, old, &body, rule)?;
-    let mut new = Object::clone(old);
-    match body.body.remove("status") {
-        Some(status) => new.body.insert("status".into(), status),
-        None => new.body.remove("status"),
+    // The stored object with the body's status: the stored status is not copied first.
+    let mut new = Object {
+        api_version: old.api_version.clone(),
+        kind: old.kind.clone(),
+        metadata: old.metadata.clone(),
+        body: old
+            .body
+            .iter()
+            .filter(|(k, _)| k.as_str() != "status")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     };
+    if let Some(status) = body.body.remove("status") {
+        new.body.insert("status".into(), status);
+    }
     if strategy.status_keeps_metadata {
         let mut meta = std::mem::take(&mut body.metadata);
         keep_system_fields(&mut meta, &old.metadata);
