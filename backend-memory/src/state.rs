@@ -219,8 +219,22 @@ impl State {
                         .or_default()
                         .insert(key.clone());
                 }
-                // Its owners may be missing: the collector resolves them.
-                if new.metadata.owner_references.as_ref().is_some_and(|r| !r.is_empty()) {
+                // The collector looks at a dependent whose owners changed only when an owner it
+                // adds is missing or in another namespace (`addDependentToOwners`): a dependent
+                // added to a present owner, even one waiting for its dependents to go, is left
+                // alone until that owner moves.
+                let had = |uid: &str| {
+                    old.and_then(|o| o.metadata.owner_references.as_ref())
+                        .is_some_and(|refs| refs.iter().any(|r| r.uid == uid))
+                };
+                let unresolved = new.metadata.owner_references.iter().flatten().any(|r| {
+                    !had(&r.uid)
+                        && self
+                            .uids
+                            .get(&r.uid)
+                            .is_none_or(|owner| !owner.namespace.is_empty() && owner.namespace != key.namespace)
+                });
+                if unresolved {
                     self.gc_dependents.insert(key);
                 }
             }

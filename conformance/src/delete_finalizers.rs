@@ -1,7 +1,7 @@
 //! Delete, finalizers, deletionTimestamp and delete preconditions (A.3 items 36-48).
 
 use operator_runtime_core::store::{DeleteOutcome, DeleteParams, ListParams, Preconditions};
-use operator_runtime_core::{ObjectStore, ObjectStoreExt, StoreError};
+use operator_runtime_core::{Object, ObjectStore, ObjectStoreExt, StoreError};
 use serde_json::json;
 
 use crate::outcome::{CaseResult, Outcome};
@@ -124,6 +124,38 @@ pub async fn adding_finalizer_to_terminating_object_is_invalid<S: ObjectStore + 
         result,
         StoreError::Invalid { .. },
         "adding a finalizer while terminating"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// A.3 #41, through `/status`: a built-in kind's status write keeps the body's metadata, and
+/// adding a finalizer to a terminating object that way is Invalid too.
+pub async fn adding_finalizer_to_terminating_object_by_status_is_invalid<S: ObjectStore + ?Sized>(
+    store: &S,
+) -> CaseResult {
+    let cx = Ctx::new(store, "adding_finalizer_to_terminating_object_by_status_is_invalid").await?;
+    let service = Object::from_value(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "s", "namespace": cx.ns, "finalizers": [HOLD_FINALIZER]},
+        "spec": {"ports": [{"port": 80}], "selector": {"app": "a"}}
+    }))
+    .map_err(|e| format!("service body: {e}"))?;
+    let created = cx.create(&service).await?;
+    let marked = store.delete(&created.object_ref(), &delete()).await.or_fail("delete")?;
+    let body = with_finalizers(edit(marked.object()), &[HOLD_FINALIZER, SECOND_FINALIZER]);
+    let result = store.replace_status(&body, &Default::default()).await;
+    let stored = cx.get(&created.object_ref()).await;
+    cx.release(&created.object_ref()).await;
+    expect_err!(
+        result,
+        StoreError::Invalid { .. },
+        "adding a finalizer by a status write while terminating"
+    );
+    let stored = stored?;
+    ensure!(
+        !stored.has_finalizer(SECOND_FINALIZER),
+        "the finalizer was stored: {:?}",
+        stored.metadata.finalizers
     );
     Ok(Outcome::Passed)
 }

@@ -47,6 +47,27 @@ fn check_preconditions(kind: &KindSpec, old: &Object, new: &Object, rule: RvRule
     Ok(())
 }
 
+/// `ValidateObjectMetaUpdate`'s rule for an object being deleted: a write (of the main
+/// resource, or of a status that keeps metadata) adds no finalizer.
+fn forbid_new_finalizers(new: &Object, old: &Object, causes: &mut Causes) {
+    if !old.is_terminating() {
+        return;
+    }
+    let added: Vec<&String> = new
+        .metadata
+        .finalizers
+        .iter()
+        .flatten()
+        .filter(|f| !old.has_finalizer(f))
+        .collect();
+    if !added.is_empty() {
+        causes.forbidden(
+            "metadata.finalizers",
+            &format!("no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"),
+        );
+    }
+}
+
 /// A main-resource write of `new` over the stored `old`.
 pub(crate) fn update(
     state: &mut State,
@@ -82,23 +103,7 @@ pub(crate) fn update(
     let mut causes = Causes::default();
     validate_meta(&new, &mut causes);
     strategy.hooks.validate_update(&new, old, &mut causes);
-    if old.is_terminating() {
-        let added: Vec<&String> = new
-            .metadata
-            .finalizers
-            .iter()
-            .flatten()
-            .filter(|f| !old.has_finalizer(f))
-            .collect();
-        if !added.is_empty() {
-            causes.forbidden(
-                "metadata.finalizers",
-                &format!(
-                    "no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"
-                ),
-            );
-        }
-    }
+    forbid_new_finalizers(&new, old, &mut causes);
     causes.into_result(&kind.info.type_ref.kind, old.name())?;
 
     new.metadata.resource_version.clone_from(&old.metadata.resource_version);
@@ -165,6 +170,7 @@ pub(crate) fn update_status(
     let mut causes = Causes::default();
     if strategy.status_keeps_metadata {
         validate_meta(&new, &mut causes);
+        forbid_new_finalizers(&new, old, &mut causes);
     }
     strategy.hooks.validate_status_update(&new, old, &mut causes);
     causes.into_result(&kind.info.type_ref.kind, new.name())?;
