@@ -306,6 +306,7 @@ pub(crate) fn apply(
         dry_run: params.dry_run,
         subresource: None,
         keeps_empty_metadata,
+        normalized: true,
     };
     // The pipeline compares with what is stored, not with the seeded copy: an apply that only
     // adds the "before-first-apply" entry is a change (a new resourceVersion), as on the server.

@@ -18,6 +18,7 @@ pub(crate) fn create(state: &mut State, object: &Object, params: &WriteParams) -
         dry_run: params.dry_run,
         subresource: None,
         keeps_empty_metadata: false,
+        normalized: false,
     };
     registry::create(state, &kind, object.clone(), opts)
 }

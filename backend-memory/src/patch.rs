@@ -98,6 +98,7 @@ pub(crate) fn patch(
         dry_run: params.dry_run,
         subresource: None,
         keeps_empty_metadata: false,
+        normalized: false,
     };
     if params.status {
         // The status store: the patched object's `status` (and the metadata the kind's status

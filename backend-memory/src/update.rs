@@ -21,6 +21,7 @@ fn options(params: &WriteParams) -> WriteOptions<'_> {
         dry_run: params.dry_run,
         subresource: None,
         keeps_empty_metadata: false,
+        normalized: false,
     }
 }
 

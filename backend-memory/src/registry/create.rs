@@ -36,7 +36,9 @@ pub(crate) fn create(
 ) -> StoreResult<Arc<Object>> {
     let kind_name = kind.info.type_ref.kind.as_str();
     let strategy = &kind.strategy;
-    normalize(kind, &mut obj)?;
+    if !opts.normalized {
+        normalize(kind, &mut obj)?;
+    }
     scope_namespace(kind, &mut obj)?;
     if let Some(ns) = obj.metadata.namespace.as_deref() {
         admit_namespace(state, ns)?;

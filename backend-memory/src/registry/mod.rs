@@ -48,6 +48,9 @@ pub(crate) struct WriteOptions<'a> {
     /// show (a server-side apply to a custom resource): see
     /// [`State::set_keeps_empty_metadata`].
     pub keeps_empty_metadata: bool,
+    /// The object was decoded to its stored form already ([`normalize`]): a server-side apply
+    /// converts its merged object itself, to report a failure as the server's 500.
+    pub normalized: bool,
 }
 
 /// Looks up a served kind, or 404.

@@ -78,7 +78,9 @@ pub(crate) fn update(
     opts: WriteOptions<'_>,
 ) -> StoreResult<Arc<Object>> {
     let strategy = &kind.strategy;
-    normalize(kind, &mut new)?;
+    if !opts.normalized {
+        normalize(kind, &mut new)?;
+    }
     check_preconditions(kind, old, &new, rule)?;
     new.metadata.namespace.clone_from(&old.metadata.namespace);
     new.api_version.clone_from(&old.api_version);
@@ -136,7 +138,9 @@ pub(crate) fn update_status(
 ) -> StoreResult<Arc<Object>> {
     let strategy = &kind.strategy;
     // The status body decodes like any other (quantities, `omitempty` zeros dropped).
-    normalize(kind, &mut body)?;
+    if !opts.normalized {
+        normalize(kind, &mut body)?;
+    }
     check_preconditions(kind, old, &body, rule)?;
     // The stored object with the body's status: the stored status is not copied first.
     let mut new = Object {
