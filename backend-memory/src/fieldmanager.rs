@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 
 use crate::fieldpath::{
     ChangeSink, Comparison, FieldSet, FieldsBuilder, Node, Path, compare, compare_into, config_text, decode_view,
-    display, drop_emptied, encode_text, in_subtrees, merge_owned, remove_items, to_field_set, with_named_ancestors,
-    without_subtrees,
+    display, drop_emptied, encode_text, in_subtrees, merge_owned, object_config_text, remove_items, to_field_set,
+    with_named_ancestors, without_subtrees,
 };
 
 const APPLY: &str = "Apply";
@@ -571,6 +571,88 @@ pub(crate) fn apply(
     force: bool,
     now: Time,
 ) -> StoreResult<Object> {
+    let applied = match old {
+        None => match create_by_apply(info, schema, applied, manager, subresource, now.clone()) {
+            Ok(created) => return Ok(created),
+            Err(applied) => *applied,
+        },
+        Some(_) => applied,
+    };
+    apply_with_sets(info, schema, old, applied, manager, subresource, force, now)
+}
+
+/// [`apply`] that creates its object, without the JSON of the configuration's metadata: the
+/// entry's text is written from the typed metadata and the body, and only the body is merged
+/// into the kind's zero value (the metadata merges into an empty one, which leaves it as it
+/// is). The configuration back (`Err`, boxed: the rare path) when it is one [`object_config_text`] leaves to the JSON,
+/// or when its metadata has two finalizers or owner references or more (the merge of such a
+/// list keeps the first of two items with one key twice, which only the JSON walk does).
+fn create_by_apply(
+    info: &KindInfo,
+    schema: Option<&Value>,
+    applied: Object,
+    manager: &str,
+    subresource: Option<&str>,
+    now: Time,
+) -> Result<Object, Box<Object>> {
+    let custom = schema.is_some();
+    let (zero_body, zero_metadata) = zero_parts(info, custom);
+    let meta = &applied.metadata;
+    let lists_of_two = meta.finalizers.as_ref().is_some_and(|f| f.len() >= 2)
+        || meta.owner_references.as_ref().is_some_and(|r| r.len() >= 2);
+    // The zero value's metadata is empty or absent: merged with it, the configuration's stays.
+    let zero_metadata_empty = zero_metadata
+        .get("metadata")
+        .is_none_or(|m| m.as_object().is_some_and(Map::is_empty));
+    if lists_of_two || !zero_metadata_empty {
+        return Err(Box::new(applied));
+    }
+    let node = Node::root(&info.type_ref, schema);
+    let reset = reset_fields(info, custom, subresource);
+    let Some(text) = object_config_text(meta, &applied.body, &node, STRIPPED, reset) else {
+        return Err(Box::new(applied));
+    };
+    let Object {
+        api_version,
+        kind,
+        mut metadata,
+        body,
+    } = applied;
+    let body = match merge_owned(Some(&Value::Object(zero_body.clone())), Value::Object(body), &node) {
+        Some(Value::Object(body)) => body,
+        _ => Map::new(),
+    };
+    metadata.managed_fields = (text != "{}").then(|| {
+        vec![ManagedFieldsEntry {
+            api_version: Some(info.type_ref.api_version.clone()),
+            fields_type: Some("FieldsV1".into()),
+            fields_v1: Some(FieldsV1(Value::String(text))),
+            manager: Some(manager.to_owned()),
+            operation: Some(APPLY.into()),
+            subresource: subresource.map(str::to_owned),
+            time: Some(now),
+        }]
+    });
+    Ok(Object {
+        api_version,
+        kind,
+        metadata,
+        body,
+    })
+}
+
+/// [`apply`] through the field sets: any apply, the one to use when the object exists.
+#[allow(clippy::too_many_arguments)]
+fn apply_with_sets(
+    info: &KindInfo,
+    schema: Option<&Value>,
+    old: Option<&Object>,
+    applied: Object,
+    manager: &str,
+    subresource: Option<&str>,
+    force: bool,
+    now: Time,
+) -> StoreResult<Object> {
     let applied_rv = applied.metadata.resource_version.clone();
     let Ok(Value::Object(config)) = applied.into_value() else {
         return Err(StoreError::bad_request("an apply configuration must be an object"));
@@ -830,6 +912,147 @@ mod tests {
                     .and_then(|e| e.fields_v1)
                     .and_then(|f| operator_runtime_core::fields_v1::tree(&f.0).map(std::borrow::Cow::into_owned));
                 assert_eq!(got, expected, "{new:?}");
+            }
+        }
+    }
+
+    mod create_by_apply_props {
+        use std::collections::BTreeMap;
+
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::fieldpath::config_text_tests::{crd_schema, json_value, shaped};
+
+        fn string_map() -> impl Strategy<Value = Option<BTreeMap<String, String>>> {
+            prop::option::of(prop::collection::btree_map(
+                prop::sample::select(vec!["a", "b", "app.kubernetes.io/name", "q\"", "k:x"]).prop_map(str::to_owned),
+                prop::sample::select(vec!["", "1"]).prop_map(str::to_owned),
+                0..3,
+            ))
+        }
+
+        fn metadata() -> impl Strategy<Value = ObjectMeta> {
+            (
+                (string_map(), string_map()),
+                prop::option::of(prop::collection::vec(
+                    prop::sample::select(vec!["f/a", "f/b", "f\"q"]).prop_map(str::to_owned),
+                    0..3,
+                )),
+                prop::option::of(prop::collection::vec(prop::sample::select(vec!["u1", "u2"]), 0..3)),
+                (
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                ),
+            )
+                .prop_map(|((labels, annotations), finalizers, owners, flags)| ObjectMeta {
+                    name: Some("n".into()),
+                    namespace: flags.0.then(|| "d".into()),
+                    labels,
+                    annotations,
+                    finalizers,
+                    owner_references: owners.map(|uids| {
+                        uids.into_iter()
+                            .enumerate()
+                            .map(|(i, uid)| OwnerReference {
+                                api_version: "v1".into(),
+                                kind: "Secret".into(),
+                                // Told apart when two have one uid.
+                                name: format!("o{i}"),
+                                uid: uid.into(),
+                                controller: Some(true),
+                                block_owner_deletion: None,
+                            })
+                            .collect()
+                    }),
+                    generate_name: flags.1.then(|| "g-".into()),
+                    resource_version: flags.2.then(|| "7".into()),
+                    uid: flags.3.then(|| "x".into()),
+                    generation: flags.4.then_some(3),
+                    deletion_grace_period_seconds: flags.5.then_some(0),
+                    ..ObjectMeta::default()
+                })
+        }
+
+        fn body() -> impl Strategy<Value = Map<String, Value>> {
+            prop_oneof![
+                shaped().prop_map(|mut m| {
+                    m.remove("apiVersion");
+                    m.remove("kind");
+                    m.remove("metadata");
+                    m
+                }),
+                prop::collection::btree_map(
+                    prop::sample::select(vec!["spec", "status", "data", "a", "z"]).prop_map(str::to_owned),
+                    json_value(),
+                    0..4,
+                )
+                .prop_map(|m| m.into_iter().collect()),
+            ]
+        }
+
+        const KINDS: [(&str, &str, bool); 6] = [
+            ("apps/v1", "StatefulSet", true),
+            ("apps/v1", "Deployment", true),
+            ("v1", "Service", true),
+            ("v1", "ConfigMap", false),
+            ("v1", "Pod", true),
+            ("example.com/v1", "Thing", true),
+        ];
+
+        proptest! {
+            /// The create without the metadata's JSON is the apply through the sets, object for
+            /// object, whenever it does not leave the configuration to it.
+            #[test]
+            fn a_create_by_apply_is_the_apply_through_the_sets(meta in metadata(), body in body()) {
+                let schema = crd_schema();
+                for (api_version, kind, status) in KINDS {
+                    let info = info(api_version, kind, status);
+                    let schema = (kind == "Thing").then_some(&schema);
+                    let applied = Object { api_version: api_version.into(), kind: kind.into(), metadata: meta.clone(), body: body.clone() };
+                    let through_sets = apply_with_sets(&info, schema, None, applied.clone(), "m", None, false, now());
+                    match create_by_apply(&info, schema, applied, "m", None, now()) {
+                        Ok(created) => match through_sets {
+                            Ok(expected) => prop_assert_eq!(created, expected, "{}", kind),
+                            Err(e) => prop_assert!(false, "{}: the sets refused it: {}", kind, e),
+                        },
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn a_childs_create_by_apply_takes_the_typed_path_for_every_kind() {
+            for (api_version, kind, status) in KINDS.into_iter().filter(|k| k.1 != "Thing") {
+                let info = info(api_version, kind, status);
+                let meta = ObjectMeta {
+                    name: Some("n".into()),
+                    namespace: Some("d".into()),
+                    labels: Some(BTreeMap::from([("app".into(), "a".into())])),
+                    annotations: Some(BTreeMap::from([("h".into(), "1".into())])),
+                    owner_references: Some(vec![OwnerReference {
+                        api_version: "v1".into(),
+                        kind: "Secret".into(),
+                        name: "o".into(),
+                        uid: "u".into(),
+                        ..OwnerReference::default()
+                    }]),
+                    ..ObjectMeta::default()
+                };
+                let applied = Object {
+                    api_version: api_version.into(),
+                    kind: kind.into(),
+                    metadata: meta,
+                    body: Map::new(),
+                };
+                let created = create_by_apply(&info, None, applied, "m", None, now());
+                assert!(created.is_ok(), "{kind}: left to the sets");
             }
         }
     }

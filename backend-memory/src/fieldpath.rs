@@ -25,7 +25,9 @@ mod config_text;
 mod merge_props;
 mod schema_tree;
 mod text;
-pub(crate) use config_text::config_text;
+#[cfg(test)]
+pub(crate) use config_text::tests as config_text_tests;
+pub(crate) use config_text::{config_text, object_config_text};
 use schema_tree::At;
 pub(crate) use text::encode_text;
 

@@ -5,6 +5,7 @@
 //! object needs the text only (there is no other entry to compare it with), and building the
 //! set was a fifth of such an apply.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::{Map, Value};
 
 use super::text::write_key;
@@ -29,6 +30,53 @@ pub(crate) fn config_text(
     writer.node(false, |w| w.map_children(config, node))?;
     writer.out.shrink_to_fit();
     // Only whole JSON strings and ASCII punctuation were written.
+    String::from_utf8(writer.out).ok()
+}
+
+/// [`config_text`] of an object given as its typed metadata and its body (the configuration
+/// `Object::into_value` makes of them), without building the metadata's JSON. None when the
+/// body has a top-level field of its own (`apiVersion`, `kind`, `metadata`), when
+/// `apiVersion`, `kind` or `metadata` itself is not stripped, when a reset subtree is in
+/// `metadata`, when managedFields are set, or when an owner reference's list is keyed by
+/// other fields than `uid` or its items are not atomic: the caller then builds the JSON.
+pub(crate) fn object_config_text(
+    meta: &ObjectMeta,
+    body: &Map<String, Value>,
+    node: &Node<'_>,
+    stripped: &[&[&str]],
+    reset: &[&[&str]],
+) -> Option<String> {
+    let top_stripped = [["apiVersion"], ["kind"], ["metadata"]]
+        .iter()
+        .all(|p| stripped.contains(&p.as_slice()));
+    let own_top_level = ["apiVersion", "kind", "metadata"].iter().any(|k| body.contains_key(*k));
+    let reset_in_metadata = reset.iter().any(|r| r.first() == Some(&"metadata"));
+    if !top_stripped
+        || own_top_level
+        || reset_in_metadata
+        || meta.managed_fields.as_ref().is_some_and(|m| !m.is_empty())
+    {
+        return None;
+    }
+    let mut writer = Writer {
+        out: Vec::with_capacity(256),
+        path: Vec::new(),
+        stripped,
+        reset,
+    };
+    writer.node(false, |w| {
+        // The body's fields in order, `metadata` among them where it sorts.
+        let (before, after): (Vec<_>, Vec<_>) = body.iter().partition(|(k, _)| k.as_str() < "metadata");
+        let mut written = w.entries(before, node)?;
+        w.path.push(Some("metadata"));
+        written |= w.child("metadata", written, false, |w| {
+            w.metadata(meta, &node.field("metadata"))
+        })?;
+        w.path.pop();
+        written |= w.entries_after(after, node, written)?;
+        Some(written)
+    })?;
+    writer.out.shrink_to_fit();
     String::from_utf8(writer.out).ok()
 }
 
@@ -90,9 +138,38 @@ impl<'c> Writer<'c, '_> {
 
     /// The children of a map node (fields, in the map's order, which is their keys' order).
     fn map_children(&mut self, map: &'c Map<String, Value>, node: &Node<'_>) -> Option<bool> {
+        self.entries(map, node)
+    }
+
+    /// [`Writer::entries`] after siblings (`written`: whether one was written).
+    fn entries_after(
+        &mut self,
+        entries: impl IntoIterator<Item = (&'c String, &'c Value)>,
+        node: &Node<'_>,
+        written: bool,
+    ) -> Option<bool> {
+        let mut any = false;
+        let mut previous: Option<&str> = None;
+        for (k, v) in entries {
+            if k.starts_with("k:") || k.starts_with("v:") || previous.is_some_and(|p| p >= k.as_str()) {
+                return None;
+            }
+            previous = Some(k);
+            self.path.push(Some(k));
+            if !self.in_reset() {
+                let child = node.field(k);
+                any |= self.value(k, v, &child, written || any)?;
+            }
+            self.path.pop();
+        }
+        Some(any)
+    }
+
+    /// Map entries (in their keys' order) as the children of the current node.
+    fn entries(&mut self, entries: impl IntoIterator<Item = (&'c String, &'c Value)>, node: &Node<'_>) -> Option<bool> {
         let mut written = false;
         let mut previous: Option<&str> = None;
-        for (k, v) in map {
+        for (k, v) in entries {
             // The text lists fields in their keys' order: a map that does not iterate in it
             // (serde_json's `preserve_order`) is left to the set.
             if k.starts_with("k:") || k.starts_with("v:") || previous.is_some_and(|p| p >= k.as_str()) {
@@ -125,6 +202,148 @@ impl<'c> Writer<'c, '_> {
             },
             _ => self.child(key, written, !stripped, |_| Some(false)),
         }
+    }
+
+    /// The members of the typed metadata, as `to_field_set` finds them in its JSON (fields in
+    /// their JSON names' order).
+    fn metadata(&mut self, meta: &'c ObjectMeta, node: &Node<'_>) -> Option<bool> {
+        let mut written = false;
+        written |= self.string_map("annotations", meta.annotations.as_ref(), node, written)?;
+        written |= self.scalar("creationTimestamp", meta.creation_timestamp.is_some(), written)?;
+        written |= self.scalar(
+            "deletionGracePeriodSeconds",
+            meta.deletion_grace_period_seconds.is_some(),
+            written,
+        )?;
+        written |= self.scalar("deletionTimestamp", meta.deletion_timestamp.is_some(), written)?;
+        written |= self.finalizers(meta.finalizers.as_deref(), node, written)?;
+        written |= self.scalar("generateName", meta.generate_name.is_some(), written)?;
+        written |= self.scalar("generation", meta.generation.is_some(), written)?;
+        written |= self.string_map("labels", meta.labels.as_ref(), node, written)?;
+        // managedFields: empty here (the caller checked), and an empty list has no members.
+        written |= self.scalar("name", meta.name.is_some(), written)?;
+        written |= self.scalar("namespace", meta.namespace.is_some(), written)?;
+        written |= self.owner_references(meta.owner_references.as_deref(), node, written)?;
+        written |= self.scalar("resourceVersion", meta.resource_version.is_some(), written)?;
+        written |= self.scalar("selfLink", meta.self_link.is_some(), written)?;
+        written |= self.scalar("uid", meta.uid.is_some(), written)?;
+        Some(written)
+    }
+
+    /// A scalar field of the metadata, when set: a member unless stripped.
+    fn scalar(&mut self, key: &'static str, set: bool, written: bool) -> Option<bool> {
+        if !set {
+            return Some(false);
+        }
+        self.path.push(Some(key));
+        let member = !self.stripped.iter().any(|s| self.path_is(s));
+        let wrote = self.child(key, written, member, |_| Some(false));
+        self.path.pop();
+        wrote
+    }
+
+    /// `labels` or `annotations`, when set: each key a member, or the map itself when it is
+    /// empty or atomic.
+    fn string_map(
+        &mut self,
+        key: &'static str,
+        map: Option<&'c std::collections::BTreeMap<String, String>>,
+        node: &Node<'_>,
+        written: bool,
+    ) -> Option<bool> {
+        let Some(map) = map else { return Some(false) };
+        self.path.push(Some(key));
+        let field = node.field(key);
+        let member = !self.stripped.iter().any(|s| self.path_is(s));
+        let wrote = if field.atomic_map() || map.is_empty() {
+            self.child(key, written, member, |_| Some(false))
+        } else {
+            self.child(key, written, false, |w| {
+                let mut any = false;
+                for k in map.keys() {
+                    if k.starts_with("k:") || k.starts_with("v:") {
+                        return None;
+                    }
+                    w.path.push(Some(k));
+                    let member = !w.stripped.iter().any(|s| w.path_is(s));
+                    any |= w.child(k, any, member, |_| Some(false))?;
+                    w.path.pop();
+                }
+                Some(any)
+            })
+        };
+        self.path.pop();
+        wrote
+    }
+
+    /// `finalizers`, when set and not empty: each item a member of a set, or the list a member.
+    fn finalizers(&mut self, finalizers: Option<&[String]>, node: &Node<'_>, written: bool) -> Option<bool> {
+        let Some(finalizers) = finalizers.filter(|f| !f.is_empty()) else {
+            return Some(false);
+        };
+        self.path.push(Some("finalizers"));
+        let kind = node.field("finalizers").list_kind();
+        let wrote = match kind {
+            ListKind::Set => {
+                let mut segments: Vec<String> = finalizers
+                    .iter()
+                    .map(|f| item_segment(&kind, &Value::String(f.clone())))
+                    .collect::<Option<_>>()?;
+                segments.sort_unstable();
+                segments.dedup();
+                self.child("finalizers", written, false, |w| {
+                    let mut any = false;
+                    for segment in &segments {
+                        w.path.push(None);
+                        any |= w.child(segment, any, true, |_| Some(false))?;
+                        w.path.pop();
+                    }
+                    Some(any)
+                })
+            }
+            // Strings are no keyed items: the list is handled as atomic.
+            ListKind::Atomic | ListKind::Map(_) => {
+                let member = !self.stripped.iter().any(|s| self.path_is(s));
+                self.child("finalizers", written, member, |_| Some(false))
+            }
+        };
+        self.path.pop();
+        wrote
+    }
+
+    /// `ownerReferences`, when set and not empty: each reference a member of a list keyed by
+    /// `uid` whose items are atomic (None for any other schema).
+    fn owner_references(
+        &mut self,
+        references: Option<&[OwnerReference]>,
+        node: &Node<'_>,
+        written: bool,
+    ) -> Option<bool> {
+        let Some(references) = references.filter(|r| !r.is_empty()) else {
+            return Some(false);
+        };
+        let field = node.field("ownerReferences");
+        if field.list_kind() != ListKind::Map(vec!["uid"]) || !field.item().atomic_map() {
+            return None;
+        }
+        let mut segments: Vec<String> = references
+            .iter()
+            .map(|r| Some(format!("k:{{\"uid\":{}}}", serde_json::to_string(&r.uid).ok()?)))
+            .collect::<Option<_>>()?;
+        segments.sort_unstable();
+        segments.dedup();
+        self.path.push(Some("ownerReferences"));
+        let wrote = self.child("ownerReferences", written, false, |w| {
+            let mut any = false;
+            for segment in &segments {
+                w.path.push(None);
+                any |= w.child(segment, any, true, |_| Some(false))?;
+                w.path.pop();
+            }
+            Some(any)
+        });
+        self.path.pop();
+        wrote
     }
 
     /// The children of an associative list: each item a member (in its key's order, once),
@@ -186,7 +405,7 @@ fn list_items<'c>(node: &Node<'_>, items: &'c [Value]) -> Option<Vec<Item<'c>>> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -220,7 +439,7 @@ mod tests {
 
     const RESETS: [&[&[&str]]; 4] = [&[], &[&["status"]], &[&["spec"]], &[&["spec"], &["metadata", "labels"]]];
 
-    fn crd_schema() -> Value {
+    pub(crate) fn crd_schema() -> Value {
         json!({"type": "object", "properties": {
             "spec": {"type": "object", "properties": {
                 "items": {"type": "array", "x-kubernetes-list-type": "map",
@@ -296,7 +515,7 @@ mod tests {
         ]
     }
 
-    fn json_value() -> impl Strategy<Value = Value> {
+    pub(crate) fn json_value() -> impl Strategy<Value = Value> {
         scalar().prop_recursive(6, 64, 5, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
@@ -339,7 +558,7 @@ mod tests {
 
     /// A configuration shaped like the kinds' own: containers with ports and env, a Service's
     /// ports, metadata with finalizers and owner references, a CRD's keyed list and set.
-    fn shaped() -> impl Strategy<Value = Map<String, Value>> {
+    pub(crate) fn shaped() -> impl Strategy<Value = Map<String, Value>> {
         (
             prop::collection::vec(item(), 0..4),
             prop::collection::vec(item(), 0..3),
