@@ -15,6 +15,9 @@
 //! - Owner terminating with `foregroundDeletion`: its dependents are deleted (in foreground
 //!   when they have dependents of their own), and the finalizer is removed once no dependent
 //!   with `blockOwnerDeletion: true` remains.
+//! - A dependent is looked at when an owner of it goes or starts waiting for its dependents,
+//!   or when an owner it adds is missing or in another namespace: one added to an owner that
+//!   is already waiting for its dependents stays until that owner goes.
 //! - Namespace terminating: every object in it is deleted; once none remains, its
 //!   `spec.finalizers` are cleared and it goes.
 
