@@ -15,9 +15,10 @@
 //! - Owner terminating with `foregroundDeletion`: its dependents are deleted (in foreground
 //!   when they have dependents of their own), and the finalizer is removed once no dependent
 //!   with `blockOwnerDeletion: true` remains.
-//! - A dependent is looked at when an owner of it goes or starts waiting for its dependents,
-//!   or when an owner it adds is missing or in another namespace: one added to an owner that
-//!   is already waiting for its dependents stays until that owner goes.
+//! - A dependent is looked at when an owner of it goes or starts waiting for its dependents
+//!   (afterwards, while the owner waits, only the blocking ones are), or when an owner it adds
+//!   is missing or in another namespace: a non-blocking one added to an owner that is already
+//!   waiting for its dependents stays until that owner goes.
 //! - Namespace terminating: every object in it is deleted; once none remains, its
 //!   `spec.finalizers` are cleared and it goes.
 
@@ -132,6 +133,17 @@ fn remove_finalizer(state: &mut State, key: &ObjKey, finalizer: &str) -> bool {
     registry::commit_controller_update(state, &kind, &current, new).is_ok()
 }
 
+/// Whether the dependent at `key` blocks the deletion of owner `uid`.
+fn blocks(state: &State, key: &ObjKey, uid: &str) -> bool {
+    state.lookup_key(key).is_some_and(|o| {
+        o.metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|r| r.uid == uid && r.block_owner_deletion == Some(true))
+    })
+}
+
 /// Processes one owner uid: orphaning, its dependents, and foreground completion. A live,
 /// non-terminating owner needs nothing: its dependents are fine.
 fn process_owner(state: &mut State, uid: &str) -> bool {
@@ -157,20 +169,18 @@ fn process_owner(state: &mut State, uid: &str) -> bool {
             changed |= remove_finalizer(state, owner_key, ORPHAN_FINALIZER);
         }
         Some((owner_key, o)) if o.has_finalizer(FOREGROUND_FINALIZER) => {
+            // Every dependent when the owner starts waiting; after that the blocking ones
+            // (`processDeletingDependentsItem`): one added later stays until the owner goes.
+            let started = state.gc_waiting_started.remove(uid);
             for d in &dependents {
-                changed |= attempt_to_delete(state, d);
+                if started || blocks(state, d, uid) {
+                    changed |= attempt_to_delete(state, d);
+                }
             }
-            let blocked = state.dependents.get(uid).is_some_and(|deps| {
-                deps.iter().any(|d| {
-                    state.lookup_key(d).is_some_and(|o| {
-                        o.metadata
-                            .owner_references
-                            .iter()
-                            .flatten()
-                            .any(|r| r.uid == uid && r.block_owner_deletion == Some(true))
-                    })
-                })
-            });
+            let blocked = state
+                .dependents
+                .get(uid)
+                .is_some_and(|deps| deps.iter().any(|d| blocks(state, d, uid)));
             if !blocked {
                 changed |= remove_finalizer(state, owner_key, FOREGROUND_FINALIZER);
             }
@@ -242,6 +252,8 @@ fn everything(state: &State) -> (BTreeSet<String>, BTreeSet<ObjKey>) {
 pub(crate) fn run(state: &mut State, full: bool) {
     if full {
         let (owners, dependents) = everything(state);
+        // A manual run looks at every dependent of every waiting owner.
+        state.gc_waiting_started.extend(owners.iter().cloned());
         state.gc_owners.extend(owners);
         state.gc_dependents.extend(dependents);
     }
@@ -260,4 +272,6 @@ pub(crate) fn run(state: &mut State, full: bool) {
             break;
         }
     }
+    // Every owner that started waiting was looked at in this run.
+    state.gc_waiting_started.clear();
 }

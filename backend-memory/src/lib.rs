@@ -155,6 +155,7 @@ impl MemoryStoreBuilder {
             gc_enabled: self.garbage_collection,
             gc_owners: BTreeSet::new(),
             gc_dependents: BTreeSet::new(),
+            gc_waiting_started: BTreeSet::new(),
             keeps_empty_metadata: HashSet::default(),
         };
         let store = MemoryStore {
@@ -211,6 +212,7 @@ impl MemoryStore {
             // Manual runs look at everything anyway.
             state.gc_owners.clear();
             state.gc_dependents.clear();
+            state.gc_waiting_started.clear();
         }
         result
     }

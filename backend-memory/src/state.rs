@@ -62,6 +62,10 @@ pub(crate) struct State {
     pub gc_owners: BTreeSet<String>,
     /// Dependents whose ownerReferences changed, for the collector to resolve.
     pub gc_dependents: BTreeSet<ObjKey>,
+    /// Owner uids that just started waiting for their dependents (a delete that set
+    /// `foregroundDeletion`): the collector looks at every dependent of such an owner once,
+    /// and after that only at the blocking ones (`processDeletingDependentsItem`).
+    pub gc_waiting_started: BTreeSet<String>,
     /// Uids of custom resources whose stored form keeps an empty `labels` or `annotations`
     /// map that reads never show (see [`State::set_keeps_empty_metadata`]).
     pub keeps_empty_metadata: HashSet<String, FixedState>,

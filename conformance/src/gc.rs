@@ -90,46 +90,55 @@ pub async fn foreground_delete_removes_dependents_then_owner<S: ObjectStore + ?S
 }
 
 /// A dependent added to an owner that is waiting for its dependents (foreground deletion held
-/// up by a blocking dependent) is not collected while the owner waits: the collector looks at
-/// a new dependent only when one of its owners is missing. It goes once the owner does.
+/// up by blocking dependents) is not collected while the owner waits: the collector looks at a
+/// new dependent only when one of its owners is missing, and at a waiting owner's blocking
+/// dependents only when one of them goes. It goes once the owner does.
 pub async fn dependent_added_to_waiting_owner_is_collected_only_after_it<S: ObjectStore + ?Sized>(
     store: &S,
 ) -> CaseResult {
     require!(store.capabilities().garbage_collection, NO_GC);
     let cx = Ctx::new(store, "dependent_added_to_waiting_owner_is_collected_only_after_it").await?;
     let owner = cx.create(&cx.config_map("owner")).await?;
-    let mut blocker = dependent(&cx, "blocker", vec![reference_to(&owner)]);
-    blocker.metadata.finalizers = Some(vec![HOLD_FINALIZER.to_owned()]);
-    let blocker = cx.create(&blocker).await?;
+    let mut blockers = Vec::new();
+    for name in ["blocker-1", "blocker-2"] {
+        let mut blocker = dependent(&cx, name, vec![reference_to(&owner)]);
+        blocker.metadata.finalizers = Some(vec![HOLD_FINALIZER.to_owned()]);
+        blockers.push(cx.create(&blocker).await?);
+    }
     store
         .delete(&owner.object_ref(), &propagate(Propagation::Foreground))
         .await
         .or_fail("foreground delete")?;
-    // The collector deletes the blocking dependent, whose finalizer keeps it (and the owner).
-    eventually("the blocking dependent terminating", CONTROLLER_DEADLINE, || async {
-        let b = cx.get(&blocker.object_ref()).await?;
-        if b.is_terminating() {
-            Ok(())
-        } else {
-            Err("not terminating yet".to_owned())
-        }
-    })
-    .await?;
+    // The collector deletes the blocking dependents, whose finalizer keeps them (and the owner).
+    for blocker in &blockers {
+        eventually("a blocking dependent terminating", CONTROLLER_DEADLINE, || async {
+            let b = cx.get(&blocker.object_ref()).await?;
+            if b.is_terminating() {
+                Ok(())
+            } else {
+                Err("not terminating yet".to_owned())
+            }
+        })
+        .await?;
+    }
     let mut late_ref = reference_to(&owner);
     late_ref.block_owner_deletion = Some(false);
     let late = cx.create(&dependent(&cx, "late", vec![late_ref])).await?;
+    // One blocker goes: the owner is looked at again, and still waits for the other.
+    cx.release(&blockers[1].object_ref()).await;
+    cx.eventually_gone(&blockers[1].object_ref()).await?;
     if cx.caps.eventually_consistent_gc {
-        // Time for a collector that would look at it to do so.
+        // Time for a collector that would look at the late dependent to do so.
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     }
     let survived = cx.get(&late.object_ref()).await;
-    cx.release(&blocker.object_ref()).await;
+    cx.release(&blockers[0].object_ref()).await;
     let survived = survived?;
     ensure!(
         !survived.is_terminating(),
         "the late dependent was collected while its owner waited"
     );
-    cx.eventually_gone(&blocker.object_ref()).await?;
+    cx.eventually_gone(&blockers[0].object_ref()).await?;
     cx.eventually_gone(&owner.object_ref()).await?;
     cx.eventually_gone(&late.object_ref()).await?;
     Ok(Outcome::Passed)

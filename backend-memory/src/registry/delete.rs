@@ -115,6 +115,9 @@ fn commit_pending(
     let stored = state.commit_put(kind.slot, new);
     if let Some(uid) = stored.uid() {
         state.gc_owners.insert(uid.to_owned());
+        if stored.has_finalizer(FOREGROUND_FINALIZER) && !old.has_finalizer(FOREGROUND_FINALIZER) {
+            state.gc_waiting_started.insert(uid.to_owned());
+        }
     }
     stored
 }
