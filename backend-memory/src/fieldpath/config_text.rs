@@ -67,13 +67,13 @@ pub(crate) fn object_config_text(
     writer.node(false, |w| {
         // The body's fields in order, `metadata` among them where it sorts.
         let (before, after): (Vec<_>, Vec<_>) = body.iter().partition(|(k, _)| k.as_str() < "metadata");
-        let mut written = w.entries(before, node)?;
+        let mut written = w.entries(before, node, false)?;
         w.path.push(Some("metadata"));
         written |= w.child("metadata", written, false, |w| {
             w.metadata(meta, &node.field("metadata"))
         })?;
         w.path.pop();
-        written |= w.entries_after(after, node, written)?;
+        written |= w.entries(after, node, written)?;
         Some(written)
     })?;
     writer.out.shrink_to_fit();
@@ -138,11 +138,12 @@ impl<'c> Writer<'c, '_> {
 
     /// The children of a map node (fields, in the map's order, which is their keys' order).
     fn map_children(&mut self, map: &'c Map<String, Value>, node: &Node<'_>) -> Option<bool> {
-        self.entries(map, node)
+        self.entries(map, node, false)
     }
 
-    /// [`Writer::entries`] after siblings (`written`: whether one was written).
-    fn entries_after(
+    /// Map entries (in their keys' order) as children of the current node, after siblings
+    /// (`written`: whether one was written). Returns whether any of them was.
+    fn entries(
         &mut self,
         entries: impl IntoIterator<Item = (&'c String, &'c Value)>,
         node: &Node<'_>,
@@ -151,6 +152,8 @@ impl<'c> Writer<'c, '_> {
         let mut any = false;
         let mut previous: Option<&str> = None;
         for (k, v) in entries {
+            // The text lists fields in their keys' order: a map that does not iterate in it
+            // (serde_json's `preserve_order`) is left to the set.
             if k.starts_with("k:") || k.starts_with("v:") || previous.is_some_and(|p| p >= k.as_str()) {
                 return None;
             }
@@ -163,27 +166,6 @@ impl<'c> Writer<'c, '_> {
             self.path.pop();
         }
         Some(any)
-    }
-
-    /// Map entries (in their keys' order) as the children of the current node.
-    fn entries(&mut self, entries: impl IntoIterator<Item = (&'c String, &'c Value)>, node: &Node<'_>) -> Option<bool> {
-        let mut written = false;
-        let mut previous: Option<&str> = None;
-        for (k, v) in entries {
-            // The text lists fields in their keys' order: a map that does not iterate in it
-            // (serde_json's `preserve_order`) is left to the set.
-            if k.starts_with("k:") || k.starts_with("v:") || previous.is_some_and(|p| p >= k.as_str()) {
-                return None;
-            }
-            previous = Some(k);
-            self.path.push(Some(k));
-            if !self.in_reset() {
-                let child = node.field(k);
-                written |= self.value(k, v, &child, written)?;
-            }
-            self.path.pop();
-        }
-        Some(written)
     }
 
     /// Writes the field `key` whose value is `value` (at the current path), as
@@ -291,15 +273,7 @@ impl<'c> Writer<'c, '_> {
                     .collect::<Option<_>>()?;
                 segments.sort_unstable();
                 segments.dedup();
-                self.child("finalizers", written, false, |w| {
-                    let mut any = false;
-                    for segment in &segments {
-                        w.path.push(None);
-                        any |= w.child(segment, any, true, |_| Some(false))?;
-                        w.path.pop();
-                    }
-                    Some(any)
-                })
+                self.item_members("finalizers", &segments, written)
             }
             // Strings are no keyed items: the list is handled as atomic.
             ListKind::Atomic | ListKind::Map(_) => {
@@ -309,6 +283,20 @@ impl<'c> Writer<'c, '_> {
         };
         self.path.pop();
         wrote
+    }
+
+    /// The list `key` whose items (`segments`, sorted, once each) are members with nothing
+    /// below them.
+    fn item_members(&mut self, key: &str, segments: &[String], written: bool) -> Option<bool> {
+        self.child(key, written, false, |w| {
+            let mut any = false;
+            for segment in segments {
+                w.path.push(None);
+                any |= w.child(segment, any, true, |_| Some(false))?;
+                w.path.pop();
+            }
+            Some(any)
+        })
     }
 
     /// `ownerReferences`, when set and not empty: each reference a member of a list keyed by
@@ -333,15 +321,7 @@ impl<'c> Writer<'c, '_> {
         segments.sort_unstable();
         segments.dedup();
         self.path.push(Some("ownerReferences"));
-        let wrote = self.child("ownerReferences", written, false, |w| {
-            let mut any = false;
-            for segment in &segments {
-                w.path.push(None);
-                any |= w.child(segment, any, true, |_| Some(false))?;
-                w.path.pop();
-            }
-            Some(any)
-        });
+        let wrote = self.item_members("ownerReferences", &segments, written);
         self.path.pop();
         wrote
     }
