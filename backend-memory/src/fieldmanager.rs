@@ -584,9 +584,10 @@ pub(crate) fn apply(
 /// [`apply`] that creates its object, without the JSON of the configuration's metadata: the
 /// entry's text is written from the typed metadata and the body, and only the body is merged
 /// into the kind's zero value (the metadata merges into an empty one, which leaves it as it
-/// is). The configuration back (`Err`, boxed: the rare path) when it is one [`object_config_text`] leaves to the JSON,
-/// or when its metadata has two finalizers or owner references or more (the merge of such a
-/// list keeps the first of two items with one key twice, which only the JSON walk does).
+/// is). The configuration back (`Err`, boxed: the rare path) when [`object_config_text`]
+/// leaves it to the JSON, or when its metadata has two finalizers or owner references or more
+/// (the merge of such a list keeps the first of two items with one key twice, which only the
+/// JSON walk does).
 fn create_by_apply(
     info: &KindInfo,
     schema: Option<&Value>,

@@ -21,16 +21,9 @@ pub(crate) fn config_text(
     stripped: &[&[&str]],
     reset: &[&[&str]],
 ) -> Option<String> {
-    let mut writer = Writer {
-        out: Vec::with_capacity(256),
-        path: Vec::new(),
-        stripped,
-        reset,
-    };
+    let mut writer = Writer::new(stripped, reset);
     writer.node(false, |w| w.map_children(config, node))?;
-    writer.out.shrink_to_fit();
-    // Only whole JSON strings and ASCII punctuation were written.
-    String::from_utf8(writer.out).ok()
+    writer.finish()
 }
 
 /// [`config_text`] of an object given as its typed metadata and its body (the configuration
@@ -58,26 +51,20 @@ pub(crate) fn object_config_text(
     {
         return None;
     }
-    let mut writer = Writer {
-        out: Vec::with_capacity(256),
-        path: Vec::new(),
-        stripped,
-        reset,
-    };
+    let mut writer = Writer::new(stripped, reset);
     writer.node(false, |w| {
         // The body's fields in order, `metadata` among them where it sorts.
-        let (before, after): (Vec<_>, Vec<_>) = body.iter().partition(|(k, _)| k.as_str() < "metadata");
-        let mut written = w.entries(before, node, false)?;
+        let before = body.keys().take_while(|k| k.as_str() < "metadata").count();
+        let mut written = w.entries(body.iter().take(before), node, false)?;
         w.path.push(Some("metadata"));
         written |= w.child("metadata", written, false, |w| {
             w.metadata(meta, &node.field("metadata"))
         })?;
         w.path.pop();
-        written |= w.entries(after, node, written)?;
+        written |= w.entries(body.iter().skip(before), node, written)?;
         Some(written)
     })?;
-    writer.out.shrink_to_fit();
-    String::from_utf8(writer.out).ok()
+    writer.finish()
 }
 
 /// The walk's output and where it is.
@@ -90,7 +77,23 @@ struct Writer<'c, 'p> {
     reset: &'p [&'p [&'p str]],
 }
 
-impl<'c> Writer<'c, '_> {
+impl<'c, 'p> Writer<'c, 'p> {
+    fn new(stripped: &'p [&'p [&'p str]], reset: &'p [&'p [&'p str]]) -> Self {
+        Self {
+            out: Vec::with_capacity(256),
+            path: Vec::new(),
+            stripped,
+            reset,
+        }
+    }
+
+    /// The text written, in a buffer of its length (it is kept in managedFields).
+    fn finish(mut self) -> Option<String> {
+        self.out.shrink_to_fit();
+        // Only whole JSON strings and ASCII punctuation were written.
+        String::from_utf8(self.out).ok()
+    }
+
     fn path_is(&self, p: &[&str]) -> bool {
         self.path.len() == p.len() && self.path.iter().zip(p).all(|(a, b)| *a == Some(*b))
     }
