@@ -96,6 +96,10 @@ pub struct Engine<R, F> {
     /// Whether a divergence that is not accepted is confirmed by a second run of the whole
     /// sequence before it counts (see [`SeedResult::unconfirmed`]).
     pub confirm: bool,
+    /// Whether the reference side's garbage collector resolved the probe's owner before the
+    /// deadline (true where it runs no collector, or the probe could not be made): a
+    /// collector that resolves nothing makes every later comparison after a delete wrong.
+    pub gc_resolved: bool,
 }
 
 impl<L, R, F, Fut> Engine<R, F>
@@ -112,9 +116,7 @@ where
     /// The CRD cannot be installed or is not served in time.
     pub async fn new(right: R, make_left: F) -> Result<Self, String> {
         install_crd(&right).await?;
-        if right.capabilities().garbage_collection {
-            wait_for_gc_to_resolve_crd(&right).await;
-        }
+        let gc_resolved = !right.capabilities().garbage_collection || wait_for_gc_to_resolve_crd(&right).await;
         let left_name = make_left().await.capabilities().name;
         let names = SideNames {
             left: left_name,
@@ -131,6 +133,7 @@ where
             shrunk: std::sync::atomic::AtomicUsize::new(0),
             settle_deadline: SETTLE_DEADLINE,
             confirm: true,
+            gc_resolved,
         })
     }
 
@@ -482,15 +485,16 @@ const GC_PROBE_EVERY: Duration = Duration::from_secs(3);
 /// and until then neither deletes dependents of a missing Sprocket nor watches Sprockets, so
 /// the first sequences would diverge for a reason that is not the memory backend's. A probe
 /// ConfigMap owned by a Sprocket that does not exist is deleted once it does. Prints a warning
-/// (and goes on) when that takes longer than the deadline.
-pub async fn wait_for_gc_to_resolve_crd<S: ObjectStore + ?Sized>(store: &S) {
+/// and returns false when that takes longer than the deadline; true otherwise (also when the
+/// probe cannot be made, which it says).
+pub async fn wait_for_gc_to_resolve_crd<S: ObjectStore + ?Sized>(store: &S) -> bool {
     let start = Instant::now();
     let namespace = Object::new(&TypeRef::new("v1", "Namespace"), None, GC_PROBE_NAMESPACE);
     match store.create(&namespace, &WriteParams::default()).await {
         Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
         Err(e) => {
             eprintln!("differential: garbage-collector probe skipped (namespace: {e})");
-            return;
+            return true;
         }
     }
     let sprocket = Kind::Sprocket.type_ref();
@@ -515,7 +519,7 @@ pub async fn wait_for_gc_to_resolve_crd<S: ObjectStore + ?Sized>(store: &S) {
                 Err(StoreError::AlreadyExists { .. }) => probes.push(probe),
                 Err(e) => {
                     eprintln!("differential: garbage-collector probe skipped (create: {e})");
-                    return;
+                    return true;
                 }
             }
             last_probe = Some(Instant::now());
@@ -529,7 +533,7 @@ pub async fn wait_for_gc_to_resolve_crd<S: ObjectStore + ?Sized>(store: &S) {
                     "differential: the garbage collector resolves Sprocket owners after {:.1} s",
                     start.elapsed().as_secs_f64()
                 );
-                return;
+                return true;
             }
         }
         if start.elapsed() >= GC_PROBE_DEADLINE {
@@ -537,7 +541,7 @@ pub async fn wait_for_gc_to_resolve_crd<S: ObjectStore + ?Sized>(store: &S) {
                 "differential: WARNING the garbage collector did not resolve Sprocket owners within {} s",
                 GC_PROBE_DEADLINE.as_secs()
             );
-            return;
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
