@@ -10,14 +10,15 @@
 //! `--simplify` arguments a divergence report prints, to replay its minimal sequence),
 //! `--jobs K` (sequences at once, default 4), `--no-shrink`, `--survey` (run every sequence
 //! to its end and list each divergence class with how many seeds show it; always exits 0),
-//! `--self-check` (the real server on both sides: must show no divergence; checks the fuzzer's
+//! `--kinds all|checked|pod,job,...` (the kinds sequences are drawn from, by short name;
+//! default `checked`, the kinds CI holds to no divergence), `--self-check` (the real server on both sides: must show no divergence; checks the fuzzer's
 //! normalization and its determinism, and measures full-length sequences). Exits non-zero when a divergence
 //! is not in the accepted list (`operator_runtime_conformance::differential::ACCEPTED`).
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use operator_runtime_conformance::differential::{Engine, Replay, Summary};
+use operator_runtime_conformance::differential::{Engine, KindSet, Replay, Summary};
 use operator_runtime_core::ObjectStore;
 use operator_runtime_kube::KubeStore;
 use operator_runtime_kube::testenv::TestEnv;
@@ -33,6 +34,7 @@ struct Args {
     no_shrink: bool,
     survey: bool,
     self_check: bool,
+    kinds: Option<KindSet>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -63,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
             "--no-shrink" => args.no_shrink = true,
             "--survey" => args.survey = true,
             "--self-check" => args.self_check = true,
+            "--kinds" => args.kinds = Some(KindSet::parse(&it.next().ok_or("--kinds needs a list")?)?),
             other => return Err(format!("unknown argument {other} (see the doc comment of this binary)")),
         }
     }
@@ -109,7 +112,10 @@ async fn main() -> ExitCode {
         })
         .await
         {
-            Ok(engine) => engine,
+            Ok(mut engine) => {
+                engine.kinds = args.kinds.unwrap_or(KindSet::CHECKED);
+                engine
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
@@ -129,6 +135,7 @@ async fn main() -> ExitCode {
     let engine = match Engine::new(KubeStore::new(client), || async { MemoryStore::new() }).await {
         Ok(mut engine) => {
             engine.shrink = !args.no_shrink;
+            engine.kinds = args.kinds.unwrap_or(KindSet::CHECKED);
             engine
         }
         Err(e) => {
@@ -194,7 +201,12 @@ where
         return summary;
     }
     eprintln!("differential: seed={seed}");
-    let replay = match Replay::parse(seed, args.keep.as_deref(), args.simplify.as_deref()) {
+    let replay = match Replay::parse(
+        seed,
+        args.kinds.unwrap_or(KindSet::CHECKED),
+        args.keep.as_deref(),
+        args.simplify.as_deref(),
+    ) {
         Ok(r) => r,
         Err(e) => {
             summary.seeds = 1;

@@ -45,7 +45,7 @@ pub(crate) fn delete(state: &mut State, key: &ObjectRef, params: &DeleteParams) 
     // `Store.Delete` for kinds without a graceful-delete strategy: the propagation policy
     // rewrites the garbage collector's finalizers (even on an object already terminating), and
     // the object waits while any finalizer is left.
-    let gc_finalizers = finalizers_for_propagation(&old, params.propagation);
+    let gc_finalizers = finalizers_for_propagation(&old, params.propagation, kind.strategy.orphans_by_default);
     let pending = old.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty());
     if pending || gc_finalizers.is_some() {
         let mut new = Object::clone(&old);
@@ -84,7 +84,7 @@ fn delete_gracefully(
         return Ok(DeleteOutcome::Pending(old));
     }
     let mut new = Object::clone(&old);
-    if let Some(finalizers) = finalizers_for_propagation(&old, params.propagation) {
+    if let Some(finalizers) = finalizers_for_propagation(&old, params.propagation, kind.strategy.orphans_by_default) {
         new.metadata.finalizers = (!finalizers.is_empty()).then_some(finalizers);
     }
     mark_as_deleting(state, &mut new);
@@ -137,9 +137,14 @@ fn mark_as_deleting(state: &State, object: &mut Object) {
 /// `deletionFinalizersForGarbageCollection`: the finalizers the object gets from the
 /// propagation policy, or None when they would not change. An explicit policy removes the
 /// other garbage-collector finalizer (Background removes both); without one the object's own
-/// `orphan` / `foregroundDeletion` finalizer stands. The other finalizers keep their order
-/// and the garbage collector's come last.
-fn finalizers_for_propagation(object: &Object, propagation: Option<Propagation>) -> Option<Vec<String>> {
+/// `orphan` / `foregroundDeletion` finalizer stands, and with neither the kind's default
+/// (`orphans_by_default`) decides. The other finalizers keep their order and the garbage
+/// collector's come last.
+fn finalizers_for_propagation(
+    object: &Object,
+    propagation: Option<Propagation>,
+    orphans_by_default: bool,
+) -> Option<Vec<String>> {
     let current = object.metadata.finalizers.as_deref().unwrap_or_default();
     let has = |f: &str| current.iter().any(|c| c == f);
     // The first GC finalizer in the list decides when no policy is given.
@@ -151,7 +156,10 @@ fn finalizers_for_propagation(object: &Object, propagation: Option<Propagation>)
         Some(Propagation::Orphan) => (true, false),
         Some(Propagation::Foreground) => (false, true),
         Some(Propagation::Background) => (false, false),
-        None => (own == Some(ORPHAN_FINALIZER), own == Some(FOREGROUND_FINALIZER)),
+        None => match own {
+            Some(f) => (f == ORPHAN_FINALIZER, f == FOREGROUND_FINALIZER),
+            None => (orphans_by_default, false),
+        },
     };
     let mut out: Vec<String> = current
         .iter()
@@ -195,21 +203,36 @@ mod tests {
     fn an_explicit_policy_replaces_the_garbage_collector_finalizers() {
         let o = with_finalizers(&["orphan", "example.com/keep"]);
         assert_eq!(
-            finalizers_for_propagation(&o, Some(Propagation::Foreground)),
+            finalizers_for_propagation(&o, Some(Propagation::Foreground), false),
             Some(vec!["example.com/keep".to_owned(), "foregroundDeletion".to_owned()])
         );
         assert_eq!(
-            finalizers_for_propagation(&o, Some(Propagation::Background)),
+            finalizers_for_propagation(&o, Some(Propagation::Background), false),
             Some(vec!["example.com/keep".to_owned()])
         );
         // Same set, other order: no change.
-        assert_eq!(finalizers_for_propagation(&o, Some(Propagation::Orphan)), None);
-        assert_eq!(finalizers_for_propagation(&o, None), None);
+        assert_eq!(finalizers_for_propagation(&o, Some(Propagation::Orphan), false), None);
+        assert_eq!(finalizers_for_propagation(&o, None, false), None);
         let plain = with_finalizers(&[]);
-        assert_eq!(finalizers_for_propagation(&plain, None), None);
+        assert_eq!(finalizers_for_propagation(&plain, None, false), None);
         assert_eq!(
-            finalizers_for_propagation(&plain, Some(Propagation::Orphan)),
+            finalizers_for_propagation(&plain, Some(Propagation::Orphan), false),
             Some(vec!["orphan".to_owned()])
         );
+    }
+
+    #[test]
+    fn a_kind_that_orphans_by_default_does_so_only_without_a_policy_or_gc_finalizer() {
+        let plain = with_finalizers(&["example.com/keep"]);
+        assert_eq!(
+            finalizers_for_propagation(&plain, None, true),
+            Some(vec!["example.com/keep".to_owned(), "orphan".to_owned()])
+        );
+        assert_eq!(
+            finalizers_for_propagation(&plain, Some(Propagation::Background), true),
+            None
+        );
+        let foreground = with_finalizers(&["foregroundDeletion"]);
+        assert_eq!(finalizers_for_propagation(&foreground, None, true), None);
     }
 }

@@ -459,7 +459,9 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "Job",
         "jobs",
         true,
-        base(true, true).fields(FieldLabels::OnlyFor("Job", fields::JOB)),
+        base(true, true)
+            .orphans_by_default()
+            .fields(FieldLabels::OnlyFor("Job", fields::JOB)),
     );
     add("batch/v1", "CronJob", "cronjobs", true, base(true, true));
 }

@@ -121,6 +121,10 @@ pub(crate) struct Strategy {
     /// An immediate delete answers with the deleted object (`ReturnDeletedObject`: Pod,
     /// Service, Namespace, ...); other kinds answer with a `Status` naming only the object.
     pub returns_deleted_object: bool,
+    /// A delete that names no propagation policy orphans the dependents
+    /// (`DefaultGarbageCollectionPolicy` is `OrphanDependents`: batch/v1 Job, kept for
+    /// backward compatibility); other kinds delete them in the background.
+    pub orphans_by_default: bool,
     /// The field selectors the kind accepts.
     pub field_labels: FieldLabels,
     /// The per-kind hooks.
@@ -161,6 +165,7 @@ pub(crate) fn base(status_subresource: bool, uses_generation: bool) -> Strategy 
         status_subresource,
         status_keeps_metadata: true,
         returns_deleted_object: false,
+        orphans_by_default: false,
         field_labels: FieldLabels::Default,
         hooks: Arc::new(Plain),
     }
@@ -180,6 +185,11 @@ impl Strategy {
     /// With `ReturnDeletedObject`: an immediate delete answers with the whole object.
     pub(crate) fn returns_deleted_object(mut self) -> Self {
         self.returns_deleted_object = true;
+        self
+    }
+    /// With `OrphanDependents` as the default garbage-collection policy.
+    pub(crate) fn orphans_by_default(mut self) -> Self {
+        self.orphans_by_default = true;
         self
     }
     /// With kind-specific field selectors.

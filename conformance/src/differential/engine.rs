@@ -16,7 +16,7 @@ use operator_runtime_core::{Object, ObjectStore, StoreError, TypeRef};
 use super::accepted::{Accepted, accepted};
 use super::compare::{Divergence, SideNames, Step, compare};
 use super::generate::generate;
-use super::ops::{Kind, Op};
+use super::ops::{Kind, KindSet, Op};
 use super::report::{Summary, describe};
 use super::shrink::{Replay, simplifications};
 use super::side::{Observation, Side};
@@ -93,6 +93,8 @@ pub struct Engine<R, F> {
     shrunk: std::sync::atomic::AtomicUsize,
     /// How long the sides' garbage-collection states may take to agree after a write.
     pub settle_deadline: Duration,
+    /// The kinds sequences are drawn from ([`KindSet::CHECKED`] unless set).
+    pub kinds: KindSet,
     /// Whether a divergence that is not accepted is confirmed by a second run of the whole
     /// sequence before it counts (see [`SeedResult::unconfirmed`]).
     pub confirm: bool,
@@ -132,6 +134,7 @@ where
             shrink_limit: usize::MAX,
             shrunk: std::sync::atomic::AtomicUsize::new(0),
             settle_deadline: SETTLE_DEADLINE,
+            kinds: KindSet::CHECKED,
             confirm: true,
             gc_resolved,
         })
@@ -157,7 +160,7 @@ where
     /// A harness failure (a namespace or the CRD could not be set up), not a divergence.
     pub async fn check_seed(&self, seed: u64) -> Result<SeedResult, String> {
         eprintln!("differential: seed={seed}");
-        let ops = generate(seed);
+        let ops = generate(seed, self.kinds);
         let operations = ops.len();
         let Some(found) = self.run(seed, &ops).await? else {
             return Ok(SeedResult {
@@ -170,7 +173,7 @@ where
         if self.confirm
             && accepted(&found.class).is_none()
             && self
-                .same_class(&Replay::new(seed, ops.len()), &found.class)
+                .same_class(&Replay::new(seed, self.kinds, ops.len()), &found.class)
                 .await?
                 .is_none()
         {
@@ -181,7 +184,7 @@ where
                 unconfirmed: Some(found.class),
             });
         }
-        let replay = Replay::new(seed, ops.len());
+        let replay = Replay::new(seed, self.kinds, ops.len());
         let shrink = self.shrink && self.shrunk.fetch_add(1, Ordering::Relaxed) < self.shrink_limit;
         let (replay, ops, divergence) = if shrink {
             self.shrink(replay, found).await?
@@ -249,7 +252,7 @@ where
     pub async fn survey(&self, seeds: Range<u64>, jobs: usize) -> BTreeMap<String, (usize, u64, Divergence)> {
         let mut classes: BTreeMap<String, (usize, u64, Divergence)> = BTreeMap::new();
         let mut results = futures::stream::iter(seeds)
-            .map(|seed| async move { (seed, self.run_collect(seed, &generate(seed), true).await) })
+            .map(|seed| async move { (seed, self.run_collect(seed, &generate(seed, self.kinds), true).await) })
             .buffered(jobs.max(1));
         while let Some((seed, result)) = results.next().await {
             let Ok(found) = result else { continue };

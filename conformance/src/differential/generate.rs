@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use super::ops::{Edit, Kind, NameChoice, Op, OwnerSpec, Precondition, RvChoice, Target};
+use super::ops::{Edit, Kind, KindSet, NameChoice, Op, OwnerSpec, Precondition, RvChoice, Target};
 use super::values::{self, FINALIZERS, LABEL_SELECTORS, pick};
 
 /// Shortest and longest sequence.
@@ -19,11 +19,13 @@ struct Gen {
     targets: Vec<Target>,
     next: usize,
     watched: Vec<Kind>,
+    kinds: Vec<Kind>,
 }
 
-/// The sequence of seed `seed`.
-pub fn generate(seed: u64) -> Vec<Op> {
+/// The sequence of seed `seed` over `kinds`.
+pub fn generate(seed: u64, kinds: KindSet) -> Vec<Op> {
     let mut g = Gen {
+        kinds: kinds.kinds(),
         rng: ChaCha8Rng::seed_from_u64(seed),
         targets: Vec::new(),
         next: 0,
@@ -35,7 +37,7 @@ pub fn generate(seed: u64) -> Vec<Op> {
 
 impl Gen {
     fn kind(&mut self) -> Kind {
-        *Kind::ALL.choose(&mut self.rng).unwrap_or(&Kind::ConfigMap)
+        *self.kinds.choose(&mut self.rng).unwrap_or(&Kind::ConfigMap)
     }
 
     /// An existing target most of the time, else one that was never created.
@@ -135,7 +137,14 @@ impl Gen {
         let fields = match self.rng.random_range(0..8) {
             0 => Some(format!("metadata.name={}-0", kind.short())),
             1 => Some("metadata.name!=x".to_owned()),
-            2 => Some("type=Opaque".to_owned()),
+            2 => Some(
+                match kind {
+                    Kind::Pod => "status.phase=Pending",
+                    Kind::Job => "status.successful=0",
+                    _ => "type=Opaque",
+                }
+                .to_owned(),
+            ),
             3 => Some("spec.unknown=1".to_owned()),
             _ => None,
         };
@@ -217,6 +226,110 @@ impl Gen {
                 1 => (path(&["spec", "note"]), Some(json!(null))),
                 2 => (path(&["spec", "port"]), Some(json!("https"))),
                 _ => (path(&["spec", "mode"]), None),
+            },
+            Kind::Pod => match r {
+                0 => (path(&["spec", "activeDeadlineSeconds"]), Some(json!(60))),
+                1 => (
+                    path(&["spec", "containers"]),
+                    Some(json!([{"name": "main", "image": "nginx:1.28"}])),
+                ),
+                2 => (path(&["spec", "restartPolicy"]), Some(json!("Never"))),
+                _ => (
+                    path(&["spec", "tolerations"]),
+                    Some(json!([{"key": "k", "operator": "Exists"}])),
+                ),
+            },
+            Kind::Job => match r {
+                0 => (path(&["spec", "suspend"]), Some(json!(true))),
+                1 => (path(&["spec", "parallelism"]), Some(json!(self.rng.random_range(0..3)))),
+                2 => (path(&["spec", "completions"]), Some(json!(7))),
+                _ => (
+                    path(&["spec", "template", "metadata", "labels"]),
+                    Some(json!({"app": "b"})),
+                ),
+            },
+            Kind::CronJob => match r {
+                0 => (path(&["spec", "schedule"]), Some(json!("@daily"))),
+                1 => (path(&["spec", "suspend"]), Some(json!(true))),
+                2 => (path(&["spec", "timeZone"]), Some(json!("Nowhere/City"))),
+                _ => (path(&["spec", "concurrencyPolicy"]), None),
+            },
+            Kind::DaemonSet => match r {
+                0 => (path(&["spec", "minReadySeconds"]), Some(json!(10))),
+                1 => (
+                    path(&["spec", "selector"]),
+                    Some(json!({"matchLabels": {"app": "changed"}})),
+                ),
+                2 => (
+                    path(&["spec", "template", "spec", "containers"]),
+                    Some(json!([values::container(&mut self.rng)])),
+                ),
+                _ => (path(&["spec", "updateStrategy"]), Some(json!({"type": "OnDelete"}))),
+            },
+            Kind::PersistentVolumeClaim => match r {
+                0 => (path(&["spec", "resources", "requests", "storage"]), Some(json!("2Gi"))),
+                1 => (path(&["spec", "accessModes"]), Some(json!(["ReadOnlyMany"]))),
+                2 => (path(&["spec", "storageClassName"]), Some(json!("other"))),
+                _ => (path(&["spec", "volumeName"]), Some(json!("pv-1"))),
+            },
+            Kind::ServiceAccount => match r {
+                0 => (path(&["automountServiceAccountToken"]), Some(json!(false))),
+                1 => (path(&["secrets"]), None),
+                2 => (path(&["imagePullSecrets"]), Some(json!([{"name": "p2"}]))),
+                _ => (path(&["secrets"]), Some(json!([{"name": "s", "namespace": "other"}]))),
+            },
+            Kind::Ingress => match r {
+                0 => (path(&["spec", "ingressClassName"]), Some(json!("other"))),
+                1 => (path(&["spec", "rules"]), None),
+                2 => (
+                    path(&["spec", "defaultBackend"]),
+                    Some(json!({"resource": {"apiGroup": "example.com", "kind": "Bucket", "name": "b"}})),
+                ),
+                _ => (path(&["spec", "tls"]), Some(json!([{"secretName": "tls2"}]))),
+            },
+            Kind::NetworkPolicy => match r {
+                0 => (
+                    path(&["spec", "podSelector"]),
+                    Some(json!({"matchLabels": {"app": "b"}})),
+                ),
+                1 => (path(&["spec", "policyTypes"]), Some(json!(["Egress"]))),
+                2 => (path(&["spec", "ingress"]), None),
+                _ => (
+                    path(&["spec", "egress"]),
+                    Some(json!([{"ports": [{"port": 53, "protocol": "UDP"}]}])),
+                ),
+            },
+            Kind::PodDisruptionBudget => match r {
+                0 => (path(&["spec", "minAvailable"]), Some(json!("30%"))),
+                1 => (path(&["spec", "maxUnavailable"]), Some(json!(2))),
+                2 => (path(&["spec", "selector"]), Some(json!({"matchLabels": {"app": "b"}}))),
+                _ => (path(&["spec", "minAvailable"]), None),
+            },
+            Kind::HorizontalPodAutoscaler => match r {
+                0 => (path(&["spec", "maxReplicas"]), Some(json!(self.rng.random_range(0..4)))),
+                1 => (path(&["spec", "minReplicas"]), Some(json!(3))),
+                2 => (
+                    path(&["spec", "behavior"]),
+                    Some(json!({"scaleUp": {"selectPolicy": "Min"}})),
+                ),
+                _ => (path(&["spec", "scaleTargetRef", "kind"]), Some(json!("StatefulSet"))),
+            },
+            Kind::Role => match r {
+                0 | 1 => (
+                    path(&["rules"]),
+                    Some(json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["watch"]}])),
+                ),
+                2 => (path(&["rules"]), None),
+                _ => (path(&["rules"]), Some(json!([{"verbs": ["get"]}]))),
+            },
+            Kind::RoleBinding => match r {
+                0 => (path(&["roleRef", "name"]), Some(json!("edit"))),
+                1 => (path(&["subjects"]), None),
+                2 => (
+                    path(&["subjects"]),
+                    Some(json!([{"kind": "ServiceAccount", "name": "sa-1", "namespace": "elsewhere"}])),
+                ),
+                _ => (path(&["subjects"]), Some(json!([{"kind": "User", "name": ""}]))),
             },
         }
     }
@@ -383,18 +496,36 @@ mod tests {
     #[test]
     fn same_seed_same_sequence_and_lengths_in_range() {
         for seed in 0..50 {
-            let a = generate(seed);
-            assert_eq!(a, generate(seed));
+            let a = generate(seed, KindSet::CHECKED);
+            assert_eq!(a, generate(seed, KindSet::CHECKED));
             assert!(LENGTH.contains(&a.len()), "seed {seed}: {} ops", a.len());
         }
-        assert_ne!(generate(1), generate(2));
+        assert_ne!(generate(1, KindSet::CHECKED), generate(2, KindSet::CHECKED));
+    }
+
+    #[test]
+    fn a_kind_set_draws_only_its_kinds() {
+        let set = KindSet::parse("pod,rb").unwrap();
+        assert_eq!(set.kinds(), vec![Kind::Pod, Kind::RoleBinding]);
+        assert_eq!(set.to_string(), "pod,rb");
+        for seed in 0..50 {
+            assert!(generate(seed, set).iter().all(|op| set.kinds().contains(&op.kind())));
+        }
+        let checked = KindSet::CHECKED.kinds();
+        assert!(
+            (0..50)
+                .flat_map(|s| generate(s, KindSet::CHECKED))
+                .all(|op| checked.contains(&op.kind()))
+        );
+        assert_eq!(KindSet::ALL.kinds(), Kind::ALL.to_vec());
+        assert!(KindSet::parse("nope").is_err());
     }
 
     #[test]
     fn sequences_cover_every_verb() {
         let mut verbs = std::collections::BTreeSet::new();
         for seed in 0..200 {
-            verbs.extend(generate(seed).iter().map(Op::verb));
+            verbs.extend(generate(seed, KindSet::CHECKED).iter().map(Op::verb));
         }
         for verb in [
             "create",

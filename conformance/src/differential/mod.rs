@@ -41,6 +41,6 @@ pub use compare::{Divergence, SideNames, Step};
 pub use engine::{Engine, Figures, SeedResult, Shrunk};
 pub use generate::generate;
 pub use known_open::{is_known_open, known_open};
-pub use ops::{Kind, Op};
+pub use ops::{Kind, KindSet, Op};
 pub use report::{COMMAND, Summary, describe};
 pub use shrink::Replay;

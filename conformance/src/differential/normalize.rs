@@ -14,6 +14,8 @@
 //! - Empty `labels`, `annotations`, `finalizers` and `ownerReferences` are the same as absent
 //!   (the real server omits them when empty; a client cannot tell the two apart through
 //!   `ObjectMeta`'s `Option`s in a way that matters).
+//! - The object's own uid where the server copies it into labels and the body (a Job's
+//!   `controller-uid` labels and selector): `<own uid>`.
 //! - Service `spec.clusterIP`, `spec.clusterIPs[]`, `spec.ports[].nodePort`,
 //!   `spec.healthCheckNodePort`: allocated values become `"<allocated>"` (`None` is kept).
 
@@ -84,6 +86,16 @@ pub fn view(object: &Object, symbols: &Symbols, prev_rv: Option<&str>) -> Value 
     if object.kind == "Service" {
         normalize_service(&mut body);
     }
+    let own_uid = m.uid.as_deref().filter(|u| !u.is_empty());
+    let mut labels = m.labels.clone().filter(|l| !l.is_empty());
+    if let Some(uid) = own_uid {
+        replace_own_uid(&mut body, uid);
+        labels
+            .iter_mut()
+            .flatten()
+            .filter(|(_, v)| *v == uid)
+            .for_each(|(_, v)| *v = OWN_UID.to_owned());
+    }
     json!({
         "kind": object.kind,
         "name": object_name(object, symbols),
@@ -93,7 +105,7 @@ pub fn view(object: &Object, symbols: &Symbols, prev_rv: Option<&str>) -> Value 
         "finalizers": m.finalizers.as_ref().filter(|f| !f.is_empty()),
         "deleting": m.deletion_timestamp.is_some(),
         "deletionGracePeriodSeconds": m.deletion_grace_period_seconds,
-        "labels": m.labels.as_ref().filter(|l| !l.is_empty()),
+        "labels": labels,
         "annotations": m.annotations.as_ref().filter(|a| !a.is_empty()),
         "ownerReferences": owners,
         "managedFields": managed,
@@ -132,6 +144,18 @@ fn symbolize_keys(fields: &Value, symbols: &Symbols) -> Value {
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// Placeholder of the object's own uid where it appears in labels or the body.
+pub const OWN_UID: &str = "<own uid>";
+
+fn replace_own_uid(v: &mut Value, uid: &str) {
+    match v {
+        Value::String(s) if s == uid => *s = OWN_UID.to_owned(),
+        Value::Array(items) => items.iter_mut().for_each(|x| replace_own_uid(x, uid)),
+        Value::Object(map) => map.values_mut().for_each(|x| replace_own_uid(x, uid)),
+        _ => {}
     }
 }
 

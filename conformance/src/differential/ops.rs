@@ -27,17 +27,53 @@ pub enum Kind {
     StatefulSet,
     /// The `Sprocket` custom resource (structural schema, status subresource).
     Sprocket,
+    /// `v1 Pod`.
+    Pod,
+    /// `batch/v1 Job`.
+    Job,
+    /// `batch/v1 CronJob`.
+    CronJob,
+    /// `apps/v1 DaemonSet`.
+    DaemonSet,
+    /// `v1 PersistentVolumeClaim`.
+    PersistentVolumeClaim,
+    /// `v1 ServiceAccount`.
+    ServiceAccount,
+    /// `networking.k8s.io/v1 Ingress`.
+    Ingress,
+    /// `networking.k8s.io/v1 NetworkPolicy`.
+    NetworkPolicy,
+    /// `policy/v1 PodDisruptionBudget`.
+    PodDisruptionBudget,
+    /// `autoscaling/v2 HorizontalPodAutoscaler`.
+    HorizontalPodAutoscaler,
+    /// `rbac.authorization.k8s.io/v1 Role`.
+    Role,
+    /// `rbac.authorization.k8s.io/v1 RoleBinding`.
+    RoleBinding,
 }
 
 impl Kind {
     /// Every kind, in a fixed order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 18] = [
         Kind::ConfigMap,
         Kind::Secret,
         Kind::Service,
         Kind::Deployment,
         Kind::StatefulSet,
         Kind::Sprocket,
+        Kind::Pod,
+        Kind::Job,
+        Kind::CronJob,
+        Kind::DaemonSet,
+        Kind::PersistentVolumeClaim,
+        Kind::ServiceAccount,
+        Kind::Ingress,
+        Kind::NetworkPolicy,
+        Kind::PodDisruptionBudget,
+        Kind::HorizontalPodAutoscaler,
+        Kind::Role,
+        Kind::RoleBinding,
     ];
 
     /// The kind's type reference.
@@ -49,6 +85,18 @@ impl Kind {
             Kind::Deployment => TypeRef::new("apps/v1", "Deployment"),
             Kind::StatefulSet => TypeRef::new("apps/v1", "StatefulSet"),
             Kind::Sprocket => TypeRef::new(format!("{GROUP}/v1"), "Sprocket"),
+            Kind::Pod => TypeRef::new("v1", "Pod"),
+            Kind::Job => TypeRef::new("batch/v1", "Job"),
+            Kind::CronJob => TypeRef::new("batch/v1", "CronJob"),
+            Kind::DaemonSet => TypeRef::new("apps/v1", "DaemonSet"),
+            Kind::PersistentVolumeClaim => TypeRef::new("v1", "PersistentVolumeClaim"),
+            Kind::ServiceAccount => TypeRef::new("v1", "ServiceAccount"),
+            Kind::Ingress => TypeRef::new("networking.k8s.io/v1", "Ingress"),
+            Kind::NetworkPolicy => TypeRef::new("networking.k8s.io/v1", "NetworkPolicy"),
+            Kind::PodDisruptionBudget => TypeRef::new("policy/v1", "PodDisruptionBudget"),
+            Kind::HorizontalPodAutoscaler => TypeRef::new("autoscaling/v2", "HorizontalPodAutoscaler"),
+            Kind::Role => TypeRef::new("rbac.authorization.k8s.io/v1", "Role"),
+            Kind::RoleBinding => TypeRef::new("rbac.authorization.k8s.io/v1", "RoleBinding"),
         }
     }
 
@@ -61,12 +109,100 @@ impl Kind {
             Kind::Deployment => "deploy",
             Kind::StatefulSet => "sts",
             Kind::Sprocket => "sprocket",
+            Kind::Pod => "pod",
+            Kind::Job => "job",
+            Kind::CronJob => "cronjob",
+            Kind::DaemonSet => "ds",
+            Kind::PersistentVolumeClaim => "pvc",
+            Kind::ServiceAccount => "sa",
+            Kind::Ingress => "ing",
+            Kind::NetworkPolicy => "netpol",
+            Kind::PodDisruptionBudget => "pdb",
+            Kind::HorizontalPodAutoscaler => "hpa",
+            Kind::Role => "role",
+            Kind::RoleBinding => "rb",
         }
     }
 
     /// The kind whose type reference is `type_ref`.
     pub fn of(kind: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.type_ref().kind == kind)
+    }
+}
+
+/// A set of kinds sequences are drawn from (a bit per [`Kind::ALL`] entry), so one seed and
+/// one set name one sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KindSet(u32);
+
+impl KindSet {
+    /// Every kind.
+    pub const ALL: KindSet = KindSet((1 << Kind::ALL.len()) - 1);
+    /// The kinds whose every divergence found so far is fixed or accepted: what CI and a
+    /// run without `--kinds` use. The others are surveyed with `--kinds all`.
+    pub const CHECKED: KindSet = KindSet::of(&[
+        Kind::ConfigMap,
+        Kind::Secret,
+        Kind::Service,
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::Sprocket,
+    ]);
+
+    /// The set of `kinds`.
+    pub const fn of(kinds: &[Kind]) -> KindSet {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < kinds.len() {
+            bits |= 1 << kinds[i] as u32;
+            i += 1;
+        }
+        KindSet(bits)
+    }
+
+    /// The kinds in the set, in [`Kind::ALL`] order.
+    pub fn kinds(self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| self.0 & (1 << *k as u32) != 0)
+            .collect()
+    }
+
+    /// Parses `all`, `checked` or a comma-separated list of short names (`pod,job`).
+    ///
+    /// # Errors
+    /// An unknown name, or an empty set.
+    pub fn parse(text: &str) -> Result<KindSet, String> {
+        match text {
+            "all" => return Ok(KindSet::ALL),
+            "checked" => return Ok(KindSet::CHECKED),
+            _ => {}
+        }
+        let mut kinds = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| k.short() == name)
+                .ok_or_else(|| format!("--kinds {name}: not one of all, checked or a kind's short name"))?;
+            kinds.push(kind);
+        }
+        if kinds.is_empty() {
+            return Err(format!("--kinds {text}: no kind"));
+        }
+        Ok(KindSet::of(&kinds))
+    }
+}
+
+impl fmt::Display for KindSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            KindSet::ALL => f.write_str("all"),
+            KindSet::CHECKED => f.write_str("checked"),
+            set => {
+                let names: Vec<&str> = set.kinds().into_iter().map(Kind::short).collect();
+                f.write_str(&names.join(","))
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::generate::generate;
-use super::ops::{Edit, NameChoice, Op, Precondition, RvChoice};
+use super::ops::{Edit, KindSet, NameChoice, Op, Precondition, RvChoice};
 
 /// A sequence derived from a seed: the kept operations (indices into the seed's sequence) and
 /// simplifications applied in order (`(index, choice)`: the `choice`-th candidate of
@@ -15,6 +15,8 @@ use super::ops::{Edit, NameChoice, Op, Precondition, RvChoice};
 pub struct Replay {
     /// The seed.
     pub seed: u64,
+    /// The kinds the seed's sequence is drawn from.
+    pub kinds: KindSet,
     /// Kept operations, ascending.
     pub keep: Vec<usize>,
     /// Simplifications, in the order applied.
@@ -22,10 +24,11 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// The whole sequence of `seed` (`len` operations).
-    pub fn new(seed: u64, len: usize) -> Self {
+    /// The whole sequence of `seed` over `kinds` (`len` operations).
+    pub fn new(seed: u64, kinds: KindSet, len: usize) -> Self {
         Self {
             seed,
+            kinds,
             keep: (0..len).collect(),
             simplify: Vec::new(),
         }
@@ -35,8 +38,8 @@ impl Replay {
     ///
     /// # Errors
     /// A value that is not a comma-separated list of numbers (or `i:j` pairs).
-    pub fn parse(seed: u64, keep: Option<&str>, simplify: Option<&str>) -> Result<Self, String> {
-        let len = generate(seed).len();
+    pub fn parse(seed: u64, kinds: KindSet, keep: Option<&str>, simplify: Option<&str>) -> Result<Self, String> {
+        let len = generate(seed, kinds).len();
         let keep = match keep {
             None => (0..len).collect(),
             Some(s) => s
@@ -63,12 +66,17 @@ impl Replay {
         if let Some(bad) = keep.iter().find(|i| **i >= len) {
             return Err(format!("--keep {bad}: seed {seed} has {len} operations"));
         }
-        Ok(Self { seed, keep, simplify })
+        Ok(Self {
+            seed,
+            kinds,
+            keep,
+            simplify,
+        })
     }
 
     /// Operation `index` of the seed's sequence with this replay's simplifications applied.
     pub fn op_at(&self, index: usize) -> Op {
-        let all = generate(self.seed);
+        let all = generate(self.seed, self.kinds);
         let Some(mut op) = all.get(index).cloned() else {
             return Op::Watch {
                 kind: super::ops::Kind::ConfigMap,
@@ -89,10 +97,14 @@ impl Replay {
         self.keep.iter().map(|i| self.op_at(*i)).collect()
     }
 
-    /// The command-line arguments that replay it (`--seed 7 --keep 0,3 --simplify 3:1`).
+    /// The command-line arguments that replay it (`--seed 7 --keep 0,3 --simplify 3:1`, with
+    /// `--kinds` when the sequence is not drawn from [`KindSet::CHECKED`]).
     pub fn args(&self) -> String {
         let mut out = format!("--seed {}", self.seed);
-        let full = generate(self.seed).len();
+        if self.kinds != KindSet::CHECKED {
+            out.push_str(&format!(" --kinds {}", self.kinds));
+        }
+        let full = generate(self.seed, self.kinds).len();
         if self.keep.len() != full {
             let keep: Vec<String> = self.keep.iter().map(ToString::to_string).collect();
             out.push_str(&format!(" --keep {}", keep.join(",")));
@@ -282,14 +294,14 @@ mod tests {
     #[test]
     fn replay_args_round_trip() {
         let seed = 11;
-        let len = generate(seed).len();
-        let mut r = Replay::new(seed, len);
+        let len = generate(seed, KindSet::CHECKED).len();
+        let mut r = Replay::new(seed, KindSet::CHECKED, len);
         assert_eq!(r.args(), "--seed 11");
         r.keep = vec![0, 2];
         r.simplify = vec![(2, 1)];
         let args = r.args();
         assert_eq!(args, "--seed 11 --keep 0,2 --simplify 2:1");
-        let back = Replay::parse(seed, Some("0,2"), Some("2:1")).unwrap();
+        let back = Replay::parse(seed, KindSet::CHECKED, Some("0,2"), Some("2:1")).unwrap();
         assert_eq!(back, r);
         assert_eq!(back.ops().len(), 2);
     }
@@ -297,7 +309,7 @@ mod tests {
     #[test]
     fn simplifications_change_the_operation() {
         for seed in 0..30 {
-            for op in generate(seed) {
+            for op in generate(seed, KindSet::ALL) {
                 for s in simplifications(&op) {
                     assert_ne!(s, op);
                 }

@@ -131,11 +131,361 @@ pub fn body<R: Rng>(rng: &mut R, kind: Kind) -> Value {
         Kind::Deployment => workload_fields(rng, false),
         Kind::StatefulSet => workload_fields(rng, true),
         Kind::Sprocket => sprocket_fields(rng),
+        Kind::Pod => json!({"spec": pod_spec(rng, "Always")}),
+        Kind::Job => job_fields(rng),
+        Kind::CronJob => cron_job_fields(rng),
+        Kind::DaemonSet => daemon_set_fields(rng),
+        Kind::PersistentVolumeClaim => claim_fields(rng),
+        Kind::ServiceAccount => service_account_fields(rng),
+        Kind::Ingress => ingress_fields(rng),
+        Kind::NetworkPolicy => network_policy_fields(rng),
+        Kind::PodDisruptionBudget => disruption_budget_fields(rng),
+        Kind::HorizontalPodAutoscaler => autoscaler_fields(rng),
+        Kind::Role => json!({"rules": [policy_rule(rng)]}),
+        Kind::RoleBinding => role_binding_fields(rng),
     };
     if let (Some(target), Value::Object(fields)) = (obj.as_object_mut(), fields) {
         target.extend(fields);
     }
     obj
+}
+
+/// One of `pool`'s values.
+fn one<R: Rng>(rng: &mut R, pool: &[Value]) -> Value {
+    pool.choose(rng).cloned().unwrap_or(Value::Null)
+}
+
+/// A pod spec: one container, sometimes a restart policy (one of them invalid for `usual`'s
+/// kind), a grace period (negative ones are defaulted), a volume, host networking with a port.
+fn pod_spec<R: Rng>(rng: &mut R, usual: &str) -> Value {
+    let mut spec = json!({"containers": [container(rng)]});
+    match rng.random_range(0..6) {
+        0 => spec["restartPolicy"] = json!(usual),
+        1 => {
+            spec["restartPolicy"] = one(
+                rng,
+                &[json!("Never"), json!("OnFailure"), json!("Always"), json!("Bogus")],
+            )
+        }
+        _ => {}
+    }
+    if rng.random_bool(0.15) {
+        spec["terminationGracePeriodSeconds"] = one(rng, &[json!(-5), json!(0), json!(10)]);
+    }
+    if rng.random_bool(0.25) {
+        spec["volumes"] = one(
+            rng,
+            &[
+                json!([{"name": "cfg", "configMap": {"name": "cm-0"}}]),
+                json!([{"name": "scratch", "emptyDir": {}}]),
+                json!([{"name": "creds", "secret": {"secretName": "secret-0", "defaultMode": 256}}]),
+                json!([{"name": "x", "configMap": {"name": "a"}}, {"name": "x", "emptyDir": {}}]),
+            ],
+        );
+    }
+    if rng.random_bool(0.1) {
+        spec["hostNetwork"] = json!(true);
+        spec["containers"][0]["ports"] = json!([{"containerPort": 9090}]);
+    }
+    if rng.random_bool(0.1) {
+        spec["activeDeadlineSeconds"] = one(rng, &[json!(30), json!(0)]);
+    }
+    if rng.random_bool(0.1) {
+        spec["tolerations"] =
+            json!([{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}]);
+    }
+    spec
+}
+
+fn template<R: Rng>(rng: &mut R, labels: Value, restart: &str) -> Value {
+    json!({"metadata": {"labels": labels}, "spec": pod_spec(rng, restart)})
+}
+
+fn job_spec<R: Rng>(rng: &mut R) -> Value {
+    let mut spec = json!({"template": template(rng, json!({"app": "a"}), "Never")});
+    if !spec["template"]["spec"].get("restartPolicy").is_some() && rng.random_bool(0.8) {
+        spec["template"]["spec"]["restartPolicy"] = json!("Never");
+    }
+    if rng.random_bool(0.3) {
+        spec["backoffLimit"] = one(rng, &[json!(0), json!(3), json!(-1)]);
+    }
+    if rng.random_bool(0.3) {
+        spec["completions"] = one(rng, &[json!(1), json!(5)]);
+    }
+    if rng.random_bool(0.3) {
+        spec["parallelism"] = one(rng, &[json!(1), json!(2), json!(-1)]);
+    }
+    if rng.random_bool(0.15) {
+        spec["completionMode"] = one(rng, &[json!("Indexed"), json!("NonIndexed"), json!("Bogus")]);
+    }
+    if rng.random_bool(0.2) {
+        spec["suspend"] = json!(rng.random_bool(0.5));
+    }
+    if rng.random_bool(0.1) {
+        spec["manualSelector"] = json!(true);
+        spec["selector"] = json!({"matchLabels": {"app": "a"}});
+    }
+    if rng.random_bool(0.1) {
+        spec["ttlSecondsAfterFinished"] = json!(100);
+    }
+    spec
+}
+
+fn job_fields<R: Rng>(rng: &mut R) -> Value {
+    json!({"spec": job_spec(rng)})
+}
+
+fn cron_job_fields<R: Rng>(rng: &mut R) -> Value {
+    let schedule = one(
+        rng,
+        &[
+            json!("*/5 * * * *"),
+            json!("@hourly"),
+            json!("0 0 * * 1"),
+            json!("bogus"),
+            json!("61 * * * *"),
+        ],
+    );
+    let mut spec = json!({"schedule": schedule, "jobTemplate": {"spec": job_spec(rng)}});
+    if rng.random_bool(0.2) {
+        spec["concurrencyPolicy"] = one(rng, &[json!("Forbid"), json!("Replace"), json!("Bogus")]);
+    }
+    if rng.random_bool(0.15) {
+        spec["timeZone"] = one(rng, &[json!("Etc/UTC"), json!("Europe/Paris"), json!("Not/AZone")]);
+    }
+    if rng.random_bool(0.15) {
+        spec["suspend"] = json!(true);
+    }
+    if rng.random_bool(0.15) {
+        spec["successfulJobsHistoryLimit"] = one(rng, &[json!(0), json!(-1)]);
+    }
+    json!({"spec": spec})
+}
+
+fn daemon_set_fields<R: Rng>(rng: &mut R) -> Value {
+    let app = if rng.random_bool(0.9) { "a" } else { "b" };
+    let mut spec = json!({
+        "selector": {"matchLabels": {"app": "a"}},
+        "template": template(rng, json!({"app": app}), "Always"),
+    });
+    if rng.random_bool(0.25) {
+        spec["updateStrategy"] = one(
+            rng,
+            &[
+                json!({"type": "OnDelete"}),
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}}),
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 0}}),
+            ],
+        );
+    }
+    if rng.random_bool(0.1) {
+        spec["minReadySeconds"] = json!(5);
+    }
+    json!({"spec": spec})
+}
+
+fn claim_fields<R: Rng>(rng: &mut R) -> Value {
+    let mut spec = json!({"resources": {"requests": {"storage": quantity(rng)}}});
+    if rng.random_bool(0.9) {
+        spec["accessModes"] = one(
+            rng,
+            &[
+                json!(["ReadWriteOnce"]),
+                json!(["ReadWriteMany", "ReadOnlyMany"]),
+                json!(["Bogus"]),
+            ],
+        );
+    }
+    if rng.random_bool(0.3) {
+        spec["storageClassName"] = one(rng, &[json!("standard"), json!(""), json!(null)]);
+    }
+    if rng.random_bool(0.15) {
+        spec["volumeMode"] = one(rng, &[json!("Block"), json!("Filesystem"), json!("Bogus")]);
+    }
+    if rng.random_bool(0.1) {
+        spec["selector"] = json!({"matchLabels": {"tier": "fast"}});
+    }
+    json!({"spec": spec})
+}
+
+fn service_account_fields<R: Rng>(rng: &mut R) -> Value {
+    let mut v = json!({});
+    if rng.random_bool(0.3) {
+        v["automountServiceAccountToken"] = json!(rng.random_bool(0.5));
+    }
+    if rng.random_bool(0.3) {
+        v["secrets"] = json!([{"name": "secret-0"}]);
+    }
+    if rng.random_bool(0.3) {
+        v["imagePullSecrets"] = one(rng, &[json!([{"name": "pull"}]), json!([{"name": ""}])]);
+    }
+    v
+}
+
+fn ingress_backend<R: Rng>(rng: &mut R) -> Value {
+    let port = one(
+        rng,
+        &[json!({"number": 80}), json!({"name": "http"}), json!({"number": 0})],
+    );
+    json!({"service": {"name": "svc-0", "port": port}})
+}
+
+fn ingress_fields<R: Rng>(rng: &mut R) -> Value {
+    let mut spec = json!({});
+    if rng.random_bool(0.85) {
+        let host = one(
+            rng,
+            &[
+                json!("a.example.com"),
+                json!("*.example.com"),
+                json!("Bad_Host"),
+                json!(""),
+            ],
+        );
+        let path_type = one(
+            rng,
+            &[
+                json!("Prefix"),
+                json!("Exact"),
+                json!("ImplementationSpecific"),
+                json!("Bogus"),
+            ],
+        );
+        let path = one(rng, &[json!("/"), json!("/api"), json!("relative")]);
+        let mut rule =
+            json!({"http": {"paths": [{"path": path, "pathType": path_type, "backend": ingress_backend(rng)}]}});
+        if host != json!("") {
+            rule["host"] = host;
+        }
+        spec["rules"] = json!([rule]);
+    }
+    if rng.random_bool(0.3) {
+        spec["defaultBackend"] = ingress_backend(rng);
+    }
+    if rng.random_bool(0.3) {
+        spec["ingressClassName"] = json!("nginx");
+    }
+    if rng.random_bool(0.15) {
+        spec["tls"] = json!([{"hosts": ["a.example.com"], "secretName": "tls"}]);
+    }
+    json!({"spec": spec})
+}
+
+fn network_policy_fields<R: Rng>(rng: &mut R) -> Value {
+    let mut spec = json!({"podSelector": one(rng, &[json!({}), json!({"matchLabels": {"app": "a"}})])});
+    if rng.random_bool(0.5) {
+        let port = one(
+            rng,
+            &[
+                json!({"port": 80}),
+                json!({"port": "http", "protocol": "UDP"}),
+                json!({"port": 80, "endPort": 90}),
+                json!({"protocol": "SCTP"}),
+            ],
+        );
+        spec["ingress"] = json!([{"from": [{"podSelector": {}}], "ports": [port]}]);
+    }
+    if rng.random_bool(0.3) {
+        spec["policyTypes"] = one(
+            rng,
+            &[
+                json!(["Ingress"]),
+                json!(["Egress"]),
+                json!(["Ingress", "Egress"]),
+                json!(["Bogus"]),
+            ],
+        );
+    }
+    if rng.random_bool(0.2) {
+        spec["egress"] = json!([{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}]}]);
+    }
+    json!({"spec": spec})
+}
+
+fn disruption_budget_fields<R: Rng>(rng: &mut R) -> Value {
+    let mut spec = json!({});
+    match rng.random_range(0..4) {
+        0 => spec["minAvailable"] = one(rng, &[json!(1), json!("50%"), json!("bad%")]),
+        1 => spec["maxUnavailable"] = one(rng, &[json!(1), json!("25%"), json!(-1)]),
+        2 => {
+            spec["minAvailable"] = json!(1);
+            spec["maxUnavailable"] = json!(1);
+        }
+        _ => {}
+    }
+    if rng.random_bool(0.8) {
+        spec["selector"] = json!({"matchLabels": {"app": "a"}});
+    }
+    if rng.random_bool(0.15) {
+        spec["unhealthyPodEvictionPolicy"] =
+            one(rng, &[json!("AlwaysAllow"), json!("IfHealthyBudget"), json!("Bogus")]);
+    }
+    json!({"spec": spec})
+}
+
+fn autoscaler_fields<R: Rng>(rng: &mut R) -> Value {
+    let mut spec = json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "deploy-0"},
+        "maxReplicas": one(rng, &[json!(5), json!(1), json!(0)]),
+    });
+    if rng.random_bool(0.4) {
+        spec["minReplicas"] = one(rng, &[json!(1), json!(0), json!(10)]);
+    }
+    if rng.random_bool(0.5) {
+        spec["metrics"] = one(
+            rng,
+            &[
+                json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]),
+                json!([{"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "500Mi"}}}]),
+                json!([{"type": "Pods", "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "1k"}}}]),
+                json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Value"}}}]),
+            ],
+        );
+    }
+    if rng.random_bool(0.3) {
+        spec["behavior"] = one(
+            rng,
+            &[
+                json!({"scaleDown": {"stabilizationWindowSeconds": 60}}),
+                json!({"scaleUp": {"policies": [{"type": "Pods", "value": 4, "periodSeconds": 15}]}}),
+                json!({"scaleDown": {"selectPolicy": "Disabled"}}),
+            ],
+        );
+    }
+    json!({"spec": spec})
+}
+
+fn policy_rule<R: Rng>(rng: &mut R) -> Value {
+    one(
+        rng,
+        &[
+            json!({"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}),
+            json!({"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": ["*"], "resourceNames": ["deploy-0"]}),
+            json!({"apiGroups": [""], "resources": ["pods"], "verbs": []}),
+            json!({"nonResourceURLs": ["/healthz"], "verbs": ["get"]}),
+        ],
+    )
+}
+
+fn role_binding_fields<R: Rng>(rng: &mut R) -> Value {
+    let role_ref = one(
+        rng,
+        &[
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "role-0"}),
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}),
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Bogus", "name": "x"}),
+        ],
+    );
+    let subjects = one(
+        rng,
+        &[
+            json!([{"kind": "ServiceAccount", "name": "sa-0"}]),
+            json!([{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"}]),
+            json!([{"kind": "Group", "name": "devs"}]),
+            json!([]),
+        ],
+    );
+    json!({"roleRef": role_ref, "subjects": subjects})
 }
 
 fn config_map_fields<R: Rng>(rng: &mut R) -> Value {
@@ -285,7 +635,47 @@ pub fn status<R: Rng>(rng: &mut R, kind: Kind) -> Value {
             json!({"ready": null}),
         ][rng.random_range(0..3)]
         .clone(),
-        Kind::ConfigMap | Kind::Secret => json!({"phase": "x"}),
+        Kind::ConfigMap
+        | Kind::Secret
+        | Kind::ServiceAccount
+        | Kind::Role
+        | Kind::RoleBinding
+        | Kind::NetworkPolicy => {
+            json!({"phase": "x"})
+        }
+        Kind::Pod => one(
+            rng,
+            &[
+                json!({"phase": "Running", "podIP": "10.1.0.5"}),
+                json!({"phase": "Bogus"}),
+                json!({"conditions": [{"type": "Ready", "status": "True"}]}),
+            ],
+        ),
+        Kind::Job => one(
+            rng,
+            &[
+                json!({"active": 1}),
+                json!({"succeeded": -1}),
+                json!({"ready": 0, "failed": 0}),
+            ],
+        ),
+        Kind::CronJob => json!({"lastScheduleTime": "2026-01-01T00:00:00Z"}),
+        Kind::DaemonSet => json!({
+            "currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberMisscheduled": 0,
+            "numberReady": rng.random_range(-1..2)
+        }),
+        Kind::PersistentVolumeClaim => one(
+            rng,
+            &[
+                json!({"phase": "Bound"}),
+                json!({"phase": "Lost", "capacity": {"storage": "1Gi"}}),
+            ],
+        ),
+        Kind::Ingress => json!({"loadBalancer": {"ingress": [{"ip": "10.0.0.2"}]}}),
+        Kind::PodDisruptionBudget => json!({
+            "disruptionsAllowed": rng.random_range(-1..2), "currentHealthy": 1, "desiredHealthy": 1, "expectedPods": 1
+        }),
+        Kind::HorizontalPodAutoscaler => json!({"currentReplicas": 1, "desiredReplicas": rng.random_range(-1..3)}),
     }
 }
 
@@ -351,11 +741,31 @@ pub fn minimal(kind: Kind) -> Value {
     let fields = match kind {
         Kind::ConfigMap | Kind::Secret | Kind::Sprocket => json!({}),
         Kind::Service => json!({"spec": {"ports": [{"port": 80}]}}),
-        Kind::Deployment | Kind::StatefulSet => json!({"spec": {
+        Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet => json!({"spec": {
             "selector": {"matchLabels": {"app": "marker"}},
             "template": {"metadata": {"labels": {"app": "marker"}},
                          "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]}}
         }}),
+        Kind::ServiceAccount | Kind::Role => json!({}),
+        Kind::Pod => json!({"spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]}}),
+        Kind::Job => json!({"spec": {"template": {"spec": {
+            "containers": [{"name": "main", "image": "nginx:1.27"}], "restartPolicy": "Never"
+        }}}}),
+        Kind::CronJob => json!({"spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": {"spec": {
+            "containers": [{"name": "main", "image": "nginx:1.27"}], "restartPolicy": "Never"
+        }}}}}}),
+        Kind::PersistentVolumeClaim => json!({"spec": {
+            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}
+        }}),
+        Kind::Ingress => json!({"spec": {"defaultBackend": {"service": {"name": "svc-0", "port": {"number": 80}}}}}),
+        Kind::NetworkPolicy => json!({"spec": {"podSelector": {}}}),
+        Kind::PodDisruptionBudget => json!({"spec": {"minAvailable": 1}}),
+        Kind::HorizontalPodAutoscaler => json!({"spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "marker"}, "maxReplicas": 1
+        }}),
+        Kind::RoleBinding => json!({
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}
+        }),
     };
     if let (Some(target), Value::Object(fields)) = (v.as_object_mut(), fields) {
         target.extend(fields);
