@@ -77,10 +77,19 @@ enum Zero {
     Service,
     MetadataOnly,
     WithSpecAndStatus,
+    Job,
+    CronJob,
+    Claim,
+    Ingress,
+    NetworkPolicy,
+    DisruptionBudget,
+    Autoscaler,
+    RoleBinding,
+    SpecOnly,
 }
 
 /// Every [`Zero`], in declaration order (the index of [`ZERO_PARTS`]).
-const ZEROS: [Zero; 9] = [
+const ZEROS: [Zero; 18] = [
     Zero::Custom,
     Zero::Deployment,
     Zero::StatefulSet,
@@ -90,6 +99,15 @@ const ZEROS: [Zero; 9] = [
     Zero::Service,
     Zero::MetadataOnly,
     Zero::WithSpecAndStatus,
+    Zero::Job,
+    Zero::CronJob,
+    Zero::Claim,
+    Zero::Ingress,
+    Zero::NetworkPolicy,
+    Zero::DisruptionBudget,
+    Zero::Autoscaler,
+    Zero::RoleBinding,
+    Zero::SpecOnly,
 ];
 
 fn zero_of(info: &KindInfo, custom: bool) -> Zero {
@@ -104,6 +122,15 @@ fn zero_of(info: &KindInfo, custom: bool) -> Zero {
         ("apps", "ReplicaSet") => Zero::ReplicaSet,
         ("", "Pod") => Zero::Pod,
         ("", "Service") => Zero::Service,
+        ("", "PersistentVolumeClaim") => Zero::Claim,
+        ("batch", "Job") => Zero::Job,
+        ("batch", "CronJob") => Zero::CronJob,
+        ("networking.k8s.io", "Ingress") => Zero::Ingress,
+        ("networking.k8s.io", "NetworkPolicy") => Zero::NetworkPolicy,
+        ("policy", "PodDisruptionBudget") => Zero::DisruptionBudget,
+        ("autoscaling", "HorizontalPodAutoscaler") => Zero::Autoscaler,
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => Zero::RoleBinding,
+        ("coordination.k8s.io", "Lease") | ("", "LimitRange") => Zero::SpecOnly,
         ("", "ConfigMap" | "Secret" | "ServiceAccount" | "Endpoints" | "Event")
         | ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => Zero::MetadataOnly,
         _ => Zero::WithSpecAndStatus,
@@ -129,6 +156,20 @@ fn zero_value(zero: Zero) -> Map<String, Value> {
         Zero::Service => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
         Zero::MetadataOnly => json!({"metadata": {}}),
         Zero::WithSpecAndStatus => json!({"metadata": {}, "spec": {}, "status": {}}),
+        Zero::Job => json!({"metadata": {}, "spec": {
+            "template": {"metadata": {}, "spec": {"containers": null}}}, "status": {}}),
+        Zero::CronJob => json!({"metadata": {}, "spec": {"schedule": "", "jobTemplate": {"metadata": {},
+            "spec": {"template": {"metadata": {}, "spec": {"containers": null}}}}}, "status": {}}),
+        Zero::Claim => json!({"metadata": {}, "spec": {"resources": {}}, "status": {}}),
+        Zero::Ingress => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
+        // NetworkPolicy has had no status since 1.28; its pod selector is a struct.
+        Zero::NetworkPolicy => json!({"metadata": {}, "spec": {"podSelector": {}}}),
+        Zero::DisruptionBudget => json!({"metadata": {}, "spec": {}, "status": {
+            "disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}}),
+        Zero::Autoscaler => json!({"metadata": {}, "spec": {"scaleTargetRef": {"kind": "", "name": ""},
+            "maxReplicas": 0}, "status": {"desiredReplicas": 0}}),
+        Zero::RoleBinding => json!({"metadata": {}, "roleRef": {"apiGroup": "", "kind": "", "name": ""}}),
+        Zero::SpecOnly => json!({"metadata": {}, "spec": {}}),
     };
     match value {
         Value::Object(m) => m,

@@ -14,6 +14,9 @@ pub(crate) enum NameRule {
     Subdomain,
     /// DNS-1123 label (Namespace, StatefulSet, and Service since KEP-5311).
     Label,
+    /// A path segment (`ValidatePathSegmentName`: the RBAC kinds): anything but `.` and `..`
+    /// without `/` or `%`.
+    PathSegment,
 }
 
 /// Total size of all annotations (keys + values), as `ValidateAnnotationsSize`.
@@ -24,11 +27,25 @@ pub(crate) fn name_error(name: &str, rule: NameRule) -> Option<String> {
     let ok = match rule {
         NameRule::Subdomain => is_dns1123_subdomain(name),
         NameRule::Label => is_dns1123_label(name),
+        NameRule::PathSegment => return path_segment_error(name),
     };
     (!ok).then(|| match rule {
-        NameRule::Subdomain => "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character".to_owned(),
         NameRule::Label => "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character".to_owned(),
+        _ => "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character".to_owned(),
     })
+}
+
+/// `IsValidPathSegmentName`'s messages, joined.
+fn path_segment_error(name: &str) -> Option<String> {
+    if name == "." || name == ".." {
+        return Some(format!("may not be '{name}'"));
+    }
+    let found: Vec<String> = ["/", "%"]
+        .iter()
+        .filter(|c| name.contains(**c))
+        .map(|c| format!("may not contain '{c}'"))
+        .collect();
+    (!found.is_empty()).then(|| found.join(", "))
 }
 
 /// Collects causes and turns them into one Invalid error.
@@ -176,6 +193,15 @@ mod tests {
         }
         assert!(is_dns1123_label("kube-system") && !is_dns1123_label("a.b"));
         assert!(name_error("Bad", NameRule::Subdomain).is_some());
+        assert_eq!(name_error("Upper_role:x", NameRule::PathSegment), None);
+        assert_eq!(
+            name_error("..", NameRule::PathSegment).as_deref(),
+            Some("may not be '..'")
+        );
+        assert_eq!(
+            name_error("a/b%", NameRule::PathSegment).as_deref(),
+            Some("may not contain '/', may not contain '%'")
+        );
     }
 
     #[test]

@@ -151,6 +151,26 @@ pub async fn service_name_must_be_a_dns_label<S: ObjectStore + ?Sized>(store: &S
     Ok(Outcome::Passed)
 }
 
+/// RBAC object names are path segments (`ValidateRBACName`): upper case, `_` and `:` are
+/// fine (`system:controller:...`), `/` and `%` are not.
+pub async fn role_name_is_a_path_segment<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "role_name_is_a_path_segment").await?;
+    let role_named = |name: &str| {
+        Object::new(&role(), Some(&cx.ns), name).with(
+            "rules",
+            json!([{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]),
+        )
+    };
+    cx.create(&role_named("Team_Reader:v1")).await?;
+    let error = expect_err!(
+        store.create(&role_named("a%b"), &WriteParams::default()).await,
+        StoreError::Invalid { .. },
+        "create Role a%b"
+    );
+    expect_cause(&error, "metadata.name")?;
+    Ok(Outcome::Passed)
+}
+
 /// StatefulSet names are DNS labels (no dots), Deployment names subdomains.
 pub async fn statefulset_name_with_dot_is_invalid<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
     let cx = Ctx::new(store, "statefulset_name_with_dot_is_invalid").await?;

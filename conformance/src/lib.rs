@@ -51,6 +51,7 @@ pub mod apply;
 pub mod apply_lists;
 pub mod builtin_defaults;
 pub mod builtin_kinds;
+pub mod builtin_writes;
 pub mod crd;
 pub mod create;
 pub mod delete_finalizers;
@@ -334,6 +335,7 @@ macro_rules! __with_behaviours {
             builtin_kinds::stale_update_with_invalid_body_conflicts,
             builtin_kinds::service_name_must_be_a_dns_label,
             builtin_kinds::statefulset_name_with_dot_is_invalid,
+            builtin_kinds::role_name_is_a_path_segment,
             builtin_kinds::generate_name_prefix_is_cut_to_58_characters,
             builtin_kinds::service_without_ports_is_invalid,
             builtin_kinds::deployment_selector_must_match_template_labels,
@@ -344,6 +346,12 @@ macro_rules! __with_behaviours {
             builtin_kinds::status_write_of_deployment_ignores_labels,
             builtin_kinds::template_creation_timestamp_null_is_not_stored,
             builtin_kinds::events_of_both_apis_are_one_storage,
+            builtin_writes::job_labels_from_template_are_the_creators_generated_ones_nobodys,
+            builtin_writes::daemonset_template_generation_annotation_is_the_creators,
+            builtin_writes::new_claim_gets_protection_finalizer_nobody_owns,
+            builtin_writes::service_account_reference_with_empty_name_drops_it,
+            builtin_writes::apply_adds_no_field_the_kind_lacks,
+            builtin_writes::job_deleted_without_policy_orphans_its_dependents,
             secrets::immutable_config_map_data_cannot_change,
             secrets::immutable_config_map_cannot_be_made_mutable,
             secrets::immutable_secret_data_cannot_change,

@@ -212,7 +212,8 @@ pub struct Preconditions {
 pub struct DeleteParams {
     /// Preconditions.
     pub preconditions: Option<Preconditions>,
-    /// Propagation policy; None is the kind's default (background).
+    /// Propagation policy; None is the kind's default (background; orphan for a batch/v1 Job,
+    /// kept by the server for backward compatibility).
     pub propagation: Option<Propagation>,
     /// Do not persist.
     pub dry_run: bool,

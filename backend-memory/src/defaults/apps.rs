@@ -88,6 +88,18 @@ pub(crate) fn template_of(spec: &mut Obj) {
 /// The annotation the apps/v1 DaemonSet carries its (internal) `templateGeneration` in.
 const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
 
+/// The annotation as the apps/v1 conversion writes it before the strategy runs (what the field
+/// manager compares): the internal `templateGeneration` decoded from the request's annotation,
+/// 0 when it has none. The writer of a create therefore owns it, as on the real server.
+pub(crate) fn template_generation_as_converted(new: &mut Object) {
+    let annotations = new.metadata.annotations.get_or_insert_with(Default::default);
+    let generation = annotations
+        .get(TEMPLATE_GENERATION)
+        .and_then(|g| g.parse::<i64>().ok())
+        .unwrap_or(0);
+    annotations.insert(TEMPLATE_GENERATION.to_owned(), generation.to_string());
+}
+
 /// The DaemonSet strategy's `templateGeneration`: 1 on create (unless the annotation names a
 /// positive one), the stored value on update, plus one when the update changes the template.
 pub(crate) fn template_generation(old: Option<&Object>, new: &mut Object) {

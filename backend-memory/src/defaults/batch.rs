@@ -78,12 +78,24 @@ pub(crate) fn cron_job(body: &mut Obj) {
 }
 
 /// `SetDefaults_Job`'s metadata part: a Job without labels takes its template's labels.
-pub(crate) fn job_labels(job: &mut Object) {
+/// Whether it did: Go then shares one map between the two, so what the create strategy adds
+/// to the template's labels shows in the Job's too ([`job_labels_follow_template`]).
+pub(crate) fn job_labels(job: &mut Object) -> bool {
     if job.metadata.labels.as_ref().is_some_and(|l| !l.is_empty()) {
-        return;
+        return false;
     }
     let labels = template_labels(&job.body);
+    let taken = labels.is_some();
     if let Some(labels) = labels {
+        job.metadata.labels = Some(labels);
+    }
+    taken
+}
+
+/// The Job's labels after the create strategy's selector generation, when they are its
+/// template's map (see [`job_labels`]).
+pub(crate) fn job_labels_follow_template(job: &mut Object) {
+    if let Some(labels) = template_labels(&job.body) {
         job.metadata.labels = Some(labels);
     }
 }
@@ -130,5 +142,23 @@ pub(crate) fn generate_selector(job: &mut Object) {
         match_labels
             .entry(CONTROLLER_UID_LABELS[1])
             .or_insert_with(|| json!(uid));
+    }
+}
+
+/// The `job-name` labels [`generate_selector`] wrote while the name was still to be generated
+/// (empty), set to the generated name.
+pub(crate) fn name_generated_selector_labels(job: &mut Object) {
+    let name = job.name().to_owned();
+    let labels = job
+        .body
+        .get_mut("spec")
+        .and_then(|s| s.get_mut("template"))
+        .and_then(|t| t.get_mut("metadata"))
+        .and_then(|m| m.get_mut("labels"))
+        .and_then(Value::as_object_mut);
+    for (key, value) in labels.into_iter().flatten() {
+        if JOB_NAME_LABELS.contains(&key.as_str()) && value.as_str() == Some("") {
+            *value = json!(name);
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! Core (`v1`) kinds other than Pod and Service: Secret, PersistentVolumeClaim (also as a
 //! StatefulSet claim template or an ephemeral volume's claim), Namespace
-//! (`k8s.io/kubernetes/pkg/apis/core/v1/defaults.go`, 1.37.2). ConfigMap and ServiceAccount
-//! have no defaults that show in JSON (`SetDefaults_ConfigMap` makes `data` an empty map, which
-//! `omitempty` drops).
+//! (`k8s.io/kubernetes/pkg/apis/core/v1/defaults.go`, 1.37.2), plus a new claim's protection
+//! finalizer (admission) and a ServiceAccount's empty `omitempty` strings, which decoding
+//! drops. ConfigMap has no defaults that show in JSON (`SetDefaults_ConfigMap` makes `data` an
+//! empty map, which `omitempty` drops).
 
 use k8s_openapi::ByteString;
 use operator_runtime_core::Object;
@@ -58,4 +59,27 @@ pub(crate) fn namespace_label(namespace: &mut Object) {
         .labels
         .get_or_insert_with(Default::default)
         .insert("kubernetes.io/metadata.name".to_owned(), name);
+}
+
+/// The `kubernetes.io/pvc-protection` finalizer `StorageObjectInUseProtection` admission puts
+/// on every new claim.
+pub(crate) fn protect_claim(claim: &mut Object) {
+    const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
+    let finalizers = claim.metadata.finalizers.get_or_insert_with(Vec::new);
+    if !finalizers.iter().any(|f| f == PVC_PROTECTION) {
+        finalizers.push(PVC_PROTECTION.to_owned());
+    }
+}
+
+/// A ServiceAccount as the server decodes it: `LocalObjectReference.name` and every
+/// `ObjectReference` field are `omitempty`, so empty strings do not survive.
+pub(crate) fn service_account(body: &mut Obj) {
+    for list in ["imagePullSecrets", "secrets"] {
+        let Some(Value::Array(items)) = body.get_mut(list) else {
+            continue;
+        };
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.retain(|_, v| v.as_str() != Some(""));
+        }
+    }
 }

@@ -47,6 +47,7 @@ pub(crate) fn apply(type_ref: &TypeRef, body: &mut Map<String, Value>) {
         ("v1", "Service") => service::service(body),
         ("v1", "Secret") => core_misc::secret(body),
         ("v1", "PersistentVolumeClaim") => core_misc::claim(body),
+        ("v1", "ServiceAccount") => core_misc::service_account(body),
         ("apps/v1", "Deployment") => apps::deployment(body),
         ("apps/v1", "StatefulSet") => apps::stateful_set(body),
         ("apps/v1", "DaemonSet") => apps::daemon_set(body),
@@ -59,35 +60,67 @@ pub(crate) fn apply(type_ref: &TypeRef, body: &mut Map<String, Value>) {
     }
 }
 
+/// What depends on a name generated from `generateName`, which the real server picks before
+/// the create strategy runs (the memory backend picks it once the object has validated): a
+/// Job's `job-name` labels.
+pub(crate) fn after_name_generated(kind: &KindSpec, new: &mut Object) {
+    let type_ref = &kind.info.type_ref;
+    if (type_ref.api_version.as_str(), type_ref.kind.as_str()) == ("batch/v1", "Job") {
+        batch::name_generated_selector_labels(new);
+    }
+}
+
+/// What decoding a write left for [`after_field_manager`] to finish.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Decoded {
+    /// A Job's labels were taken from its pod template (`SetDefaults_Job` shares the template's
+    /// label map), so the labels the create strategy adds to the template reach them too.
+    job_labels_from_template: bool,
+}
+
 /// Defaults one write of a built-in kind: [`apply`], then the metadata-dependent parts.
 /// These run when the body is decoded, before the field manager records the write, so the
-/// writer owns the defaulted fields. `old` is the stored object for an update, `None` for a
-/// create.
-pub(crate) fn apply_write(kind: &KindSpec, new: &mut Object) {
+/// writer owns the defaulted fields.
+pub(crate) fn apply_write(kind: &KindSpec, new: &mut Object) -> Decoded {
     let type_ref = &kind.info.type_ref;
     apply(type_ref, &mut new.body);
     status::zero_status(&type_ref.api_version, &type_ref.kind, &mut new.body);
-    if let ("v1", "Namespace") = (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
-        core_misc::namespace_label(new);
+    let mut decoded = Decoded::default();
+    match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
+        ("v1", "Namespace") => core_misc::namespace_label(new),
+        ("apps/v1", "DaemonSet") => apps::template_generation_as_converted(new),
+        ("batch/v1", "Job") => decoded.job_labels_from_template = batch::job_labels(new),
+        _ => {}
     }
+    decoded
 }
 
 /// What the strategy, admission and allocation add after the field manager has recorded the
 /// write (so nobody owns them): a new Pod's admission and status, generated Job selectors and
 /// labels, DaemonSet template generations, Service addresses and node ports.
-pub(crate) fn after_field_manager(state: &State, kind: &KindSpec, old: Option<&Object>, new: &mut Object) {
+pub(crate) fn after_field_manager(
+    state: &State,
+    kind: &KindSpec,
+    old: Option<&Object>,
+    new: &mut Object,
+    decoded: Decoded,
+) {
     let type_ref = &kind.info.type_ref;
     match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
         ("v1", "Pod") if old.is_none() => {
             pod::admit(&mut new.body);
             status::new_pod_status(&mut new.body);
         }
+        ("v1", "PersistentVolumeClaim") if old.is_none() => core_misc::protect_claim(new),
         ("apps/v1", "DaemonSet") => apps::template_generation(old, new),
-        ("batch/v1", "Job") => {
-            if old.is_none() {
-                batch::generate_selector(new);
+        ("batch/v1", "Job") if old.is_none() => {
+            batch::generate_selector(new);
+            // A create by generateName works on a deep copy of the decoded object, which no
+            // longer shares the label map.
+            let by_generate_name = new.metadata.name.as_deref().is_none_or(str::is_empty);
+            if decoded.job_labels_from_template && !by_generate_name {
+                batch::job_labels_follow_template(new);
             }
-            batch::job_labels(new);
         }
         ("v1", "Service") => {
             let (namespace, name) = (new.namespace().map(str::to_owned), new.name().to_owned());

@@ -120,6 +120,9 @@ pub(crate) fn create(
             .lookup(kind.slot, obj.namespace().unwrap_or(""), obj.name())
             .is_none()
         {
+            if !named && is_builtin(kind) {
+                defaults::after_name_generated(kind, &mut obj);
+            }
             break;
         }
         attempts += 1;

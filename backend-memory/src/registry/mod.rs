@@ -219,9 +219,11 @@ pub(crate) fn decode_write(
     operator_runtime_core::fields_v1::compact_managed_fields(&mut new.metadata);
     kind.strategy.hooks.default(&kind.info.type_ref, new);
     let builtin = is_builtin(kind);
-    if builtin {
-        defaults::apply_write(kind, new);
-    }
+    let decoded = if builtin {
+        defaults::apply_write(kind, new)
+    } else {
+        defaults::Decoded::default()
+    };
     if let Some(manager) = manager {
         let now = now_seconds(state.clock.as_ref());
         fieldmanager::record_update(
@@ -238,7 +240,7 @@ pub(crate) fn decode_write(
     // PUT on `/status` gets no cluster IP).
     let subresource_create = old.is_none() && subresource.is_some();
     if builtin && !subresource_create {
-        defaults::after_field_manager(state, kind, old, new);
+        defaults::after_field_manager(state, kind, old, new, decoded);
     }
 }
 

@@ -429,7 +429,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
             kind,
             plural,
             namespaced,
-            base(false, false).create_on_update(),
+            base(false, false).create_on_update().names(NameRule::PathSegment),
         );
     }
     add(
