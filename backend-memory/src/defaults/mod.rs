@@ -78,10 +78,13 @@ pub(crate) fn apply_write(kind: &KindSpec, new: &mut Object) {
 pub(crate) fn after_field_manager(state: &State, kind: &KindSpec, old: Option<&Object>, new: &mut Object) {
     let type_ref = &kind.info.type_ref;
     match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
-        ("v1", "Pod") if old.is_none() => {
-            pod::admit(&mut new.body);
-            status::new_pod_status(&mut new.body);
-        }
+        ("v1", "Pod") => match old {
+            None => {
+                pod::admit(&mut new.body);
+                status::new_pod_status(&mut new.body);
+            }
+            Some(old) => pod::admit_update(&mut new.body, &old.body),
+        },
         ("apps/v1", "DaemonSet") => apps::template_generation(old, new),
         ("batch/v1", "Job") => {
             if old.is_none() {

@@ -63,13 +63,34 @@ pub(crate) fn pod(body: &mut Obj) {
 /// What the admission plugins a default kube-apiserver runs do to a pod on create:
 /// `Priority` (no PriorityClass named: priority 0, `PreemptLowerPriority`) and
 /// `DefaultTolerationSeconds` (NoExecute tolerations for not-ready and unreachable nodes,
-/// unless the pod tolerates them already). Updates do not go through them.
+/// unless the pod tolerates them already).
 pub(crate) fn admit(body: &mut Obj) {
     let Some(spec) = object_mut(body, "spec") else { return };
     if is_unset(spec, "priorityClassName") {
         default_nil(spec, "priority", json!(0));
     }
     default_nil(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
+    default_tolerations(spec);
+}
+
+/// The same plugins on an update of the main resource (they skip subresources): `Priority`
+/// keeps the stored priority and preemption policy when the new spec has none, and
+/// `DefaultTolerationSeconds` adds its tolerations again (so a pod update that replaces the
+/// tolerations keeps them, and `ValidatePodUpdate` sees only additions).
+pub(crate) fn admit_update(body: &mut Obj, old: &Obj) {
+    let old_spec = old.get("spec");
+    let Some(spec) = object_mut(body, "spec") else { return };
+    for field in ["priority", "preemptionPolicy"] {
+        if let Some(value) = old_spec.and_then(|s| s.get(field)).filter(|v| !v.is_null()) {
+            default_nil(spec, field, value.clone());
+        }
+    }
+    default_tolerations(spec);
+}
+
+/// `DefaultTolerationSeconds`: NoExecute tolerations of not-ready and unreachable nodes for
+/// 300 s, unless the pod tolerates those taints already.
+fn default_tolerations(spec: &mut Obj) {
     let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
     if tolerations.is_null() {
         *tolerations = json!([]);

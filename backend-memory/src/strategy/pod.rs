@@ -684,15 +684,27 @@ mod tests {
         more.body["spec"]["containers"] = json!([{"name": "main", "image": "a"}, {"name": "b", "image": "b"}]);
         assert_eq!(fields(store.replace(&more, &w).await), vec!["spec.containers"]);
 
-        // The admission-added tolerations may not be dropped; new ones may be added.
+        // DefaultTolerationSeconds admission adds its tolerations back on update, so a
+        // replaced list keeps them and only adds; a toleration of the user's may not go.
         let mut replaced = Object::clone(&updated);
         replaced.body["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists"}]);
-        assert_eq!(fields(store.replace(&replaced, &w).await), vec!["spec.tolerations"]);
-        let mut added = Object::clone(&updated);
-        if let Some(list) = added.body["spec"]["tolerations"].as_array_mut() {
-            list.push(json!({"key": "k", "operator": "Exists"}));
-        }
-        assert!(fields(store.replace(&added, &w).await).is_empty());
+        let stored = store.replace(&replaced, &w).await.expect("an added toleration");
+        let keys: Vec<&str> = list_at(&stored.body["spec"], "tolerations")
+            .iter()
+            .map(|t| str_at(t, "key"))
+            .collect();
+        assert_eq!(
+            keys,
+            vec!["k", "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
+        );
+        let mut dropped = Object::clone(&stored);
+        dropped.body["spec"]["tolerations"] = json!([]);
+        assert_eq!(fields(store.replace(&dropped, &w).await), vec!["spec.tolerations"]);
+        // The stored priority is kept when an update leaves it out.
+        let mut no_priority = Object::clone(&stored);
+        no_priority.body["spec"].as_object_mut().map(|s| s.remove("priority"));
+        let kept = store.replace(&no_priority, &w).await.expect("priority kept");
+        assert_eq!(kept.body["spec"]["priority"], json!(0));
     }
 
     #[tokio::test]
