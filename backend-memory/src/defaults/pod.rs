@@ -31,6 +31,9 @@ pub(crate) fn template(template: &mut Obj) {
 /// `SetObjectDefaults_Pod`: the template defaults, then `SetDefaults_Pod`. The admission
 /// plugins that also change a new pod are [`admit`].
 pub(crate) fn pod(body: &mut Obj) {
+    if let Some(status) = present_mut(body, "status") {
+        pod_status(status);
+    }
     let Some(spec) = object_mut(body, "spec") else { return };
     if spec
         .get("terminationGracePeriodSeconds")
@@ -57,6 +60,31 @@ pub(crate) fn pod(body: &mut Obj) {
                 }
             }
         }
+    }
+}
+
+/// `SetDefaults_PodStatus`: `podIP` and `podIPs` are kept in sync; when both are set and
+/// differ, `podIP` wins (older kubelets set only it).
+fn pod_status(status: &mut Obj) {
+    let ip = str_of(status, "podIP").to_owned();
+    let first = status
+        .get("podIPs")
+        .and_then(Value::as_array)
+        .and_then(|ips| ips.first())
+        .map(|p| p.get("ip").and_then(Value::as_str).unwrap_or("").to_owned());
+    match first {
+        None if !ip.is_empty() => {
+            status.insert("podIPs".into(), json!([{"ip": ip}]));
+        }
+        Some(first) if ip.is_empty() => {
+            if !first.is_empty() {
+                status.insert("podIP".into(), json!(first));
+            }
+        }
+        Some(first) if first != ip => {
+            status.insert("podIPs".into(), json!([{"ip": ip}]));
+        }
+        _ => {}
     }
 }
 

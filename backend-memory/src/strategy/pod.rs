@@ -720,15 +720,17 @@ mod tests {
         let stored = store.replace_status(&running, &w).await.expect("any phase");
         assert_eq!(stored.body["status"]["qosClass"], json!("BestEffort"));
 
+        // SetDefaults_PodStatus fills podIPs from podIP (and podIP wins a mismatch).
         let mut ip = Object::clone(&stored);
         ip.body
             .insert("status".into(), json!({"phase": "Running", "podIP": "10.1.0.5"}));
-        assert_eq!(fields(store.replace_status(&ip, &w).await), vec!["status.podIPs"]);
-        ip.body["status"]["podIPs"] = json!([{"ip": "10.1.0.5"}]);
-        let paired = store.replace_status(&ip, &w).await.expect("paired IPs");
-        let mut ip = Object::clone(&paired);
-        ip.body["status"]["podIPs"] = json!([{"ip": "10.1.0.6"}]);
-        assert_eq!(fields(store.replace_status(&ip, &w).await), vec!["status.podIPs[0].ip"]);
+        let paired = store.replace_status(&ip, &w).await.expect("podIP alone");
+        assert_eq!(paired.body["status"]["podIPs"], json!([{"ip": "10.1.0.5"}]));
+        let mut bad = Object::clone(&paired);
+        bad.body["status"] = json!({"podIP": "not-an-ip"});
+        assert_eq!(fields(store.replace_status(&bad, &w).await), vec!["status.podIPs[0]"]);
+        bad.body["status"] = json!({"podIP": "10.1.0.5", "podIPs": [{"ip": "10.1.0.5"}, {"ip": "10.1.0.6"}]});
+        assert_eq!(fields(store.replace_status(&bad, &w).await), vec!["status.podIPs"]);
 
         let mut qos = Object::clone(&paired);
         qos.body.insert(
