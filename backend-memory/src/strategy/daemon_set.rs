@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::apps::{selector_is_empty, selector_matches, string_map};
 use super::pod_spec::{
-    int_at, invalid_int, invalid_json, list_at, not_supported, present, quote, str_at, validate_labels,
+    int_at, invalid_int, invalid_json, label_value_msgs, list_at, not_supported, present, quote, str_at,
+    validate_label_name, validate_labels,
     validate_pod_template,
 };
 use crate::validation::Causes;
@@ -39,17 +40,10 @@ pub(crate) fn validate_label_selector(selector: &Value, path: &str, causes: &mut
                 format!("Invalid value: {}: not a valid selector operator", quote(other)),
             ),
         }
-        let key = str_at(expr, "key");
-        if let Some(msg) = operator_runtime_core::validation::qualified_name_error(key) {
-            errs.push(
-                "FieldValueInvalid",
-                &format!("{idx}.key"),
-                format!("Invalid value: {}: {msg}", quote(key)),
-            );
-        }
+        validate_label_name(str_at(expr, "key"), &format!("{idx}.key"), &mut errs);
         for (j, value) in values.iter().enumerate() {
             let value = value.as_str().unwrap_or("");
-            if let Some(msg) = operator_runtime_core::validation::label_value_error(value) {
+            for msg in label_value_msgs(value) {
                 errs.push(
                     "FieldValueInvalid",
                     &format!("{idx}.values[{j}]"),

@@ -5,14 +5,13 @@
 use std::net::IpAddr;
 
 use operator_runtime_core::Object;
-use operator_runtime_core::validation::is_qualified_name;
 use serde_json::{Map, Value};
 
 use super::KindHooks;
 use super::core_kinds::FIELD_IMMUTABLE;
 use super::pod_spec::{
     MAX_INT32, SpecContext, dns1123_subdomain_msgs, invalid_int, invalid_json, list_at, present, quote, str_at,
-    validate_spec, validate_tolerations,
+    validate_label_name, validate_spec, validate_tolerations,
 };
 use crate::validation::Causes;
 
@@ -451,15 +450,8 @@ fn validate_pod_status_update(new: &Object, old: &Object, causes: &mut Causes) {
             );
         }
         let kind = str_at(condition, "type");
-        if !matches!(kind, "PodScheduled" | "Ready" | "Initialized") && !is_qualified_name(kind) {
-            causes.push(
-                "FieldValueInvalid",
-                &format!("status.conditions[{i}].Type"),
-                format!(
-                    "Invalid value: {}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
-                    quote(kind)
-                ),
-            );
+        if !matches!(kind, "PodScheduled" | "Ready" | "Initialized") {
+            validate_label_name(kind, &format!("status.conditions[{i}].Type"), causes);
         }
     }
     let nominated = str_at(new_status, "nominatedNodeName");
@@ -605,6 +597,15 @@ mod tests {
             Err(StoreError::Invalid { causes, .. }) => causes.into_iter().map(|c| c.field).collect(),
             Err(other) => panic!("not an Invalid error: {other:?}"),
         }
+    }
+
+    #[test]
+    fn semantic_equality_treats_absent_and_empty_alike() {
+        let a = json!({"x": [], "y": {}, "z": false, "n": 0, "s": "", "q": null, "k": [1, {"a": null}]});
+        let b = json!({"k": [1.0, {}]});
+        assert!(semantic_eq(Some(&a), Some(&b)));
+        assert!(!semantic_eq(Some(&json!({"k": [1]})), Some(&json!({"k": [1, 2]}))));
+        assert!(!semantic_eq(Some(&json!({"s": "a"})), Some(&json!({}))));
     }
 
     #[tokio::test]

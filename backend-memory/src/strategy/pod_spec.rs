@@ -12,7 +12,6 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use operator_runtime_core::quantity::Quantity;
-use operator_runtime_core::validation::{label_value_error, qualified_name_error};
 use serde_json::Value;
 
 use crate::validation::Causes;
@@ -174,10 +173,82 @@ pub(crate) fn validate_dns1123_label(value: &str, field: &str, causes: &mut Caus
     }
 }
 
-/// `ValidateLabelName` (a qualified name); the messages are core's wording of the same rule.
-fn validate_label_name(key: &str, field: &str, causes: &mut Causes) {
-    if let Some(msg) = qualified_name_error(key) {
-        invalid_str(causes, field, key, msg);
+const LABEL_KEY_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+const LABEL_KEY_MSG: &str =
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`.
+fn is_label_token(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// `content.IsLabelKey` (= `IsQualifiedName`)'s messages.
+pub(crate) fn label_key_msgs(value: &str) -> Vec<String> {
+    let mut msgs = Vec::new();
+    let parts: Vec<&str> = value.split('/').collect();
+    let name = match parts.as_slice() {
+        [name] => *name,
+        [prefix, name] => {
+            if prefix.is_empty() {
+                msgs.push("prefix part must be non-empty".to_owned());
+            } else {
+                for msg in dns1123_subdomain_msgs(prefix) {
+                    // `content.MaxLenError` counts bytes.
+                    let msg = if msg.starts_with("must be no more than") {
+                        msg.replace("characters", "bytes")
+                    } else {
+                        msg
+                    };
+                    msgs.push(format!("prefix part {msg}"));
+                }
+            }
+            *name
+        }
+        _ => {
+            msgs.push(format!(
+                "a valid label key {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+                regex_error(LABEL_KEY_MSG, LABEL_KEY_FMT, &["MyName", "my.name", "123-abc"])
+            ));
+            return msgs;
+        }
+    };
+    if name.is_empty() {
+        msgs.push("name part must be non-empty".to_owned());
+    } else if name.len() > 63 {
+        msgs.push("name part must be no more than 63 bytes".to_owned());
+    }
+    if !is_label_token(name) {
+        msgs.push(format!(
+            "name part {}",
+            regex_error(LABEL_KEY_MSG, LABEL_KEY_FMT, &["MyName", "my.name", "123-abc"])
+        ));
+    }
+    msgs
+}
+
+/// `content.IsLabelValue`'s messages.
+pub(crate) fn label_value_msgs(value: &str) -> Vec<String> {
+    let mut msgs = Vec::new();
+    if value.len() > 63 {
+        msgs.push("must be no more than 63 bytes".to_owned());
+    }
+    if !value.is_empty() && !is_label_token(value) {
+        msgs.push(regex_error(
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+            &format!("({LABEL_KEY_FMT})?"),
+            &["MyValue", "my_value", "12345"],
+        ));
+    }
+    msgs
+}
+
+/// `ValidateLabelName` (`ValidateQualifiedName` has the same rule and messages).
+pub(crate) fn validate_label_name(key: &str, field: &str, causes: &mut Causes) {
+    for msg in label_key_msgs(key) {
+        invalid_str(causes, field, key, &msg);
     }
 }
 
@@ -186,8 +257,8 @@ pub(crate) fn validate_labels(labels: Option<&Value>, field: &str, causes: &mut 
     for (key, value) in labels.and_then(Value::as_object).into_iter().flatten() {
         validate_label_name(key, field, causes);
         let value = value.as_str().unwrap_or("");
-        if let Some(msg) = label_value_error(value) {
-            invalid_str(causes, field, value, msg);
+        for msg in label_value_msgs(value) {
+            invalid_str(causes, field, value, &msg);
         }
     }
 }
@@ -839,8 +910,11 @@ fn overcommit_allowed(name: &str) -> bool {
 /// `ValidateContainerResourceName` (containers) or the name part of `validatePodResourceName`
 /// (`container` false: only the qualified-name rule).
 fn validate_resource_name(name: &str, field: &str, container: bool, causes: &mut Causes) {
-    if let Some(msg) = qualified_name_error(name) {
-        invalid_str(causes, field, name, msg);
+    let msgs = label_key_msgs(name);
+    if !msgs.is_empty() {
+        for msg in msgs {
+            invalid_str(causes, field, name, &msg);
+        }
         return;
     }
     if !container {
@@ -851,7 +925,7 @@ fn validate_resource_name(name: &str, field: &str, container: bool, causes: &mut
             invalid_str(causes, field, name, "must be a standard resource for containers");
         }
     } else if !is_native_resource(name)
-        && (name.starts_with("requests.") || qualified_name_error(&format!("requests.{name}")).is_some())
+        && (name.starts_with("requests.") || !label_key_msgs(&format!("requests.{name}")).is_empty())
     {
         invalid_str(causes, field, name, "doesn't follow extended resource name standard");
     }
@@ -978,8 +1052,9 @@ pub(crate) fn validate_tolerations(tolerations: &[Value], path: &str, causes: &m
         }
         match operator {
             "Equal" | "" => {
-                if let Some(msg) = label_value_error(value) {
-                    invalid_str(causes, &format!("{idx}.operator"), value, msg);
+                let msgs = label_value_msgs(value);
+                if !msgs.is_empty() {
+                    invalid_str(causes, &format!("{idx}.operator"), value, &msgs.join(";"));
                 }
             }
             "Exists" => {
@@ -1054,6 +1129,21 @@ mod tests {
 
     fn errors(spec: &Value) -> Vec<String> {
         errors_as(spec, true)
+    }
+
+    #[test]
+    fn label_keys_and_values_use_gos_messages() {
+        assert!(label_key_msgs("example.com/role").is_empty());
+        assert_eq!(
+            label_key_msgs("bad key!"),
+            vec!["name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"]
+        );
+        assert_eq!(label_key_msgs("/x"), vec!["prefix part must be non-empty"]);
+        assert!(label_key_msgs("a/b/c")[0].starts_with("a valid label key must consist"));
+        assert!(label_value_msgs("").is_empty());
+        assert_eq!(label_value_msgs("bad value").len(), 1);
+        assert_eq!(label_value_msgs(&"v".repeat(64)), vec!["must be no more than 63 bytes"]);
+        assert_eq!(dns1123_label_msgs("a.b"), vec!["must not contain dots"]);
     }
 
     #[test]
