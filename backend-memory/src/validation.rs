@@ -66,17 +66,22 @@ impl Causes {
             format!("Invalid value: \"{value}\": {detail}"),
         ));
     }
-    /// Adds a required-value cause.
+    /// Adds a required-value cause (Go prints no detail separator when the detail is empty).
     pub fn required(&mut self, field: &str, detail: &str) {
-        self.0.push(StatusCause::new(
-            "FieldValueRequired",
-            field,
-            format!("Required value: {detail}"),
-        ));
+        let message = if detail.is_empty() {
+            "Required value".to_owned()
+        } else {
+            format!("Required value: {detail}")
+        };
+        self.0.push(StatusCause::new("FieldValueRequired", field, message));
     }
     /// Adds a cause as it is (reason, field path, full message).
     pub fn push(&mut self, reason: &str, field: &str, message: String) {
         self.0.push(StatusCause::new(reason, field, message));
+    }
+    /// Appends the causes of a nested check (collected apart to see whether it failed).
+    pub fn extend(&mut self, other: Causes) {
+        self.0.extend(other.0);
     }
     /// Adds a forbidden cause.
     pub fn forbidden(&mut self, field: &str, detail: &str) {

@@ -107,10 +107,13 @@ pub(crate) fn after_field_manager(
 ) {
     let type_ref = &kind.info.type_ref;
     match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
-        ("v1", "Pod") if old.is_none() => {
-            pod::admit(&mut new.body);
-            status::new_pod_status(&mut new.body);
-        }
+        ("v1", "Pod") => match old {
+            None => {
+                pod::admit(&mut new.body);
+                status::new_pod_status(&mut new.body);
+            }
+            Some(old) => pod::admit_update(&mut new.body, &old.body),
+        },
         ("v1", "PersistentVolumeClaim") if old.is_none() => core_misc::protect_claim(new),
         ("apps/v1", "DaemonSet") => apps::template_generation(old, new),
         ("batch/v1", "Job") if old.is_none() => {

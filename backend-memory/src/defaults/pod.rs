@@ -31,6 +31,9 @@ pub(crate) fn template(template: &mut Obj) {
 /// `SetObjectDefaults_Pod`: the template defaults, then `SetDefaults_Pod`. The admission
 /// plugins that also change a new pod are [`admit`].
 pub(crate) fn pod(body: &mut Obj) {
+    if let Some(status) = present_mut(body, "status") {
+        pod_status(status);
+    }
     let Some(spec) = object_mut(body, "spec") else { return };
     if spec
         .get("terminationGracePeriodSeconds")
@@ -60,16 +63,62 @@ pub(crate) fn pod(body: &mut Obj) {
     }
 }
 
+/// `SetDefaults_PodStatus`: `podIP` and `podIPs` are kept in sync; when both are set and
+/// differ, `podIP` wins (older kubelets set only it).
+fn pod_status(status: &mut Obj) {
+    let ip = str_of(status, "podIP").to_owned();
+    let first = status
+        .get("podIPs")
+        .and_then(Value::as_array)
+        .and_then(|ips| ips.first())
+        .map(|p| p.get("ip").and_then(Value::as_str).unwrap_or("").to_owned());
+    match first {
+        None if !ip.is_empty() => {
+            status.insert("podIPs".into(), json!([{"ip": ip}]));
+        }
+        Some(first) if ip.is_empty() => {
+            if !first.is_empty() {
+                status.insert("podIP".into(), json!(first));
+            }
+        }
+        Some(first) if first != ip => {
+            status.insert("podIPs".into(), json!([{"ip": ip}]));
+        }
+        _ => {}
+    }
+}
+
 /// What the admission plugins a default kube-apiserver runs do to a pod on create:
 /// `Priority` (no PriorityClass named: priority 0, `PreemptLowerPriority`) and
 /// `DefaultTolerationSeconds` (NoExecute tolerations for not-ready and unreachable nodes,
-/// unless the pod tolerates them already). Updates do not go through them.
+/// unless the pod tolerates them already).
 pub(crate) fn admit(body: &mut Obj) {
     let Some(spec) = object_mut(body, "spec") else { return };
     if is_unset(spec, "priorityClassName") {
         default_nil(spec, "priority", json!(0));
     }
     default_nil(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
+    default_tolerations(spec);
+}
+
+/// The same plugins on an update of the main resource (they skip subresources): `Priority`
+/// keeps the stored priority and preemption policy when the new spec has none, and
+/// `DefaultTolerationSeconds` adds its tolerations again (so a pod update that replaces the
+/// tolerations keeps them, and `ValidatePodUpdate` sees only additions).
+pub(crate) fn admit_update(body: &mut Obj, old: &Obj) {
+    let old_spec = old.get("spec");
+    let Some(spec) = object_mut(body, "spec") else { return };
+    for field in ["priority", "preemptionPolicy"] {
+        if let Some(value) = old_spec.and_then(|s| s.get(field)).filter(|v| !v.is_null()) {
+            default_nil(spec, field, value.clone());
+        }
+    }
+    default_tolerations(spec);
+}
+
+/// `DefaultTolerationSeconds`: NoExecute tolerations of not-ready and unreachable nodes for
+/// 300 s, unless the pod tolerates those taints already.
+fn default_tolerations(spec: &mut Obj) {
     let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
     if tolerations.is_null() {
         *tolerations = json!([]);

@@ -44,7 +44,7 @@ fn at<'a>(value: Option<&'a Value>, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(value?, |v, key| v.get(*key))
 }
 
-fn string_map(value: Option<&Value>) -> BTreeMap<&str, &str> {
+pub(super) fn string_map(value: Option<&Value>) -> BTreeMap<&str, &str> {
     value
         .and_then(Value::as_object)
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect())
@@ -52,7 +52,7 @@ fn string_map(value: Option<&Value>) -> BTreeMap<&str, &str> {
 }
 
 /// `metav1.LabelSelectorAsSelector(selector).Matches(labels)`.
-fn selector_matches(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
+pub(super) fn selector_matches(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
     let labels_ok = string_map(selector.get("matchLabels"))
         .iter()
         .all(|(k, v)| labels.get(k) == Some(v));
@@ -130,7 +130,7 @@ fn is_zero(value: &Value) -> bool {
     }
 }
 
-fn selector_is_empty(selector: &Value) -> bool {
+pub(super) fn selector_is_empty(selector: &Value) -> bool {
     let count = |k: &str| {
         selector.get(k).map_or(0, |v| {
             v.as_object().map_or(0, |m| m.len()) + v.as_array().map_or(0, Vec::len)
@@ -162,6 +162,11 @@ impl KindHooks for WorkloadHooks {
 
     fn validate(&self, object: &Object, causes: &mut Causes) {
         let spec = spec(object);
+        if self.noun == "daemonset" {
+            // DaemonSet has the full pod template validation (`ValidateDaemonSetSpec`).
+            super::daemon_set::validate_spec(spec, causes);
+            return;
+        }
         match at(spec, &["selector"]) {
             None | Some(Value::Null) => causes.required("spec.selector", ""),
             Some(selector) if selector_is_empty(selector) => {
@@ -208,6 +213,13 @@ impl KindHooks for WorkloadHooks {
     fn prepare_for_status_update(&self, new: &mut Object, old: &Object) {
         if self.status_resets_labels {
             new.metadata.labels.clone_from(&old.metadata.labels);
+        }
+    }
+
+    /// `ValidateDaemonSetStatusUpdate`; the other workloads' status rules are not ported.
+    fn validate_status_update(&self, new: &Object, old: &Object, causes: &mut Causes) {
+        if self.noun == "daemonset" {
+            super::daemon_set::validate_status(new.body.get("status"), old.body.get("status"), causes);
         }
     }
 

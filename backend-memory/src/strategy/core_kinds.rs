@@ -6,6 +6,7 @@ use operator_runtime_core::{Object, StoreError};
 use serde_json::{Value, json};
 
 use super::fields::{self, FieldLabels};
+use super::pod::PodHooks;
 use super::secret::SecretHooks;
 use super::{Builtin, KindHooks, NameRule, base, custom};
 use crate::validation::Causes;
@@ -283,16 +284,6 @@ impl KindHooks for ServiceHooks {
                 "may only be used when `spec.type` is 'LoadBalancer'",
             );
         }
-    }
-}
-
-/// Pod: status writes cannot touch ownerReferences (`podStatusStrategy.PrepareForUpdate`).
-#[derive(Debug)]
-struct PodHooks;
-
-impl KindHooks for PodHooks {
-    fn prepare_for_status_update(&self, new: &mut Object, old: &Object) {
-        new.metadata.owner_references.clone_from(&old.metadata.owner_references);
     }
 }
 

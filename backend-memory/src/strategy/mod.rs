@@ -13,8 +13,11 @@
 mod apps;
 mod core_kinds;
 mod custom;
+mod daemon_set;
 mod events;
 mod fields;
+mod pod;
+mod pod_spec;
 mod secret;
 
 use std::fmt::Debug;
