@@ -52,7 +52,7 @@ fn string_map(value: Option<&Value>) -> BTreeMap<&str, &str> {
 }
 
 /// `metav1.LabelSelectorAsSelector(selector).Matches(labels)`.
-fn selector_matches(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
+pub(super) fn selector_matches(selector: &Value, labels: &BTreeMap<&str, &str>) -> bool {
     let labels_ok = string_map(selector.get("matchLabels"))
         .iter()
         .all(|(k, v)| labels.get(k) == Some(v));
