@@ -217,8 +217,8 @@ fn is_indexed(spec: &Value) -> bool {
     string(spec, "completionMode") == Some("Indexed")
 }
 
-/// `validateJobSpec`: the rules shared by a Job and a CronJob's job template. `old` is the
-/// stored spec on update (only `spec.scheduling`, dropped here, uses it in Go).
+/// `validateJobSpec`: the rules shared by a Job and a CronJob's job template. Go also passes
+/// the old spec, used only by the `spec.scheduling` rules (that field is dropped here).
 fn validate_job_spec(spec: &Value, path: &str, causes: &mut Causes) {
     for key in [
         "parallelism",
@@ -738,11 +738,7 @@ fn validate_job_template(template: &Value, path: &str, causes: &mut Causes) {
         }
     }
     if size > ANNOTATIONS_MAX_BYTES {
-        causes.push(
-            "FieldValueTooLong",
-            &annotations_path,
-            format!("Too long: must have at most {ANNOTATIONS_MAX_BYTES} bytes"),
-        );
+        too_long(causes, &annotations_path, ANNOTATIONS_MAX_BYTES);
     }
     // TODO(pod-spec merge): call the general pod-spec validation here, before the
     // ephemeral-container rule, as `ValidatePodTemplateSpec` does:
@@ -793,8 +789,17 @@ fn selector_converts(selector: Option<&Value>) -> bool {
     })
 }
 
-/// `ValidateLabelSelector`: operators and their values, label keys and values.
+/// `ValidateLabelSelector`: label keys and values, operators and their values.
 fn validate_label_selector(selector: &Value, path: &str, causes: &mut Causes) {
+    let match_labels_path = format!("{path}.matchLabels");
+    for (key, value) in labels_of(selector.get("matchLabels")) {
+        if let Some(msg) = qualified_name_error(key) {
+            causes.invalid(&match_labels_path, key, msg);
+        }
+        if let Some(msg) = label_value_error(value) {
+            causes.invalid(&match_labels_path, value, msg);
+        }
+    }
     for (i, expression) in list(selector, "matchExpressions").iter().enumerate() {
         let expr_path = format!("{path}.matchExpressions[{i}]");
         let values = list(expression, "values");
@@ -820,15 +825,6 @@ fn validate_label_selector(selector: &Value, path: &str, causes: &mut Causes) {
             if let Some(msg) = label_value_error(value) {
                 causes.invalid(&format!("{expr_path}.values[{j}]"), value, msg);
             }
-        }
-    }
-    let match_labels_path = format!("{path}.matchLabels");
-    for (key, value) in labels_of(selector.get("matchLabels")) {
-        if let Some(msg) = qualified_name_error(key) {
-            causes.invalid(&match_labels_path, key, msg);
-        }
-        if let Some(msg) = label_value_error(value) {
-            causes.invalid(&match_labels_path, value, msg);
         }
     }
 }

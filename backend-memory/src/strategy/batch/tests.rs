@@ -694,3 +694,65 @@ async fn scheduling_is_dropped_while_its_gate_is_off() {
     let created = store.create(&with, &w()).await.unwrap();
     assert!(created.body["spec"].get("scheduling").is_none());
 }
+
+#[tokio::test]
+async fn managed_by_is_a_short_domain_prefixed_path() {
+    let ok = job("j", json!({"managedBy": "kueue.x-k8s.io/manager"}));
+    assert!(create(&ok).await.is_empty());
+    assert_eq!(
+        create(&job("j", json!({"managedBy": "bad"}))).await,
+        vec!["spec.managedBy: Invalid value: \"bad\": must be a domain-prefixed path (such as \"acme.io/foo\")"]
+    );
+    let long = format!("example.com/{}", "a".repeat(60));
+    assert_eq!(
+        create(&job("j", json!({"managedBy": long}))).await,
+        vec!["spec.managedBy: Too long: may not be more than 63 bytes"]
+    );
+}
+
+#[tokio::test]
+async fn manual_selector_requirements_are_validated() {
+    let selector = json!({"matchExpressions": [{"key": "app", "operator": "In", "values": []}]});
+    let bad = job("j", json!({"manualSelector": true, "selector": selector}));
+    // A selector that does not convert is not matched against the template.
+    assert_eq!(
+        create(&bad).await,
+        vec![
+            "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
+        ]
+    );
+    let selector = json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["a"]}]});
+    let ok = job("j", json!({"manualSelector": true, "selector": selector}));
+    assert!(create(&ok).await.is_empty());
+}
+
+#[test]
+fn tz_in_a_stored_schedule_stays_allowed_without_a_time_zone() {
+    use super::super::KindHooks;
+    use crate::validation::Causes;
+    let old = cron_job(
+        "c",
+        json!({"schedule": "TZ=UTC 0 * * * *", "concurrencyPolicy": "Allow"}),
+    );
+    let messages = |new: &Object| {
+        let mut causes = Causes::default();
+        super::CronJobHooks.validate_update(new, &old, &mut causes);
+        match causes.into_result("CronJob", "c") {
+            Ok(()) => Vec::new(),
+            Err(e) => e.causes().iter().map(|c| c.message.clone()).collect(),
+        }
+    };
+    let same = cron_job(
+        "c",
+        json!({"schedule": "TZ=UTC 5 * * * *", "concurrencyPolicy": "Allow"}),
+    );
+    assert!(messages(&same).is_empty());
+    let both = cron_job(
+        "c",
+        json!({"schedule": "TZ=UTC 5 * * * *", "concurrencyPolicy": "Allow", "timeZone": "Etc/UTC"}),
+    );
+    assert_eq!(
+        messages(&both),
+        vec!["Invalid value: \"TZ=UTC 5 * * * *\": cannot use both timeZone field and TZ or CRON_TZ in schedule"]
+    );
+}
