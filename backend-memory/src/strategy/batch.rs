@@ -82,6 +82,44 @@ fn invalid_json(causes: &mut Causes, path: &str, value: Option<&Value>, detail: 
     causes.push("FieldValueInvalid", path, format!("Invalid value: {shown}: {detail}"));
 }
 
+/// A `metav1.LabelSelector` as Go's JSON encoder writes it: struct fields in declaration
+/// order (`matchLabels`, then `matchExpressions` of `key`, `operator`, `values`), empty ones
+/// omitted, map keys sorted.
+fn selector_json(selector: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(labels) = field(selector, "matchLabels").filter(|l| l.as_object().is_some_and(|m| !m.is_empty())) {
+        parts.push(format!("\"matchLabels\":{labels}"));
+    }
+    let expressions = list(selector, "matchExpressions");
+    if !expressions.is_empty() {
+        let rendered: Vec<String> = expressions
+            .iter()
+            .map(|e| {
+                let mut fields = vec![
+                    format!("\"key\":{}", quoted(string(e, "key").unwrap_or(""))),
+                    format!("\"operator\":{}", quoted(string(e, "operator").unwrap_or(""))),
+                ];
+                let values = list(e, "values");
+                if !values.is_empty() {
+                    fields.push(format!("\"values\":{}", Value::Array(values.to_vec())));
+                }
+                format!("{{{}}}", fields.join(","))
+            })
+            .collect();
+        parts.push(format!("\"matchExpressions\":[{}]", rendered.join(",")));
+    }
+    format!("{{{}}}", parts.join(","))
+}
+
+/// `field.Invalid` with a label selector value.
+fn invalid_selector(causes: &mut Causes, path: &str, selector: &Value, detail: &str) {
+    causes.push(
+        "FieldValueInvalid",
+        path,
+        format!("Invalid value: {}: {detail}", selector_json(selector)),
+    );
+}
+
 /// `field.Invalid` with `field.OmitValue`.
 fn invalid_omit(causes: &mut Causes, path: &str, detail: &str) {
     causes.push("FieldValueInvalid", path, format!("Invalid value: {detail}"));
@@ -1077,7 +1115,12 @@ impl KindHooks for JobHooks {
         let (spec, old_spec) = (spec_of(new), spec_of(old));
         validate_job_spec_with_selector(spec, causes);
         validate_completions(spec, old_spec, causes);
-        immutable(causes, spec, old_spec, "selector", "spec");
+        if !semantic_eq(spec.get("selector"), old_spec.get("selector")) {
+            match field(spec, "selector") {
+                Some(selector) => invalid_selector(causes, "spec.selector", selector, FIELD_IMMUTABLE),
+                None => invalid_json(causes, "spec.selector", None, FIELD_IMMUTABLE),
+            }
+        }
         validate_pod_template_update(new, old, causes);
         for key in [
             "completionMode",
@@ -1327,7 +1370,7 @@ fn validate_job_status_update(new: &Object, old: &Object, causes: &mut Causes) {
     }
     // An Indexed Job whose completions equal its parallelism may scale down (its succeeded
     // count with it).
-    let may_decrease = is_indexed(spec) && completions.is_some() && completions == int(spec, "parallelism");
+    let may_decrease = is_indexed(spec) && completions == int(spec, "parallelism");
     if !may_decrease && count(status, "succeeded") < count(old_status, "succeeded") {
         invalid_int(
             causes,
@@ -1453,10 +1496,10 @@ fn validate_cron_job_spec(spec: &Value, old: Option<&Value>, causes: &mut Causes
     let job_spec = at(spec, &["jobTemplate", "spec"]).unwrap_or(&Value::Null);
     validate_job_spec(job_spec, "spec.jobTemplate.spec", causes);
     if let Some(selector) = field(job_spec, "selector") {
-        invalid_json(
+        invalid_selector(
             causes,
             "spec.jobTemplate.spec.selector",
-            Some(selector),
+            selector,
             "`selector` will be auto-generated",
         );
     }
