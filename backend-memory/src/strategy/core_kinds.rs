@@ -452,7 +452,14 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         true,
         base(true, true)
             .orphans_by_default()
-            .fields(FieldLabels::OnlyFor("Job", fields::JOB)),
+            .fields(FieldLabels::OnlyFor("Job", fields::JOB))
+            .hooks(super::batch::JobHooks),
     );
-    add("batch/v1", "CronJob", "cronjobs", true, base(true, true));
+    add(
+        "batch/v1",
+        "CronJob",
+        "cronjobs",
+        true,
+        base(true, true).hooks(super::batch::CronJobHooks),
+    );
 }

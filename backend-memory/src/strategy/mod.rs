@@ -11,6 +11,7 @@
 //! the registry or the kind table, so it can sit under both.
 
 mod apps;
+mod batch;
 mod core_kinds;
 mod custom;
 mod daemon_set;
