@@ -74,7 +74,8 @@ pub(crate) fn apply_write(kind: &KindSpec, new: &mut Object) {
 
 /// What the strategy, admission and allocation add after the field manager has recorded the
 /// write (so nobody owns them): a new Pod's admission and status, generated Job selectors and
-/// labels, DaemonSet template generations, Service addresses and node ports.
+/// labels, DaemonSet template generations, Service addresses and node ports, a
+/// ServiceAccount's secret references cut down to their names.
 pub(crate) fn after_field_manager(state: &State, kind: &KindSpec, old: Option<&Object>, new: &mut Object) {
     let type_ref = &kind.info.type_ref;
     match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
@@ -83,6 +84,7 @@ pub(crate) fn after_field_manager(state: &State, kind: &KindSpec, old: Option<&O
             status::new_pod_status(&mut new.body);
         }
         ("apps/v1", "DaemonSet") => apps::template_generation(old, new),
+        ("v1", "ServiceAccount") => core_misc::clean_secret_references(&mut new.body),
         ("batch/v1", "Job") => {
             if old.is_none() {
                 batch::generate_selector(new);

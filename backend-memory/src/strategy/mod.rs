@@ -11,10 +11,13 @@
 //! the registry or the kind table, so it can sit under both.
 
 mod apps;
+mod claims;
 mod core_kinds;
 mod custom;
 mod events;
+mod field_errors;
 mod fields;
+mod networking;
 mod secret;
 
 use std::fmt::Debug;
