@@ -59,7 +59,10 @@ async fn an_ingress_needs_absolute_paths_and_backend_ports() {
     let mut update = (*created).clone();
     update.body["spec"] = json!({"ingressClassName": "other"});
     let message = invalid_message(store.replace(&update, &params).await);
-    assert!(message.contains("either `defaultBackend` or `rules` must be specified"), "{message}");
+    assert!(
+        message.contains("either `defaultBackend` or `rules` must be specified"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -74,7 +77,8 @@ async fn a_network_policy_names_known_policy_types() {
     );
     let message = invalid_message(store.create(&bad, &params).await);
     assert!(
-        message.contains("spec.policyTypes[0]: Unsupported value: \"Bogus\": supported values: \"Ingress\", \"Egress\""),
+        message
+            .contains("spec.policyTypes[0]: Unsupported value: \"Bogus\": supported values: \"Ingress\", \"Egress\""),
         "{message}"
     );
     let good = object(
@@ -106,7 +110,11 @@ async fn a_claim_has_known_access_modes_and_an_immutable_spec() {
         message.contains("spec.accessModes: Unsupported value: \"Bogus\": supported values: \"ReadOnlyMany\", \"ReadWriteMany\", \"ReadWriteOnce\", \"ReadWriteOncePod\""),
         "{message}"
     );
-    let message = invalid_message(store.create(&claim("pvc-1", json!(["ReadWriteOnce"]), "0"), &params).await);
+    let message = invalid_message(
+        store
+            .create(&claim("pvc-1", json!(["ReadWriteOnce"]), "0"), &params)
+            .await,
+    );
     assert!(
         message.contains("spec.resources[storage]: Invalid value: \"0\": must be greater than zero"),
         "{message}"
@@ -119,7 +127,10 @@ async fn a_claim_has_known_access_modes_and_an_immutable_spec() {
     let mut resized = (*created).clone();
     resized.body["spec"]["resources"]["requests"]["storage"] = json!("2Gi");
     let message = invalid_message(store.replace(&resized, &params).await);
-    assert!(message.contains("spec: Forbidden: spec is immutable after creation"), "{message}");
+    assert!(
+        message.contains("spec: Forbidden: spec is immutable after creation"),
+        "{message}"
+    );
 
     // A first volume name and a class on a claim that had none are allowed.
     let mut bind = (*created).clone();

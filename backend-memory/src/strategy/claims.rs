@@ -98,6 +98,16 @@ impl KindHooks for ClaimHooks {
         }
     }
 
+    /// `DropDisabledFieldsFromStatus`: `status.healthStatus` needs the `CSIVolumeHealth` gate
+    /// (alpha, off) unless the old claim already had one.
+    fn prepare_for_status_update(&self, new: &mut Object, old: &Object) {
+        if get(old.body.get("status"), "healthStatus").is_none()
+            && let Some(Value::Object(status)) = new.body.get_mut("status")
+        {
+            status.remove("healthStatus");
+        }
+    }
+
     /// `ValidatePersistentVolumeClaim`.
     fn validate(&self, object: &Object, causes: &mut Causes) {
         claim_spec(causes, object.body.get("spec"), ClaimOptions::default());
@@ -293,10 +303,16 @@ fn data_source(causes: &mut Causes, source: &Value, path: &str, invalid_api_grou
     }
 }
 
-/// Go's `apiequality.Semantic.DeepEqual` of two decoded JSON values: quantities compare by
-/// value, and absent, null, empty lists and empty maps are all the same (nil and empty slices
-/// and maps are equal in it). An empty string is not absent (`*string` fields).
+/// Go's `apiequality.Semantic.DeepEqual` of two decoded claim specs (or parts): absent, null,
+/// empty lists and empty maps are all the same (nil and empty slices and maps are equal in
+/// it; an empty string is not absent, `*string` fields), and the quantities under `resources`
+/// compare by value.
 fn semantic_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
+    semantic_eq_at(a, b, false)
+}
+
+/// [`semantic_eq`]; `quantities` is true under `resources`.
+fn semantic_eq_at(a: Option<&Value>, b: Option<&Value>, quantities: bool) -> bool {
     let empty = |v: Option<&Value>| match v {
         None | Some(Value::Null) => true,
         Some(Value::Array(a)) => a.is_empty(),
@@ -307,14 +323,18 @@ fn semantic_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
         return true;
     }
     match (a, b) {
-        (Some(Value::Object(x)), Some(Value::Object(y))) => {
-            x.keys().chain(y.keys()).all(|k| semantic_eq(x.get(k), y.get(k)))
-        }
+        (Some(Value::Object(x)), Some(Value::Object(y))) => x
+            .keys()
+            .chain(y.keys())
+            .all(|k| semantic_eq_at(x.get(k), y.get(k), quantities || k == "resources")),
         (Some(Value::Array(x)), Some(Value::Array(y))) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| semantic_eq(Some(p), Some(q)))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| semantic_eq_at(Some(p), Some(q), quantities))
         }
-        (Some(Value::String(x)), Some(Value::String(y))) if x != y => {
-            // Quantities in canonical text may still differ in format ("1Gi" and "1073741824").
+        (Some(Value::String(x)), Some(Value::String(y))) if quantities && x != y => {
+            // Canonical quantities may still differ in format ("1Gi" and "1073741824").
             matches!((Quantity::parse(x), Quantity::parse(y)), (Ok(p), Ok(q)) if p.cmp_value(&q) == Ordering::Equal)
         }
         _ => a == b,
@@ -674,6 +694,10 @@ mod tests {
         let mut causes = Causes::default();
         ClaimHooks.validate_status_update(&new, &old, &mut causes);
         assert!(causes.is_empty());
+        let mut health = new.clone();
+        health.body["status"]["healthStatus"] = json!({"healthConditions": []});
+        ClaimHooks.prepare_for_status_update(&mut health, &old);
+        assert_eq!(health.body, new.body);
         new.body.insert(
             "status".into(),
             json!({"capacity": {"storage": "-1"}, "allocatedResources": {"cpu": "1"},
