@@ -47,14 +47,30 @@ fn quantity(value: Option<&Value>) -> Option<Quantity> {
     value.and_then(Value::as_str).and_then(|s| Quantity::parse(s).ok())
 }
 
-/// The requested storage of a claim's spec (Go's zero Quantity when absent).
-fn requested_storage(spec: Option<&Value>) -> Option<Quantity> {
-    quantity(get(get(get(spec, "resources"), "requests"), "storage"))
+/// The requested storage of a claim's spec (None stands for Go's zero Quantity).
+fn requested_storage(spec: &Map<String, Value>) -> Option<Quantity> {
+    quantity(get(get(spec.get("resources"), "requests"), "storage"))
 }
 
-fn zero() -> Quantity {
-    // "0" always parses.
-    Quantity::parse("0").unwrap_or_else(|_| unreachable!("zero is a quantity"))
+/// The sign of a quantity, as its comparison with zero.
+fn sign(q: &Quantity) -> Ordering {
+    if q.is_zero() {
+        Ordering::Equal
+    } else if q.approximate_f64() < 0.0 {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    }
+}
+
+/// `Quantity.Cmp` where None is the zero Quantity.
+fn cmp_quantities(a: Option<&Quantity>, b: Option<&Quantity>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp_value(b),
+        (Some(a), None) => sign(a),
+        (None, Some(b)) => sign(b).reverse(),
+        (None, None) => Ordering::Equal,
+    }
 }
 
 /// `PersistentVolumeClaimSpecValidationOptions` that depend on the old claim (the others are
@@ -162,7 +178,7 @@ impl KindHooks for ClaimHooks {
 /// `validateBasicResource`: `Value()` (rounded away from zero) must not be negative.
 fn basic_resource(causes: &mut Causes, value: Option<Quantity>, path: &str) {
     if let Some(value) = value
-        && value.cmp_value(&zero()) == Ordering::Less
+        && sign(&value) == Ordering::Less
     {
         let whole = value.approximate_f64().floor();
         invalid_raw(causes, path, &format!("{whole}"), "must be a valid resource quantity");
@@ -223,7 +239,7 @@ fn claim_spec(causes: &mut Causes, spec: Option<&Value>, opts: ClaimOptions) {
         None => required(causes, storage_path, ""),
         Some(value) => {
             if let Some(q) = quantity(Some(value))
-                && q.cmp_value(&zero()) != Ordering::Greater
+                && sign(&q) != Ordering::Greater
             {
                 invalid(causes, storage_path, &q.canonical(), "must be greater than zero");
             }
@@ -435,13 +451,14 @@ fn claim_update(causes: &mut Causes, new: &Object, old: &Object) {
         );
     }
 
-    let zero = zero();
-    let new_size = requested_storage(Some(&Value::Object(new_spec.clone()))).unwrap_or_else(|| zero.clone());
-    let old_size = requested_storage(Some(&Value::Object(old_spec.clone()))).unwrap_or_else(|| zero.clone());
-    let status_size = quantity(get(get(old.body.get("status"), "capacity"), "storage")).unwrap_or(zero);
+    let new_size = requested_storage(new_spec);
+    let old_size = requested_storage(&old_spec);
+    let status_size = quantity(get(get(old.body.get("status"), "capacity"), "storage"));
     // Recovery from a failed expansion (locked on): shrinking is allowed down to above the
     // capacity in status.
-    if new_size.cmp_value(&old_size) == Ordering::Less && new_size.cmp_value(&status_size) != Ordering::Greater {
+    if cmp_quantities(new_size.as_ref(), old_size.as_ref()) == Ordering::Less
+        && cmp_quantities(new_size.as_ref(), status_size.as_ref()) != Ordering::Greater
+    {
         causes.forbidden(
             "spec.resources.requests.storage",
             "field can not be less than status.capacity",
@@ -654,6 +671,11 @@ mod tests {
         let mut new = bound.clone();
         new.body["spec"]["resources"]["requests"]["storage"] = json!("500Mi");
         assert_eq!(update(&bound, &new)[0].0, "spec.resources.requests.storage");
+        let mut large = bound.clone();
+        large.body["spec"]["resources"]["requests"]["storage"] = json!("3Gi");
+        let mut new = large.clone();
+        new.body["spec"]["resources"]["requests"]["storage"] = json!("2Gi");
+        assert!(update(&large, &new).is_empty());
         // The volume name once; a class from none.
         let mut new = old.clone();
         new.body["spec"]["volumeName"] = json!("pv-1");

@@ -56,10 +56,13 @@ impl IngressOptions {
             !name.is_empty() && !dns1123_subdomain(name).is_empty()
         });
         let invalid_wildcard_host_rule = items(spec, "rules").iter().any(|rule| {
+            if !text(Some(rule), "host").contains('*') {
+                return false;
+            }
             let mut causes = Causes::default();
             // Checked with the zero options: Service names as DNS-1035 labels.
             rule_value(&mut causes, rule, "", false);
-            text(Some(rule), "host").contains('*') && !causes.is_empty()
+            !causes.is_empty()
         });
         Self {
             invalid_secret_name,
@@ -684,6 +687,19 @@ mod tests {
             "Invalid value: null: either `defaultBackend` or `rules` must be specified"
         );
 
+        // What the old Ingress already had stays accepted: an invalid TLS secret name, and
+        // the rules of an invalid wildcard-host rule.
+        let mut lax = old.clone();
+        lax.body["spec"]["tls"] = json!([{"secretName": "Bad_Name"}]);
+        lax.body["spec"]["rules"][0]["host"] = json!("*.example.com");
+        lax.body["spec"]["rules"][0]["http"]["paths"][0]["path"] = json!("relative");
+        let mut causes = Causes::default();
+        IngressHooks.validate(&lax, &mut causes);
+        assert_eq!(errors(causes).len(), 2);
+        let mut causes = Causes::default();
+        IngressHooks.validate_update(&lax, &lax, &mut causes);
+        assert!(causes.is_empty());
+
         let mut new = old.clone();
         new.body.insert(
             "status".into(),
@@ -777,7 +793,19 @@ mod tests {
                 "spec.egress[0].to[3].ipBlock.cidr",
             ]
         );
-        // An update keeps accepting the old policy's invalid CIDRs.
+        // An update keeps accepting the old policy's invalid selector values and CIDRs.
+        let lax = object(
+            "NetworkPolicy",
+            policy(
+                json!({"podSelector": {"matchExpressions": [{"key": "a", "operator": "In", "values": ["bad value"]}]}}),
+            ),
+        );
+        let mut causes = Causes::default();
+        hooks.validate(&lax, &mut causes);
+        assert_eq!(errors(causes).len(), 1);
+        let mut causes = Causes::default();
+        hooks.validate_update(&lax, &lax, &mut causes);
+        assert!(causes.is_empty());
         let old = object(
             "NetworkPolicy",
             policy(json!({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.1/8"}}]}]})),

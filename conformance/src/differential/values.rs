@@ -203,7 +203,7 @@ fn template<R: Rng>(rng: &mut R, labels: Value, restart: &str) -> Value {
 
 fn job_spec<R: Rng>(rng: &mut R) -> Value {
     let mut spec = json!({"template": template(rng, json!({"app": "a"}), "Never")});
-    if !spec["template"]["spec"].get("restartPolicy").is_some() && rng.random_bool(0.8) {
+    if spec["template"]["spec"].get("restartPolicy").is_none() && rng.random_bool(0.8) {
         spec["template"]["spec"]["restartPolicy"] = json!("Never");
     }
     if rng.random_bool(0.3) {
