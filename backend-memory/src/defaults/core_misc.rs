@@ -83,3 +83,21 @@ pub(crate) fn service_account(body: &mut Obj) {
         }
     }
 }
+
+/// The ServiceAccount strategy's `cleanSecretReferences` (`PrepareForCreate` and
+/// `PrepareForUpdate`, after the field manager): each `secrets` entry keeps only its name.
+pub(crate) fn clean_secret_references(body: &mut Obj) {
+    let Some(Value::Array(secrets)) = body.get_mut("secrets") else {
+        return;
+    };
+    for secret in secrets.iter_mut() {
+        let name = secret
+            .get("name")
+            .filter(|n| n.as_str().is_some_and(|n| !n.is_empty()))
+            .cloned();
+        *secret = match name {
+            Some(name) => json!({ "name": name }),
+            None => json!({}),
+        };
+    }
+}

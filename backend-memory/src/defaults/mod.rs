@@ -97,7 +97,8 @@ pub(crate) fn apply_write(kind: &KindSpec, new: &mut Object) -> Decoded {
 
 /// What the strategy, admission and allocation add after the field manager has recorded the
 /// write (so nobody owns them): a new Pod's admission and status, generated Job selectors and
-/// labels, DaemonSet template generations, Service addresses and node ports.
+/// labels, DaemonSet template generations, Service addresses and node ports, a
+/// ServiceAccount's secret references cut down to their names.
 pub(crate) fn after_field_manager(
     state: &State,
     kind: &KindSpec,
@@ -116,6 +117,7 @@ pub(crate) fn after_field_manager(
         },
         ("v1", "PersistentVolumeClaim") if old.is_none() => core_misc::protect_claim(new),
         ("apps/v1", "DaemonSet") => apps::template_generation(old, new),
+        ("v1", "ServiceAccount") => core_misc::clean_secret_references(&mut new.body),
         ("batch/v1", "Job") if old.is_none() => {
             batch::generate_selector(new);
             // A create by generateName works on a deep copy of the decoded object, which no

@@ -370,7 +370,9 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "PersistentVolumeClaim",
         "persistentvolumeclaims",
         true,
-        base(true, false).returns_deleted_object(),
+        base(true, false)
+            .returns_deleted_object()
+            .hooks(super::claims::ClaimHooks),
     );
     add(
         "v1",
@@ -428,9 +430,15 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "NetworkPolicy",
         "networkpolicies",
         true,
-        base(false, true),
+        base(false, true).hooks(super::networking::NetworkPolicyHooks),
     );
-    add("networking.k8s.io/v1", "Ingress", "ingresses", true, base(true, true));
+    add(
+        "networking.k8s.io/v1",
+        "Ingress",
+        "ingresses",
+        true,
+        base(true, true).hooks(super::networking::IngressHooks),
+    );
     add(
         "policy/v1",
         "PodDisruptionBudget",

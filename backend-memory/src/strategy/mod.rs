@@ -12,13 +12,16 @@
 
 mod apps;
 mod batch;
+mod claims;
 mod core_kinds;
 mod custom;
 mod daemon_set;
 mod events;
+mod field_errors;
 mod fields;
 mod pod;
 mod pod_spec;
+mod networking;
 mod secret;
 
 use std::fmt::Debug;
