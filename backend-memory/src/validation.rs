@@ -14,6 +14,8 @@ pub(crate) enum NameRule {
     Subdomain,
     /// DNS-1123 label (Namespace, StatefulSet, and Service since KEP-5311).
     Label,
+    /// Only a valid URL path segment (`IsPathSegmentName`: RBAC kinds, PodDisruptionBudget).
+    PathSegment,
 }
 
 /// Total size of all annotations (keys + values), as `ValidateAnnotationsSize`.
@@ -24,11 +26,23 @@ pub(crate) fn name_error(name: &str, rule: NameRule) -> Option<String> {
     let ok = match rule {
         NameRule::Subdomain => is_dns1123_subdomain(name),
         NameRule::Label => is_dns1123_label(name),
+        NameRule::PathSegment => return path_segment_error(name),
     };
     (!ok).then(|| match rule {
         NameRule::Subdomain => "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character".to_owned(),
-        NameRule::Label => "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character".to_owned(),
+        NameRule::Label | NameRule::PathSegment => "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character".to_owned(),
     })
+}
+
+/// `IsPathSegmentName`: not `.` or `..`, no `/` or `%` (the first message only).
+fn path_segment_error(name: &str) -> Option<String> {
+    if name == "." || name == ".." {
+        return Some(format!("may not be '{name}'"));
+    }
+    ["/", "%"]
+        .into_iter()
+        .find(|bad| name.contains(bad))
+        .map(|bad| format!("may not contain '{bad}'"))
 }
 
 /// Collects causes and turns them into one Invalid error.

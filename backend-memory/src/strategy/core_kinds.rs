@@ -429,7 +429,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
             kind,
             plural,
             namespaced,
-            base(false, false).create_on_update(),
+            super::rbac::strategy(kind),
         );
     }
     add(
@@ -445,7 +445,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "PodDisruptionBudget",
         "poddisruptionbudgets",
         true,
-        base(true, true),
+        super::policy::pdb_strategy(),
     );
     add(
         "autoscaling/v2",

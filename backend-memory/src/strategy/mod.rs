@@ -14,7 +14,10 @@ mod apps;
 mod core_kinds;
 mod custom;
 mod events;
+mod field_errors;
 mod fields;
+mod policy;
+mod rbac;
 mod secret;
 
 use std::fmt::Debug;
