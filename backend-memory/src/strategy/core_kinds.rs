@@ -452,7 +452,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "HorizontalPodAutoscaler",
         "horizontalpodautoscalers",
         true,
-        base(true, true),
+        super::autoscaling::hpa_strategy(),
     );
     add(
         "batch/v1",

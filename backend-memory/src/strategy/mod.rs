@@ -11,6 +11,7 @@
 //! the registry or the kind table, so it can sit under both.
 
 mod apps;
+mod autoscaling;
 mod core_kinds;
 mod custom;
 mod events;
