@@ -14,7 +14,7 @@ pub(crate) enum NameRule {
     Subdomain,
     /// DNS-1123 label (Namespace, StatefulSet, and Service since KEP-5311).
     Label,
-    /// A path segment (`ValidatePathSegmentName`: the RBAC kinds): anything but `.` and `..`
+    /// A path segment (`ValidatePathSegmentName`: the RBAC kinds, PodDisruptionBudget): anything but `.` and `..`
     /// without `/` or `%`.
     PathSegment,
 }

@@ -422,7 +422,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
             kind,
             plural,
             namespaced,
-            base(false, false).create_on_update().names(NameRule::PathSegment),
+            super::rbac::strategy(kind),
         );
     }
     add(
@@ -444,14 +444,14 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         "PodDisruptionBudget",
         "poddisruptionbudgets",
         true,
-        base(true, true),
+        super::policy::pdb_strategy(),
     );
     add(
         "autoscaling/v2",
         "HorizontalPodAutoscaler",
         "horizontalpodautoscalers",
         true,
-        base(true, true),
+        super::autoscaling::hpa_strategy(),
     );
     add(
         "batch/v1",

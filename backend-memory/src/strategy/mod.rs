@@ -11,17 +11,21 @@
 //! the registry or the kind table, so it can sit under both.
 
 mod apps;
+mod autoscaling;
 mod batch;
 mod claims;
 mod core_kinds;
 mod custom;
 mod daemon_set;
+mod declarative_errors;
 mod events;
 mod field_errors;
 mod fields;
+mod networking;
 mod pod;
 mod pod_spec;
-mod networking;
+mod policy;
+mod rbac;
 mod secret;
 
 use std::fmt::Debug;
