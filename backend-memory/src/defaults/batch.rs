@@ -146,9 +146,14 @@ pub(crate) fn generate_selector(job: &mut Object) {
 }
 
 /// The `job-name` labels [`generate_selector`] wrote while the name was still to be generated
-/// (empty), set to the generated name.
+/// (empty), set to the generated name, in the template and in the Job's labels copied from it.
 pub(crate) fn name_generated_selector_labels(job: &mut Object) {
     let name = job.name().to_owned();
+    for (key, value) in job.metadata.labels.iter_mut().flatten() {
+        if JOB_NAME_LABELS.contains(&key.as_str()) && value.is_empty() {
+            value.clone_from(&name);
+        }
+    }
     let labels = job
         .body
         .get_mut("spec")

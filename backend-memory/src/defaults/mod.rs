@@ -126,6 +126,9 @@ pub(crate) fn after_field_manager(
             if decoded.job_labels_from_template && !by_generate_name {
                 batch::job_labels_follow_template(new);
             }
+            // What the server returns and stores is read back through the defaulting decoder,
+            // whose `SetDefaults_Job` now finds the generated template labels.
+            batch::job_labels(new);
         }
         ("v1", "Service") => {
             let (namespace, name) = (new.namespace().map(str::to_owned), new.name().to_owned());

@@ -76,10 +76,8 @@ fn pod_status(status: &mut Obj) {
         None if !ip.is_empty() => {
             status.insert("podIPs".into(), json!([{"ip": ip}]));
         }
-        Some(first) if ip.is_empty() => {
-            if !first.is_empty() {
-                status.insert("podIP".into(), json!(first));
-            }
+        Some(first) if ip.is_empty() && !first.is_empty() => {
+            status.insert("podIP".into(), json!(first));
         }
         Some(first) if first != ip => {
             status.insert("podIPs".into(), json!([{"ip": ip}]));

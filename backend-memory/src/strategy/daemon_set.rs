@@ -9,8 +9,7 @@ use serde_json::Value;
 use super::apps::{selector_is_empty, selector_matches, string_map};
 use super::pod_spec::{
     int_at, invalid_int, invalid_json, label_value_msgs, list_at, not_supported, present, quote, str_at,
-    validate_label_name, validate_labels,
-    validate_pod_template,
+    validate_label_name, validate_labels, validate_pod_template,
 };
 use crate::validation::Causes;
 

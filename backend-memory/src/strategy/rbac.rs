@@ -293,7 +293,9 @@ impl RbacHooks {
 mod tests {
     use serde_json::json;
 
-    use super::super::declarative_errors::testing::{create, invalid_fields, invalid_messages, object, put_new, replace};
+    use super::super::declarative_errors::testing::{
+        create, invalid_fields, invalid_messages, object, put_new, replace,
+    };
 
     const V1: &str = "rbac.authorization.k8s.io/v1";
 
