@@ -48,6 +48,7 @@ use serde_json::Value;
 
 use crate::errors::{no_status_subresource, not_found};
 use crate::fieldmanager;
+use crate::fieldpath::{self, duplicate_entry};
 use crate::meta::now_seconds;
 use crate::registry::{self, RvRule, WriteOptions};
 use crate::state::State;
@@ -236,6 +237,19 @@ pub(crate) fn apply(
             Err(e) => Err(e.to_string()),
         },
     };
+    // A built-in kind's configuration is typed too: two items with one key in an associative
+    // list fail there, before any validation.
+    let typechecked = typechecked.and_then(|()| match schema {
+        Some(_) => Ok(()),
+        None => {
+            let root = fieldpath::Node::root(&kind.info.type_ref, None);
+            applied
+                .body
+                .iter()
+                .find_map(|(name, value)| duplicate_entry(value, &root.field(name), &mut format!(".{name}")))
+                .map_or(Ok(()), Err)
+        }
+    });
     if let Err(error) = typechecked {
         return Err(StoreError::Internal {
             message: format!(

@@ -85,11 +85,12 @@ enum Zero {
     DisruptionBudget,
     Autoscaler,
     RoleBinding,
+    Role,
     SpecOnly,
 }
 
 /// Every [`Zero`], in declaration order (the index of [`ZERO_PARTS`]).
-const ZEROS: [Zero; 18] = [
+const ZEROS: [Zero; 19] = [
     Zero::Custom,
     Zero::Deployment,
     Zero::StatefulSet,
@@ -107,6 +108,7 @@ const ZEROS: [Zero; 18] = [
     Zero::DisruptionBudget,
     Zero::Autoscaler,
     Zero::RoleBinding,
+    Zero::Role,
     Zero::SpecOnly,
 ];
 
@@ -131,8 +133,8 @@ fn zero_of(info: &KindInfo, custom: bool) -> Zero {
         ("autoscaling", "HorizontalPodAutoscaler") => Zero::Autoscaler,
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => Zero::RoleBinding,
         ("coordination.k8s.io", "Lease") | ("", "LimitRange") => Zero::SpecOnly,
-        ("", "ConfigMap" | "Secret" | "ServiceAccount" | "Endpoints" | "Event")
-        | ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => Zero::MetadataOnly,
+        ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => Zero::Role,
+        ("", "ConfigMap" | "Secret" | "ServiceAccount" | "Endpoints" | "Event") => Zero::MetadataOnly,
         _ => Zero::WithSpecAndStatus,
     }
 }
@@ -169,6 +171,7 @@ fn zero_value(zero: Zero) -> Map<String, Value> {
         Zero::Autoscaler => json!({"metadata": {}, "spec": {"scaleTargetRef": {"kind": "", "name": ""},
             "maxReplicas": 0}, "status": {"desiredReplicas": 0}}),
         Zero::RoleBinding => json!({"metadata": {}, "roleRef": {"apiGroup": "", "kind": "", "name": ""}}),
+        Zero::Role => json!({"metadata": {}, "rules": null}),
         Zero::SpecOnly => json!({"metadata": {}, "spec": {}}),
     };
     match value {

@@ -204,10 +204,73 @@ fn item_segment(kind: &ListKind<'_>, item: &Value) -> Option<String> {
     }
 }
 
-/// The path elements of a list's items, or None when one of them has none (the list is
-/// then handled as atomic).
+/// The path elements of a list's items, or None when the list is atomic or one of its items
+/// has none (the list is then handled as atomic). An empty atomic list is a member of its own
+/// (`doList` inserts an atomic list's path before looking at its items).
 fn item_segments(kind: &ListKind<'_>, items: &[Value]) -> Option<Vec<String>> {
+    if *kind == ListKind::Atomic {
+        return None;
+    }
     items.iter().map(|item| item_segment(kind, item)).collect()
+}
+
+/// The first associative list of a built-in kind's configuration that holds two items with
+/// one key, as structured-merge-diff's validating walk reports it when it types an apply
+/// configuration (`.spec.volumes: duplicate entries for key [name="x"]`). The server answers
+/// such an apply with 500 before validation sees the duplicate.
+pub(crate) fn duplicate_entry(value: &Value, node: &Node<'_>, path: &mut String) -> Option<String> {
+    match value {
+        Value::Object(map) => {
+            if node.atomic_map() {
+                return None;
+            }
+            for (name, child) in map {
+                let len = path.len();
+                path.push('.');
+                path.push_str(name);
+                let found = duplicate_entry(child, &node.field(name), path);
+                path.truncate(len);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        Value::Array(items) => {
+            let kind = node.list_kind();
+            // Only a list of two items or more can repeat a key (most are shorter).
+            if let ListKind::Map(_) = kind
+                && items.len() > 1
+            {
+                let mut seen = std::collections::HashSet::with_capacity(items.len());
+                for segment in items.iter().filter_map(|item| item_segment(&kind, item)) {
+                    if seen.contains(&segment) {
+                        return Some(format!("{path}: duplicate entries for key {}", key_element(&segment)));
+                    }
+                    seen.insert(segment);
+                }
+            }
+            if kind == ListKind::Atomic {
+                return None;
+            }
+            let item_node = node.item();
+            items.iter().find_map(|item| duplicate_entry(item, &item_node, path))
+        }
+        _ => None,
+    }
+}
+
+/// A `k:{"name":"x","port":80}` segment as structured-merge-diff prints its path element:
+/// `[name="x",port=80]`.
+fn key_element(segment: &str) -> String {
+    let fields: Option<Map<String, Value>> = segment
+        .strip_prefix("k:")
+        .and_then(|json| serde_json::from_str(json).ok());
+    let Some(fields) = fields else {
+        return segment.to_owned();
+    };
+    let parts: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("[{}]", parts.join(","))
 }
 
 fn is_empty_or_null(v: Option<&Value>) -> bool {
@@ -1076,6 +1139,26 @@ mod tests {
 
     /// The key segment is the JSON of a map of the key fields (defaults filled in), written
     /// straight: it must equal that map printed, whatever the order of the keys in the table.
+    #[test]
+    fn duplicate_keyed_entries_are_found_where_the_list_is() {
+        let pod = TypeRef::new("v1", "Pod");
+        let root = Node::root(&pod, None);
+        let body = json!({"spec": {"containers": [{"name": "a", "ports": [
+            {"containerPort": 80}, {"containerPort": 80, "protocol": "TCP"}]}],
+            "volumes": [{"name": "x"}, {"name": "y"}]}});
+        assert_eq!(
+            duplicate_entry(&body, &root, &mut String::new()).as_deref(),
+            Some(".spec.containers.ports: duplicate entries for key [containerPort=80,protocol=\"TCP\"]")
+        );
+        let body = json!({"spec": {"volumes": [{"name": "x"}, {"name": "x"}], "args": ["a", "a"]}});
+        assert_eq!(
+            duplicate_entry(&body, &root, &mut String::new()).as_deref(),
+            Some(".spec.volumes: duplicate entries for key [name=\"x\"]")
+        );
+        let fine = json!({"spec": {"volumes": [{"name": "x"}, {"name": "y"}]}});
+        assert_eq!(duplicate_entry(&fine, &root, &mut String::new()), None);
+    }
+
     #[test]
     fn key_segments_print_as_the_map_of_their_key_fields() {
         let as_map = |keys: &[&str], item: &Value| {

@@ -55,6 +55,7 @@ pub(crate) fn apply(type_ref: &TypeRef, body: &mut Map<String, Value>) {
         ("batch/v1", "CronJob") => batch::cron_job(body),
         ("networking.k8s.io/v1", "NetworkPolicy") => networking::network_policy(body),
         ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => rbac::binding(body),
+        ("rbac.authorization.k8s.io/v1", "Role" | "ClusterRole") => rbac::role(body),
         ("autoscaling/v2", "HorizontalPodAutoscaler") => autoscaling::horizontal_pod_autoscaler(body),
         _ => {}
     }

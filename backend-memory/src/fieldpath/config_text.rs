@@ -365,13 +365,14 @@ struct Item<'c> {
 /// The items of a list that is not atomic, sorted by their segments (the text's order); None
 /// for a list handled as atomic (its kind, or an item without a segment).
 fn list_items<'c>(node: &Node<'_>, items: &'c [Value]) -> Option<Vec<Item<'c>>> {
-    // An empty list has no members, whatever its kind (as `to_field_set` has it).
-    if items.is_empty() {
-        return Some(Vec::new());
-    }
+    // An atomic list is a member even when empty; an empty associative list or set has no
+    // members (as `to_field_set` has it).
     let kind = node.list_kind();
     if kind == ListKind::Atomic {
         return None;
+    }
+    if items.is_empty() {
+        return Some(Vec::new());
     }
     let mut out: Vec<Item<'c>> = items
         .iter()

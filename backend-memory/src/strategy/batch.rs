@@ -755,17 +755,11 @@ fn failed_overlaps_completed(completed: &str, failed: &str, completions: i64) ->
 /// no ephemeral containers, then the pod spec). The Job-specific restartPolicy rule follows
 /// in [`validate_job_spec`].
 fn validate_job_template(template: &Value, path: &str, causes: &mut Causes) {
-    let labels_path = format!("{path}.labels");
-    let labels = at(template, &["metadata", "labels"]).and_then(Value::as_object);
-    for (key, value) in labels.into_iter().flatten() {
-        if let Some(msg) = qualified_name_error(key) {
-            causes.invalid(&labels_path, key, msg);
-        }
-        let value = value.as_str().unwrap_or_default();
-        if let Some(msg) = label_value_error(value) {
-            causes.invalid(&labels_path, value, msg);
-        }
-    }
+    super::pod_spec::validate_labels(
+        at(template, &["metadata", "labels"]),
+        &format!("{path}.labels"),
+        causes,
+    );
     let annotations_path = format!("{path}.annotations");
     let annotations = at(template, &["metadata", "annotations"]).and_then(Value::as_object);
     let mut size = 0;
@@ -778,10 +772,11 @@ fn validate_job_template(template: &Value, path: &str, causes: &mut Causes) {
     if size > ANNOTATIONS_MAX_BYTES {
         too_long(causes, &annotations_path, ANNOTATIONS_MAX_BYTES);
     }
-    // TODO(pod-spec merge): call the general pod-spec validation here, before the
-    // ephemeral-container rule, as `ValidatePodTemplateSpec` does:
-    //     super::pod_spec::validate_pod_spec(pod_spec, &format!("{path}.spec"), causes);
-    // with `pod_spec = at(template, &["spec"]).unwrap_or(&Value::Null)`.
+    super::pod_spec::validate_pod_spec(
+        template.get("spec").unwrap_or(&Value::Null),
+        &format!("{path}.spec"),
+        causes,
+    );
     if !list(template.get("spec").unwrap_or(&Value::Null), "ephemeralContainers").is_empty() {
         causes.forbidden(
             &format!("{path}.spec.ephemeralContainers"),
