@@ -5,8 +5,8 @@
 
 use operator_runtime_core::model::OwnerReference;
 use operator_runtime_core::store::ObjectStoreExt;
-use operator_runtime_core::store::{ApplySupport, DeleteParams, WriteParams};
-use operator_runtime_core::{Object, ObjectStore, TypeRef};
+use operator_runtime_core::store::{ApplySupport, DeleteOutcome, DeleteParams, WriteParams};
+use operator_runtime_core::{Object, ObjectStore, StoreError, TypeRef};
 use serde_json::{Value, json};
 
 use crate::outcome::{CaseResult, Outcome};
@@ -273,5 +273,64 @@ pub async fn job_deleted_without_policy_orphans_its_dependents<S: ObjectStore + 
         }
     })
     .await?;
+    Ok(Outcome::Passed)
+}
+
+fn pod(ns: &str, name: &str) -> Object {
+    Object::new(&TypeRef::new("v1", "Pod"), Some(ns), name).with(
+        "spec",
+        json!({"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}),
+    )
+}
+
+/// A Pod is deleted gracefully (`CheckGracefulDelete`): one on no node has a grace period of
+/// zero, so it goes at once, but only after the deletion marks are written, which the answer
+/// shows (deletionTimestamp, deletionGracePeriodSeconds 0, the generation moved).
+pub async fn unscheduled_pod_delete_answers_with_the_deletion_marks<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "unscheduled_pod_delete_answers_with_the_deletion_marks").await?;
+    let created = cx.create(&pod(&cx.ns, "p")).await?;
+    let outcome = store
+        .delete(&created.object_ref(), &DeleteParams::default())
+        .await
+        .or_fail("delete the pod")?;
+    let DeleteOutcome::Deleted(answer) = outcome else {
+        return Err(format!("a pod on no node is deleted at once, got {outcome:?}"));
+    };
+    ensure!(
+        answer.metadata.deletion_timestamp.is_some(),
+        "the answer has no deletionTimestamp"
+    );
+    ensure!(
+        answer.metadata.deletion_grace_period_seconds == Some(0),
+        "deletionGracePeriodSeconds {:?}, expected 0",
+        answer.metadata.deletion_grace_period_seconds
+    );
+    ensure!(
+        answer.metadata.generation == created.metadata.generation.map(|g| g + 1),
+        "generation {:?} after {:?}",
+        answer.metadata.generation,
+        created.metadata.generation
+    );
+    cx.expect_gone(&created.object_ref()).await?;
+    Ok(Outcome::Passed)
+}
+
+/// An apply whose configuration lists two items with one key in an associative list (two
+/// volumes named `x`) fails as the configuration is typed, with 500, before validation would
+/// have called the name a duplicate; nothing is stored.
+pub async fn apply_with_duplicate_keyed_items_is_internal_error<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "apply_with_duplicate_keyed_items_is_internal_error").await?;
+    require!(
+        store.capabilities().server_side_apply != ApplySupport::None,
+        NO_MANAGED_FIELDS
+    );
+    let mut duplicated = pod(&cx.ns, "dup");
+    duplicated.body["spec"]["volumes"] = json!([{"name": "x", "emptyDir": {}}, {"name": "x", "emptyDir": {}}]);
+    let result = store.apply(&duplicated, "applier", false).await;
+    match &result {
+        Err(StoreError::Internal { message }) if message.contains("duplicate entries for key") => {}
+        other => return Err(format!("expected 500 naming the duplicate entries, got {other:?}")),
+    }
+    cx.expect_gone(&duplicated.object_ref()).await?;
     Ok(Outcome::Passed)
 }

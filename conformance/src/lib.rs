@@ -352,6 +352,8 @@ macro_rules! __with_behaviours {
             builtin_writes::service_account_reference_with_empty_name_drops_it,
             builtin_writes::apply_adds_no_field_the_kind_lacks,
             builtin_writes::job_deleted_without_policy_orphans_its_dependents,
+            builtin_writes::unscheduled_pod_delete_answers_with_the_deletion_marks,
+            builtin_writes::apply_with_duplicate_keyed_items_is_internal_error,
             secrets::immutable_config_map_data_cannot_change,
             secrets::immutable_config_map_cannot_be_made_mutable,
             secrets::immutable_secret_data_cannot_change,

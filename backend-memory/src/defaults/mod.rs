@@ -71,6 +71,26 @@ pub(crate) fn after_name_generated(kind: &KindSpec, new: &mut Object) {
     }
 }
 
+/// Decoding into the kind's Go type turns a field's `null` into its zero value, which the
+/// fields' `omitempty` (or pointer type) then leaves out: a request's `"storageClassName":
+/// null` is no field at all, for the object and for the writer's managedFields entry. The few
+/// fields without `omitempty` that encode a nil as `null` (a Role's `rules`) are put back by
+/// their kind's defaults.
+fn drop_nulls(body: &mut Map<String, Value>) {
+    body.retain(|_, v| !v.is_null());
+    for value in body.values_mut() {
+        drop_nulls_in(value);
+    }
+}
+
+fn drop_nulls_in(value: &mut Value) {
+    match value {
+        Value::Object(map) => drop_nulls(map),
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls_in),
+        _ => {}
+    }
+}
+
 /// What decoding a write left for [`after_field_manager`] to finish.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Decoded {
@@ -84,11 +104,13 @@ pub(crate) struct Decoded {
 /// writer owns the defaulted fields.
 pub(crate) fn apply_write(kind: &KindSpec, new: &mut Object) -> Decoded {
     let type_ref = &kind.info.type_ref;
+    drop_nulls(&mut new.body);
     apply(type_ref, &mut new.body);
     status::zero_status(&type_ref.api_version, &type_ref.kind, &mut new.body);
     let mut decoded = Decoded::default();
     match (type_ref.api_version.as_str(), type_ref.kind.as_str()) {
         ("v1", "Namespace") => core_misc::namespace_label(new),
+        ("v1", "Pod") => status::pod_condition_times(&mut new.body),
         ("apps/v1", "DaemonSet") => apps::template_generation_as_converted(new),
         ("batch/v1", "Job") => decoded.job_labels_from_template = batch::job_labels(new),
         _ => {}

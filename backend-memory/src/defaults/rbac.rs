@@ -17,7 +17,10 @@ pub(crate) fn role(body: &mut Obj) {
 /// `SetObjectDefaults_RoleBinding` (and ClusterRoleBinding, which has the same shape). Its
 /// `subjects` is `omitempty`: an empty list is not kept.
 pub(crate) fn binding(body: &mut Obj) {
-    if body.get("subjects").is_some_and(|s| s.is_null() || s.as_array().is_some_and(Vec::is_empty)) {
+    if body
+        .get("subjects")
+        .is_some_and(|s| s.is_null() || s.as_array().is_some_and(Vec::is_empty))
+    {
         body.remove("subjects");
     }
     if let Some(role_ref) = object_mut(body, "roleRef") {

@@ -34,6 +34,28 @@ pub(crate) fn zero_status(api_version: &str, kind: &str, body: &mut Obj) {
     for (key, value) in zero {
         status.entry(key).or_insert(value);
     }
+    if (api_version, kind) == ("batch/v1", "Job") {
+        // `active`, `succeeded` and `failed` are `omitempty` int32s (`ready` and
+        // `terminating` are pointers, kept at 0).
+        for key in ["active", "succeeded", "failed"] {
+            if status.get(key).and_then(Value::as_i64) == Some(0) {
+                status.remove(key);
+            }
+        }
+    }
+}
+
+/// A pod condition's times are `metav1.Time` structs, which `omitempty` does not leave out:
+/// unset, they encode as `null` (and so are fields of the writer's entry).
+pub(crate) fn pod_condition_times(body: &mut Obj) {
+    let Some(status) = object_mut(body, "status") else {
+        return;
+    };
+    for condition in each_mut(status, "conditions") {
+        for key in ["lastProbeTime", "lastTransitionTime"] {
+            condition.entry(key).or_insert(Value::Null);
+        }
+    }
 }
 
 /// The Pod create strategy's status: phase Pending and the QoS class.

@@ -53,7 +53,15 @@ pub(crate) fn delete(state: &mut State, key: &ObjectRef, params: &DeleteParams) 
             new.metadata.finalizers = (!finalizers.is_empty()).then_some(finalizers);
         }
         if new.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) {
+            let period = if kind.strategy.graceful_delete && !old.is_terminating() {
+                pod_grace_period(&old)
+            } else {
+                0
+            };
             mark_as_deleting(state, &mut new);
+            if period > 0 {
+                set_grace_period(state, &mut new, period);
+            }
             kind.strategy.hooks.prepare_for_delete(&mut new);
             return Ok(DeleteOutcome::Pending(commit_pending(
                 state,
@@ -64,6 +72,29 @@ pub(crate) fn delete(state: &mut State, key: &ObjectRef, params: &DeleteParams) 
             )));
         }
         // errDeleteNow: the policy removed the last finalizer; the object goes at once.
+    }
+    if kind.strategy.graceful_delete {
+        // `BeforeDelete` marks the object (an update watchers see) before it goes.
+        let mut marked = Object::clone(&old);
+        mark_as_deleting(state, &mut marked);
+        let period = pod_grace_period(&old);
+        if period > 0 {
+            // A pod on a node waits for its kubelet.
+            set_grace_period(state, &mut marked, period);
+            return Ok(DeleteOutcome::Pending(commit_pending(
+                state,
+                &kind,
+                &old,
+                marked,
+                params.dry_run,
+            )));
+        }
+        if params.dry_run {
+            return Ok(DeleteOutcome::Deleted(deleted_answer(&kind, Arc::new(marked))));
+        }
+        let marked = commit_pending(state, &kind, &old, marked, false);
+        let gone = remove_now(state, &kind, &marked).unwrap_or(marked);
+        return Ok(DeleteOutcome::Deleted(deleted_answer(&kind, gone)));
     }
     if params.dry_run {
         return Ok(DeleteOutcome::Deleted(deleted_answer(&kind, old)));
@@ -132,6 +163,38 @@ fn mark_as_deleting(state: &State, object: &mut Object) {
         object.metadata.deletion_timestamp = Some(now_seconds(state.clock.as_ref()));
     }
     object.metadata.deletion_grace_period_seconds = Some(0);
+}
+
+/// The Pod strategy's `CheckGracefulDelete` without a grace period in the request: the
+/// pod's `terminationGracePeriodSeconds`, but zero for a pod on no node or one that has
+/// finished.
+fn pod_grace_period(pod: &Object) -> i64 {
+    let spec = pod.body.get("spec");
+    let on_node = spec
+        .and_then(|s| s.get("nodeName"))
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| !n.is_empty());
+    let phase = pod
+        .body
+        .get("status")
+        .and_then(|s| s.get("phase"))
+        .and_then(|p| p.as_str());
+    if !on_node || matches!(phase, Some("Failed" | "Succeeded")) {
+        return 0;
+    }
+    spec.and_then(|s| s.get("terminationGracePeriodSeconds"))
+        .and_then(|g| g.as_i64())
+        .unwrap_or(0)
+        .max(0)
+}
+
+/// A graceful deletion's marks: the deletion timestamp is the end of the grace period.
+fn set_grace_period(state: &State, object: &mut Object, period: i64) {
+    let now = now_seconds(state.clock.as_ref()).0;
+    let end =
+        operator_runtime_core::clock::Timestamp::from_second(now.as_second().saturating_add(period)).unwrap_or(now);
+    object.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(end));
+    object.metadata.deletion_grace_period_seconds = Some(period);
 }
 
 /// `deletionFinalizersForGarbageCollection`: the finalizers the object gets from the

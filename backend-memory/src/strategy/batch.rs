@@ -755,11 +755,7 @@ fn failed_overlaps_completed(completed: &str, failed: &str, completions: i64) ->
 /// no ephemeral containers, then the pod spec). The Job-specific restartPolicy rule follows
 /// in [`validate_job_spec`].
 fn validate_job_template(template: &Value, path: &str, causes: &mut Causes) {
-    super::pod_spec::validate_labels(
-        at(template, &["metadata", "labels"]),
-        &format!("{path}.labels"),
-        causes,
-    );
+    super::pod_spec::validate_labels(at(template, &["metadata", "labels"]), &format!("{path}.labels"), causes);
     let annotations_path = format!("{path}.annotations");
     let annotations = at(template, &["metadata", "annotations"]).and_then(Value::as_object);
     let mut size = 0;

@@ -381,6 +381,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         true,
         base(true, true)
             .returns_deleted_object()
+            .graceful_delete()
             .fields(FieldLabels::Only(fields::POD))
             .hooks(PodHooks),
     );

@@ -136,6 +136,9 @@ pub(crate) struct Strategy {
     /// (`DefaultGarbageCollectionPolicy` is `OrphanDependents`: batch/v1 Job, kept for
     /// backward compatibility); other kinds delete them in the background.
     pub orphans_by_default: bool,
+    /// Deletes go through `CheckGracefulDelete` (Pod): the object is first marked with its
+    /// grace period, and goes at once only when that period is zero.
+    pub graceful_delete: bool,
     /// The field selectors the kind accepts.
     pub field_labels: FieldLabels,
     /// The per-kind hooks.
@@ -177,6 +180,7 @@ pub(crate) fn base(status_subresource: bool, uses_generation: bool) -> Strategy 
         status_keeps_metadata: true,
         returns_deleted_object: false,
         orphans_by_default: false,
+        graceful_delete: false,
         field_labels: FieldLabels::Default,
         hooks: Arc::new(Plain),
     }
@@ -201,6 +205,11 @@ impl Strategy {
     /// With `OrphanDependents` as the default garbage-collection policy.
     pub(crate) fn orphans_by_default(mut self) -> Self {
         self.orphans_by_default = true;
+        self
+    }
+    /// With the Pod's graceful deletion.
+    pub(crate) fn graceful_delete(mut self) -> Self {
+        self.graceful_delete = true;
         self
     }
     /// With kind-specific field selectors.

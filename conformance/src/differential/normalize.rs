@@ -15,7 +15,8 @@
 //!   (the real server omits them when empty; a client cannot tell the two apart through
 //!   `ObjectMeta`'s `Option`s in a way that matters).
 //! - The object's own uid where the server copies it into labels and the body (a Job's
-//!   `controller-uid` labels and selector): `<own uid>`.
+//!   `controller-uid` labels and selector): `<own uid>`; likewise its own name when
+//!   generated from `generateName` (a Job's `job-name` labels): `<own generated name>`.
 //! - Service `spec.clusterIP`, `spec.clusterIPs[]`, `spec.ports[].nodePort`,
 //!   `spec.healthCheckNodePort`: allocated values become `"<allocated>"` (`None` is kept).
 
@@ -87,14 +88,20 @@ pub fn view(object: &Object, symbols: &Symbols, prev_rv: Option<&str>) -> Value 
         normalize_service(&mut body);
     }
     let own_uid = m.uid.as_deref().filter(|u| !u.is_empty());
+    // A generated name has a random suffix; a Job copies its own into its labels.
+    let generated_name = m
+        .name
+        .as_deref()
+        .filter(|n| !n.is_empty() && m.generate_name.as_deref().is_some_and(|g| !g.is_empty()));
     let mut labels = m.labels.clone().filter(|l| !l.is_empty());
-    if let Some(uid) = own_uid {
-        replace_own_uid(&mut body, uid);
+    for (own, placeholder) in [(own_uid, OWN_UID), (generated_name, OWN_GENERATED_NAME)] {
+        let Some(own) = own else { continue };
+        replace_own(&mut body, own, placeholder);
         labels
             .iter_mut()
             .flatten()
-            .filter(|(_, v)| *v == uid)
-            .for_each(|(_, v)| *v = OWN_UID.to_owned());
+            .filter(|(_, v)| *v == own)
+            .for_each(|(_, v)| *v = placeholder.to_owned());
     }
     json!({
         "kind": object.kind,
@@ -150,11 +157,15 @@ fn symbolize_keys(fields: &Value, symbols: &Symbols) -> Value {
 /// Placeholder of the object's own uid where it appears in labels or the body.
 pub const OWN_UID: &str = "<own uid>";
 
-fn replace_own_uid(v: &mut Value, uid: &str) {
+/// Placeholder of the object's own generated name (`generateName` plus a random suffix)
+/// where it appears in labels or the body.
+pub const OWN_GENERATED_NAME: &str = "<own generated name>";
+
+fn replace_own(v: &mut Value, own: &str, placeholder: &str) {
     match v {
-        Value::String(s) if s == uid => *s = OWN_UID.to_owned(),
-        Value::Array(items) => items.iter_mut().for_each(|x| replace_own_uid(x, uid)),
-        Value::Object(map) => map.values_mut().for_each(|x| replace_own_uid(x, uid)),
+        Value::String(s) if s == own => placeholder.clone_into(s),
+        Value::Array(items) => items.iter_mut().for_each(|x| replace_own(x, own, placeholder)),
+        Value::Object(map) => map.values_mut().for_each(|x| replace_own(x, own, placeholder)),
         _ => {}
     }
 }
