@@ -28,6 +28,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("quantities", include_str!("quantities.rs")),
     ("builtin_defaults", include_str!("builtin_defaults.rs")),
     ("builtin_kinds", include_str!("builtin_kinds.rs")),
+    ("builtin_writes", include_str!("builtin_writes.rs")),
     ("secrets", include_str!("secrets.rs")),
     ("apply_lists", include_str!("apply_lists.rs")),
 ];

@@ -14,9 +14,7 @@ mod cron;
 use std::collections::BTreeSet;
 
 use operator_runtime_core::Object;
-use operator_runtime_core::validation::{
-    dns1123_subdomain_error, is_dns1123_label, label_value_error, qualified_name_error,
-};
+use operator_runtime_core::validation::{dns1123_subdomain_error, is_dns1123_label, qualified_name_error};
 use serde_json::{Value, json};
 
 use super::KindHooks;
@@ -790,7 +788,9 @@ fn validate_job_spec_with_selector(spec: &Value, causes: &mut Causes) {
     let selector = field(spec, "selector");
     match selector {
         None => required(causes, "spec.selector", ""),
-        Some(selector) => validate_label_selector(selector, "spec.selector", causes),
+        Some(selector) => {
+            super::label_selector::validate_label_selector(Some(selector), "spec.selector", false, causes);
+        }
     }
     // `LabelSelectorAsSelector(nil)` selects nothing.
     let labels_value = at(spec, &["template", "metadata", "labels"]);
@@ -816,46 +816,6 @@ fn selector_converts(selector: Option<&Value>) -> bool {
             _ => false,
         }
     })
-}
-
-/// `ValidateLabelSelector`: label keys and values, operators and their values.
-fn validate_label_selector(selector: &Value, path: &str, causes: &mut Causes) {
-    let match_labels_path = format!("{path}.matchLabels");
-    for (key, value) in labels_of(selector.get("matchLabels")) {
-        if let Some(msg) = qualified_name_error(key) {
-            causes.invalid(&match_labels_path, key, msg);
-        }
-        if let Some(msg) = label_value_error(value) {
-            causes.invalid(&match_labels_path, value, msg);
-        }
-    }
-    for (i, expression) in list(selector, "matchExpressions").iter().enumerate() {
-        let expr_path = format!("{path}.matchExpressions[{i}]");
-        let values = list(expression, "values");
-        match string(expression, "operator").unwrap_or("") {
-            "In" | "NotIn" if values.is_empty() => required(
-                causes,
-                &format!("{expr_path}.values"),
-                "must be specified when `operator` is 'In' or 'NotIn'",
-            ),
-            "Exists" | "DoesNotExist" if !values.is_empty() => causes.forbidden(
-                &format!("{expr_path}.values"),
-                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-            ),
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            other => causes.invalid(&format!("{expr_path}.operator"), other, "not a valid selector operator"),
-        }
-        let key = string(expression, "key").unwrap_or("");
-        if let Some(msg) = qualified_name_error(key) {
-            causes.invalid(&format!("{expr_path}.key"), key, msg);
-        }
-        for (j, value) in values.iter().enumerate() {
-            let value = value.as_str().unwrap_or_default();
-            if let Some(msg) = label_value_error(value) {
-                causes.invalid(&format!("{expr_path}.values[{j}]"), value, msg);
-            }
-        }
-    }
 }
 
 /// `validateGeneratedSelector` with the prefixed labels required (a create): unless the

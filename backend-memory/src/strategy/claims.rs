@@ -14,9 +14,9 @@ use serde_json::{Map, Value, json};
 use super::KindHooks;
 use super::core_kinds::FIELD_IMMUTABLE;
 use super::field_errors::{
-    dns1123_label, dns1123_subdomain, invalid, invalid_raw, label_selector, not_supported, qualified_name, required,
-    selector_has_errors,
+    dns1123_label, dns1123_subdomain, invalid, invalid_raw, not_supported, qualified_name, required,
 };
+use super::label_selector::{selector_has_errors, validate_label_selector};
 use crate::validation::Causes;
 
 /// The storage class annotation that predates `spec.storageClassName`.
@@ -212,11 +212,11 @@ fn claim_spec(causes: &mut Causes, spec: Option<&Value>, opts: ClaimOptions) {
     if modes.is_empty() {
         required(causes, "spec.accessModes", "at least 1 access mode is required");
     }
-    label_selector(
-        causes,
+    validate_label_selector(
         get(spec, "selector"),
         "spec.selector",
         opts.invalid_label_values,
+        causes,
     );
     let (mut once_pod, mut others) = (false, false);
     for mode in &modes {

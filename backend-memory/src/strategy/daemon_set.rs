@@ -7,61 +7,20 @@
 use serde_json::Value;
 
 use super::apps::{selector_is_empty, selector_matches, string_map};
+use super::label_selector::validate_label_selector;
 use super::pod_spec::{
-    int_at, invalid_int, invalid_json, label_value_msgs, list_at, not_supported, present, quote, str_at,
-    validate_label_name, validate_labels, validate_pod_template,
+    int_at, invalid_int, invalid_json, not_supported, present, quote, str_at, validate_pod_template,
 };
 use crate::validation::Causes;
 
 const NONNEGATIVE: &str = "must be greater than or equal to 0";
-
-/// `ValidateLabelSelector`: label keys and values, and each expression's operator and
-/// values. Returns whether the selector converts to a labels selector (no errors).
-pub(crate) fn validate_label_selector(selector: &Value, path: &str, causes: &mut Causes) -> bool {
-    let mut errs = Causes::default();
-    validate_labels(selector.get("matchLabels"), &format!("{path}.matchLabels"), &mut errs);
-    for (i, expr) in list_at(selector, "matchExpressions").iter().enumerate() {
-        let idx = format!("{path}.matchExpressions[{i}]");
-        let values = list_at(expr, "values");
-        match str_at(expr, "operator") {
-            "In" | "NotIn" if values.is_empty() => errs.required(
-                &format!("{idx}.values"),
-                "must be specified when `operator` is 'In' or 'NotIn'",
-            ),
-            "Exists" | "DoesNotExist" if !values.is_empty() => errs.forbidden(
-                &format!("{idx}.values"),
-                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-            ),
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            other => errs.push(
-                "FieldValueInvalid",
-                &format!("{idx}.operator"),
-                format!("Invalid value: {}: not a valid selector operator", quote(other)),
-            ),
-        }
-        validate_label_name(str_at(expr, "key"), &format!("{idx}.key"), &mut errs);
-        for (j, value) in values.iter().enumerate() {
-            let value = value.as_str().unwrap_or("");
-            for msg in label_value_msgs(value) {
-                errs.push(
-                    "FieldValueInvalid",
-                    &format!("{idx}.values[{j}]"),
-                    format!("Invalid value: {}: {msg}", quote(value)),
-                );
-            }
-        }
-    }
-    let ok = errs.is_empty();
-    causes.extend(errs);
-    ok
-}
 
 /// `ValidateDaemonSetSpec`, in Go's order.
 pub(crate) fn validate_spec(spec: Option<&Value>, causes: &mut Causes) {
     let null = Value::Null;
     let spec = spec.unwrap_or(&null);
     let selector = present(spec, "selector");
-    let converts = selector.is_none_or(|s| validate_label_selector(s, "spec.selector", causes));
+    let converts = validate_label_selector(selector, "spec.selector", false, causes);
     let template = spec.get("template").unwrap_or(&null);
     let labels = template.get("metadata").and_then(|m| m.get("labels"));
     // A missing selector selects nothing (`LabelSelectorAsSelector(nil)`).

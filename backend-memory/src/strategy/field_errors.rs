@@ -4,8 +4,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde_json::Value;
-
 use crate::validation::Causes;
 
 /// `dns1123LabelFmt`.
@@ -228,95 +226,6 @@ pub(crate) fn qualified_name(value: &str) -> Vec<String> {
     errs
 }
 
-/// `IsValidLabelValue`.
-pub(crate) fn label_value(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if value.len() > 63 {
-        errs.push("must be no more than 63 characters".to_owned());
-    }
-    if !value.is_empty() && !label_key_shape(value) {
-        errs.push(regex_error(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-            &format!("({LABEL_KEY_FMT})?"),
-            &["MyValue", "my_value", "12345"],
-        ));
-    }
-    errs
-}
-
-/// `ValidateLabelSelector` of the selector at `path` (absent or null: nothing to check).
-/// `allow_invalid_values` is `AllowInvalidLabelValueInSelector` (an update keeps accepting
-/// the invalid values the old object had).
-pub(crate) fn label_selector(causes: &mut Causes, selector: Option<&Value>, path: &str, allow_invalid_values: bool) {
-    let Some(selector) = selector.and_then(Value::as_object) else {
-        return;
-    };
-    let labels_path = format!("{path}.matchLabels");
-    for (key, value) in selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for msg in qualified_name(key) {
-            invalid(causes, &labels_path, key, &msg);
-        }
-        let value = value.as_str().unwrap_or_default();
-        for msg in label_value(value) {
-            invalid(causes, &labels_path, value, &msg);
-        }
-    }
-    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
-    for (i, expr) in expressions.into_iter().flatten().enumerate() {
-        let expr_path = format!("{path}.matchExpressions[{i}]");
-        let values: Vec<&str> = expr
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|v| v.as_str().unwrap_or_default())
-            .collect();
-        let operator = expr.get("operator").and_then(Value::as_str).unwrap_or_default();
-        match operator {
-            "In" | "NotIn" if values.is_empty() => required(
-                causes,
-                &format!("{expr_path}.values"),
-                "must be specified when `operator` is 'In' or 'NotIn'",
-            ),
-            "Exists" | "DoesNotExist" if !values.is_empty() => causes.forbidden(
-                &format!("{expr_path}.values"),
-                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-            ),
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            other => invalid(
-                causes,
-                &format!("{expr_path}.operator"),
-                other,
-                "not a valid selector operator",
-            ),
-        }
-        let key = expr.get("key").and_then(Value::as_str).unwrap_or_default();
-        for msg in qualified_name(key) {
-            invalid(causes, &format!("{expr_path}.key"), key, &msg);
-        }
-        if !allow_invalid_values {
-            for (j, value) in values.iter().enumerate() {
-                for msg in label_value(value) {
-                    invalid(causes, &format!("{expr_path}.values[{j}]"), value, &msg);
-                }
-            }
-        }
-    }
-}
-
-/// Whether `ValidateLabelSelector` finds anything wrong (the `AllowInvalidLabelValueInSelector`
-/// option of an update looks at the old selector).
-pub(crate) fn selector_has_errors(selector: Option<&Value>) -> bool {
-    let mut causes = Causes::default();
-    label_selector(&mut causes, selector, "", false);
-    !causes.is_empty()
-}
-
 /// `netutils.ParseIPSloppy`: an IPv4 address may have leading zeros in its octets (read as
 /// decimal).
 pub(crate) fn parse_ip_sloppy(s: &str) -> Option<IpAddr> {
@@ -454,7 +363,6 @@ mod tests {
         assert_eq!(port_name("80").len(), 1);
         assert!(port_num(0).is_some() && port_num(80).is_none());
         assert!(qualified_name("example.com/role").is_empty() && !qualified_name("bad key!").is_empty());
-        assert!(label_value("").is_empty() && !label_value("bad value").is_empty());
         assert_eq!(path_segment_name("a/b"), vec!["may not contain '/'".to_owned()]);
     }
 

@@ -21,6 +21,7 @@ mod declarative_errors;
 mod events;
 mod field_errors;
 mod fields;
+mod label_selector;
 mod networking;
 mod pod;
 mod pod_spec;

@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::KindHooks;
 use super::field_errors::{
-    cidr_contains, dns1035_label, dns1123_label, dns1123_subdomain, invalid, invalid_raw, label_selector, legacy_cidr,
-    legacy_ip, not_supported, parse_ip_sloppy, path_segment_name, port_name, port_num, required, selector_has_errors,
-    wildcard_dns1123_subdomain,
+    cidr_contains, dns1035_label, dns1123_label, dns1123_subdomain, invalid, invalid_raw, legacy_cidr, legacy_ip,
+    not_supported, parse_ip_sloppy, path_segment_name, port_name, port_num, required, wildcard_dns1123_subdomain,
 };
+use super::label_selector::{selector_has_errors, validate_label_selector};
 use crate::validation::Causes;
 
 /// The legacy annotation naming an Ingress's class.
@@ -378,11 +378,11 @@ impl KindHooks for NetworkPolicyHooks {
 /// `ValidateNetworkPolicySpec`.
 fn network_policy_spec(causes: &mut Causes, spec: Option<&Value>, opts: &PolicyOptions<'_>) {
     // `podSelector` is a struct in Go: an absent one is the empty selector.
-    label_selector(
-        causes,
+    validate_label_selector(
         get(spec, "podSelector"),
         "spec.podSelector",
         opts.invalid_label_values,
+        causes,
     );
     for (direction, peers) in [("ingress", "from"), ("egress", "to")] {
         for (i, rule) in items(spec, direction).iter().enumerate() {
@@ -481,11 +481,11 @@ fn network_policy_peer(causes: &mut Causes, peer: &Value, path: &str, opts: &Pol
     for selector in ["podSelector", "namespaceSelector"] {
         if let Some(value) = get(Some(peer), selector) {
             peers += 1;
-            label_selector(
-                causes,
+            validate_label_selector(
                 Some(value),
                 &format!("{path}.{selector}"),
                 opts.invalid_label_values,
+                causes,
             );
         }
     }

@@ -4,14 +4,14 @@
 //! only the generic `validatePathSegment` applies), no unconditional updates, and an update may
 //! keep invalid label values in its selector if the stored one had them.
 //!
-//! Also the shared `metav1` helpers these kinds use: `ValidateLabelSelector` and
-//! `ValidateConditions`.
+//! Also the shared `metav1` helper these kinds use: `ValidateConditions`.
 
 use operator_runtime_core::Object;
-use operator_runtime_core::validation::{is_label_value, is_qualified_name};
+use operator_runtime_core::validation::is_qualified_name;
 use serde_json::Value;
 
-use super::declarative_errors::{forbidden, invalid, not_supported, quote, render, required};
+use super::declarative_errors::{invalid, not_supported, quote, render, required};
+use super::label_selector::{selector_has_errors, validate_label_selector};
 use super::{KindHooks, NameRule, Strategy, base};
 use crate::validation::Causes;
 
@@ -24,27 +24,6 @@ const EVICTION_POLICIES: &[&str] = &["AlwaysAllow", "IfHealthyBudget"];
 /// The message of `IsQualifiedName` for a label key (the name-part wording).
 const QUALIFIED_NAME_MSG: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 
-/// `IsValidLabelValue`'s messages for `value` (none when valid).
-fn label_value_errors(value: &str) -> Vec<&'static str> {
-    if is_label_value(value) {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    if value.len() > 63 {
-        out.push("must be no more than 63 characters");
-    }
-    let format_ok = value.is_empty()
-        || (value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-            && value.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && value.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric()));
-    if !format_ok {
-        out.push("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
-    }
-    out
-}
-
 /// `ValidateLabelName`.
 fn validate_label_name(name: &str, path: &str, causes: &mut Causes) {
     if !is_qualified_name(name) {
@@ -55,78 +34,6 @@ fn validate_label_name(name: &str, path: &str, causes: &mut Causes) {
         };
         invalid(causes, path, &quote(name), msg);
     }
-}
-
-/// `ValidateLabelSelector` of a `metav1.LabelSelector` (absent or null: nothing to check).
-/// `allow_invalid_values`: `AllowInvalidLabelValueInSelector`, for updates of objects stored
-/// before the values were checked.
-pub(super) fn validate_label_selector(
-    selector: Option<&Value>,
-    allow_invalid_values: bool,
-    path: &str,
-    causes: &mut Causes,
-) {
-    let Some(selector) = selector.filter(|s| !s.is_null()) else {
-        return;
-    };
-    let labels_path = format!("{path}.matchLabels");
-    for (key, value) in selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        validate_label_name(key, &labels_path, causes);
-        let value = value.as_str().unwrap_or_default();
-        for msg in label_value_errors(value) {
-            invalid(causes, &labels_path, &quote(value), msg);
-        }
-    }
-    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
-    for (i, expression) in expressions.into_iter().flatten().enumerate() {
-        let path = format!("{path}.matchExpressions[{i}]");
-        let values = expression
-            .get("values")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        match expression.get("operator").and_then(Value::as_str).unwrap_or_default() {
-            "In" | "NotIn" if values.is_empty() => required(
-                causes,
-                &format!("{path}.values"),
-                "must be specified when `operator` is 'In' or 'NotIn'",
-            ),
-            "Exists" | "DoesNotExist" if !values.is_empty() => forbidden(
-                causes,
-                &format!("{path}.values"),
-                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-            ),
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            operator => invalid(
-                causes,
-                &format!("{path}.operator"),
-                &quote(operator),
-                "not a valid selector operator",
-            ),
-        }
-        let key = expression.get("key").and_then(Value::as_str).unwrap_or_default();
-        validate_label_name(key, &format!("{path}.key"), causes);
-        if !allow_invalid_values {
-            for (j, value) in values.iter().enumerate() {
-                let value = value.as_str().unwrap_or_default();
-                for msg in label_value_errors(value) {
-                    invalid(causes, &format!("{path}.values[{j}]"), &quote(value), msg);
-                }
-            }
-        }
-    }
-}
-
-/// Whether a selector has an error `ValidateLabelSelector` reports (`hasInvalidLabelValueInLabelSelector`).
-fn selector_has_errors(selector: Option<&Value>) -> bool {
-    let mut causes = Causes::default();
-    validate_label_selector(selector, false, "", &mut causes);
-    !causes.is_empty()
 }
 
 /// `ValidateNonnegativeField` of an optional integer at `parent[key]`.
@@ -225,7 +132,7 @@ fn validate_spec(object: &Object, allow_invalid_values: bool, causes: &mut Cause
     if let Some(max) = max {
         validate_int_or_percent(max, "spec.maxUnavailable", causes);
     }
-    validate_label_selector(set(spec, "selector"), allow_invalid_values, "spec.selector", causes);
+    validate_label_selector(set(spec, "selector"), "spec.selector", allow_invalid_values, causes);
     if let Some(policy) = set(spec, "unhealthyPodEvictionPolicy") {
         let text = policy.as_str().unwrap_or_default();
         if !EVICTION_POLICIES.contains(&text) {

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::declarative_errors::{Declarative, invalid, not_supported, quote, render, required};
-use super::policy::validate_label_selector;
+use super::label_selector::validate_label_selector;
 use super::{KindHooks, NameRule, Strategy, base};
 use crate::validation::{Causes, name_error};
 use operator_runtime_core::Object;
@@ -151,7 +151,7 @@ fn validate_role(object: &Object, old: Option<&Object>, namespaced: bool, causes
         }
         for (i, selector) in selectors.iter().enumerate() {
             let path = format!("aggregationRule.clusterRoleSelectors[{i}]");
-            validate_label_selector(Some(selector), false, &path, causes);
+            validate_label_selector(Some(selector), &path, false, causes);
         }
     }
     declarative.finish(causes);
