@@ -156,7 +156,7 @@ impl MemoryStoreBuilder {
             gc_owners: BTreeSet::new(),
             gc_dependents: BTreeSet::new(),
             gc_waiting_started: BTreeSet::new(),
-            keeps_empty_metadata: HashSet::default(),
+            stored_differs: HashSet::default(),
         };
         let store = MemoryStore {
             state: Arc::new(Mutex::new(state)),

@@ -66,9 +66,9 @@ pub(crate) struct State {
     /// `foregroundDeletion`): the collector looks at every dependent of such an owner once,
     /// and after that only at the blocking ones (`processDeletingDependentsItem`).
     pub gc_waiting_started: BTreeSet<String>,
-    /// Uids of custom resources whose stored form keeps an empty `labels` or `annotations`
-    /// map that reads never show (see [`State::set_keeps_empty_metadata`]).
-    pub keeps_empty_metadata: HashSet<String, FixedState>,
+    /// Uids of objects whose stored form differs from what every read decodes (see
+    /// [`State::set_stored_differs`]).
+    pub stored_differs: HashSet<String, FixedState>,
 }
 
 impl State {
@@ -95,36 +95,38 @@ impl State {
         self.lookup(key.slot, &key.namespace, &key.name)
     }
 
-    /// Whether the stored form of `object` keeps an empty metadata map reads do not show.
-    pub fn keeps_empty_metadata(&self, object: &Object) -> bool {
-        object.uid().is_some_and(|uid| self.keeps_empty_metadata.contains(uid))
+    /// Whether the stored form of `object` differs from what reads show.
+    pub fn stored_differs(&self, object: &Object) -> bool {
+        object.uid().is_some_and(|uid| self.stored_differs.contains(uid))
     }
 
-    /// Records whether the just-committed `object` is stored with an empty `labels` or
-    /// `annotations` map. A server-side apply to a custom resource stores the merged object as
+    /// Records whether the just-committed `object` is stored in a form that reads do not
+    /// show. Two cases: a server-side apply to a custom resource stores the merged object as
     /// the apply left it (`labels: {}` included), while every read decodes metadata through
-    /// the typed `ObjectMeta`, whose `omitempty` maps drop it. The stored bytes then differ
-    /// from what any later write encodes, so the next write, even one that changes nothing
-    /// visible, is not a no-op: it gets a new resourceVersion. Any commit clears the mark.
-    pub fn set_keeps_empty_metadata(&mut self, object: &Object, keeps: bool) {
-        if !keeps && self.keeps_empty_metadata.is_empty() {
+    /// the typed `ObjectMeta`, whose `omitempty` maps drop it; and a new claim is stored with
+    /// the empty status its create strategy left, which every read's defaulting gives phase
+    /// `Pending`. The stored bytes then differ from what any later write encodes, so the next
+    /// write, even one that changes nothing visible, is not a no-op: it gets a new
+    /// resourceVersion. Any commit clears the mark.
+    pub fn set_stored_differs(&mut self, object: &Object, keeps: bool) {
+        if !keeps && self.stored_differs.is_empty() {
             return;
         }
         let Some(uid) = object.uid() else { return };
         if keeps && self.uids.contains_key(uid) {
-            self.keeps_empty_metadata.insert(uid.to_owned());
+            self.stored_differs.insert(uid.to_owned());
         } else {
-            self.keeps_empty_metadata.remove(uid);
+            self.stored_differs.remove(uid);
         }
     }
 
     /// Stores `object` at the next revision and publishes Added or Modified.
     pub fn commit_put(&mut self, slot: usize, mut object: Object) -> Arc<Object> {
         // Only a custom resource's apply ever marks one: most stores never hash the uid here.
-        if !self.keeps_empty_metadata.is_empty()
+        if !self.stored_differs.is_empty()
             && let Some(uid) = object.uid()
         {
-            self.keeps_empty_metadata.remove(uid);
+            self.stored_differs.remove(uid);
         }
         self.revision += 1;
         let revision = self.revision;
@@ -172,7 +174,7 @@ impl State {
         let last = Arc::new(last);
         self.index(slot, Some(&prev), None);
         if let Some(uid) = prev.uid() {
-            self.keeps_empty_metadata.remove(uid);
+            self.stored_differs.remove(uid);
             self.gc_owners.insert(uid.to_owned());
         }
         self.hub.publish(Change {

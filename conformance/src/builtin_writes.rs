@@ -334,3 +334,29 @@ pub async fn apply_with_duplicate_keyed_items_is_internal_error<S: ObjectStore +
     cx.expect_gone(&duplicated.object_ref()).await?;
     Ok(Outcome::Passed)
 }
+
+/// A claim's create stores the empty status its strategy left, and every read's defaulting
+/// gives it phase `Pending`: the first update, even one that changes nothing a client sees, is
+/// a real write (a new resourceVersion); the next identical one is a no-op.
+pub async fn claim_first_update_after_create_is_a_write<S: ObjectStore + ?Sized>(store: &S) -> CaseResult {
+    let cx = Ctx::new(store, "claim_first_update_after_create_is_a_write").await?;
+    let claim = Object::new(&TypeRef::new("v1", "PersistentVolumeClaim"), Some(&cx.ns), "data").with(
+        "spec",
+        json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}),
+    );
+    let created = cx.create(&claim).await?;
+    let first = cx.replace(&created).await?;
+    ensure!(
+        first.resource_version() != created.resource_version(),
+        "the first update after the create kept resourceVersion {:?}",
+        created.resource_version()
+    );
+    let second = cx.replace(&first).await?;
+    ensure!(
+        second.resource_version() == first.resource_version(),
+        "an identical second update moved resourceVersion {:?} to {:?}",
+        first.resource_version(),
+        second.resource_version()
+    );
+    Ok(Outcome::Passed)
+}

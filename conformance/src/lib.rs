@@ -354,6 +354,7 @@ macro_rules! __with_behaviours {
             builtin_writes::job_deleted_without_policy_orphans_its_dependents,
             builtin_writes::unscheduled_pod_delete_answers_with_the_deletion_marks,
             builtin_writes::apply_with_duplicate_keyed_items_is_internal_error,
+            builtin_writes::claim_first_update_after_create_is_a_write,
             secrets::immutable_config_map_data_cannot_change,
             secrets::immutable_config_map_cannot_be_made_mutable,
             secrets::immutable_secret_data_cannot_change,

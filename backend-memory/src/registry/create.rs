@@ -136,7 +136,11 @@ pub(crate) fn create(
         return Ok(Arc::new(obj));
     }
     let stored = state.commit_put(kind.slot, obj);
-    state.set_keeps_empty_metadata(&stored, opts.keeps_empty_metadata);
+    let claim = (
+        kind.info.type_ref.api_version.as_str(),
+        kind.info.type_ref.kind.as_str(),
+    ) == ("v1", "PersistentVolumeClaim");
+    state.set_stored_differs(&stored, opts.keeps_empty_metadata || claim);
     after_commit(state, kind, &stored);
     Ok(stored)
 }

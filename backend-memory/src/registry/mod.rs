@@ -46,7 +46,7 @@ pub(crate) struct WriteOptions<'a> {
     pub subresource: Option<&'a str>,
     /// The new object is stored with an empty `labels` or `annotations` map that reads do not
     /// show (a server-side apply to a custom resource): see
-    /// [`State::set_keeps_empty_metadata`].
+    /// [`State::set_stored_differs`].
     pub keeps_empty_metadata: bool,
     /// The object was decoded to its stored form already ([`normalize`]): a server-side apply
     /// converts its merged object itself, to report a failure as the server's 500.

@@ -111,8 +111,9 @@ pub(crate) fn update(
     new.metadata.resource_version.clone_from(&old.metadata.resource_version);
     // The storage layer's no-op check compares encoded bytes with the encoding of the
     // decoded stored object, whose typed metadata has no empty map: a write that keeps one,
-    // or the first write after one, is never a no-op (checked against kube-apiserver 1.37).
-    if new == **old && !opts.keeps_empty_metadata && !state.keeps_empty_metadata(old) {
+    // or the first write after one (or after a claim's create), is never a no-op (checked
+    // against kube-apiserver 1.37).
+    if new == **old && !opts.keeps_empty_metadata && !state.stored_differs(old) {
         return Ok(Arc::clone(old));
     }
     check_size(&new)?;
@@ -120,7 +121,7 @@ pub(crate) fn update(
         return Ok(Arc::new(new));
     }
     let stored = commit_update(state, kind, new)?;
-    state.set_keeps_empty_metadata(&stored, opts.keeps_empty_metadata);
+    state.set_stored_differs(&stored, opts.keeps_empty_metadata);
     Ok(stored)
 }
 
@@ -178,7 +179,7 @@ pub(crate) fn update_status(
     }
     strategy.hooks.validate_status_update(&new, old, &mut causes);
     causes.into_result(&kind.info.type_ref.kind, new.name())?;
-    if new == **old && !state.keeps_empty_metadata(old) {
+    if new == **old && !state.stored_differs(old) {
         return Ok(Arc::clone(old));
     }
     check_size(&new)?;
