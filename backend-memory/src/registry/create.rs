@@ -136,11 +136,7 @@ pub(crate) fn create(
         return Ok(Arc::new(obj));
     }
     let stored = state.commit_put(kind.slot, obj);
-    let claim = (
-        kind.info.type_ref.api_version.as_str(),
-        kind.info.type_ref.kind.as_str(),
-    ) == ("v1", "PersistentVolumeClaim");
-    state.set_stored_differs(&stored, opts.keeps_empty_metadata || claim);
+    state.set_stored_differs(&stored, opts.keeps_empty_metadata || kind.strategy.created_form_differs);
     after_commit(state, kind, &stored);
     Ok(stored)
 }

@@ -53,10 +53,10 @@ pub(crate) fn delete(state: &mut State, key: &ObjectRef, params: &DeleteParams) 
             new.metadata.finalizers = (!finalizers.is_empty()).then_some(finalizers);
         }
         if new.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) {
-            let period = if kind.strategy.graceful_delete && !old.is_terminating() {
-                pod_grace_period(&old)
-            } else {
+            let period = if old.is_terminating() {
                 0
+            } else {
+                kind.strategy.hooks.grace_period(&old).unwrap_or(0)
             };
             mark_as_deleting(state, &mut new);
             if period > 0 {
@@ -73,11 +73,10 @@ pub(crate) fn delete(state: &mut State, key: &ObjectRef, params: &DeleteParams) 
         }
         // errDeleteNow: the policy removed the last finalizer; the object goes at once.
     }
-    if kind.strategy.graceful_delete {
+    if let Some(period) = kind.strategy.hooks.grace_period(&old) {
         // `BeforeDelete` marks the object (an update watchers see) before it goes.
         let mut marked = Object::clone(&old);
         mark_as_deleting(state, &mut marked);
-        let period = pod_grace_period(&old);
         if period > 0 {
             // A pod on a node waits for its kubelet.
             set_grace_period(state, &mut marked, period);
@@ -163,29 +162,6 @@ fn mark_as_deleting(state: &State, object: &mut Object) {
         object.metadata.deletion_timestamp = Some(now_seconds(state.clock.as_ref()));
     }
     object.metadata.deletion_grace_period_seconds = Some(0);
-}
-
-/// The Pod strategy's `CheckGracefulDelete` without a grace period in the request: the
-/// pod's `terminationGracePeriodSeconds`, but zero for a pod on no node or one that has
-/// finished.
-fn pod_grace_period(pod: &Object) -> i64 {
-    let spec = pod.body.get("spec");
-    let on_node = spec
-        .and_then(|s| s.get("nodeName"))
-        .and_then(|n| n.as_str())
-        .is_some_and(|n| !n.is_empty());
-    let phase = pod
-        .body
-        .get("status")
-        .and_then(|s| s.get("phase"))
-        .and_then(|p| p.as_str());
-    if !on_node || matches!(phase, Some("Failed" | "Succeeded")) {
-        return 0;
-    }
-    spec.and_then(|s| s.get("terminationGracePeriodSeconds"))
-        .and_then(|g| g.as_i64())
-        .unwrap_or(0)
-        .max(0)
 }
 
 /// A graceful deletion's marks: the deletion timestamp is the end of the grace period.

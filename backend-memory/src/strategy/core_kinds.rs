@@ -372,6 +372,7 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         true,
         base(true, false)
             .returns_deleted_object()
+            .created_form_differs()
             .hooks(super::claims::ClaimHooks),
     );
     add(
@@ -381,7 +382,6 @@ pub(super) fn register(out: &mut Vec<Builtin>) {
         true,
         base(true, true)
             .returns_deleted_object()
-            .graceful_delete()
             .fields(FieldLabels::Only(fields::POD))
             .hooks(PodHooks),
     );

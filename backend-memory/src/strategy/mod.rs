@@ -94,6 +94,13 @@ pub(crate) trait KindHooks: Send + Sync + Debug {
         false
     }
 
+    /// `CheckGracefulDelete` (Pod): the grace period a delete without one in the request
+    /// gives `object`. The deletion marks are written first; with 0 the object then goes at
+    /// once, otherwise it waits (for a kubelet). None: the kind deletes without them.
+    fn grace_period(&self, _object: &Object) -> Option<i64> {
+        None
+    }
+
     /// Changes made to the object when it starts terminating (besides the deletion
     /// timestamp): a Namespace's phase becomes `Terminating`.
     fn prepare_for_delete(&self, _object: &mut Object) {}
@@ -137,9 +144,10 @@ pub(crate) struct Strategy {
     /// (`DefaultGarbageCollectionPolicy` is `OrphanDependents`: batch/v1 Job, kept for
     /// backward compatibility); other kinds delete them in the background.
     pub orphans_by_default: bool,
-    /// Deletes go through `CheckGracefulDelete` (Pod): the object is first marked with its
-    /// grace period, and goes at once only when that period is zero.
-    pub graceful_delete: bool,
+    /// A create stores a form that every read's defaulting completes (a claim's status, reset
+    /// by the create strategy, reads with phase `Pending`), so the first update after it is
+    /// never a no-op (see `State::set_stored_differs`).
+    pub created_form_differs: bool,
     /// The field selectors the kind accepts.
     pub field_labels: FieldLabels,
     /// The per-kind hooks.
@@ -181,7 +189,7 @@ pub(crate) fn base(status_subresource: bool, uses_generation: bool) -> Strategy 
         status_keeps_metadata: true,
         returns_deleted_object: false,
         orphans_by_default: false,
-        graceful_delete: false,
+        created_form_differs: false,
         field_labels: FieldLabels::Default,
         hooks: Arc::new(Plain),
     }
@@ -208,9 +216,9 @@ impl Strategy {
         self.orphans_by_default = true;
         self
     }
-    /// With the Pod's graceful deletion.
-    pub(crate) fn graceful_delete(mut self) -> Self {
-        self.graceful_delete = true;
+    /// With a created form that reads complete (see [`Strategy::created_form_differs`]).
+    pub(crate) fn created_form_differs(mut self) -> Self {
+        self.created_form_differs = true;
         self
     }
     /// With kind-specific field selectors.

@@ -495,6 +495,20 @@ fn validate_pod_status_update(new: &Object, old: &Object, causes: &mut Causes) {
 }
 
 impl KindHooks for PodHooks {
+    /// The pod's `terminationGracePeriodSeconds`, but zero for a pod on no node or one that
+    /// has finished.
+    fn grace_period(&self, pod: &Object) -> Option<i64> {
+        let spec = pod.body.get("spec");
+        let on_node = spec.is_some_and(|s| !str_at(s, "nodeName").is_empty());
+        let phase = pod.body.get("status").map_or("", |s| str_at(s, "phase"));
+        if !on_node || matches!(phase, "Failed" | "Succeeded") {
+            return Some(0);
+        }
+        let period = spec
+            .and_then(|s| s.get("terminationGracePeriodSeconds"))
+            .and_then(Value::as_i64);
+        Some(period.unwrap_or(0).max(0))
+    }
     /// `ValidatePodCreate`.
     fn validate(&self, object: &Object, causes: &mut Causes) {
         validate_metadata_and_spec(object, causes);
